@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Install Workbench with every extra into .venv and open JupyterLab on example_notebooks/.
+# Runs and studies go to the embedded store, .workbench/ beside the notebooks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[torch,dask]"
+.venv/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+cd example_notebooks
+exec ../.venv/bin/jupyter lab --ip 127.0.0.1 ${JUPYTER_ALLOW_ROOT:+--allow-root} "$@"

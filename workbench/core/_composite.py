@@ -1,0 +1,362 @@
+"""Composite: a step made of named sub-steps (Pipeline, Choose, TrainOnly, ...).
+
+It owns what belongs to the links between a parent and its children: scikit-learn's nested
+``get_params``/``set_params``, the spaces of plain scikit-learn children, frozen children,
+mutation by path with its log, and the event scope of a fit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Self
+
+from optuna.distributions import BaseDistribution
+
+from workbench.core import _tree
+from workbench.core._callbacks import current_scope, event_scope, notify
+from workbench.core._introspection import is_fitted
+from workbench.core._paths import SEPARATOR, check_step_names, did_you_mean, join
+from workbench.core._step import Step
+from workbench.exceptions import NotFittedError, StructureError, UnknownPathError
+
+
+def fit_transform_step(
+    step: Any, X: Any, y: Any, *, frozen: bool = False, **params: Any
+) -> tuple[Any, Any]:
+    """Fit ``step`` on ``(X, y)`` and return what the next step learns from.
+
+    A frozen step only transforms. A step with ``fit_resample`` (a sampler, a label transform,
+    :class:`TrainOnly`) returns new ``(X, y)`` while fitting.
+    """
+    if frozen:
+        if hasattr(step, "transform"):
+            return step.transform(X), y
+        return X, y
+    if hasattr(step, "fit_resample"):
+        return step.fit_resample(X, y, **params)
+    if hasattr(step, "fit_transform"):
+        return step.fit_transform(X, y, **params), y
+    return step.fit(X, y, **params).transform(X), y
+
+
+class FitEmitter:
+    """Sends events of one fit to its listeners, with paths under the fit's prefix."""
+
+    __slots__ = ("listeners", "prefix")
+
+    def __init__(self, listeners: Sequence[Any], prefix: str):
+        self.listeners = listeners
+        self.prefix = prefix
+
+    def __call__(self, event: str, name: str, step: Any, /, **data: Any) -> None:
+        if self.listeners:
+            notify(self.listeners, event, path=join(self.prefix, name), step=step, **data)
+
+    @contextlib.contextmanager
+    def child(self, name: str, step: Any) -> Iterator[None]:
+        """Nested composites fitted inside this block emit under ``prefix__name``."""
+        if _tree.is_workbench(step) and step.named_children():
+            with event_scope(self.listeners, join(self.prefix, name)):
+                yield
+        else:
+            yield
+
+
+class Composite(Step):
+    """Base of steps made of named sub-steps.
+
+    Subclasses name the constructor parameter that holds the children in ``_children_param``
+    (a list of ``(name, step)`` pairs, or a single step for wrappers that override
+    :meth:`named_children` and :meth:`_set_child`).
+    """
+
+    _children_param: ClassVar[str] = "steps"
+    _frozen_children: frozenset[str] = frozenset()
+    _foreign_spaces: dict[str, dict[str, BaseDistribution | None]] | None = None
+    _mutation_log: tuple[dict[str, Any], ...] = ()
+
+    # -- children ------------------------------------------------------------------------
+    def named_children(self) -> list[tuple[str, Any]]:
+        children = getattr(self, self._children_param)
+        if isinstance(children, Mapping):
+            return list(children.items())
+        return [tuple(pair) for pair in children]  # type: ignore[misc]
+
+    def _check_children(self) -> list[tuple[str, Any]]:
+        children = getattr(self, self._children_param)
+        pairs = list(children.items()) if isinstance(children, Mapping) else children
+        if not isinstance(pairs, list | tuple) or not all(
+            isinstance(pair, list | tuple) and len(pair) == 2 for pair in pairs
+        ):
+            raise StructureError(
+                f"{type(self).__name__}'s {self._children_param!r} must be a list of "
+                f"(name, step) pairs, but got {children!r}."
+            )
+        names = [name for name, _ in pairs]
+        check_step_names(type(self).__name__, names, reserved=self._own_hyperparams())
+        return [(name, step) for name, step in pairs]
+
+    def _set_child(self, name: str, step: Any) -> None:
+        pairs = [(key, step if key == name else value) for key, value in self.named_children()]
+        setattr(self, self._children_param, pairs)
+
+    def _insert_child(self, name: str, step: Any, index: int) -> None:
+        pairs = self.named_children()
+        pairs.insert(index, (name, step))
+        setattr(self, self._children_param, pairs)
+
+    def _remove_child(self, name: str) -> None:
+        pairs = [(key, value) for key, value in self.named_children() if key != name]
+        setattr(self, self._children_param, pairs)
+
+    def _child(self, name: str) -> Any:
+        for key, step in self.named_children():
+            if key == name:
+                return step
+        names = [key for key, _ in self.named_children()]
+        raise UnknownPathError(
+            f"{type(self).__name__} has no step {name!r}; its steps are {names}."
+            f"{did_you_mean(name, names)}"
+        )
+
+    def _own_hyperparams(self) -> dict[str, Any]:
+        params = super().get_params(deep=False)
+        params.pop(self._children_param, None)
+        return params
+
+    # -- scikit-learn parameters -----------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        params = super().get_params(deep=False)
+        if not deep:
+            return params
+        try:
+            children = self.named_children()
+        except (TypeError, ValueError):
+            return params
+        for name, step in children:
+            params[name] = step
+            if hasattr(step, "get_params") and not isinstance(step, type):
+                for key, value in step.get_params(deep=True).items():
+                    params[f"{name}{SEPARATOR}{key}"] = value
+        return params
+
+    def set_params(self, **params: Any) -> Self:
+        if not params:
+            return self
+        if self._children_param in params:
+            setattr(self, self._children_param, params.pop(self._children_param))
+        names = [name for name, _ in self.named_children()]
+        own = self._own_hyperparams()
+        nested: dict[str, dict[str, Any]] = {}
+        for key in list(params):
+            if key in names:
+                self._set_child(key, params.pop(key))
+        for key, value in params.items():
+            head, separator, rest = key.partition(SEPARATOR)
+            if separator and head in names:
+                nested.setdefault(head, {})[rest] = value
+            elif not separator and key in own:
+                setattr(self, key, value)
+            else:
+                valid = sorted(self.get_params(deep=True))
+                raise UnknownPathError(
+                    f"Invalid parameter {key!r} for {type(self).__name__}.{did_you_mean(key, valid)}"
+                    f" Valid parameters are: {valid}."
+                )
+        for name, values in nested.items():
+            self._child(name).set_params(**values)
+        return self
+
+    # -- spaces of plain scikit-learn children ----------------------------------------------
+    def _foreign_space_overrides(self, name: str) -> dict[str, BaseDistribution | None]:
+        return (self._foreign_spaces or {}).get(name, {})
+
+    def _set_foreign_space_override(
+        self, name: str, param: str, distribution: BaseDistribution | None
+    ) -> None:
+        spaces = copy.copy(self._foreign_spaces or {})
+        spaces[name] = {**spaces.get(name, {}), param: distribution}
+        self._foreign_spaces = spaces
+
+    def __sklearn_clone__(self) -> Self:
+        new = super().__sklearn_clone__()
+        if self._foreign_spaces:
+            new._foreign_spaces = copy.deepcopy(self._foreign_spaces)
+        return new
+
+    # -- addressing --------------------------------------------------------------------------
+    def __getitem__(self, key: str | int | slice) -> Any:
+        """``pipe["encoder__pca"]`` by path, ``pipe[0]`` by position."""
+        if isinstance(key, str):
+            return _tree.resolve_step(self, key).step
+        if isinstance(key, int):
+            return self.named_children()[key][1]
+        raise TypeError(
+            f"{type(self).__name__} indices must be step paths (str) or positions (int), "
+            f"not {type(key).__name__}."
+        )
+
+    def __contains__(self, path: object) -> bool:
+        if not isinstance(path, str):
+            return False
+        try:
+            _tree.resolve_step(self, path)
+        except UnknownPathError:
+            return False
+        return True
+
+    def __len__(self) -> int:
+        return len(self.named_children())
+
+    # -- mutation ----------------------------------------------------------------------------
+    @property
+    def mutation_log(self) -> list[dict[str, Any]]:
+        """Every mutation made through this composite, oldest first, as plain dicts."""
+        return [dict(record) for record in self._mutation_log]
+
+    def _mutable_parent(self, path: str) -> tuple[Composite, str]:
+        if not isinstance(path, str) or not path:
+            raise UnknownPathError(f"A mutation needs the path of a step, but got {path!r}.")
+        head, _, name = path.rpartition(SEPARATOR)
+        parent = _tree.resolve_step(self, head).step
+        if not isinstance(parent, Composite):
+            raise StructureError(
+                f"{head!r} is a {type(parent).__name__}, which holds no named steps; "
+                f"{path!r} cannot be changed."
+            )
+        return parent, name
+
+    def _record(self, op: str, path: str, **details: Any) -> dict[str, Any]:
+        record = {"index": len(self._mutation_log), "op": op, "path": path,
+                  "time": time.time(), **details}
+        self._mutation_log = (*self._mutation_log, record)
+        self._emit("mutated", path=path, step=self, record=dict(record))
+        return record
+
+    def replace(self, path: str, step: Any) -> Self:
+        """Put ``step`` at ``path`` in place of the step there; every other step keeps its
+        fitted state. The old step's frozen flag and space overrides go with it."""
+        parent, name = self._mutable_parent(path)
+        old = parent._child(name)
+        parent._set_child(name, step)
+        parent._forget_child(name)
+        self._record("replace", path, old=_class_name(old), new=_class_name(step))
+        return self
+
+    def insert(
+        self, path: str, step: Any, *, before: str | None = None, after: str | None = None
+    ) -> Self:
+        """Add ``step`` at ``path`` (its last name is the new step's name), at the end of its
+        parent or ``before``/``after`` a sibling named there."""
+        parent, name = self._mutable_parent(path)
+        names = [key for key, _ in parent.named_children()]
+        check_step_names(type(parent).__name__, [*names, name], reserved=parent._own_hyperparams())
+        if before is not None and after is not None:
+            raise StructureError("Pass at most one of before= and after=, not both.")
+        index = len(names)
+        sibling = before if before is not None else after
+        if sibling is not None:
+            if sibling not in names:
+                raise UnknownPathError(
+                    f"Cannot insert {path!r} next to {sibling!r}: no such sibling; the steps "
+                    f"there are {names}.{did_you_mean(sibling, names)}"
+                )
+            index = names.index(sibling) + (1 if after is not None else 0)
+        parent._insert_child(name, step, index)
+        self._record("insert", path, new=_class_name(step), position=index)
+        return self
+
+    def remove(self, path: str) -> Self:
+        """Take the step at ``path`` out of its parent."""
+        parent, name = self._mutable_parent(path)
+        old = parent._child(name)
+        if len(parent.named_children()) == 1:
+            raise StructureError(
+                f"Cannot remove {path!r}: it is the only step of its parent. Replace it instead."
+            )
+        parent._remove_child(name)
+        parent._forget_child(name)
+        self._record("remove", path, old=_class_name(old))
+        return self
+
+    def freeze(self, path: str) -> Self:
+        """Keep the fitted step at ``path`` as it is: later fits only use it to transform."""
+        parent, name = self._mutable_parent(path)
+        step = parent._child(name)
+        if not is_fitted(step):
+            raise NotFittedError(
+                f"Cannot freeze {path!r}: {_class_name(step)} is not fitted. Fit it (or the "
+                f"pipeline) first, then freeze it."
+            )
+        parent._frozen_children = parent._frozen_children | {name}
+        if _tree.is_workbench(step):
+            step.set_frozen(True)
+        self._record("freeze", path, step_class=_class_name(step))
+        return self
+
+    def unfreeze(self, path: str) -> Self:
+        """Let later fits train the step at ``path`` again."""
+        parent, name = self._mutable_parent(path)
+        step = parent._child(name)
+        parent._frozen_children = parent._frozen_children - {name}
+        if _tree.is_workbench(step):
+            step.set_frozen(False)
+        self._record("unfreeze", path, step_class=_class_name(step))
+        return self
+
+    def is_frozen(self, path: str) -> bool:
+        """Whether the step at ``path`` is frozen."""
+        parent, name = self._mutable_parent(path)
+        parent._child(name)
+        return parent._is_child_frozen(name)
+
+    def _is_child_frozen(self, name: str) -> bool:
+        return name in self._frozen_children
+
+    def _forget_child(self, name: str) -> None:
+        self._frozen_children = self._frozen_children - {name}
+        if self._foreign_spaces and name in self._foreign_spaces:
+            self._foreign_spaces = {k: v for k, v in self._foreign_spaces.items() if k != name}
+
+    # -- fitting -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def fitting(
+        self, callbacks: Sequence[Any] | None = None, *, kind: str = "fit", **data: Any
+    ) -> Iterator[FitEmitter]:
+        """The frame of one fit: train mode, events, and teardown when it raises.
+
+        Yields an emitter for events of the children. Modes are restored afterwards; when the
+        fit raises, resources that it set up lazily are released.
+        """
+        outer = current_scope()
+        listeners: tuple[Any, ...] = (*self._callbacks, *(callbacks or ()))
+        prefix = ""
+        if outer is not None:
+            listeners = (*outer.callbacks, *listeners)
+            prefix = outer.prefix
+        was_training = self._training
+        was_set_up = self._is_set_up
+        self.train()
+        emit = FitEmitter(listeners, prefix)
+        started = time.perf_counter()
+        try:
+            if outer is None and listeners:
+                notify(listeners, "fit_begin", path=prefix, step=self, kind=kind, **data)
+            yield emit
+            if outer is None and listeners:
+                notify(listeners, "fit_end", path=prefix, step=self, kind=kind,
+                       duration=time.perf_counter() - started, **data)
+        except BaseException:
+            if outer is None and not was_set_up:
+                with contextlib.suppress(Exception):
+                    self.teardown()
+            raise
+        finally:
+            self.train(was_training)
+
+
+def _class_name(step: Any) -> str:
+    return "passthrough" if _tree.is_passthrough(step) else type(step).__name__

@@ -1,0 +1,273 @@
+"""Pipeline: named steps run one after another; nestable, itself a step and a valid
+scikit-learn estimator."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Self
+
+import numpy as np
+from sklearn.utils import Bunch, get_tags
+from sklearn.utils.metaestimators import available_if
+
+from workbench.core import _tree
+from workbench.core._composite import Composite, fit_transform_step
+from workbench.core._paths import SEPARATOR, check_step_names, did_you_mean
+
+
+def _final_has(method: str) -> Any:
+    def check(self: Pipeline) -> bool:
+        final = self._final_estimator
+        if _tree.is_passthrough(final):
+            return method == "transform"
+        return hasattr(final, method)
+
+    return check
+
+
+def _all_have_inverse(self: Pipeline) -> bool:
+    return all(
+        _tree.is_passthrough(step) or hasattr(step, "inverse_transform")
+        for _, step in self.steps
+    )
+
+
+class Pipeline(Composite):
+    """Named steps applied in order: every step but the last transforms, the last one may
+    predict.
+
+    Parameters
+    ----------
+    steps : list of (name, step)
+        Steps are any Workbench step, any scikit-learn estimator, or ``"passthrough"``. Names
+        are unique and contain no ``__``. Pipelines nest to any depth.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from workbench import Pipeline
+    >>> pipe = Pipeline([
+    ...     ("encoder", Pipeline([("scale", StandardScaler()), ("pca", PCA(n_components=2))])),
+    ...     ("model", LogisticRegression()),
+    ... ])
+    >>> X, y = np.random.default_rng(0).normal(size=(40, 4)), np.arange(40) % 2
+    >>> pipe.set_hyperparams(model__C=0.5).fit(X, y)["encoder__pca"].components_.shape
+    (2, 4)
+    """
+
+    _children_param = "steps"
+
+    def __init__(self, steps: Sequence[tuple[str, Any]]):
+        self.steps = steps
+        if isinstance(steps, list | tuple) and all(
+            isinstance(pair, tuple) and len(pair) == 2 for pair in steps
+        ):
+            check_step_names("Pipeline", [name for name, _ in steps])
+
+    # -- scikit-learn's view -------------------------------------------------------------
+    @property
+    def named_steps(self) -> Bunch:
+        """The direct steps by name (scikit-learn's attribute)."""
+        return Bunch(**dict(self.steps))
+
+    @property
+    def _final_estimator(self) -> Any:
+        return self.steps[-1][1]
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The classes of the final step."""
+        return self._final_estimator.classes_
+
+    @property
+    def n_features_in_(self) -> int:
+        """The number of features the first step saw while fitting."""
+        return self.steps[0][1].n_features_in_
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The feature names the first step saw while fitting."""
+        return self.steps[0][1].feature_names_in_
+
+    def __sklearn_is_fitted__(self) -> bool:
+        final = self._final_estimator
+        from workbench.core._introspection import is_fitted
+
+        return is_fitted(final)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        try:
+            steps = [step for _, step in self.steps if not _tree.is_passthrough(step)]
+            if steps:
+                tags.input_tags.pairwise = get_tags(steps[0]).input_tags.pairwise
+                tags.input_tags.sparse = all(get_tags(step).input_tags.sparse for step in steps)
+            final = self.steps[-1][1]
+            if not _tree.is_passthrough(final):
+                final_tags = get_tags(final)
+                tags.estimator_type = final_tags.estimator_type
+                tags.target_tags.multi_output = final_tags.target_tags.multi_output
+                tags.classifier_tags = final_tags.classifier_tags
+                tags.regressor_tags = final_tags.regressor_tags
+                tags.transformer_tags = final_tags.transformer_tags
+        except (ValueError, AttributeError, TypeError, IndexError):
+            pass  # malformed steps: fit will say what is wrong
+        return tags
+
+    def set_output(self, *, transform: str | None = None) -> Self:
+        """Set the output container (``"default"``, ``"pandas"``, ``"polars"``) of every step."""
+        for _, step in self._check_children():
+            if hasattr(step, "set_output"):
+                step.set_output(transform=transform)
+        return self
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Feature names after the last transforming step."""
+        names = input_features
+        for _, step in self.steps:
+            if _tree.is_passthrough(step):
+                continue
+            names = step.get_feature_names_out(names)
+        return np.asarray(names, dtype=object)
+
+    # -- fitting -------------------------------------------------------------------------
+    def _route(self, names: list[str], fit_params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        routed: dict[str, dict[str, Any]] = {}
+        for key, value in fit_params.items():
+            name, separator, param = key.partition(SEPARATOR)
+            if not separator or name not in names:
+                raise TypeError(
+                    f"Pipeline.fit() got fit parameter {key!r}; name it after its step, as "
+                    f"'<step>__<param>' with a step among {names}.{did_you_mean(name, names)}"
+                )
+            routed.setdefault(name, {})[param] = value
+        return routed
+
+    def _fit(
+        self, X: Any, y: Any, callbacks: Sequence[Any] | None, fit_params: dict[str, Any],
+        final_method: str,
+    ) -> Any:
+        steps = self._check_children()
+        if not steps:
+            raise ValueError("A Pipeline needs at least one step, but got an empty list.")
+        routed = self._route([name for name, _ in steps], fit_params)
+        result: Any = self
+        with self.fitting(callbacks, n_samples=_num_samples(X)) as emit:
+            Xt, yt = X, y
+            *head, (last_name, last) = steps
+            for name, step in head:
+                if _tree.is_passthrough(step):
+                    continue
+                frozen = name in self._frozen_children
+                with emit.child(name, step):
+                    Xt, yt = fit_transform_step(step, Xt, yt, frozen=frozen, **routed.get(name, {}))
+                if not frozen:
+                    emit("step_fitted", name, step)
+            if _tree.is_passthrough(last):
+                result = Xt if final_method == "fit_transform" else self
+            elif last_name in self._frozen_children:
+                if final_method == "fit_transform":
+                    result = last.transform(Xt)
+                elif final_method == "fit_predict":
+                    result = last.predict(Xt)
+            else:
+                with emit.child(last_name, last):
+                    params = routed.get(last_name, {})
+                    if final_method == "fit":
+                        last.fit(Xt, yt, **params)
+                    elif hasattr(last, final_method):
+                        result = getattr(last, final_method)(Xt, yt, **params)
+                    else:
+                        fitted = last.fit(Xt, yt, **params)
+                        method = "transform" if final_method == "fit_transform" else "predict"
+                        result = getattr(fitted, method)(Xt)
+                emit("step_fitted", last_name, last)
+        return result
+
+    def fit(self, X: Any, y: Any = None, *, callbacks: Sequence[Any] | None = None,
+            **fit_params: Any) -> Self:
+        """Fit every step in train mode, in order; frozen steps only transform.
+
+        ``callbacks`` listen to this fit only; ``<step>__<param>`` fit parameters reach that
+        step's ``fit``.
+        """
+        self._fit(X, y, callbacks, fit_params, "fit")
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None, *, callbacks: Sequence[Any] | None = None,
+                      **fit_params: Any) -> Any:
+        """Fit, then return what the last step makes of the training data."""
+        return self._fit(X, y, callbacks, fit_params, "fit_transform")
+
+    @available_if(_final_has("fit_predict"))
+    def fit_predict(self, X: Any, y: Any = None, *, callbacks: Sequence[Any] | None = None,
+                    **fit_params: Any) -> Any:
+        """Fit, then return the last step's ``fit_predict`` on the training data."""
+        return self._fit(X, y, callbacks, fit_params, "fit_predict")
+
+    # -- using ---------------------------------------------------------------------------
+    def _transform_head(self, X: Any) -> Any:
+        for _, step in self.steps[:-1]:
+            if step is None or step == "passthrough" or not hasattr(step, "transform"):
+                continue  # a resampler acts only while fitting
+            X = step.transform(X)
+        return X
+
+    @available_if(_final_has("predict"))
+    def predict(self, X: Any, **params: Any) -> Any:
+        """Transform ``X`` through every step but the last, then predict with it."""
+        return self.steps[-1][1].predict(self._transform_head(X), **params)
+
+    @available_if(_final_has("predict_proba"))
+    def predict_proba(self, X: Any, **params: Any) -> Any:
+        """Class probabilities from the last step."""
+        return self.steps[-1][1].predict_proba(self._transform_head(X), **params)
+
+    @available_if(_final_has("predict_log_proba"))
+    def predict_log_proba(self, X: Any, **params: Any) -> Any:
+        """Log class probabilities from the last step."""
+        return self.steps[-1][1].predict_log_proba(self._transform_head(X), **params)
+
+    @available_if(_final_has("decision_function"))
+    def decision_function(self, X: Any) -> Any:
+        """Decision function of the last step."""
+        return self.steps[-1][1].decision_function(self._transform_head(X))
+
+    @available_if(_final_has("score_samples"))
+    def score_samples(self, X: Any) -> Any:
+        """Score samples with the last step."""
+        return self.steps[-1][1].score_samples(self._transform_head(X))
+
+    @available_if(_final_has("score"))
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """The last step's score on the transformed ``X``."""
+        params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return self.steps[-1][1].score(self._transform_head(X), y, **params)
+
+    @available_if(_final_has("transform"))
+    def transform(self, X: Any) -> Any:
+        """Transform ``X`` through every step."""
+        X = self._transform_head(X)
+        final = self.steps[-1][1]
+        return X if _tree.is_passthrough(final) else final.transform(X)
+
+    @available_if(_all_have_inverse)
+    def inverse_transform(self, X: Any) -> Any:
+        """Undo :meth:`transform`, last step first."""
+        for _, step in reversed(self.steps):
+            if not _tree.is_passthrough(step):
+                X = step.inverse_transform(X)
+        return X
+
+
+def _num_samples(X: Any) -> int | None:
+    shape = getattr(X, "shape", None)
+    if shape:
+        return int(shape[0])
+    try:
+        return len(X)
+    except TypeError:
+        return None

@@ -1,0 +1,74 @@
+"""TrainOnly: a step that acts while training and lets data through unchanged in eval mode."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from workbench.core._composite import Composite, fit_transform_step
+from workbench.core._introspection import is_fitted
+from workbench.exceptions import StructureError
+
+
+class TrainOnly(Composite):
+    """Apply ``step`` in train mode only: augmentation, noise, subsampling.
+
+    While a pipeline fits (train mode) the wrapped step transforms, or resamples ``(X, y)``
+    when it has ``fit_resample``; in eval mode, the default after fitting, data passes through.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> noise = TrainOnly(FunctionTransformer(lambda X: X + 1.0)).fit(np.zeros((2, 1)))
+    >>> noise.transform(np.zeros((2, 1))).ravel().tolist()
+    [0.0, 0.0]
+    >>> noise.train().transform(np.zeros((2, 1))).ravel().tolist()
+    [1.0, 1.0]
+    """
+
+    _children_param = "step"
+
+    def __init__(self, step: Any):
+        self.step = step
+
+    def named_children(self) -> list[tuple[str, Any]]:
+        return [("step", self.step)]
+
+    def _check_children(self) -> list[tuple[str, Any]]:
+        return self.named_children()
+
+    def _set_child(self, name: str, step: Any) -> None:
+        self.step = step
+
+    def _insert_child(self, name: str, step: Any, index: int) -> None:
+        raise StructureError("TrainOnly wraps exactly one step; replace it instead of inserting.")
+
+    def _remove_child(self, name: str) -> None:
+        raise StructureError("TrainOnly wraps exactly one step; replace it instead of removing.")
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return is_fitted(self.step)
+
+    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> Self:
+        """Fit the wrapped step."""
+        self.fit_resample(X, y, **fit_params)
+        return self
+
+    def fit_resample(self, X: Any, y: Any = None, **fit_params: Any) -> tuple[Any, Any]:
+        """Fit the wrapped step; in train mode return its output, else ``(X, y)`` unchanged."""
+        training = self._training
+        with self.fitting() as emit:
+            with emit.child("step", self.step):
+                result = fit_transform_step(self.step, X, y, **fit_params)
+            emit("step_fitted", "step", self.step)
+        return result if training else (X, y)
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
+        """Fit, and return the training data as the next step sees it."""
+        return self.fit_resample(X, y, **fit_params)[0]
+
+    def transform(self, X: Any) -> Any:
+        """The wrapped step's transform in train mode; ``X`` unchanged in eval mode."""
+        if self._training and hasattr(self.step, "transform"):
+            return self.step.transform(X)
+        return X

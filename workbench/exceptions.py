@@ -1,0 +1,125 @@
+"""Errors and warnings raised by Workbench.
+
+Every error derives from :class:`WorkbenchError`; leaves also derive from the built-in a caller
+would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
+
+    WorkbenchError
+    ├── HyperparamError (ValueError)        a value outside its space, a bad hyperparam
+    │   └── UnknownPathError (KeyError)     a path that names no step or hyperparam
+    ├── SpaceError (ValueError)             a distribution that is not one, an empty space
+    ├── StructureError (ValueError)         duplicate or malformed step names, bad mutations
+    ├── NotFittedError (sklearn's NotFittedError: ValueError, AttributeError)
+    ├── CallbackError (RuntimeError)        a callback raised; the pipeline is left consistent
+    ├── LifecycleError (RuntimeError)       setup/teardown failed
+    ├── StepContractError (AssertionError)  ``workbench.testing.check_step`` found a violation
+    ├── TrainingError (ValueError)          bad training options, a step without partial_fit
+    │   └── DivergedError (FloatingPointError)  a NaN or infinite loss stopped the run
+    ├── TuningError (ValueError)            bad tuning options, incompatible studies
+    │   └── StorageError (ConnectionError)  a store that cannot be reached or read
+    ├── PersistenceError (OSError)          a file that cannot be written or read back
+    │   ├── UntrustedTypesError (TypeError) loading met types nobody trusted
+    │   └── UnsavableStepError (TypeError)  a step with no saver that pickle cannot handle
+    └── ParallelError (RuntimeError)        a step failed in a worker
+
+    WorkbenchWarning (UserWarning)
+"""
+
+from __future__ import annotations
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+__all__ = [
+    "CallbackError",
+    "DivergedError",
+    "HyperparamError",
+    "LifecycleError",
+    "NotFittedError",
+    "ParallelError",
+    "PersistenceError",
+    "SpaceError",
+    "StepContractError",
+    "StorageError",
+    "StructureError",
+    "TrainingError",
+    "TuningError",
+    "UnknownPathError",
+    "UnsavableStepError",
+    "UntrustedTypesError",
+    "WorkbenchError",
+    "WorkbenchWarning",
+]
+
+
+class WorkbenchError(Exception):
+    """Base of every error Workbench raises."""
+
+
+class HyperparamError(WorkbenchError, ValueError):
+    """A hyperparameter value is not allowed (outside its space, wrong type)."""
+
+
+class UnknownPathError(HyperparamError, KeyError):
+    """A path names no step or hyperparameter of the tree."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
+class SpaceError(WorkbenchError, ValueError):
+    """A space is malformed: not an Optuna distribution, or nothing left to search."""
+
+
+class StructureError(WorkbenchError, ValueError):
+    """The shape of a pipeline is wrong: duplicate names, ``__`` in a name, a bad mutation."""
+
+
+class NotFittedError(WorkbenchError, _SklearnNotFittedError):
+    """A step was used, or frozen, before it was fitted."""
+
+
+class CallbackError(WorkbenchError, RuntimeError):
+    """A callback raised while handling an event."""
+
+
+class LifecycleError(WorkbenchError, RuntimeError):
+    """A step's setup or teardown failed."""
+
+
+class StepContractError(WorkbenchError, AssertionError):
+    """A step breaks the Workbench step contract (see ``workbench.testing.check_step``)."""
+
+
+class TrainingError(WorkbenchError, ValueError):
+    """Training options are invalid, or a step cannot be trained the way it was asked."""
+
+
+class DivergedError(TrainingError, FloatingPointError):
+    """The loss became NaN or infinite."""
+
+
+class TuningError(WorkbenchError, ValueError):
+    """Tuning options are invalid, or a stored study does not match the one asked for."""
+
+
+class StorageError(TuningError, ConnectionError):
+    """A store cannot be reached or read."""
+
+
+class PersistenceError(WorkbenchError, OSError):
+    """A pipeline cannot be saved to, or loaded from, a path."""
+
+
+class UntrustedTypesError(PersistenceError, TypeError):
+    """A saved file holds types that were not trusted."""
+
+
+class UnsavableStepError(PersistenceError, TypeError):
+    """A step has no saver and cannot be pickled."""
+
+
+class ParallelError(WorkbenchError, RuntimeError):
+    """A step failed in a parallel worker."""
+
+
+class WorkbenchWarning(UserWarning):
+    """Base of every warning Workbench emits."""
