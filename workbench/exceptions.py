@@ -21,6 +21,7 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
     │   └── UnsavableStepError (TypeError)  a step with no saver that pickle cannot handle
     └── ParallelError (RuntimeError)        a step failed in a worker
 
+    StopTraining (Exception)   not an error: a callback raises it to end an epoch run cleanly
     WorkbenchWarning (UserWarning)
 """
 
@@ -38,6 +39,7 @@ __all__ = [
     "PersistenceError",
     "SpaceError",
     "StepContractError",
+    "StopTraining",
     "StorageError",
     "StructureError",
     "TrainingError",
@@ -119,6 +121,14 @@ class UnsavableStepError(PersistenceError, TypeError):
 
 class ParallelError(WorkbenchError, RuntimeError):
     """A step failed in a parallel worker."""
+
+
+class StopTraining(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by a callback to end an epoch run cleanly after the current batch or epoch.
+
+    Callbacks' control-flow exceptions (this one and Optuna's ``TrialPruned``) pass through
+    ``notify`` unchanged.
+    """
 
 
 class WorkbenchWarning(UserWarning):

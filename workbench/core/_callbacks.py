@@ -8,7 +8,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.exceptions import CallbackError
+from optuna.exceptions import TrialPruned
+
+from workbench.exceptions import CallbackError, StopTraining
+
+_CONTROL_FLOW = (StopTraining, TrialPruned)
 
 __all__ = ["EVENTS", "Callback", "notify"]
 
@@ -83,6 +87,8 @@ def notify(callbacks: Iterable[Any], event: str, /, **data: Any) -> None:
     Every callback gets the event even when an earlier one raises; the first error is then
     raised as a :class:`~workbench.exceptions.CallbackError`. Callers notify only at points
     where the pipeline is consistent, so a failing callback never leaves it half-changed.
+    Control flow (``StopTraining``, Optuna's ``TrialPruned``) is re-raised as it is, after
+    every callback had the event.
     """
     method_name = "on_" + event
     first_error: tuple[Any, BaseException] | None = None
@@ -97,6 +103,8 @@ def notify(callbacks: Iterable[Any], event: str, /, **data: Any) -> None:
                 first_error = (callback, error)
     if first_error is not None:
         callback, error = first_error
+        if isinstance(error, _CONTROL_FLOW):
+            raise error
         raise CallbackError(
             f"Callback {type(callback).__name__} raised {type(error).__name__} while handling "
             f"the {event!r} event: {error}. The pipeline was left consistent; fix or detach "
