@@ -98,15 +98,15 @@ def notify(callbacks: Iterable[Any], event: str, /, **data: Any) -> None:
             continue
         try:
             method(**data)
-        except Exception as error:
+        except Exception as raised:
             if first_error is None:
-                first_error = (callback, error)
+                first_error = (callback, raised)
     if first_error is not None:
-        callback, error = first_error
+        failed, error = first_error
         if isinstance(error, _CONTROL_FLOW):
             raise error
         raise CallbackError(
-            f"Callback {type(callback).__name__} raised {type(error).__name__} while handling "
+            f"Callback {type(failed).__name__} raised {type(error).__name__} while handling "
             f"the {event!r} event: {error}. The pipeline was left consistent; fix or detach "
             f"the callback (remove_callback) and try again."
         ) from error

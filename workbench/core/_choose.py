@@ -127,8 +127,9 @@ class Choose(Composite):
         return self.chosen_step.classes_
 
     # -- fitting -------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None, *, callbacks: Sequence[Any] | None = None,
-            **fit_params: Any) -> Self:
+    def fit(
+        self, X: Any, y: Any = None, *, callbacks: Sequence[Any] | None = None, **fit_params: Any
+    ) -> Self:
         """Fit the chosen branch only."""
         self._check_children()
         name, step = self.chosen, self.chosen_step

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, Self
 
 from optuna.distributions import BaseDistribution
@@ -80,20 +80,17 @@ class Composite(Step):
 
     # -- children ------------------------------------------------------------------------
     def named_children(self) -> list[tuple[str, Any]]:
-        children = getattr(self, self._children_param)
-        if isinstance(children, Mapping):
-            return list(children.items())
-        return [tuple(pair) for pair in children]  # type: ignore[misc]
+        """The direct sub-steps as ``(name, step)`` pairs, checked: well-formed, unique names."""
+        return self._check_children()
 
     def _check_children(self) -> list[tuple[str, Any]]:
-        children = getattr(self, self._children_param)
-        pairs = list(children.items()) if isinstance(children, Mapping) else children
+        pairs = getattr(self, self._children_param)
         if not isinstance(pairs, list | tuple) or not all(
             isinstance(pair, list | tuple) and len(pair) == 2 for pair in pairs
         ):
             raise StructureError(
                 f"{type(self).__name__}'s {self._children_param!r} must be a list of "
-                f"(name, step) pairs, but got {children!r}."
+                f"(name, step) pairs, but got {pairs!r}."
             )
         names = [name for name, _ in pairs]
         check_step_names(type(self).__name__, names, reserved=self._own_hyperparams())
@@ -148,6 +145,8 @@ class Composite(Step):
             return self
         if self._children_param in params:
             setattr(self, self._children_param, params.pop(self._children_param))
+            if not params:
+                return self  # checked at first use, as scikit-learn asks
         names = [name for name, _ in self.named_children()]
         own = self._own_hyperparams()
         nested: dict[str, dict[str, Any]] = {}
@@ -163,8 +162,8 @@ class Composite(Step):
             else:
                 valid = sorted(self.get_params(deep=True))
                 raise UnknownPathError(
-                    f"Invalid parameter {key!r} for {type(self).__name__}.{did_you_mean(key, valid)}"
-                    f" Valid parameters are: {valid}."
+                    f"Invalid parameter {key!r} for {type(self).__name__}."
+                    f"{did_you_mean(key, valid)} Valid parameters are: {valid}."
                 )
         for name, values in nested.items():
             self._child(name).set_params(**values)
@@ -230,8 +229,13 @@ class Composite(Step):
         return parent, name
 
     def _record(self, op: str, path: str, **details: Any) -> dict[str, Any]:
-        record = {"index": len(self._mutation_log), "op": op, "path": path,
-                  "time": time.time(), **details}
+        record = {
+            "index": len(self._mutation_log),
+            "op": op,
+            "path": path,
+            "time": time.time(),
+            **details,
+        }
         self._mutation_log = (*self._mutation_log, record)
         self._emit("mutated", path=path, step=self, record=dict(record))
         return record
@@ -347,8 +351,15 @@ class Composite(Step):
                 notify(listeners, "fit_begin", path=prefix, step=self, kind=kind, **data)
             yield emit
             if outer is None and listeners:
-                notify(listeners, "fit_end", path=prefix, step=self, kind=kind,
-                       duration=time.perf_counter() - started, **data)
+                notify(
+                    listeners,
+                    "fit_end",
+                    path=prefix,
+                    step=self,
+                    kind=kind,
+                    duration=time.perf_counter() - started,
+                    **data,
+                )
         except BaseException:
             if outer is None and not was_set_up:
                 with contextlib.suppress(Exception):

@@ -77,7 +77,10 @@ def _kneighbors() -> Space:
 
 
 _SPACES: dict[str, Callable[[], Space]] = {
-    "sklearn.linear_model.LogisticRegression": lambda: {"C": _C, "tol": floats(1e-6, 1e-2, log=True)},
+    "sklearn.linear_model.LogisticRegression": lambda: {
+        "C": _C,
+        "tol": floats(1e-6, 1e-2, log=True),
+    },
     "sklearn.linear_model.Ridge": lambda: {"alpha": _ALPHA},
     "sklearn.linear_model.RidgeClassifier": lambda: {"alpha": _ALPHA},
     "sklearn.linear_model.Lasso": lambda: {"alpha": _ALPHA},
@@ -183,4 +186,4 @@ def register_default_space(
         def factory() -> Space:
             return dict(frozen)
 
-    _SPACES[_qualified_name(estimator_class)] = factory  # type: ignore[assignment]
+    _SPACES[_qualified_name(estimator_class)] = factory

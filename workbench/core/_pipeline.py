@@ -27,8 +27,7 @@ def _final_has(method: str) -> Any:
 
 def _all_have_inverse(self: Pipeline) -> bool:
     return all(
-        _tree.is_passthrough(step) or hasattr(step, "inverse_transform")
-        for _, step in self.steps
+        _tree.is_passthrough(step) or hasattr(step, "inverse_transform") for _, step in self.steps
     )
 
 
@@ -147,7 +146,11 @@ class Pipeline(Composite):
         return routed
 
     def _fit(
-        self, X: Any, y: Any, callbacks: Sequence[Any] | None, fit_params: dict[str, Any],
+        self,
+        X: Any,
+        y: Any,
+        callbacks: Sequence[Any] | None,
+        fit_params: dict[str, Any],
         final_method: str,
     ) -> Any:
         steps = self._check_children()
@@ -163,7 +166,9 @@ class Pipeline(Composite):
                     continue
                 frozen = name in self._frozen_children
                 with emit.child(name, step):
-                    Xt, yt = fit_transform_step(step, Xt, yt, frozen=frozen, **routed.get(name, {}))
+                    Xt, yt = fit_transform_step(
+                        step, Xt, yt, frozen=frozen, **routed.get(name, {})
+                    )
                 if not frozen:
                     emit("step_fitted", name, step)
             if _tree.is_passthrough(last):
@@ -187,8 +192,9 @@ class Pipeline(Composite):
                 emit("step_fitted", last_name, last)
         return result
 
-    def fit(self, X: Any, y: Any = None, *, callbacks: Sequence[Any] | None = None,
-            **fit_params: Any) -> Self:
+    def fit(
+        self, X: Any, y: Any = None, *, callbacks: Sequence[Any] | None = None, **fit_params: Any
+    ) -> Self:
         """Fit every step in train mode, in order; frozen steps only transform.
 
         ``callbacks`` listen to this fit only; ``<step>__<param>`` fit parameters reach that
@@ -197,14 +203,17 @@ class Pipeline(Composite):
         self._fit(X, y, callbacks, fit_params, "fit")
         return self
 
-    def fit_transform(self, X: Any, y: Any = None, *, callbacks: Sequence[Any] | None = None,
-                      **fit_params: Any) -> Any:
+    @available_if(_final_has("fit_transform"))
+    def fit_transform(
+        self, X: Any, y: Any = None, *, callbacks: Sequence[Any] | None = None, **fit_params: Any
+    ) -> Any:
         """Fit, then return what the last step makes of the training data."""
         return self._fit(X, y, callbacks, fit_params, "fit_transform")
 
     @available_if(_final_has("fit_predict"))
-    def fit_predict(self, X: Any, y: Any = None, *, callbacks: Sequence[Any] | None = None,
-                    **fit_params: Any) -> Any:
+    def fit_predict(
+        self, X: Any, y: Any = None, *, callbacks: Sequence[Any] | None = None, **fit_params: Any
+    ) -> Any:
         """Fit, then return the last step's ``fit_predict`` on the training data."""
         return self._fit(X, y, callbacks, fit_params, "fit_predict")
 

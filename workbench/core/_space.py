@@ -23,7 +23,9 @@ from workbench.exceptions import SpaceError
 Space = dict[str, BaseDistribution]
 
 
-def floats(low: float, high: float, *, log: bool = False, step: float | None = None) -> FloatDistribution:
+def floats(
+    low: float, high: float, *, log: bool = False, step: float | None = None
+) -> FloatDistribution:
     """A float hyperparameter in ``[low, high]``.
 
     Examples
@@ -93,12 +95,13 @@ def contains(distribution: BaseDistribution, value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, Real):
         return False
     if isinstance(distribution, IntDistribution):
-        if not isinstance(value, Integral):
-            if not (isinstance(value, float) and value.is_integer()):
-                return False
-        number = int(value)
+        if not isinstance(value, Integral) and not (
+            isinstance(value, float) and value.is_integer()
+        ):
+            return False
+        integer = int(value)
         low, high, step = distribution.low, distribution.high, distribution.step
-        return low <= number <= high and (number - low) % step == 0
+        return low <= integer <= high and (integer - low) % step == 0
     if isinstance(distribution, FloatDistribution):
         number = float(value)
         if math.isnan(number) or not distribution.low <= number <= distribution.high:

@@ -44,7 +44,9 @@ class Hyperparam:
     {'scale': 0.3}
     """
 
-    def __init__(self, default: Any = None, *, space: BaseDistribution | None = None, doc: str = ""):
+    def __init__(
+        self, default: Any = None, *, space: BaseDistribution | None = None, doc: str = ""
+    ):
         if space is not None:
             check_distribution("this hyperparameter", space)
         self.default = default
@@ -56,7 +58,7 @@ class Hyperparam:
 
 
 def _make_init(cls: type, declared: dict[str, Hyperparam]) -> Callable[..., None]:
-    def __init__(self: Any, **params: Any) -> None:
+    def __init__(self: Any, **params: Any) -> None:  # noqa: N807 - becomes cls.__init__
         for name in params:
             if name not in declared:
                 raise TypeError(
@@ -132,7 +134,7 @@ class Step(BaseEstimator):
         declared = {**cls._declared_hyperparams, **own}
         cls._declared_hyperparams = declared
         if "__init__" not in vars(cls) and (own or declared) and _generated_init(cls):
-            cls.__init__ = _make_init(cls, declared)  # type: ignore[misc]
+            cls.__init__ = _make_init(cls, declared)  # type: ignore[method-assign]
             cls.__init__._workbench_generated = True  # type: ignore[attr-defined]
         if cls.holds_resources:
             for name in _RESOURCE_METHODS:
@@ -162,7 +164,9 @@ class Step(BaseEstimator):
         """Extra validation for one hyperparam value, before anything changes."""
 
     # -- hyperparams and spaces ----------------------------------------------------------
-    def get_hyperparams(self, *, nested: bool = False, active_only: bool = False) -> dict[str, Any]:
+    def get_hyperparams(
+        self, *, nested: bool = False, active_only: bool = False
+    ) -> dict[str, Any]:
         """Every hyperparam of the tree, by flat path (``reduce__n_components``) or nested.
 
         ``active_only`` leaves out the branches a :class:`Choose` did not choose.
@@ -184,7 +188,7 @@ class Step(BaseEstimator):
     def get_hyperparams_space(self, *, nested: bool = False, active_only: bool = False) -> Space:
         """The space of the tree: flat path -> Optuna distribution (or nested dicts)."""
         flat = _tree.flat_space(self, active_only=active_only)
-        return nest(flat) if nested else flat  # type: ignore[return-value]
+        return nest(flat) if nested else flat
 
     def set_hyperparams_space(
         self, values: Mapping[str, BaseDistribution | None] | None = None, /, **kwargs: Any
@@ -346,4 +350,3 @@ def _generated_init(cls: type) -> bool:
         if init is not None and not getattr(init, "_workbench_generated", False):
             return False
     return True
-

@@ -102,7 +102,9 @@ def conditions(root: Any) -> dict[str, tuple[tuple[str, Any], ...]]:
         for param in own_space(node.step, node.parent, node.name):
             if needs:
                 found[join(node.path, param)] = needs
-        choice_param = getattr(node.step, "_choice_param", None) if is_workbench(node.step) else None
+        choice_param = (
+            getattr(node.step, "_choice_param", None) if is_workbench(node.step) else None
+        )
         for name, _ in children(node.step):
             extra = ((join(node.path, choice_param), name),) if choice_param else ()
             required[join(node.path, name)] = needs + extra
@@ -177,13 +179,13 @@ def set_hyperparams(root: Any, values: Mapping[str, Any]) -> dict[str, Any]:
         space = own_space(node.step, node.parent, node.name)
         distribution = space.get(param)
         current = own_hyperparams(node.step)[param]
-        if distribution is not None and not _equal(value, current):
-            if not contains(distribution, value):
-                raise HyperparamError(
-                    f"{value!r} is outside the space of {path!r}, which allows "
-                    f"{describe_distribution(distribution)}. Pass a value inside it, or widen "
-                    f"the space first: set_hyperparams_space({{{path!r}: ...}})."
-                )
+        changed = not _equal(value, current)
+        if distribution is not None and changed and not contains(distribution, value):
+            raise HyperparamError(
+                f"{value!r} is outside the space of {path!r}, which allows "
+                f"{describe_distribution(distribution)}. Pass a value inside it, or widen "
+                f"the space first: set_hyperparams_space({{{path!r}: ...}})."
+            )
         if is_workbench(node.step):
             node.step._check_own_hyperparam(param, value)
         plan.append((node, param, value))
@@ -211,7 +213,10 @@ def set_space(root: Any, values: Mapping[str, BaseDistribution | None]) -> dict[
         plan.append((node, param, distribution))
     for node, param, distribution in plan:
         if is_workbench(node.step):
-            node.step._space_overrides = {**(node.step._space_overrides or {}), param: distribution}
+            node.step._space_overrides = {
+                **(node.step._space_overrides or {}),
+                param: distribution,
+            }
         else:
             node.parent._set_foreign_space_override(node.name, param, distribution)
     return flat
