@@ -220,7 +220,10 @@ class Composite(Step):
         if not isinstance(path, str) or not path:
             raise UnknownPathError(f"A mutation needs the path of a step, but got {path!r}.")
         head, _, name = path.rpartition(SEPARATOR)
-        parent = _tree.resolve_step(self, head).step
+        try:
+            parent = _tree.resolve_step(self, head).step
+        except UnknownPathError as error:
+            raise UnknownPathError(f"Cannot change {path!r}: {error}") from None
         if not isinstance(parent, Composite):
             raise StructureError(
                 f"{head!r} is a {type(parent).__name__}, which holds no named steps; "

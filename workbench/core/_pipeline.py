@@ -19,7 +19,9 @@ def _final_has(method: str) -> Any:
     def check(self: Pipeline) -> bool:
         final = self._final_estimator
         if _tree.is_passthrough(final):
-            return method == "transform"
+            return method in ("transform", "fit_transform")
+        if method == "fit_transform":
+            return hasattr(final, "transform")
         return hasattr(final, method)
 
     return check

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import os
+
+# scikit-learn's estimator checks include one that runs with array API dispatch on NumPy
+# inputs; SciPy reads this switch when first imported.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
+from sklearn.ensemble import RandomForestClassifier  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from workbench import Callback, Choose, Pipeline  # noqa: E402
+
+
+class Recorder(Callback):
+    """Records every event as (name, data)."""
+
+    def __init__(self):
+        self.events = []
+
+    def __getattribute__(self, name):
+        if name.startswith("on_"):
+            return lambda **data: object.__getattribute__(self, "events").append((name[3:], data))
+        return object.__getattribute__(self, name)
+
+    def names(self):
+        return [name for name, _ in self.events]
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 5))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    return X, y
+
+
+@pytest.fixture
+def nested():
+    return Pipeline(
+        [
+            ("encoder", Pipeline([("scale", StandardScaler()), ("pca", PCA(n_components=3))])),
+            (
+                "model",
+                Choose(
+                    [
+                        ("linear", LogisticRegression()),
+                        ("forest", RandomForestClassifier(n_estimators=5, random_state=0)),
+                    ]
+                ),
+            ),
+        ]
+    )

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.preprocessing import MinMaxScaler
+
+from workbench.exceptions import NotFittedError, StructureError, UnknownPathError
+
+
+def test_replace_keeps_every_other_fitted_step(nested, data):
+    nested.fit(*data)
+    components = nested["encoder__pca"].components_.copy()
+    nested.replace("model", SGDClassifier(random_state=0))
+    np.testing.assert_array_equal(nested["encoder__pca"].components_, components)
+    assert not hasattr(nested["model"], "coef_")
+    nested.fit(*data)
+    assert nested["model"].coef_.shape == (1, 3)
+
+
+def test_freeze_keeps_a_fitted_step_as_it_is_through_later_fits(nested, data):
+    X, y = data
+    nested.fit(X, y)
+    nested.freeze("encoder")
+    components = nested["encoder__pca"].components_.copy()
+    nested.fit(X[:40] * 3.0, y[:40])
+    np.testing.assert_array_equal(nested["encoder__pca"].components_, components)
+    assert nested.is_frozen("encoder") and nested.describe()["children"][0]["frozen"]
+    nested.unfreeze("encoder").fit(X[:40] * 3.0, y[:40])
+    assert not np.array_equal(nested["encoder__pca"].components_, components)
+
+
+def test_freezing_an_unfitted_step_says_to_fit_first(nested):
+    with pytest.raises(NotFittedError, match="Cannot freeze 'encoder__pca': PCA is not fitted"):
+        nested.freeze("encoder__pca")
+
+
+def test_insert_before_after_and_remove(nested, data):
+    nested.insert("encoder__minmax", MinMaxScaler(), before="pca")
+    assert [name for name, _ in nested["encoder"].steps] == ["scale", "minmax", "pca"]
+    nested.remove("encoder__scale")
+    assert [name for name, _ in nested["encoder"].steps] == ["minmax", "pca"]
+    nested.insert("model__other", LogisticRegression())
+    assert nested.get_hyperparams_space()["model__choice"].choices == ("linear", "forest", "other")
+    assert nested.fit(*data).predict(data[0]).shape == (80,)
+
+
+def test_mutation_log_records_every_change_in_order(nested, data):
+    nested.fit(*data)
+    nested.freeze("encoder")
+    nested.replace("model", SGDClassifier())
+    nested.insert("head", LogisticRegression(), after="model")
+    log = nested.mutation_log
+    assert [(r["op"], r["path"]) for r in log] == [
+        ("freeze", "encoder"),
+        ("replace", "model"),
+        ("insert", "head"),
+    ]
+    assert log[1]["old"] == "Choose" and log[1]["new"] == "SGDClassifier"
+    assert [r["index"] for r in log] == [0, 1, 2]
+
+
+def test_bad_mutations_raise_and_change_nothing(nested):
+    before = nested.get_params(deep=False)["steps"]
+    with pytest.raises(StructureError, match="'scale' appears twice"):
+        nested.insert("encoder__scale", MinMaxScaler())
+    with pytest.raises(UnknownPathError, match="no such sibling.*Did you mean 'pca'"):
+        nested.insert("encoder__minmax", MinMaxScaler(), before="pcaa")
+    with pytest.raises(
+        UnknownPathError,
+        match="Cannot change 'encodr__pca': No step at path 'encodr'.*Did you mean 'encoder'",
+    ):
+        nested.replace("encodr__pca", MinMaxScaler())
+    with pytest.raises(
+        StructureError, match="'encoder__scale' is a StandardScaler, which holds no named steps"
+    ):
+        nested.remove("encoder__scale__x")
+    with pytest.raises(StructureError, match="Pass at most one of before= and after="):
+        nested.insert("encoder__m", MinMaxScaler(), before="pca", after="scale")
+    assert nested.get_params(deep=False)["steps"] == before
+    assert nested.mutation_log == []
+
+
+def test_replacing_drops_the_old_steps_space_override(nested):
+    from workbench import floats
+
+    nested.set_hyperparams_space(model__linear__C=floats(1.0, 2.0))
+    nested.replace("model__linear", LogisticRegression())
+    assert nested.get_hyperparams_space()["model__linear__C"] == floats(1e-4, 1e4, log=True)
