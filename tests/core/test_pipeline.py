@@ -26,9 +26,11 @@ def test_hyperparams_by_flat_path_and_nested_dict_round_trip(nested):
     assert nested.get_hyperparams() == flat
 
 
-def test_a_value_equal_to_the_current_one_is_accepted_even_outside_the_space(nested):
+def test_the_current_value_and_the_default_are_accepted_even_outside_the_space(nested):
     assert nested["encoder__pca"].n_components == 3  # the default PCA space is a variance fraction
     nested.set_hyperparams(encoder__pca__n_components=3)
+    nested.set_hyperparams(encoder__pca__n_components=None)  # PCA's own default
+    assert nested["encoder__pca"].n_components is None
     with pytest.raises(
         HyperparamError,
         match="4 is outside the space of 'encoder__pca__n_components', which allows a float in \\[0.5, 0.999\\]",
@@ -105,6 +107,10 @@ def test_default_spaces_cover_sklearn_estimators(nested):
 def test_step_names_must_be_unique_and_free_of_double_underscore():
     with pytest.raises(StructureError, match="'a__b' in Pipeline contains '__'.*'a_b'"):
         Pipeline([("a__b", StandardScaler())])
+    with pytest.raises(
+        StructureError, match="'scale_' in Pipeline starts or ends with '_'.*'scale'"
+    ):
+        Pipeline([("scale_", StandardScaler())])
     with pytest.raises(StructureError, match="unique within a level, but 'x' appears twice"):
         Pipeline([("x", StandardScaler()), ("x", LogisticRegression())])
 

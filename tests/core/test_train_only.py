@@ -26,7 +26,7 @@ def test_train_only_acts_while_fitting_and_passes_through_in_eval():
     X = np.arange(10.0).reshape(-1, 1)
     pipe.fit(X, 2 * X.ravel())
     assert pipe["model"].intercept_ < -150  # learned on shifted inputs
-    prediction = pipe.predict(X)
+    assert pipe.predict(X).shape == (10,)
     assert seen == [10]  # predict did not call the noise
     np.testing.assert_allclose(pipe.train().predict(X), 2 * X.ravel())  # train mode: noise on
 

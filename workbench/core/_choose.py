@@ -11,6 +11,12 @@ from sklearn.utils.metaestimators import available_if
 from workbench.core._composite import Composite, fit_transform_step
 from workbench.core._introspection import is_fitted
 from workbench.core._paths import check_step_names, did_you_mean
+from workbench.core._pipeline import (
+    can_partial_fit,
+    check_partial_fit,
+    partial_fit_final,
+    partial_fit_step,
+)
 from workbench.core._space import Space, categorical
 from workbench.exceptions import HyperparamError, StructureError
 
@@ -151,6 +157,39 @@ class Choose(Composite):
         with self.fitting() as emit:
             with emit.child(name, step):
                 result = fit_transform_step(step, X, y, **fit_params)
+            emit("step_fitted", name, step)
+        return result
+
+    # -- learning by mini-batch -----------------------------------------------------------
+    @available_if(_chosen_has("partial_fit"))
+    @available_if(can_partial_fit)
+    def partial_fit(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        classes: Any = None,
+        callbacks: Sequence[Any] | None = None,
+    ) -> Self:
+        """Learn from one mini-batch with the chosen branch only (see ``Pipeline.partial_fit``)."""
+        self._check_children()
+        check_partial_fit(self)
+        name, step = self.chosen, self.chosen_step
+        with self.fitting(callbacks, kind="partial_fit") as emit:
+            with emit.child(name, step):
+                partial_fit_final(step, X, y, classes=classes)
+            emit("step_fitted", name, step)
+        return self
+
+    @available_if(can_partial_fit)
+    def partial_fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """Learn from one mini-batch with the chosen branch; return the next ``(X, y)``."""
+        self._check_children()
+        check_partial_fit(self)
+        name, step = self.chosen, self.chosen_step
+        with self.fitting(kind="partial_fit") as emit:
+            with emit.child(name, step):
+                result = partial_fit_step(step, X, y)
             emit("step_fitted", name, step)
         return result
 

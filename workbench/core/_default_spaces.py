@@ -138,9 +138,14 @@ _SPACES: dict[str, Callable[[], Space]] = {
 
 
 def _qualified_name(cls: type) -> str:
-    module = cls.__module__
-    public = ".".join(part for part in module.split(".") if not part.startswith("_"))
-    return f"{public}.{cls.__qualname__}"
+    """``sklearn.ensemble.HistGradientBoostingClassifier``: the module path up to its first
+    private part, where public packages re-export their classes."""
+    public = []
+    for part in cls.__module__.split("."):
+        if part.startswith("_"):
+            break
+        public.append(part)
+    return ".".join([*public, cls.__qualname__])
 
 
 def default_space(estimator: Any) -> Space:

@@ -39,6 +39,12 @@ def check_step_names(owner: str, names: list[str], reserved: Iterable[str] = ())
                 f"(encoder__pca__n_components). Rename it, for example to "
                 f"{name.replace(SEPARATOR, '_')!r}."
             )
+        if name.startswith("_") or name.endswith("_"):
+            raise StructureError(
+                f"Step name {name!r} in {owner} starts or ends with '_', which would make paths "
+                f"ambiguous ('a_' + '__' + 'b' reads as 'a' + '__' + '_b'). Rename it, for "
+                f"example to {name.strip('_') or 'step'!r}."
+            )
         if name in reserved:
             raise StructureError(
                 f"Step name {name!r} in {owner} is taken by a hyperparameter of {owner}; "

@@ -12,7 +12,19 @@ from sklearn.utils.metaestimators import available_if
 
 from workbench.core import _tree
 from workbench.core._composite import Composite, fit_transform_step
-from workbench.core._paths import SEPARATOR, check_step_names, did_you_mean
+from workbench.core._introspection import is_fitted
+from workbench.core._paths import SEPARATOR, check_step_names, did_you_mean, join
+from workbench.exceptions import TrainingError
+
+
+def can_partial_fit(composite: Any) -> bool:
+    """True when every active, unfrozen step learns incrementally; else an AttributeError
+    (``available_if`` turns it into a missing method) that names the step that does not."""
+    try:
+        check_partial_fit(composite)
+    except TrainingError as error:
+        raise AttributeError(str(error)) from error
+    return True
 
 
 def _final_has(method: str) -> Any:
@@ -25,6 +37,18 @@ def _final_has(method: str) -> Any:
         return hasattr(final, method)
 
     return check
+
+
+def _final_learns_incrementally(self: Pipeline) -> bool:
+    """scikit-learn's checks call partial_fit wherever it exists: offer it only when the last
+    step can learn by mini-batch (or is frozen or passthrough); steps before it that cannot
+    are a TrainingError naming them."""
+    name, final = self.steps[-1]
+    return (
+        _tree.is_passthrough(final)
+        or hasattr(final, "partial_fit")
+        or name in self._frozen_children
+    )
 
 
 def _all_have_inverse(self: Pipeline) -> bool:
@@ -219,6 +243,63 @@ class Pipeline(Composite):
         """Fit, then return the last step's ``fit_predict`` on the training data."""
         return self._fit(X, y, callbacks, fit_params, "fit_predict")
 
+    # -- learning by mini-batch -----------------------------------------------------------
+    def _partial_fit(
+        self, X: Any, y: Any, callbacks: Sequence[Any] | None, classes: Any, last_transforms: bool
+    ) -> tuple[Any, Any]:
+        steps = self._check_children()
+        if not steps:
+            raise ValueError("A Pipeline needs at least one step, but got an empty list.")
+        check_partial_fit(self)
+        with self.fitting(callbacks, kind="partial_fit", n_samples=_num_samples(X)) as emit:
+            Xt, yt = X, y
+            *head, (last_name, last) = steps
+            for name, step in head:
+                if _tree.is_passthrough(step):
+                    continue
+                frozen = name in self._frozen_children
+                with emit.child(name, step):
+                    Xt, yt = partial_fit_step(step, Xt, yt, frozen=frozen)
+                if not frozen:
+                    emit("step_fitted", name, step)
+            if _tree.is_passthrough(last):
+                return Xt, yt
+            frozen = last_name in self._frozen_children
+            with emit.child(last_name, last):
+                if last_transforms:
+                    Xt, yt = partial_fit_step(last, Xt, yt, frozen=frozen)
+                elif not frozen:
+                    partial_fit_final(last, Xt, yt, classes=classes)
+            if not frozen:
+                emit("step_fitted", last_name, last)
+        return Xt, yt
+
+    @available_if(_final_learns_incrementally)
+    @available_if(can_partial_fit)
+    def partial_fit(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        classes: Any = None,
+        callbacks: Sequence[Any] | None = None,
+    ) -> Self:
+        """Learn from one mini-batch: every step learns incrementally, in train mode.
+
+        Each step that is not frozen must have ``partial_fit`` (frozen steps only transform);
+        otherwise the method is missing (``hasattr`` is False, as scikit-learn expects) and
+        calling it raises an AttributeError that names the step and the ways out. A classifier at the end gets ``classes`` on its first call: the ``classes``
+        given, or else the labels of this first batch (pass ``classes`` when a batch may miss
+        some; :func:`workbench.training.fit_epochs` passes them for you).
+        """
+        self._partial_fit(X, y, callbacks, classes, last_transforms=False)
+        return self
+
+    @available_if(can_partial_fit)
+    def partial_fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """Learn from one mini-batch and return the ``(X, y)`` the next step learns from."""
+        return self._partial_fit(X, y, None, None, last_transforms=True)
+
     # -- using ---------------------------------------------------------------------------
     def _transform_head(self, X: Any) -> Any:
         for _, step in self.steps[:-1]:
@@ -282,3 +363,64 @@ def _num_samples(X: Any) -> int | None:
         return len(X)
     except TypeError:
         return None
+
+
+_INCREMENTAL = ("partial_fit", "partial_fit_resample", "partial_fit_transform")
+
+
+def partial_fit_step(step: Any, X: Any, y: Any, *, frozen: bool = False) -> tuple[Any, Any]:
+    """Let ``step`` learn from one mini-batch and return what the next step learns from.
+
+    A frozen step only transforms; a step with ``partial_fit_resample`` returns new
+    ``(X, y)``; any other step learns with ``partial_fit`` and then transforms.
+    """
+    if frozen:
+        return (step.transform(X), y) if hasattr(step, "transform") else (X, y)
+    if hasattr(step, "partial_fit_resample"):
+        return step.partial_fit_resample(X, y)  # type: ignore[no-any-return]
+    if hasattr(step, "partial_fit_transform"):
+        return step.partial_fit_transform(X, y), y
+    step.partial_fit(X, y)
+    return step.transform(X), y
+
+
+def accepts_classes(step: Any) -> bool:
+    """Whether ``step.partial_fit`` takes ``classes`` (scikit-learn's incremental classifiers)."""
+    import inspect
+
+    try:
+        return "classes" in inspect.signature(step.partial_fit).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def partial_fit_final(step: Any, X: Any, y: Any, *, classes: Any = None) -> None:
+    """``step.partial_fit`` on one batch, with ``classes`` on a classifier's first call."""
+    if accepts_classes(step):
+        if classes is None and y is not None and not is_fitted(step):
+            classes = np.unique(y)
+        if classes is not None:
+            step.partial_fit(X, y, classes=classes)
+            return
+    step.partial_fit(X, y)
+
+
+def check_partial_fit(root: Any, prefix: str = "") -> None:
+    """Raise a TrainingError naming the first active, unfrozen step without ``partial_fit``."""
+    inactive = root._inactive_children() if _tree.is_workbench(root) else ()
+    # A composite whose children learn otherwise names those that must learn incrementally.
+    learning = getattr(root, "partial_fit_children", None)
+    pairs = learning() if learning is not None else _tree.children(root)
+    for name, step in pairs:
+        path = join(prefix, name)
+        if name in inactive or _tree.is_passthrough(step) or root._is_child_frozen(name):
+            continue
+        if not any(hasattr(step, method) for method in _INCREMENTAL):
+            raise TrainingError(
+                f"Step {path!r} ({type(step).__name__}) has no partial_fit, so it cannot learn "
+                f"from mini-batches. Fit it on the whole data first and freeze it "
+                f"(pipe.fit(X, y); pipe.freeze({path!r})), or replace it with a step that "
+                f"learns incrementally (SGDClassifier, MiniBatchKMeans, IncrementalPCA, ...)."
+            )
+        if _tree.children(step):
+            check_partial_fit(step, path)

@@ -178,7 +178,7 @@ class Step(BaseEstimator):
         """Set hyperparams by flat paths or nested dicts, validated against their spaces.
 
         Every value is checked before any is set: after an error nothing has changed. A value
-        equal to the current one is always accepted.
+        equal to the current one, or to the constructor's default, is always accepted.
         """
         changes = _tree.set_hyperparams(self, {**(values or {}), **kwargs})
         if changes:

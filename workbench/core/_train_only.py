@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Self
 
+from sklearn.utils.metaestimators import available_if
+
 from workbench.core._composite import Composite, fit_transform_step
 from workbench.core._introspection import is_fitted
+from workbench.core._pipeline import can_partial_fit, check_partial_fit, partial_fit_step
 from workbench.exceptions import StructureError
 
 
@@ -66,6 +69,23 @@ class TrainOnly(Composite):
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """Fit, and return the training data as the next step sees it."""
         return self.fit_resample(X, y, **fit_params)[0]
+
+    @available_if(can_partial_fit)
+    def partial_fit(self, X: Any, y: Any = None) -> Self:
+        """Let the wrapped step learn from one mini-batch."""
+        self.partial_fit_resample(X, y)
+        return self
+
+    @available_if(can_partial_fit)
+    def partial_fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """Learn from one mini-batch; in train mode return the wrapped step's output."""
+        check_partial_fit(self)
+        training = self._training
+        with self.fitting(kind="partial_fit") as emit:
+            with emit.child("step", self.step):
+                result = partial_fit_step(self.step, X, y)
+            emit("step_fitted", "step", self.step)
+        return result if training else (X, y)
 
     def transform(self, X: Any) -> Any:
         """The wrapped step's transform in train mode; ``X`` unchanged in eval mode."""

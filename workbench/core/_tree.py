@@ -6,6 +6,7 @@ whose hyperparams are its ``get_params(deep=False)`` and whose space is its regi
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -170,6 +171,14 @@ def _equal(a: Any, b: Any) -> bool:
         return False
 
 
+def _constructor_default(step: Any, param: str) -> Any:
+    try:
+        parameter = inspect.signature(type(step)).parameters.get(param)
+    except (TypeError, ValueError):
+        return inspect.Parameter.empty
+    return inspect.Parameter.empty if parameter is None else parameter.default
+
+
 def set_hyperparams(root: Any, values: Mapping[str, Any]) -> dict[str, Any]:
     """Validate every value first, then apply them all; returns the flat changes."""
     flat = flatten(root, values)
@@ -179,8 +188,8 @@ def set_hyperparams(root: Any, values: Mapping[str, Any]) -> dict[str, Any]:
         space = own_space(node.step, node.parent, node.name)
         distribution = space.get(param)
         current = own_hyperparams(node.step)[param]
-        changed = not _equal(value, current)
-        if distribution is not None and changed and not contains(distribution, value):
+        allowed = _equal(value, current) or _equal(value, _constructor_default(node.step, param))
+        if distribution is not None and not allowed and not contains(distribution, value):
             raise HyperparamError(
                 f"{value!r} is outside the space of {path!r}, which allows "
                 f"{describe_distribution(distribution)}. Pass a value inside it, or widen "

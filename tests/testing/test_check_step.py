@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from workbench import Choose, Hyperparam, Pipeline, Step, TrainOnly, floats
+from workbench.exceptions import StepContractError
+from workbench.testing import check_step
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(60, 4))
+y = (X[:, 0] > 0).astype(int)
+
+# Every built-in step, with data it can be fitted on.
+BUILTIN_STEPS = {
+    "Pipeline": (Pipeline([("scale", StandardScaler()), ("model", LogisticRegression())]), X, y),
+    "Choose": (Choose([("a", LogisticRegression()), ("b", LogisticRegression(C=2.0))]), X, y),
+    "TrainOnly": (TrainOnly(FunctionTransformer(np.negative)), X, None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_STEPS))
+def test_builtin_steps_pass_check_step(name):
+    step, data, target = BUILTIN_STEPS[name]
+    check_step(step, data, target)
+
+
+class BadSpace(Step):
+    rate = Hyperparam(0.5, space=floats(0.0, 1.0))
+
+    def set_params(self, **params):  # silently clamps: breaks the round trip of sampled values
+        if "rate" in params:
+            params["rate"] = round(params["rate"], 1)
+        return super().set_params(**params)
+
+
+def test_check_step_names_the_broken_check():
+    with pytest.raises(
+        StepContractError,
+        match="BadSpace fails the 'values sampled from the space' check: set_hyperparams\\(rate=.*was accepted",
+    ):
+        check_step(BadSpace())
+
+
+class StuckInTrain(Step):
+    def train(self, mode=True):
+        return self
+
+
+def test_check_step_catches_a_step_whose_modes_do_not_change():
+    step = StuckInTrain()
+    step._training = True
+    with pytest.raises(StepContractError, match="'modes' check: eval\\(\\) did not put"):
+        check_step(step)
