@@ -3,8 +3,16 @@ from __future__ import annotations
 import numpy as np
 import optuna
 import pytest
-from sklearn import decomposition, ensemble, feature_selection, linear_model, neighbors, svm
-from sklearn import neural_network, preprocessing
+from sklearn import (
+    decomposition,
+    ensemble,
+    feature_selection,
+    linear_model,
+    neighbors,
+    neural_network,
+    preprocessing,
+    svm,
+)
 from sklearn.linear_model import Ridge
 
 from workbench import Pipeline, floats
