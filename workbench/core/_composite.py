@@ -93,8 +93,18 @@ class Composite(Step):
                 f"(name, step) pairs, but got {pairs!r}."
             )
         names = [name for name, _ in pairs]
-        check_step_names(type(self).__name__, names, reserved=self._own_hyperparams())
+        check_step_names(type(self).__name__, names, reserved=self._own_param_names())
         return [(name, step) for name, step in pairs]
+
+    @classmethod
+    def _own_param_names(cls) -> frozenset[str]:
+        """Constructor parameters other than the children, cached per class (inspecting a
+        signature on every fit would cost more than the rest of the fit's bookkeeping)."""
+        cached = cls.__dict__.get("_own_param_names_cache")
+        if cached is None:
+            cached = frozenset(cls._get_param_names()) - {cls._children_param}
+            cls._own_param_names_cache = cached  # type: ignore[attr-defined]
+        return cached
 
     def _set_child(self, name: str, step: Any) -> None:
         pairs = [(key, step if key == name else value) for key, value in self.named_children()]
@@ -260,7 +270,7 @@ class Composite(Step):
         parent or ``before``/``after`` a sibling named there."""
         parent, name = self._mutable_parent(path)
         names = [key for key, _ in parent.named_children()]
-        check_step_names(type(parent).__name__, [*names, name], reserved=parent._own_hyperparams())
+        check_step_names(type(parent).__name__, [*names, name], reserved=parent._own_param_names())
         if before is not None and after is not None:
             raise StructureError("Pass at most one of before= and after=, not both.")
         index = len(names)
