@@ -70,9 +70,9 @@ def main() -> None:
         np.testing.assert_array_equal(workbench_pipeline(X, y), hand_written(X, y))
         medians = interleaved(
             {
-                "hand-written": lambda: hand_written(X, y),
-                "workbench": lambda: workbench_pipeline(X, y),
-                "sklearn Pipeline": lambda: sklearn_pipeline(X, y),
+                "hand-written": lambda X=X, y=y: hand_written(X, y),
+                "workbench": lambda X=X, y=y: workbench_pipeline(X, y),
+                "sklearn Pipeline": lambda X=X, y=y: sklearn_pipeline(X, y),
             },
             repeats,
         )
