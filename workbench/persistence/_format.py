@@ -1,0 +1,470 @@
+"""The saved form of a tree of steps: a JSON manifest plus one blob of bytes per node.
+
+The manifest holds the structure (one record per node), the core's description of the tree,
+the hyperparams, spaces, mutation log and frozen steps, and the versions it was saved with.
+Composites are rebuilt from their class (trusted only when it is Workbench's own or named in
+``trusted``) and their own state; leaves come back through their savers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import platform
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import skops.io
+
+from workbench.core import (
+    Composite,
+    distribution_from_dict,
+    distribution_to_dict,
+    is_passthrough,
+    plain_value,
+)
+from workbench.exceptions import PersistenceError, UnsavableStepError, UntrustedTypesError
+from workbench.persistence._savers import (
+    Saver,
+    SkopsSaver,
+    qualified_name,
+    registered_class,
+    registered_saver,
+    skops_loads,
+    skops_untrusted,
+    trusted_by_workbench,
+)
+
+FORMAT = "workbench-pipeline"
+FORMAT_VERSION = 1
+_LIBRARIES = ("workbench", "numpy", "scipy", "scikit-learn", "skops", "joblib", "optuna", "pandas")
+
+
+@dataclass
+class Packed:
+    """A tree of steps as a manifest and blobs, plus what a worker needs to open it.
+
+    ``savers`` and ``classes`` (the registered savers the tree used, and classes defined in
+    ``__main__``) travel with it when it is shipped to a worker, whose registry and
+    ``__main__`` are not the caller's. Made by :func:`pack`; :meth:`unpack` rebuilds the tree.
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> pack(StandardScaler(with_std=False)).unpack()
+    StandardScaler(with_std=False)
+    """
+
+    manifest: dict[str, Any]
+    members: dict[str, bytes]
+    savers: dict[str, tuple[type, Saver]] = field(default_factory=dict)
+    classes: dict[str, type] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        """A hash of the content, the same for equal trees packed twice."""
+        hashes = sorted(
+            (name, entry["sha256"]) for name, entry in self.manifest["members"].items()
+        )
+        return hashlib.sha256(json.dumps([hashes, self.manifest["root"]]).encode()).hexdigest()
+
+    def unpack(self) -> Any:
+        """Rebuild the tree; every type is trusted, since this process or its parent packed it."""
+        return unpack(
+            self.manifest,
+            self.members,
+            savers=self.savers,
+            classes=self.classes,
+            trust_all=True,
+            where="the packed step",
+        )
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the libraries a file depends on."""
+    found = {"python": platform.python_version()}
+    for name in (*_LIBRARIES, "torch"):
+        if name == "torch" and "torch" not in sys.modules:
+            continue
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+# -- packing -------------------------------------------------------------------------------------
+def pack(step: Any, *, describe: bool = True) -> Packed:
+    """Turn every node of ``step`` into a record and a blob through its saver, in memory.
+
+    ``describe=False`` leaves out the plain-data description of the tree (hyperparams, spaces,
+    frozen steps), which only people and views read: shipping to workers skips it.
+
+    Raises
+    ------
+    UnsavableStepError
+        A step has no saver and pickle cannot handle it; the message names its path.
+    """
+    packed = Packed(manifest={}, members={})
+    root = _pack_node(step, "", packed)
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "versions": versions(),
+        "root": root,
+        "members": {
+            name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            for name, data in packed.members.items()
+        },
+    }
+    if not describe:
+        packed.manifest = manifest
+        return packed
+    description = getattr(step, "describe", None)
+    manifest |= {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "saved_at": time.time(),
+        "description": description() if callable(description) else None,
+        "hyperparams": _plain_hyperparams(step),
+        "space": _plain_space(step),
+        "mutation_log": [dict(record) for record in getattr(step, "mutation_log", [])],
+        "frozen": _frozen_paths(step),
+    }
+    packed.manifest = json.loads(json.dumps(manifest, default=repr))
+    return packed
+
+
+def _pack_node(step: Any, path: str, packed: Packed) -> dict[str, Any]:
+    if is_passthrough(step):
+        return {"kind": "passthrough", "path": path, "value": step}
+    cls = type(step)
+    if cls.__module__ == "__main__":
+        packed.classes[qualified_name(cls)] = cls
+    member = f"nodes/{len(packed.members):04d}"
+    if isinstance(step, Composite) and registered_saver(step) is None:
+        packed.members[member] = b""  # reserve the name; filled below, after the children
+        children_value = getattr(step, step._children_param)
+        pairs = isinstance(children_value, list | tuple) and all(
+            isinstance(pair, list | tuple) and len(pair) == 2 for pair in children_value
+        )
+        children = [
+            {"name": name, "node": _pack_node(child, _join(path, name), packed)}
+            for name, child in step.named_children()
+        ]
+        packed.members[member] = _dump_shell(step, path)
+        return {
+            "kind": "composite",
+            "path": path,
+            "class": qualified_name(cls),
+            "children_param": step._children_param,
+            "children_form": ("tuple" if isinstance(children_value, tuple) else "list")
+            if pairs
+            else "single",
+            "children": children,
+            "member": member,
+        }
+    found = registered_saver(step)
+    saver: Saver = found[1] if found is not None else SkopsSaver()
+    try:
+        data = saver.dump(step)
+    except UnsavableStepError as error:
+        raise UnsavableStepError(
+            f"Cannot save the step at {path or 'the root'!r}: {error} Register a saver for it: "
+            f"workbench.persistence.register_saver({cls.__name__}, "
+            f"workbench.persistence.FittedStateSaver()) keeps its hyperparams and fitted "
+            f"attributes, or subclass workbench.persistence.Saver."
+        ) from error
+    except Exception as error:
+        raise UnsavableStepError(
+            f"Cannot save the step at {path or 'the root'!r}: {type(saver).__name__} failed on "
+            f"{cls.__name__}: {error!r}"
+        ) from error
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise UnsavableStepError(
+            f"{type(saver).__name__}.dump() must return bytes, but got {type(data).__name__} "
+            f"for the step at {path!r}."
+        )
+    packed.members[member] = bytes(data)
+    record: dict[str, Any] = {
+        "kind": "leaf",
+        "path": path,
+        "class": qualified_name(cls),
+        "saver": "skops" if found is None else "registered",
+        "member": member,
+    }
+    if found is not None:
+        record["registered_for"] = qualified_name(found[0])
+        packed.savers[qualified_name(found[0])] = found
+    return record
+
+
+def _dump_shell(step: Composite, path: str) -> bytes:
+    """A composite's own state (hyperparams, frozen names, spaces, log) without children."""
+    state = dict(step.__getstate__())
+    state.pop(step._children_param, None)
+    state.pop("_callbacks", None)
+    state.pop("_is_set_up", None)
+    if "_frozen_children" in state:
+        state["_frozen_children"] = sorted(state["_frozen_children"])
+    if state.get("_space_overrides"):
+        state["_space_overrides"] = _plain_overrides(state["_space_overrides"])
+    if state.get("_foreign_spaces"):
+        state["_foreign_spaces"] = {
+            name: _plain_overrides(values) for name, values in state["_foreign_spaces"].items()
+        }
+    if "_mutation_log" in state:
+        state["_mutation_log"] = [dict(record) for record in state["_mutation_log"]]
+    try:
+        return skops.io.dumps(state)
+    except Exception as error:
+        raise UnsavableStepError(
+            f"Cannot save the {type(step).__name__} at {path or 'the root'!r}: its own state "
+            f"({sorted(state)}) cannot be saved: {error}."
+        ) from error
+
+
+def _plain_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        name: None if distribution is None else distribution_to_dict(distribution)
+        for name, distribution in overrides.items()
+    }
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}__{name}" if prefix else name
+
+
+def _plain_hyperparams(step: Any) -> dict[str, Any]:
+    if not hasattr(step, "get_hyperparams"):
+        return {}
+    return {
+        path: plain_value(value)
+        for path, value in step.get_hyperparams().items()
+        if isinstance(value, str)
+        or not (hasattr(value, "get_params") or (isinstance(value, list | tuple) and value))
+    }
+
+
+def _plain_space(step: Any) -> dict[str, Any]:
+    if not hasattr(step, "get_hyperparams_space"):
+        return {}
+    return {
+        path: distribution_to_dict(distribution)
+        for path, distribution in step.get_hyperparams_space().items()
+    }
+
+
+def _frozen_paths(step: Any) -> list[str]:
+    if not isinstance(step, Composite):
+        return []
+    return [path for path, _ in step.walk() if step.is_frozen(path)]
+
+
+# -- unpacking -----------------------------------------------------------------------------------
+def check_manifest(manifest: Any, where: str) -> dict[str, Any]:
+    """Raise a PersistenceError unless ``manifest`` is one this version can read."""
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        got = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        raise PersistenceError(
+            f"{where} is not a Workbench pipeline file: expected a manifest with format "
+            f"{FORMAT!r}, but got {got!r}. Save pipelines with workbench.persistence.save()."
+        )
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+        saved_with = manifest.get("versions", {}).get("workbench", "an unknown version")
+        raise PersistenceError(
+            f"{where} uses file format version {version!r} (saved by workbench "
+            f"{saved_with}); this workbench reads versions 1 to {FORMAT_VERSION}. Load it with "
+            f"the workbench version that saved it, or upgrade workbench."
+        )
+    return manifest
+
+
+def _nodes(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = [record]
+    for child in record.get("children", []):
+        found.extend(_nodes(child["node"]))
+    return found
+
+
+@dataclass
+class _Loader:
+    members: Mapping[str, bytes]
+    trusted: Sequence[str]
+    savers: Mapping[str, tuple[type, Saver]] | None = None  # a shipment's own savers
+    classes: Mapping[str, type] | None = None
+    trust_all: bool = False
+
+    def saver(self, record: Mapping[str, Any]) -> tuple[type, Saver]:
+        name = record["registered_for"]
+        if self.savers is not None and name in self.savers:
+            return self.savers[name]
+        found = registered_class(name)
+        if found is None:
+            raise PersistenceError(
+                f"The step at {record['path'] or 'the root'!r} ({record['class']}) was saved by a "
+                f"saver registered for {name!r}, and none is registered now. Call "
+                f"workbench.persistence.register_saver(<that class>, <its saver>) before loading."
+            )
+        return found
+
+    def untrusted(self, records: list[Mapping[str, Any]]) -> list[str]:
+        found: set[str] = set()
+        for record in records:
+            if record["kind"] == "composite" and not _trusted_class(record["class"]):
+                found.add(record["class"])
+            elif record["kind"] == "leaf":
+                data = self.members[record["member"]]
+                if record["saver"] == "skops":
+                    found.update(skops_untrusted(data))
+                else:
+                    registered, saver = self.saver(record)
+                    if record["class"] != qualified_name(registered) and not _trusted_class(
+                        record["class"]
+                    ):
+                        found.add(record["class"])
+                    found.update(saver.untrusted_types(data))
+        return sorted(name for name in found if name not in self.trusted)
+
+    def load(self, record: Mapping[str, Any]) -> Any:
+        kind = record.get("kind")
+        if kind == "passthrough":
+            return record.get("value")
+        if kind == "composite":
+            return self._load_composite(record)
+        if kind != "leaf":
+            raise PersistenceError(f"The file is corrupted: a node of unknown kind {kind!r}.")
+        data = self.members[record["member"]]
+        try:
+            if record["saver"] == "skops":
+                return skops_loads(data, self._trusted_for(data))
+            registered, saver = self.saver(record)
+            cls = registered
+            if record["class"] != qualified_name(registered):
+                cls = self._class(record["class"], base=registered)
+            return saver.load(data, step_class=cls, trusted=self.trusted)
+        except (PersistenceError, ImportError):
+            raise
+        except Exception as error:
+            raise PersistenceError(
+                f"Cannot load the step at {record['path'] or 'the root'!r} ({record['class']}): "
+                f"{type(error).__name__}: {error}. The file may come from incompatible library "
+                f"versions: {versions()} here."
+            ) from error
+
+    def _trusted_for(self, data: bytes) -> Sequence[str]:
+        if not self.trust_all:
+            return self.trusted
+        return [*self.trusted, *skops.io.get_untrusted_types(data=data)]
+
+    def _class(self, name: str, *, base: type) -> type:
+        if self.classes is not None and name in self.classes:
+            return self.classes[name]
+        module_name, _, attribute = name.rpartition(".")
+        try:
+            cls: Any = importlib.import_module(module_name)
+            for part in attribute.split("."):
+                cls = getattr(cls, part)
+        except (ImportError, AttributeError) as error:
+            raise PersistenceError(
+                f"Cannot find class {name!r} named in the file: {error}. Import the module that "
+                f"defines it first."
+            ) from error
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise PersistenceError(
+                f"{name!r} named in the file is not a {base.__name__}, but {cls!r}; the file "
+                f"is corrupted or was tampered with."
+            )
+        return cls
+
+    def _load_composite(self, record: Mapping[str, Any]) -> Any:
+        cls = self._class(record["class"], base=Composite)
+        state = skops_loads(self.members[record["member"]], self.trusted)
+        if "_frozen_children" in state:
+            state["_frozen_children"] = frozenset(state["_frozen_children"])
+        if state.get("_space_overrides"):
+            state["_space_overrides"] = _overrides_from_plain(state["_space_overrides"])
+        if state.get("_foreign_spaces"):
+            state["_foreign_spaces"] = {
+                name: _overrides_from_plain(values)
+                for name, values in state["_foreign_spaces"].items()
+            }
+        if "_mutation_log" in state:
+            state["_mutation_log"] = tuple(state["_mutation_log"])
+        children = [(child["name"], self.load(child["node"])) for child in record["children"]]
+        step = cls.__new__(cls)
+        step.__setstate__(state)
+        form = record["children_form"]
+        value: Any = children[0][1] if form == "single" else children
+        if form == "tuple":
+            value = tuple(children)
+        setattr(step, record["children_param"], value)
+        return step
+
+
+def _overrides_from_plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        name: None if data is None else distribution_from_dict(data)
+        for name, data in values.items()
+    }
+
+
+def _trusted_class(name: str) -> bool:
+    return trusted_by_workbench(name)
+
+
+def unpack(
+    manifest: Mapping[str, Any],
+    members: Mapping[str, bytes],
+    *,
+    trusted: Sequence[str] = (),
+    savers: Mapping[str, tuple[type, Saver]] | None = None,
+    classes: Mapping[str, type] | None = None,
+    trust_all: bool = False,
+    where: str = "the file",
+) -> Any:
+    """Rebuild the tree from a checked manifest and its blobs (checked against their hashes)."""
+    for name, expected in manifest["members"].items():
+        data = members.get(name)
+        if data is None or hashlib.sha256(data).hexdigest() != expected["sha256"]:
+            raise PersistenceError(
+                f"{where} is corrupted: the saved data {name!r} is "
+                f"{'missing' if data is None else 'damaged (its checksum does not match)'}. "
+                f"Save the pipeline again."
+            )
+    if classes:
+        _install_main_classes(classes)
+    loader = _Loader(members, tuple(trusted), savers, classes, trust_all)
+    if not trust_all:
+        untrusted = loader.untrusted(_nodes(manifest["root"]))
+        if untrusted:
+            raise UntrustedTypesError(
+                f"{where} holds types that are not trusted: {untrusted}. Loading builds "
+                f"objects of these types, which can run their code. If you trust the file's "
+                f"source, pass them: load(path, trusted={untrusted!r})."
+            )
+    return loader.load(manifest["root"])
+
+
+def _install_main_classes(classes: Mapping[str, type]) -> None:
+    """Make classes of the caller's ``__main__`` findable by name in a worker's ``__main__``.
+
+    A worker process has its own ``__main__``; skops finds classes by module and name, so a
+    step class defined in a notebook must be put there before the worker loads the step.
+    """
+    main = sys.modules["__main__"]
+    for name, cls in classes.items():
+        module, _, attribute = name.partition(".")
+        if module == "__main__" and "." not in attribute and not hasattr(main, attribute):
+            setattr(main, attribute, cls)
+
+
+def untrusted_types(manifest: Mapping[str, Any], members: Mapping[str, bytes]) -> list[str]:
+    """The type names that unpacking would refuse without ``trusted=``."""
+    return _Loader(members, ()).untrusted(_nodes(manifest["root"]))

@@ -1,0 +1,337 @@
+"""Savers: how one step becomes bytes and comes back, and the registry that picks them.
+
+Every leaf step is saved by a saver: the one registered for its class (or a base class), else
+:class:`SkopsSaver`, the secure default. Composites (Pipeline, Choose, ...) are not saved by a
+saver: the file format walks them and saves their children one by one.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import skops.io
+
+from workbench.core import distribution_from_dict, distribution_to_dict, fitted_attributes_of
+from workbench.exceptions import PersistenceError, UnsavableStepError
+
+# Built-in savers for classes of other subpackages, by public name: resolved only once their
+# module is imported, so that saving never imports torch.
+_LAZY_CLASSES = {"workbench.training.TorchStep": ("workbench.training", "TorchStep")}
+
+
+def qualified_name(cls: type) -> str:
+    """``module.QualName`` of a class, the name files and trust lists use."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class Saver:
+    """Base of savers: turns one step into bytes, and bytes back into a step.
+
+    Subclass it for a step that pickle cannot handle (a C++ handle, an open file, a lock, a
+    GPU model) and register it with :func:`register_saver`. ``dump`` runs when a pipeline is
+    saved or shipped to a worker; ``load`` gets the bytes back with the step's class.
+
+    Examples
+    --------
+    >>> import json
+    >>> class Counter:
+    ...     def __init__(self, start=0):
+    ...         self.start = start
+    >>> class CounterSaver(Saver):
+    ...     def dump(self, step):
+    ...         return json.dumps({"start": step.start}).encode()
+    ...     def load(self, data, *, step_class, trusted=()):
+    ...         return step_class(**json.loads(data))
+    >>> saver = CounterSaver()
+    >>> saver.load(saver.dump(Counter(3)), step_class=Counter).start
+    3
+    """
+
+    def dump(self, step: Any) -> bytes:
+        """The bytes that :meth:`load` turns back into ``step``."""
+        raise NotImplementedError(f"{type(self).__name__} must define dump(step) -> bytes.")
+
+    def load(self, data: bytes, *, step_class: type, trusted: Sequence[str] = ()) -> Any:
+        """A step of ``step_class`` equal to the one :meth:`dump` saw."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must define load(data, *, step_class, trusted)."
+        )
+
+    def untrusted_types(self, data: bytes) -> list[str]:
+        """Types that :meth:`load` would build and nobody trusted yet (none by default)."""
+        return []
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class SkopsSaver(Saver):
+    """The default saver: scikit-learn's secure format, skops, which loads trusted types only.
+
+    scikit-learn, NumPy and SciPy types are trusted by skops; types of the ``workbench``
+    package and Optuna distributions are trusted by Workbench; any other type must be trusted
+    explicitly with ``load(path, trusted=[...])``. Before dumping, the step must pickle: skops
+    follows pickle's protocol, so a step pickle cannot handle needs a saver of its own.
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> saver = SkopsSaver()
+    >>> saver.load(saver.dump(StandardScaler(with_mean=False)), step_class=StandardScaler)
+    StandardScaler(with_mean=False)
+    """
+
+    def dump(self, step: Any) -> bytes:
+        check_picklable(step)
+        return skops.io.dumps(step)
+
+    def load(
+        self, data: bytes, *, step_class: type | None = None, trusted: Sequence[str] = ()
+    ) -> Any:
+        return skops_loads(data, trusted)
+
+    def untrusted_types(self, data: bytes) -> list[str]:
+        return skops_untrusted(data)
+
+
+class FittedStateSaver(Saver):
+    """Saves a step's hyperparams, its space and its fitted attributes (``name_``), nothing else.
+
+    Made for steps that hold a resource (a handle, a file, a lock, a device): the resource is
+    left behind, and the loaded step acquires a new one at its next ``setup()`` or first use.
+    The values go through skops, so loading them is as safe as loading a scikit-learn model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> saver = FittedStateSaver()
+    >>> scaler = StandardScaler().fit(np.array([[1.0], [3.0]]))
+    >>> saver.load(saver.dump(scaler), step_class=StandardScaler).mean_
+    array([2.])
+    """
+
+    def dump(self, step: Any) -> bytes:
+        state: dict[str, Any] = {
+            "params": step.get_params(deep=False),
+            "fitted": fitted_attributes_of(step),
+        }
+        if hasattr(step, "get_hyperparams_space"):
+            state["space"] = {
+                name: distribution_to_dict(distribution)
+                for name, distribution in step.get_hyperparams_space().items()
+            }
+        try:
+            return skops.io.dumps(state)
+        except Exception as error:
+            raise UnsavableStepError(
+                f"FittedStateSaver could not save the hyperparams or fitted attributes of "
+                f"{type(step).__name__}: {error}. Write a Saver of your own for it."
+            ) from error
+
+    def load(self, data: bytes, *, step_class: type, trusted: Sequence[str] = ()) -> Any:
+        state = skops_loads(data, trusted)
+        step = step_class(**state["params"])
+        for name, value in state["fitted"].items():
+            setattr(step, name, value)
+        if "space" in state and hasattr(step, "set_hyperparams_space"):
+            space: dict[str, Any] = {
+                name: distribution_from_dict(data) for name, data in state["space"].items()
+            }
+            for name in step.get_hyperparams_space():
+                space.setdefault(name, None)  # removed from the space when saved
+            step.set_hyperparams_space(space)
+        return step
+
+    def untrusted_types(self, data: bytes) -> list[str]:
+        return skops_untrusted(data)
+
+
+class TorchStepSaver(Saver):
+    """Saves ``workbench.training.TorchStep``: its declared hyperparams and its state dicts.
+
+    The state goes through ``torch.save`` and comes back through ``torch.load(weights_only=
+    True)``, which builds tensors and plain containers only; the hyperparams go through skops.
+    torch is imported only when such a step is saved or loaded.
+    """
+
+    def dump(self, step: Any) -> bytes:
+        torch = _import_torch()
+        buffer = io.BytesIO()
+        torch.save(step.state_dict(), buffer)
+        state = {"params": step.get_params(deep=False), "torch_state": buffer.getvalue()}
+        if hasattr(step, "get_hyperparams_space"):
+            state["space"] = {
+                name: distribution_to_dict(distribution)
+                for name, distribution in step.get_hyperparams_space().items()
+            }
+        return skops.io.dumps(state)
+
+    def load(self, data: bytes, *, step_class: type, trusted: Sequence[str] = ()) -> Any:
+        torch = _import_torch()
+        state = skops_loads(data, trusted)
+        step = step_class(**state["params"])
+        if "space" in state:
+            space: dict[str, Any] = {
+                name: distribution_from_dict(value) for name, value in state["space"].items()
+            }
+            for name in step.get_hyperparams_space():
+                space.setdefault(name, None)
+            step.set_hyperparams_space(space)
+        torch_state = torch.load(io.BytesIO(state["torch_state"]), weights_only=True)
+        step.load_state_dict(torch_state)
+        return step
+
+    def untrusted_types(self, data: bytes) -> list[str]:
+        return skops_untrusted(data)
+
+
+def _import_torch() -> Any:
+    try:
+        import torch
+    except ImportError as error:  # pragma: no cover - torch is in the test extras
+        raise ImportError(
+            "Saving or loading a TorchStep needs PyTorch: pip install 'workbench[torch]'."
+        ) from error
+    return torch
+
+
+# -- skops with Workbench's trust ---------------------------------------------------------------
+_WORKBENCH_TRUSTED = (
+    "optuna.distributions.CategoricalDistribution",
+    "optuna.distributions.FloatDistribution",
+    "optuna.distributions.IntDistribution",
+)
+
+
+def trusted_by_workbench(name: str) -> bool:
+    """Types Workbench trusts without being told: its own, and Optuna's distributions."""
+    return name.startswith("workbench.") or name in _WORKBENCH_TRUSTED
+
+
+def skops_untrusted(data: bytes) -> list[str]:
+    """Types in skops ``data`` that neither skops nor Workbench trusts."""
+    try:
+        found = skops.io.get_untrusted_types(data=data)
+    except Exception as error:
+        raise PersistenceError(
+            f"A saved step is corrupted: skops cannot read it ({error})."
+        ) from error
+    return sorted(name for name in found if not trusted_by_workbench(name))
+
+
+def skops_loads(data: bytes, trusted: Sequence[str]) -> Any:
+    """skops.loads with Workbench's trusted types; one parse when nothing else is needed."""
+    try:
+        return skops.io.loads(data, trusted=[*_WORKBENCH_TRUSTED, *trusted])
+    except skops.io.exceptions.UntrustedTypesFoundException:
+        pass
+    found = skops.io.get_untrusted_types(data=data)
+    extra = [name for name in found if trusted_by_workbench(name) or name in trusted]
+    return skops.io.loads(data, trusted=[*_WORKBENCH_TRUSTED, *trusted, *extra])
+
+
+class _NullWriter:
+    def write(self, data: Any) -> int:
+        return len(data)
+
+
+def check_picklable(step: Any) -> None:
+    """Raise UnsavableStepError if pickle cannot handle ``step`` (arrays are not copied)."""
+    pickler = pickle.Pickler(_NullWriter(), protocol=5, buffer_callback=lambda buffer: None)
+    try:
+        pickler.dump(step)
+    except Exception as error:
+        raise UnsavableStepError(
+            f"{type(step).__name__} cannot be saved: it has no saver and pickle cannot handle "
+            f"it ({error})."
+        ) from error
+
+
+# -- the registry --------------------------------------------------------------------------------
+_REGISTRY: dict[type | str, Saver] = {"workbench.training.TorchStep": TorchStepSaver()}
+
+
+def register_saver(step_class: type, saver: Saver) -> None:
+    """Save and ship every step of ``step_class`` (and its subclasses) with ``saver``.
+
+    Register it before saving and before loading a file that holds such steps: loading finds
+    the saver by the class name written in the file. Registering again replaces the saver.
+
+    Examples
+    --------
+    >>> from workbench import Step
+    >>> class Handle(Step):
+    ...     holds_resources = True
+    >>> register_saver(Handle, FittedStateSaver())
+    >>> saver_for(Handle())
+    FittedStateSaver()
+    >>> unregister_saver(Handle)
+    """
+    if not isinstance(step_class, type):
+        raise TypeError(
+            f"register_saver() needs a class as its first argument, but got {step_class!r}; "
+            f"pass type(step) to register a saver for a step."
+        )
+    if not isinstance(saver, Saver):
+        raise TypeError(
+            f"register_saver() needs a workbench.persistence.Saver (with dump and load), but "
+            f"got {saver!r}. Subclass Saver, or use FittedStateSaver()."
+        )
+    _REGISTRY[step_class] = saver
+
+
+def unregister_saver(step_class: type) -> None:
+    """Forget the saver registered for ``step_class``."""
+    if step_class not in _REGISTRY:
+        names = [key if isinstance(key, str) else qualified_name(key) for key in _REGISTRY]
+        raise KeyError(
+            f"No saver is registered for {qualified_name(step_class)!r}; savers are registered "
+            f"for {sorted(names)}."
+        )
+    del _REGISTRY[step_class]
+
+
+def _resolved_registry() -> list[tuple[type, Saver]]:
+    entries = []
+    for key, saver in _REGISTRY.items():
+        if isinstance(key, type):
+            entries.append((key, saver))
+            continue
+        module_name, attribute = _LAZY_CLASSES[key]
+        module = sys.modules.get(module_name)
+        cls = getattr(module, attribute, None) if module is not None else None
+        if isinstance(cls, type):
+            entries.append((cls, saver))
+    return entries
+
+
+def registered_saver(step: Any) -> tuple[type, Saver] | None:
+    """The ``(registered class, saver)`` for ``step``'s class or its nearest base, or None."""
+    entries = _resolved_registry()
+    for cls in type(step).__mro__:
+        for registered, saver in entries:
+            if registered is cls:
+                return registered, saver
+    return None
+
+
+def registered_class(name: str) -> tuple[type, Saver] | None:
+    """The registered ``(class, saver)`` whose class is called ``name`` in files, or None."""
+    for key, (module_name, _) in _LAZY_CLASSES.items():
+        if key in _REGISTRY and module_name not in sys.modules and name.startswith("workbench."):
+            __import__(module_name)  # a file names a built-in class of ours
+    for registered, saver in _resolved_registry():
+        if qualified_name(registered) == name:
+            return registered, saver
+    return None
+
+
+def saver_for(step: Any) -> Saver:
+    """The saver that would save ``step``: the registered one, else :class:`SkopsSaver`."""
+    found = registered_saver(step)
+    return found[1] if found is not None else SkopsSaver()
