@@ -1,0 +1,19 @@
+"""Tuning with Optuna: studies over a pipeline's own space, epoch pruning, many workers.
+
+Optuna is the engine (samplers, pruners, storages); this package turns a pipeline's space into
+trials, scores them, and records them in the Workbench store.
+"""
+
+from workbench.tuning._tuner import Tuner
+from workbench.tuning._tuner import trials_frame
+from workbench.tuning._tuner import tune
+from workbench.tuning._workers import load_target
+from workbench.tuning._workers import run_worker
+
+__all__ = [
+    "Tuner",
+    "load_target",
+    "run_worker",
+    "trials_frame",
+    "tune",
+]

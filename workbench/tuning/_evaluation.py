@@ -1,0 +1,246 @@
+"""How one trial's pipeline is scored: cross-validation, a hold-out split, or an epoch run."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+from sklearn.base import clone, is_classifier
+from sklearn.metrics import check_scoring, get_scorer, get_scorer_names
+from sklearn.model_selection import check_cv, train_test_split
+from sklearn.utils import _safe_indexing
+
+from workbench.core import Callback
+from workbench.exceptions import TuningError
+
+Scorer = Callable[[Any, Any, Any], float]
+
+
+def resolve_scorer(pipeline: Any, scoring: str | Scorer | None) -> tuple[str, Scorer]:
+    """``(name, scorer)`` for a scikit-learn scorer name, a callable, or the pipeline's score."""
+    if scoring is None:
+        if not hasattr(pipeline, "score"):
+            raise TuningError(
+                f"{type(pipeline).__name__} has no score method, so scoring=None has nothing "
+                f"to use. Pass scoring='accuracy', 'r2', ... or a callable (estimator, X, y)."
+            )
+        return "score", check_scoring(pipeline)
+    if isinstance(scoring, str):
+        try:
+            return scoring, get_scorer(scoring)
+        except ValueError:
+            close = difflib.get_close_matches(scoring, get_scorer_names(), n=3)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            raise TuningError(
+                f"Unknown scorer {scoring!r}: scikit-learn has no scorer of that name.{hint} "
+                f"sklearn.metrics.get_scorer_names() lists them; or pass a callable "
+                f"(estimator, X, y) -> float."
+            ) from None
+    if callable(scoring):
+        name = getattr(scoring, "__name__", None) or getattr(
+            getattr(scoring, "_score_func", None), "__name__", "score"
+        )
+        return str(name if name != "<lambda>" else "score"), scoring
+    raise TuningError(
+        f"scoring must be a scikit-learn scorer name, a callable (estimator, X, y) -> float or "
+        f"None, but got {scoring!r}."
+    )
+
+
+@dataclass
+class Outcome:
+    """What one trial produced: its value and what the store keeps about it."""
+
+    value: float
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+class Evaluation:
+    """Base of the three ways to score a candidate; ``prepare`` runs once per optimize call."""
+
+    kind = ""
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind}
+
+    def prepare(self, pipeline: Any, X: Any, y: Any) -> None:
+        """Check the data and split it once, before any trial runs."""
+
+    def score(
+        self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
+    ) -> Outcome:
+        raise NotImplementedError
+
+    def refit(self, candidate: Any, X: Any, y: Any) -> Any:
+        """Fit the best candidate on all the data."""
+        return candidate.fit(X, y)
+
+
+class CrossValidation(Evaluation):
+    """Mean score over folds; each fold's running mean is reported, so pruners may stop early."""
+
+    kind = "cv"
+
+    def __init__(self, cv: Any):
+        self.cv = cv
+        self._splits: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "cv": repr(self.cv)}
+
+    def prepare(self, pipeline: Any, X: Any, y: Any) -> None:
+        splitter = check_cv(self.cv, y, classifier=is_classifier(pipeline))
+        self._splits = list(splitter.split(X, y))
+
+    def score(
+        self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
+    ) -> Outcome:
+        scores: list[float] = []
+        for fold, (train, test) in enumerate(self._splits):
+            model = clone(candidate)
+            y_train = None if y is None else _safe_indexing(y, train)
+            y_test = None if y is None else _safe_indexing(y, test)
+            model.fit(_safe_indexing(X, train), y_train)
+            scores.append(float(scorer(model, _safe_indexing(X, test), y_test)))
+            if trial is not None and fold < len(self._splits) - 1:
+                trial.report(float(np.mean(scores)), step=fold)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"Pruned after fold {fold} of {len(self._splits)}.")
+        return Outcome(float(np.mean(scores)), {"fold_scores": scores})
+
+
+class HoldOut(Evaluation):
+    """Score on a fraction of the data held out once (stratified for classifiers)."""
+
+    kind = "holdout"
+
+    def __init__(self, fraction: float, random_state: int | None):
+        if not isinstance(fraction, float | int) or not 0 < fraction < 1:
+            raise TuningError(
+                f"holdout is the fraction of the data kept for validation, so 0 < holdout < 1 "
+                f"must hold, but got holdout={fraction!r}. For example holdout=0.2."
+            )
+        self.fraction = float(fraction)
+        self.random_state = random_state
+        self._split: tuple[Any, Any, Any, Any] | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "holdout": self.fraction}
+
+    def prepare(self, pipeline: Any, X: Any, y: Any) -> None:
+        stratify = y if y is not None and is_classifier(pipeline) else None
+        if y is None:
+            X_train, X_valid = train_test_split(
+                X, test_size=self.fraction, random_state=self.random_state
+            )
+            self._split = (X_train, X_valid, None, None)
+        else:
+            X_train, X_valid, y_train, y_valid = train_test_split(
+                X, y, test_size=self.fraction, random_state=self.random_state, stratify=stratify
+            )
+            self._split = (X_train, X_valid, y_train, y_valid)
+
+    def score(
+        self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
+    ) -> Outcome:
+        assert self._split is not None
+        X_train, X_valid, y_train, y_valid = self._split
+        candidate.fit(X_train, y_train)
+        return Outcome(float(scorer(candidate, X_valid, y_valid)))
+
+
+class EpochPruning(Callback):
+    """Reports each epoch's validation statistic to the trial; raises TrialPruned when told."""
+
+    def __init__(self, trial: optuna.Trial, monitor: str):
+        self.trial = trial
+        self.monitor = monitor
+        self.rows: list[dict[str, Any]] = []
+
+    def on_epoch_end(self, **data: Any) -> None:
+        epoch, row = data["epoch"], data["row"]
+        self.rows.append(dict(row))
+        if self.monitor not in row:
+            columns = [str(column) for column in row]
+            close = difflib.get_close_matches(self.monitor, columns, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise TuningError(
+                f"The epoch rows have no column {self.monitor!r} to report to the pruner "
+                f"(columns: {columns}).{hint} Give validation data to the epoch run "
+                f"(epochs={{'validation': 0.2, ...}}) or pass monitor=<column>."
+            )
+        value = float(row[self.monitor])
+        self.trial.report(value, step=int(epoch))
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(f"Pruned at epoch {epoch} ({self.monitor}={value:.6g}).")
+
+
+class EpochRun(Evaluation):
+    """Train with ``workbench.training.fit_epochs``; each epoch's validation score is reported."""
+
+    kind = "epochs"
+
+    def __init__(self, options: Mapping[str, Any], monitor: str | None, direction: str):
+        self.options = dict(options)
+        self.options.setdefault("validation", 0.2)
+        self.monitor = monitor
+        self.direction = direction
+        self.metric_name = "score"
+
+    def describe(self) -> dict[str, Any]:
+        plain = {key: repr(value) for key, value in sorted(self.options.items())}
+        return {"kind": self.kind, "options": plain, "monitor": self.monitor}
+
+    def _fit_epochs(self) -> Callable[..., Any]:
+        try:
+            from workbench.training import fit_epochs
+        except ImportError as error:  # pragma: no cover - training ships with the package
+            raise TuningError(
+                f"Epoch tuning needs workbench.training.fit_epochs: {error}"
+            ) from None
+        run: Callable[..., Any] = fit_epochs
+        return run
+
+    def use_scorer(self, name: str) -> None:
+        self.metric_name = name
+        if self.monitor is None:
+            self.monitor = f"valid_{name}"
+
+    def prepare(self, pipeline: Any, X: Any, y: Any) -> None:
+        self._fit_epochs()
+
+    def _run(self, candidate: Any, X: Any, y: Any, scorer: Scorer, callbacks: list[Any]) -> Any:
+        options = dict(self.options)
+        options["metrics"] = {self.metric_name: scorer}
+        options["callbacks"] = [*options.get("callbacks", ()), *callbacks]
+        options.setdefault("record", False)
+        return self._fit_epochs()(candidate, X, y, **options)
+
+    def score(
+        self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
+    ) -> Outcome:
+        assert self.monitor is not None
+        pruning = None if trial is None else EpochPruning(trial, self.monitor)
+        try:
+            result = self._run(candidate, X, y, scorer, [] if pruning is None else [pruning])
+        except optuna.TrialPruned as pruned:
+            pruned.history = pruning.rows if pruning is not None else []  # type: ignore[attr-defined]
+            raise
+        history = getattr(result, "history_", result)
+        values = [float(v) for v in history[self.monitor] if v == v]
+        if not values:
+            raise TuningError(
+                f"The epoch run produced no {self.monitor!r} value to score the trial with."
+            )
+        pick = max if self.direction == "maximize" else min
+        return Outcome(pick(values), {"history": history})
+
+    def refit(self, candidate: Any, X: Any, y: Any) -> Any:
+        options = dict(self.options)
+        options.setdefault("record", False)
+        self._fit_epochs()(candidate, X, y, **options)
+        return candidate

@@ -1,0 +1,520 @@
+"""Tuner: an Optuna study over a pipeline's own space, recorded in the Workbench store."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Literal, Self
+
+import optuna
+import pandas as pd
+from optuna.distributions import BaseDistribution
+from optuna.trial import FrozenTrial, TrialState
+from sklearn.base import clone
+
+from workbench._internal import store
+from workbench.core import notify
+from workbench.exceptions import TuningError
+from workbench.tuning._evaluation import (
+    CrossValidation,
+    EpochRun,
+    Evaluation,
+    HoldOut,
+    resolve_scorer,
+)
+from workbench.tuning._sampling import check_space, space_to_plain, suggest
+
+Direction = Literal["maximize", "minimize"]
+
+
+class Tuner:
+    """Tune a pipeline over its own hyperparameter space with an Optuna study.
+
+    The space is the pipeline's (``get_hyperparams_space()``) or a narrowed one passed as
+    ``space``; ``Choose`` branches are sampled conditionally (the choice first, then only the
+    chosen branch's hyperparams). Every trial is scored by cross-validation (``cv``), on a
+    hold-out fraction (``holdout``) or by an epoch run (``epochs``: options for
+    ``workbench.training.fit_epochs``, whose per-epoch validation score is reported so that the
+    pruner may stop a trial early).
+
+    The study lives in the Workbench store (``storage``: default the journal file
+    ``.workbench/journal.log`` in the working directory, or ``$WORKBENCH_STORAGE``, or any
+    Optuna storage URL). Running the same tuner again resumes the study; ``fresh=True``
+    deletes the stored study first.
+
+    Parameters
+    ----------
+    pipeline : estimator
+        The pipeline to tune (a Workbench ``Pipeline`` or any estimator with a space).
+    scoring : str, callable or None
+        A scikit-learn scorer name, a callable ``(estimator, X, y) -> float``, or None for the
+        pipeline's ``score``. Greater is better unless ``direction="minimize"``.
+    cv, holdout, epochs : at most one
+        Cross-validation folds or splitter (the default: 5 folds), a fraction in (0, 1) held
+        out, or a dict of ``fit_epochs`` options (``epochs``, ``batch_size``, ``validation``...).
+    space : mapping of path -> distribution, optional
+        Tune only these paths, with these distributions.
+    sampler, pruner : optuna objects, optional
+        Default TPE (seeded by ``random_state``) and Optuna's MedianPruner.
+    storage : str, path or optuna storage, optional
+        Where the study is recorded (see ``workbench._internal.store``); ``":memory:"`` keeps it
+        in this process only.
+    study_name : str, optional
+        Default: derived from the pipeline's structure and space, so that re-running resumes.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.datasets import load_iris
+    >>> from workbench import Pipeline
+    >>> X, y = load_iris(return_X_y=True)
+    >>> pipe = Pipeline([("model", LogisticRegression(max_iter=500))])
+    >>> tuner = Tuner(pipe, scoring="accuracy", cv=3, storage=":memory:", random_state=0)
+    >>> tuner.optimize(X, y, n_trials=3).trials_dataframe()["state"].tolist()
+    ['complete', 'complete', 'complete']
+    """
+
+    def __init__(
+        self,
+        pipeline: Any,
+        *,
+        scoring: str | Callable[..., float] | None = None,
+        cv: Any = None,
+        holdout: float | None = None,
+        epochs: Mapping[str, Any] | None = None,
+        monitor: str | None = None,
+        space: Mapping[str, BaseDistribution] | None = None,
+        direction: Direction = "maximize",
+        sampler: optuna.samplers.BaseSampler | None = None,
+        pruner: optuna.pruners.BasePruner | None = None,
+        storage: store.StorageLike = None,
+        study_name: str | None = None,
+        fresh: bool = False,
+        refit: bool = True,
+        random_state: int | None = None,
+        callbacks: Sequence[Any] = (),
+        heartbeat_interval: int | None = store.DEFAULT_HEARTBEAT_INTERVAL,
+        grace_period: int | None = store.DEFAULT_GRACE_PERIOD,
+    ):
+        if direction not in ("maximize", "minimize"):
+            raise TuningError(
+                f"direction must be 'maximize' or 'minimize', but got {direction!r}."
+            )
+        given = [name for name, v in (("cv", cv), ("holdout", holdout), ("epochs", epochs)) if v]
+        if len(given) > 1:
+            raise TuningError(
+                f"Pass at most one of cv=, holdout= and epochs= (how each trial is scored), "
+                f"but got {' and '.join(given)}."
+            )
+        self.pipeline = pipeline
+        self.direction: Direction = direction
+        self.scoring_name, self.scorer = resolve_scorer(pipeline, scoring)
+        self.evaluation: Evaluation
+        if holdout is not None:
+            self.evaluation = HoldOut(holdout, random_state)
+        elif epochs is not None:
+            run = EpochRun(epochs, monitor, direction)
+            run.use_scorer(self.scoring_name)
+            self.evaluation = run
+        else:
+            self.evaluation = CrossValidation(5 if cv is None else cv)
+        self._base = clone(pipeline)
+        if space is not None:
+            self._base.set_hyperparams_space(dict(space))
+            self.space = {path: self._base.get_hyperparams_space()[path] for path in space}
+        else:
+            self.space = self._base.get_hyperparams_space()
+        check_space(self.space)
+        self.conditions = self._base.hyperparams_conditions()
+        self.sampler = sampler or optuna.samplers.TPESampler(seed=random_state)
+        self.pruner = pruner or optuna.pruners.MedianPruner()
+        self.storage = storage
+        self.study_name = study_name or self._default_study_name()
+        self.fresh = fresh
+        self.refit = refit
+        self.callbacks = list(callbacks)
+        self.heartbeat_interval = heartbeat_interval
+        self.grace_period = grace_period
+        self._study: optuna.Study | None = None
+        self._fresh_pending = fresh
+        self.trials_run_: list[int] = []
+
+    # -- the study ---------------------------------------------------------------------------
+    def _default_study_name(self) -> str:
+        shape = [
+            (node["path"], node["class"]) for node in _walk_description(self._base.describe())
+        ]
+        text = json.dumps([shape, space_to_plain(self.space)], sort_keys=True, default=repr)
+        return f"{type(self.pipeline).__name__}-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
+
+    def _open_storage(self) -> Any:
+        return store.open_storage(
+            self.storage,
+            heartbeat_interval=self.heartbeat_interval,
+            grace_period=self.grace_period,
+        )
+
+    @property
+    def study(self) -> optuna.Study:
+        """The Optuna study (created or resumed on first use), for Optuna's own tools."""
+        if self._study is None:
+            self._study = self._open_study()
+        return self._study
+
+    def _open_study(self) -> optuna.Study:
+        storage = self._open_storage()
+        names = set(optuna.get_all_study_names(storage=storage))
+        if self.study_name in names and self._fresh_pending:
+            optuna.delete_study(study_name=self.study_name, storage=storage)
+            names.discard(self.study_name)
+        self._fresh_pending = False
+        if self.study_name in names:
+            return self._resume(storage)
+        try:
+            study = optuna.create_study(
+                storage=storage,
+                study_name=self.study_name,
+                direction=self.direction,
+                sampler=self.sampler,
+                pruner=self.pruner,
+            )
+        except optuna.exceptions.DuplicatedStudyError:  # another worker created it just now
+            return self._resume(storage)
+        study.set_user_attr(store.KIND_KEY, "study")
+        study.set_user_attr("workbench:space", space_to_plain(self.space))
+        study.set_user_attr("workbench:conditions", store.to_plain(self.conditions))
+        study.set_user_attr("workbench:structure", store.to_plain(self._base.describe()))
+        study.set_user_attr(
+            "workbench:setup",
+            {"scoring": self.scoring_name, "evaluation": self.evaluation.describe()},
+        )
+        return study
+
+    def _resume(self, storage: Any) -> optuna.Study:
+        study = optuna.load_study(
+            study_name=self.study_name, storage=storage, sampler=self.sampler, pruner=self.pruner
+        )
+        attrs = study.user_attrs
+        where = f"The study {self.study_name!r} in {store.describe(self.storage)!r}"
+        fix = "Pass another study_name, or fresh=True to delete the stored study and start over."
+        if attrs.get(store.KIND_KEY, "study") != "study":
+            raise TuningError(f"{where} is a recorded run, not a tuning study. {fix}")
+        stored_direction = study.direction.name.lower()
+        if stored_direction != self.direction:
+            raise TuningError(
+                f"{where} was created to {stored_direction}, but this tuner would "
+                f"{self.direction}. {fix}"
+            )
+        stored_space = attrs.get("workbench:space")
+        if stored_space is not None and stored_space != space_to_plain(self.space):
+            mine = space_to_plain(self.space)
+            differ = sorted(
+                path
+                for path in set(mine) | set(stored_space)
+                if mine.get(path) != stored_space.get(path)
+            )
+            raise TuningError(
+                f"{where} was created with another space; these paths differ: {differ}. {fix}"
+            )
+        store.fail_stale_trials(study)
+        return study
+
+    # -- running -----------------------------------------------------------------------------
+    def optimize(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        n_jobs: int = 1,
+        show_progress_bar: bool = False,
+    ) -> Self:
+        """Run ``n_trials`` more trials (and/or for ``timeout`` seconds), then refit the best.
+
+        ``n_jobs > 1`` runs trials in that many worker processes sharing the study through the
+        store (which must then be persistent, not ``":memory:"``). Ctrl-C stops the study after
+        recording the trials that finished (the interrupted one is marked failed) and raises
+        KeyboardInterrupt; this tuner keeps what was recorded.
+        """
+        if n_trials is None and timeout is None:
+            raise TuningError(
+                "Say how long to tune: pass n_trials=<int>, timeout=<seconds>, or both."
+            )
+        if n_trials is not None and (not isinstance(n_trials, int) or n_trials < 1):
+            raise TuningError(f"n_trials must be a positive integer, but got {n_trials!r}.")
+        if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+            raise TuningError(f"n_jobs must be a positive integer or -1, but got {n_jobs!r}.")
+        self.evaluation.prepare(self._base, X, y)
+        study = self.study
+        if n_jobs == 1:
+            self._optimize_here(
+                study,
+                X,
+                y,
+                n_trials=n_trials,
+                timeout=timeout,
+                show_progress_bar=show_progress_bar,
+            )
+        else:
+            from workbench.tuning._workers import optimize_in_processes
+
+            self.trials_run_ += optimize_in_processes(
+                self, X, y, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs
+            )
+        if self.refit:
+            self._refit(X, y)
+        return self
+
+    def _optimize_here(
+        self,
+        study: optuna.Study,
+        X: Any,
+        y: Any,
+        *,
+        n_trials: int | None,
+        timeout: float | None,
+        show_progress_bar: bool = False,
+        stop_after: int | None = None,
+    ) -> None:
+        store.fail_stale_trials(study)
+        callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [self._after_trial]
+        if stop_after is not None:
+            callbacks.append(optuna.study.MaxTrialsCallback(stop_after, states=None))
+        study.optimize(
+            self._objective(X, y),
+            n_trials=n_trials,
+            timeout=timeout,
+            catch=(Exception,),
+            callbacks=callbacks,
+            show_progress_bar=show_progress_bar,
+        )
+
+    def _after_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self.trials_run_.append(trial.number)
+
+    def _objective(self, X: Any, y: Any) -> Callable[[optuna.Trial], float]:
+        storage = self._open_storage()
+        worker = store.worker_lease(storage)
+        fixed = self._fixed_choices()
+
+        def objective(trial: optuna.Trial) -> float:
+            if worker is not None:
+                storage.set_trial_system_attr(trial._trial_id, store.WORKER_KEY, worker)
+            params = suggest(trial, self.space, self.conditions, fixed)
+            if self.callbacks:
+                notify(self.callbacks, "trial_begin", trial=trial.number, params=dict(params))
+            try:
+                candidate = self.candidate(params)
+                outcome = self.evaluation.score(candidate, X, y, self.scorer, trial)
+            except optuna.TrialPruned as pruned:
+                history = getattr(pruned, "history", None)
+                if history:
+                    trial.set_user_attr(store.RECORD_KEY, store.to_plain({"history": history}))
+                self._notify_end(trial, "pruned", None)
+                raise
+            except BaseException as error:
+                message = (
+                    f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+                )
+                if isinstance(error, KeyboardInterrupt):
+                    message = "KeyboardInterrupt: the study was interrupted during this trial."
+                trial.set_user_attr(store.ERROR_KEY, message)
+                self._notify_end(trial, "fail", None)
+                raise
+            if outcome.record:
+                trial.set_user_attr(store.RECORD_KEY, store.to_plain(outcome.record))
+            if outcome.value != outcome.value:
+                trial.set_user_attr(store.ERROR_KEY, "The score was NaN.")
+            self._notify_end(trial, "complete", outcome.value)
+            return outcome.value
+
+        return objective
+
+    def _notify_end(self, trial: optuna.Trial, state: str, value: float | None) -> None:
+        if self.callbacks:
+            notify(self.callbacks, "trial_end", trial=trial.number, state=state, value=value)
+
+    def _fixed_choices(self) -> dict[str, Any]:
+        fixed = {}
+        for needs in self.conditions.values():
+            for choice_path, _ in needs:
+                head, _, _ = choice_path.rpartition("__")
+                step = self._base[head] if head else self._base
+                fixed[choice_path] = step.chosen
+        return fixed
+
+    def candidate(self, params: Mapping[str, Any]) -> Any:
+        """An unfitted clone of the pipeline with ``params`` set (paths -> values)."""
+        candidate = clone(self._base)
+        candidate.set_hyperparams(dict(params))
+        return candidate
+
+    def _refit(self, X: Any, y: Any) -> None:
+        try:
+            best = self.study.best_trial
+        except ValueError:
+            self.best_pipeline_ = None
+            return
+        self.best_pipeline_ = self.evaluation.refit(self.candidate(best.params), X, y)
+
+    # -- results -----------------------------------------------------------------------------
+    @property
+    def best_params_(self) -> dict[str, Any]:
+        """The best trial's hyperparams, by path."""
+        return dict(self.study.best_trial.params)
+
+    @property
+    def best_value_(self) -> float:
+        """The best trial's score."""
+        value = self.study.best_trial.value
+        assert value is not None
+        return float(value)
+
+    def trials_dataframe(self) -> pd.DataFrame:
+        """One row per trial: number, state, value, duration (s), start, params by path, error.
+
+        Examples
+        --------
+        >>> list(Tuner.columns_of_trials_dataframe()[:4])
+        ['number', 'state', 'value', 'duration']
+        """
+        return trials_frame(self.study, self.space)
+
+    @staticmethod
+    def columns_of_trials_dataframe() -> tuple[str, ...]:
+        """The fixed columns of :meth:`trials_dataframe` (params by path follow)."""
+        return _FIXED_COLUMNS
+
+    def history(self, number: int) -> pd.DataFrame:
+        """The per-epoch History recorded for trial ``number`` (empty without epochs)."""
+        trials = self.study.get_trials(deepcopy=False)
+        for trial in trials:
+            if trial.number == number:
+                record = trial.user_attrs.get(store.RECORD_KEY) or {}
+                return store.frame_from_plain(_as_split(record.get("history")))
+        raise TuningError(
+            f"The study {self.study_name!r} has no trial {number!r}; it has trials "
+            f"0..{len(trials) - 1}."
+        )
+
+    def histories(self) -> dict[int, pd.DataFrame]:
+        """Trial number -> History, for every trial that recorded one."""
+        result = {}
+        for trial in self.study.get_trials(deepcopy=False):
+            record = trial.user_attrs.get(store.RECORD_KEY) or {}
+            if record.get("history"):
+                result[trial.number] = store.frame_from_plain(_as_split(record["history"]))
+        return result
+
+    def __repr__(self) -> str:
+        return (
+            f"Tuner({type(self.pipeline).__name__}, study_name={self.study_name!r}, "
+            f"scoring={self.scoring_name!r}, evaluation={self.evaluation.kind!r})"
+        )
+
+
+_FIXED_COLUMNS = ("number", "state", "value", "duration", "started", "error")
+
+
+def _as_split(history: Any) -> Any:
+    if isinstance(history, list):  # rows, as a pruned epoch run leaves them
+        columns: list[str] = []
+        for row in history:
+            columns += [key for key in row if key not in columns]
+        return {"columns": columns, "data": [[row.get(c) for c in columns] for row in history]}
+    return history
+
+
+def trials_frame(study: optuna.Study, space: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """The trials of ``study`` as a DataFrame (see :meth:`Tuner.trials_dataframe`)."""
+    rows = []
+    paths: list[str] = list(space or ())
+    for trial in study.get_trials(deepcopy=False):
+        duration = None
+        if trial.datetime_start is not None and trial.datetime_complete is not None:
+            duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
+        row: dict[str, Any] = {
+            "number": trial.number,
+            "state": trial.state.name.lower(),
+            "value": trial.value,
+            "duration": duration,
+            "started": trial.datetime_start,
+            "error": trial.user_attrs.get(store.ERROR_KEY),
+        }
+        for path, value in trial.params.items():
+            if path not in paths:
+                paths.append(path)
+            row[path] = value
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[*_FIXED_COLUMNS, *paths])
+
+
+def _walk_description(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    yield node
+    for child in node.get("children", ()):
+        yield from _walk_description(child)
+
+
+def tune(
+    pipeline: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    n_jobs: int = 1,
+    **options: Any,
+) -> Tuner:
+    """Tune ``pipeline`` on ``(X, y)`` in one call; return the :class:`Tuner` with results.
+
+    ``options`` are :class:`Tuner`'s (``scoring``, ``cv``/``holdout``/``epochs``, ``space``,
+    ``sampler``, ``pruner``, ``storage``, ``study_name``, ``fresh``, ...).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from workbench import Pipeline
+    >>> X, y = load_iris(return_X_y=True)
+    >>> pipe = Pipeline([("knn", KNeighborsClassifier())])
+    >>> tuner = tune(pipe, X, y, n_trials=4, scoring="accuracy", cv=3, storage=":memory:")
+    >>> tuner.best_value_ > 0.9, tuner.best_pipeline_.predict(X[:1]).shape
+    (True, (1,))
+    """
+    return Tuner(pipeline, **options).optimize(
+        X, y, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs
+    )
+
+
+class GracefulStop:
+    """Within this block, SIGTERM lets the running trial finish, then stops the study."""
+
+    def __init__(self, study: optuna.Study):
+        self.study = study
+        self.previous: Any = None
+        self.requested = False
+
+    def __enter__(self) -> Self:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        with contextlib.suppress(RuntimeError):  # not inside optimize (between two calls)
+            self.study.stop()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
+def study_trials(study: optuna.Study) -> list[FrozenTrial]:
+    """Finished trials of ``study`` (complete, pruned or failed)."""
+    finished = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    return study.get_trials(deepcopy=False, states=finished)
