@@ -8,7 +8,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import StandardScaler
@@ -33,6 +34,10 @@ def _expected_failures(estimator):
         Pipeline([("scale", StandardScaler()), ("model", LogisticRegression())]),
         Pipeline([("scale", StandardScaler()), ("model", Ridge())]),
         Pipeline([("scale", StandardScaler()), ("reduce", PCA(n_components=1))]),
+        Pipeline([("scale", StandardScaler()), ("model", SGDClassifier(random_state=0))]),
+        Choose(
+            [("linear", LogisticRegression()), ("forest", RandomForestClassifier(n_estimators=5))]
+        ),
     ],
     expected_failed_checks=_expected_failures,
 )

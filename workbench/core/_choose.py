@@ -132,6 +132,16 @@ class Choose(Composite):
         """The classes of the chosen branch."""
         return self.chosen_step.classes_
 
+    @property
+    def n_features_in_(self) -> int:
+        """The number of features the chosen branch saw while fitting."""
+        return self.chosen_step.n_features_in_
+
+    @property
+    def feature_names_in_(self) -> Any:
+        """The feature names the chosen branch saw while fitting."""
+        return self.chosen_step.feature_names_in_
+
     # -- fitting -------------------------------------------------------------------------
     def fit(
         self, X: Any, y: Any = None, *, callbacks: Sequence[Any] | None = None, **fit_params: Any

@@ -153,12 +153,13 @@ class Composite(Step):
     def set_params(self, **params: Any) -> Self:
         if not params:
             return self
-        if self._children_param in params:
-            setattr(self, self._children_param, params.pop(self._children_param))
-            if not params:
-                return self  # checked at first use, as scikit-learn asks
+        own = self._own_param_names()
+        for key in [self._children_param, *own]:
+            if key in params:  # set as they are: checked at first use, as scikit-learn asks
+                setattr(self, key, params.pop(key))
+        if not params:
+            return self
         names = [name for name, _ in self.named_children()]
-        own = self._own_hyperparams()
         nested: dict[str, dict[str, Any]] = {}
         for key in list(params):
             if key in names:
@@ -167,8 +168,6 @@ class Composite(Step):
             head, separator, rest = key.partition(SEPARATOR)
             if separator and head in names:
                 nested.setdefault(head, {})[rest] = value
-            elif not separator and key in own:
-                setattr(self, key, value)
             else:
                 valid = sorted(self.get_params(deep=True))
                 raise UnknownPathError(
