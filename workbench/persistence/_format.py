@@ -99,11 +99,17 @@ def versions() -> dict[str, str]:
 
 
 # -- packing -------------------------------------------------------------------------------------
-def pack(step: Any, *, describe: bool = True) -> Packed:
+def pack(
+    step: Any,
+    *,
+    describe: bool = True,
+    savers: Mapping[str, tuple[type, Saver]] | None = None,
+) -> Packed:
     """Turn every node of ``step`` into a record and a blob through its saver, in memory.
 
     ``describe=False`` leaves out the plain-data description of the tree (hyperparams, spaces,
-    frozen steps), which only people and views read: shipping to workers skips it.
+    frozen steps), which only people and views read: shipping to workers skips it. ``savers``
+    adds ``(class, saver)`` pairs to the registry's (a worker packs with its shipment's savers).
 
     Raises
     ------
@@ -111,7 +117,7 @@ def pack(step: Any, *, describe: bool = True) -> Packed:
         A step has no saver and pickle cannot handle it; the message names its path.
     """
     packed = Packed(manifest={}, members={})
-    root = _pack_node(step, "", packed)
+    root = _pack_node(step, "", packed, dict(savers or {}))
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -140,21 +146,35 @@ def pack(step: Any, *, describe: bool = True) -> Packed:
     return packed
 
 
-def _pack_node(step: Any, path: str, packed: Packed) -> dict[str, Any]:
+def _find_saver(step: Any, extra: Mapping[str, tuple[type, Saver]]) -> tuple[type, Saver] | None:
+    found = registered_saver(step)
+    if found is not None or not extra:
+        return found
+    for cls in type(step).__mro__:
+        for registered, saver in extra.values():
+            if registered is cls:
+                return registered, saver
+    return None
+
+
+def _pack_node(
+    step: Any, path: str, packed: Packed, extra: Mapping[str, tuple[type, Saver]]
+) -> dict[str, Any]:
     if is_passthrough(step):
         return {"kind": "passthrough", "path": path, "value": step}
     cls = type(step)
     if cls.__module__ == "__main__":
         packed.classes[qualified_name(cls)] = cls
     member = f"nodes/{len(packed.members):04d}"
-    if isinstance(step, Composite) and registered_saver(step) is None:
+    found = _find_saver(step, extra)
+    if isinstance(step, Composite) and found is None:
         packed.members[member] = b""  # reserve the name; filled below, after the children
         children_value = getattr(step, step._children_param)
         pairs = isinstance(children_value, list | tuple) and all(
             isinstance(pair, list | tuple) and len(pair) == 2 for pair in children_value
         )
         children = [
-            {"name": name, "node": _pack_node(child, _join(path, name), packed)}
+            {"name": name, "node": _pack_node(child, _join(path, name), packed, extra)}
             for name, child in step.named_children()
         ]
         packed.members[member] = _dump_shell(step, path)
@@ -169,7 +189,6 @@ def _pack_node(step: Any, path: str, packed: Packed) -> dict[str, Any]:
             "children": children,
             "member": member,
         }
-    found = registered_saver(step)
     saver: Saver = found[1] if found is not None else SkopsSaver()
     try:
         data = saver.dump(step)
@@ -398,7 +417,7 @@ class _Loader:
         if "_mutation_log" in state:
             state["_mutation_log"] = tuple(state["_mutation_log"])
         children = [(child["name"], self.load(child["node"])) for child in record["children"]]
-        step = cls.__new__(cls)
+        step: Any = object.__new__(cls)
         step.__setstate__(state)
         form = record["children_form"]
         value: Any = children[0][1] if form == "single" else children

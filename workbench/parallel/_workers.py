@@ -1,0 +1,213 @@
+"""Running work on steps in joblib workers: shipping steps as savers' bytes, chunks, errors.
+
+Steps travel to process workers packed by ``workbench.persistence.pack`` (their savers' bytes,
+plus the registered savers and ``__main__`` classes a fresh process lacks), never as plain
+pickles of the steps. Threads and in-process runs use the steps as they are.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import math
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import joblib
+import numpy as np
+
+from workbench.core import Composite
+from workbench.exceptions import HyperparamError, ParallelError
+from workbench.persistence import Packed, pack
+
+BACKENDS = ("loky", "multiprocessing", "threading", "sequential", "dask")
+_IN_PROCESS = ("threading", "sequential")
+_OPENED: OrderedDict[str, Any] = OrderedDict()  # per worker process: recently unpacked steps
+_OPENED_SIZE = 4
+
+
+def check_n_jobs(n_jobs: Any) -> None:
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer) or n_jobs == 0:
+        raise HyperparamError(
+            f"n_jobs must be a non-zero integer (joblib's convention: -1 for every core, 2 for "
+            f"two workers), but got {n_jobs!r}."
+        )
+
+
+def check_backend(backend: Any) -> None:
+    if backend not in BACKENDS:
+        close = difflib.get_close_matches(str(backend), BACKENDS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise HyperparamError(
+            f"backend must be one of {list(BACKENDS)}, but got {backend!r}.{hint}"
+        )
+
+
+def check_chunk_size(chunk_size: Any) -> None:
+    if chunk_size is None:
+        return
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer):
+        raise HyperparamError(
+            f"chunk_size must be a number of rows >= 1, or None for one chunk per worker, but "
+            f"got {chunk_size!r}."
+        )
+    if chunk_size < 1:
+        raise HyperparamError(
+            f"chunk_size must be >= 1 row, but got {chunk_size!r}. Pass None for one chunk per "
+            f"worker."
+        )
+
+
+def effective_n_jobs(n_jobs: int, backend: str) -> int:
+    """How many workers joblib would use."""
+    if backend == "sequential":
+        return 1
+    _check_dask(backend)
+    with joblib.parallel_config(backend=backend):
+        return int(joblib.effective_n_jobs(n_jobs))
+
+
+def _check_dask(backend: str) -> None:
+    if backend != "dask":
+        return
+    if importlib.util.find_spec("distributed") is None:
+        raise ImportError("backend='dask' needs dask.distributed: pip install 'workbench[dask]'.")
+    from distributed import get_client
+
+    try:
+        get_client()
+    except ValueError as error:
+        raise ParallelError(
+            "backend='dask' runs on the current dask.distributed Client, and there is none. "
+            "Start one first: Client(LocalCluster()) on this machine, or "
+            "Client('tcp://scheduler:8786') for a remote cluster."
+        ) from error
+
+
+def in_process(n_jobs: int, backend: str) -> bool:
+    """Whether work runs in this process (threads or one job), where steps need no shipping."""
+    return backend in _IN_PROCESS or (backend != "dask" and effective_n_jobs(n_jobs, backend) == 1)
+
+
+def ship(step: Any, n_jobs: int, backend: str) -> Any:
+    """What a task carries: the step itself in this process, else the step packed by savers."""
+    if in_process(n_jobs, backend):
+        return step
+    return pack(step, describe=False)
+
+
+def receive(shipped: Any) -> Any:
+    """The step a task works on; packed steps are unpacked once per worker process."""
+    if not isinstance(shipped, Packed):
+        return shipped
+    digest = shipped.digest
+    step = _OPENED.get(digest)
+    if step is None:
+        step = shipped.unpack()
+        _OPENED[digest] = step
+        while len(_OPENED) > _OPENED_SIZE:
+            _OPENED.popitem(last=False)
+    else:
+        _OPENED.move_to_end(digest)
+    return step
+
+
+def run(
+    tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]], *, n_jobs: int, backend: str
+) -> list[Any]:
+    """Run ``(function, args)`` tasks with joblib; the first failure stops the others."""
+    if backend == "sequential" or len(tasks) == 1:
+        return [function(*args) for function, args in tasks]
+    _check_dask(backend)
+    with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
+        parallel = joblib.Parallel()
+        return list(parallel(joblib.delayed(function)(*args) for function, args in tasks))
+
+
+def failure(error: BaseException, step: Any, *, prefix: str, doing: str) -> ParallelError:
+    """A ParallelError naming the failing step's path, with the worker's traceback as text."""
+    path = _failing_path(error, step, prefix)
+    trace = "".join(traceback.format_exception(error))
+    return ParallelError(
+        f"{doing} failed in a worker at step {path!r} ({_class_at(step, path, prefix)}): "
+        f"{type(error).__name__}: {error}\n\nWorker traceback:\n{trace}"
+    )
+
+
+def _failing_path(error: BaseException, step: Any, prefix: str) -> str:
+    """The deepest step of the tree whose method was running when ``error`` was raised."""
+    paths = {id(step): prefix}
+    if isinstance(step, Composite):
+        for path, node in step.walk():
+            paths.setdefault(id(node), f"{prefix}__{path}" if prefix else path)
+    found = prefix
+    tb = error.__traceback__
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if owner is not None and id(owner) in paths:
+            found = paths[id(owner)]
+        tb = tb.tb_next
+    return found
+
+
+def _class_at(step: Any, path: str, prefix: str) -> str:
+    if path == prefix or not isinstance(step, Composite):
+        return type(step).__name__
+    relative = path[len(prefix) + 2 :] if prefix else path
+    try:
+        return type(step[relative]).__name__
+    except Exception:
+        return type(step).__name__
+
+
+# -- chunks ---------------------------------------------------------------------------------
+def num_rows(X: Any) -> int:
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape):
+        return int(shape[0])
+    return len(X)
+
+
+def chunk_bounds(n_rows: int, chunk_size: int | None, n_workers: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each chunk: ``chunk_size`` rows, or one chunk per worker."""
+    if n_rows == 0:
+        return [(0, 0)]
+    size = chunk_size or math.ceil(n_rows / max(n_workers, 1))
+    return [(start, min(start + size, n_rows)) for start in range(0, n_rows, size)]
+
+
+def take(X: Any, start: int, stop: int) -> Any:
+    if hasattr(X, "iloc"):
+        return X.iloc[start:stop]
+    if isinstance(X, list | tuple | range) or hasattr(X, "shape"):
+        return X[start:stop]
+    return np.asarray(X)[start:stop]
+
+
+def concat_rows(parts: list[Any]) -> Any:
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    if hasattr(first, "iloc"):
+        import pandas as pd
+
+        return pd.concat(parts)
+    if hasattr(first, "tocsr") and hasattr(first, "nnz"):
+        import scipy.sparse
+
+        return scipy.sparse.vstack(parts, format=first.format)
+    return np.concatenate([np.asarray(part) for part in parts], axis=0)
+
+
+def concat_columns(parts: list[Any]) -> Any:
+    if any(hasattr(part, "tocsr") and hasattr(part, "nnz") for part in parts):
+        import scipy.sparse
+
+        return scipy.sparse.hstack(parts).tocsr()
+    if all(hasattr(part, "iloc") for part in parts):
+        import pandas as pd
+
+        return pd.concat(parts, axis=1)
+    return np.hstack([np.asarray(part).reshape(num_rows(part), -1) for part in parts])
