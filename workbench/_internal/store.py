@@ -28,6 +28,7 @@ import os
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -141,12 +142,14 @@ def open_storage(
 
 def _open_rdb(url: str, heartbeat_interval: int | None, grace_period: int | None) -> BaseStorage:
     try:
-        return RDBStorage(
-            url,
-            engine_kwargs={"pool_pre_ping": True},
-            heartbeat_interval=heartbeat_interval,
-            grace_period=grace_period,
-        )
+        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.9
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(
+                url,
+                engine_kwargs={"pool_pre_ping": True},
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+            )
     except ImportError as error:
         raise StorageError(
             f"The store {_hide_password(url)!r} needs a database driver that is not installed: "
@@ -253,12 +256,9 @@ def fail_stale_trials(study: optuna.Study) -> list[int]:
     journal = journal_path(storage)
     if journal is None:
         before = {trial.number for trial in running}
-        with contextlib.suppress(Exception):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                optuna.storages.fail_stale_trials(study)
+        with contextlib.suppress(Exception), warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
         after = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
         stale = sorted(before - after)
         for trial in study.get_trials(deepcopy=False):

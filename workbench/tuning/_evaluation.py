@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,13 +182,19 @@ class EpochPruning(Callback):
 
 
 class EpochRun(Evaluation):
-    """Train with ``workbench.training.fit_epochs``; each epoch's validation score is reported."""
+    """Train with ``workbench.training.fit_epochs``; each epoch's validation score is reported.
+
+    ``options`` are ``fit_epochs``'s (``epochs`` and ``batch_size`` at least); without
+    validation data a fifth of the data is held out (``validation_fraction=0.2``).
+    """
 
     kind = "epochs"
 
     def __init__(self, options: Mapping[str, Any], monitor: str | None, direction: str):
         self.options = dict(options)
-        self.options.setdefault("validation", 0.2)
+        if "validation_data" not in self.options:
+            self.options.setdefault("validation_fraction", 0.2)
+        self.options.setdefault("progress", False)
         self.monitor = monitor
         self.direction = direction
         self.metric_name = "score"
@@ -195,42 +203,32 @@ class EpochRun(Evaluation):
         plain = {key: repr(value) for key, value in sorted(self.options.items())}
         return {"kind": self.kind, "options": plain, "monitor": self.monitor}
 
-    def _fit_epochs(self) -> Callable[..., Any]:
-        try:
-            from workbench.training import fit_epochs
-        except ImportError as error:  # pragma: no cover - training ships with the package
-            raise TuningError(
-                f"Epoch tuning needs workbench.training.fit_epochs: {error}"
-            ) from None
-        run: Callable[..., Any] = fit_epochs
-        return run
+    def _fit_epochs(self, **options: Any) -> Callable[..., Any]:
+        from workbench.training import fit_epochs
+
+        if "record" in inspect.signature(fit_epochs).parameters:
+            options.setdefault("record", False)  # the tuner records the trial itself
+        return functools.partial(fit_epochs, **options)
 
     def use_scorer(self, name: str) -> None:
         self.metric_name = name
         if self.monitor is None:
             self.monitor = f"valid_{name}"
 
-    def prepare(self, pipeline: Any, X: Any, y: Any) -> None:
-        self._fit_epochs()
-
-    def _run(self, candidate: Any, X: Any, y: Any, scorer: Scorer, callbacks: list[Any]) -> Any:
-        options = dict(self.options)
-        options["metrics"] = {self.metric_name: scorer}
-        options["callbacks"] = [*options.get("callbacks", ()), *callbacks]
-        options.setdefault("record", False)
-        return self._fit_epochs()(candidate, X, y, **options)
-
     def score(
         self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
     ) -> Outcome:
         assert self.monitor is not None
-        pruning = None if trial is None else EpochPruning(trial, self.monitor)
+        pruning = [] if trial is None else [EpochPruning(trial, self.monitor)]
+        options = dict(self.options)
+        options["metrics"] = {self.metric_name: scorer}
+        options["callbacks"] = [*options.get("callbacks", ()), *pruning]
         try:
-            result = self._run(candidate, X, y, scorer, [] if pruning is None else [pruning])
+            history = self._fit_epochs(**options)(candidate, X, y)
         except optuna.TrialPruned as pruned:
-            pruned.history = pruning.rows if pruning is not None else []  # type: ignore[attr-defined]
+            if not hasattr(pruned, "history") and pruning:
+                pruned.history = pruning[0].rows  # type: ignore[attr-defined]
             raise
-        history = getattr(result, "history_", result)
         values = [float(v) for v in history[self.monitor] if v == v]
         if not values:
             raise TuningError(
@@ -240,7 +238,5 @@ class EpochRun(Evaluation):
         return Outcome(pick(values), {"history": history})
 
     def refit(self, candidate: Any, X: Any, y: Any) -> Any:
-        options = dict(self.options)
-        options.setdefault("record", False)
-        self._fit_epochs()(candidate, X, y, **options)
+        self._fit_epochs(**self.options)(candidate, X, y)
         return candidate

@@ -312,9 +312,7 @@ class Tuner:
                 candidate = self.candidate(params)
                 outcome = self.evaluation.score(candidate, X, y, self.scorer, trial)
             except optuna.TrialPruned as pruned:
-                history = getattr(pruned, "history", None)
-                if history:
-                    trial.set_user_attr(store.RECORD_KEY, store.to_plain({"history": history}))
+                _record_history(trial, getattr(pruned, "history", None))
                 self._notify_end(trial, "pruned", None)
                 raise
             except BaseException as error:
@@ -324,6 +322,7 @@ class Tuner:
                 if isinstance(error, KeyboardInterrupt):
                     message = "KeyboardInterrupt: the study was interrupted during this trial."
                 trial.set_user_attr(store.ERROR_KEY, message)
+                _record_history(trial, getattr(error, "history", None))
                 self._notify_end(trial, "fail", None)
                 raise
             if outcome.record:
@@ -416,6 +415,11 @@ class Tuner:
             f"Tuner({type(self.pipeline).__name__}, study_name={self.study_name!r}, "
             f"scoring={self.scoring_name!r}, evaluation={self.evaluation.kind!r})"
         )
+
+
+def _record_history(trial: optuna.Trial, history: Any) -> None:
+    if history is not None and len(history):
+        trial.set_user_attr(store.RECORD_KEY, store.to_plain({"history": history}))
 
 
 _FIXED_COLUMNS = ("number", "state", "value", "duration", "started", "error")
