@@ -181,7 +181,7 @@ class ParallelTransform(Composite):
             return getattr(self.step, method)(X)
         if hasattr(self.step, "setup") and _workers.in_process(self.n_jobs, self.backend):
             self.step.setup()  # threads share the step: acquire its resources once, here
-        shipped = _workers.ship(self.step, self.n_jobs, self.backend)
+        shipped = _workers.ship(self.step, self.n_jobs, self.backend, path="step")
         tasks = [
             (_apply_chunk, (shipped, method, _workers.take(X, start, stop), start, stop))
             for start, stop in bounds

@@ -26,7 +26,7 @@ def _fit_branch(
     except Exception as error:
         raise _workers.failure(error, step, prefix=name, doing="fit()") from None
     if isinstance(shipped, Packed):  # back through the savers it came with
-        return pack(step, describe=False, savers=shipped.savers), output
+        return pack(step, describe=False, savers=shipped.savers, path=name), output
     return step, output
 
 
@@ -127,7 +127,7 @@ class ParallelUnion(Composite):
                 if is_passthrough(step):
                     outputs[name] = X
                     continue
-                shipped = _workers.ship(step, self.n_jobs, self.backend)
+                shipped = _workers.ship(step, self.n_jobs, self.backend, path=name)
                 if name in self._frozen_children:
                     if with_output:
                         tasks.append((_transform_branch, (shipped, X, name)))
@@ -171,7 +171,7 @@ class ParallelUnion(Composite):
         tasks: list[tuple[Any, tuple[Any, ...]]] = []
         for name, step in branches:
             if not is_passthrough(step):
-                shipped = _workers.ship(step, self.n_jobs, self.backend)
+                shipped = _workers.ship(step, self.n_jobs, self.backend, path=name)
                 tasks.append((_transform_branch, (shipped, X, name)))
         results = iter(_workers.run(tasks, n_jobs=self.n_jobs, backend=self.backend))
         parts = [X if is_passthrough(step) else next(results) for _, step in branches]

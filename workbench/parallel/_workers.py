@@ -91,11 +91,11 @@ def in_process(n_jobs: int, backend: str) -> bool:
     return backend in _IN_PROCESS or (backend != "dask" and effective_n_jobs(n_jobs, backend) == 1)
 
 
-def ship(step: Any, n_jobs: int, backend: str) -> Any:
+def ship(step: Any, n_jobs: int, backend: str, *, path: str) -> Any:
     """What a task carries: the step itself in this process, else the step packed by savers."""
     if in_process(n_jobs, backend):
         return step
-    return pack(step, describe=False)
+    return pack(step, describe=False, path=path)
 
 
 def receive(shipped: Any) -> Any:

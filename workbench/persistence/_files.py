@@ -16,12 +16,14 @@ from workbench.exceptions import PersistenceError
 from workbench.persistence._format import check_manifest, pack, unpack, untrusted_types
 
 _MANIFEST = "manifest.json"
+_COMMENT = b"workbench-pipeline"  # in the end record: a truncated file loses it
 
 
 def _write_zip(step: Any, target: IO[bytes], *, compress: bool) -> None:
     packed = pack(step)  # every saver runs before a byte is written
     compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     with zipfile.ZipFile(target, "w", compression=compression) as archive:
+        archive.comment = _COMMENT
         archive.writestr(_MANIFEST, json.dumps(packed.manifest, indent=1))
         for name, data in packed.members.items():
             archive.writestr(name, data)
@@ -136,14 +138,20 @@ def _open(source: str | os.PathLike[str] | bytes) -> tuple[zipfile.ZipFile, str]
             raise PersistenceError(f"Cannot load {where}: it is a directory, not a saved file.")
         handle = source
     try:
-        return zipfile.ZipFile(handle), where
+        archive = zipfile.ZipFile(handle)
     except zipfile.BadZipFile as error:
-        raise PersistenceError(
-            f"Cannot load {where}: it is truncated, corrupted, or not a file written by "
-            f"workbench.persistence.save() ({error}). Save the pipeline again."
-        ) from error
+        problem = str(error)
     except OSError as error:
         raise PersistenceError(f"Cannot load {where}: {error}.") from error
+    else:
+        if archive.comment == _COMMENT:
+            return archive, where
+        archive.close()
+        problem = "its end record is missing"
+    raise PersistenceError(
+        f"Cannot load {where}: it is truncated, corrupted, or not a file written by "
+        f"workbench.persistence.save() ({problem}). Save the pipeline again."
+    )
 
 
 def _read(archive: zipfile.ZipFile, where: str) -> tuple[dict[str, Any], dict[str, bytes]]:

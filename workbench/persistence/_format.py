@@ -104,12 +104,14 @@ def pack(
     *,
     describe: bool = True,
     savers: Mapping[str, tuple[type, Saver]] | None = None,
+    path: str = "",
 ) -> Packed:
     """Turn every node of ``step`` into a record and a blob through its saver, in memory.
 
     ``describe=False`` leaves out the plain-data description of the tree (hyperparams, spaces,
     frozen steps), which only people and views read: shipping to workers skips it. ``savers``
     adds ``(class, saver)`` pairs to the registry's (a worker packs with its shipment's savers).
+    ``path`` is the step's own path in a larger tree, for error messages.
 
     Raises
     ------
@@ -117,7 +119,7 @@ def pack(
         A step has no saver and pickle cannot handle it; the message names its path.
     """
     packed = Packed(manifest={}, members={})
-    root = _pack_node(step, "", packed, dict(savers or {}))
+    root = _pack_node(step, path, packed, dict(savers or {}))
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

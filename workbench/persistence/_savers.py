@@ -126,6 +126,7 @@ class FittedStateSaver(Saver):
                 for name, distribution in step.get_hyperparams_space().items()
             }
         try:
+            check_picklable(state)
             return skops.io.dumps(state)
         except Exception as error:
             raise UnsavableStepError(
