@@ -288,9 +288,11 @@ class Pipeline(Composite):
 
         Each step that is not frozen must have ``partial_fit`` (frozen steps only transform);
         otherwise the method is missing (``hasattr`` is False, as scikit-learn expects) and
-        calling it raises an AttributeError that names the step and the ways out. A classifier at the end gets ``classes`` on its first call: the ``classes``
-        given, or else the labels of this first batch (pass ``classes`` when a batch may miss
-        some; :func:`workbench.training.fit_epochs` passes them for you).
+        calling it raises an AttributeError that names the step and the ways out.
+
+        A classifier at the end gets ``classes`` on its first call: the ``classes`` given, or
+        else the labels of this first batch (pass ``classes`` when a batch may miss some;
+        :func:`workbench.training.fit_epochs` passes them for you).
         """
         self._partial_fit(X, y, callbacks, classes, last_transforms=False)
         return self
@@ -377,11 +379,21 @@ def partial_fit_step(step: Any, X: Any, y: Any, *, frozen: bool = False) -> tupl
     if frozen:
         return (step.transform(X), y) if hasattr(step, "transform") else (X, y)
     if hasattr(step, "partial_fit_resample"):
-        return step.partial_fit_resample(X, y)  # type: ignore[no-any-return]
+        return step.partial_fit_resample(X, y)
     if hasattr(step, "partial_fit_transform"):
         return step.partial_fit_transform(X, y), y
+    if not hasattr(step, "partial_fit"):  # stateless (checked): fitting costs nothing
+        return fit_transform_step(step, X, y)
     step.partial_fit(X, y)
     return step.transform(X), y
+
+
+def is_stateless(step: Any) -> bool:
+    """Whether scikit-learn's tags say ``step`` learns nothing (``requires_fit=False``)."""
+    try:
+        return not get_tags(step).requires_fit
+    except (TypeError, ValueError, AttributeError):
+        return False
 
 
 def accepts_classes(step: Any) -> bool:
@@ -415,7 +427,7 @@ def check_partial_fit(root: Any, prefix: str = "") -> None:
         path = join(prefix, name)
         if name in inactive or _tree.is_passthrough(step) or root._is_child_frozen(name):
             continue
-        if not any(hasattr(step, method) for method in _INCREMENTAL):
+        if not any(hasattr(step, method) for method in _INCREMENTAL) and not is_stateless(step):
             raise TrainingError(
                 f"Step {path!r} ({type(step).__name__}) has no partial_fit, so it cannot learn "
                 f"from mini-batches. Fit it on the whole data first and freeze it "

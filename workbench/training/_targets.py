@@ -1,0 +1,269 @@
+"""Label transforms: steps that change the expected outputs (y), or make them from X."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, Self
+
+import numpy as np
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils import get_tags
+from sklearn.utils.metaestimators import available_if
+
+from workbench.core import Composite, Hyperparam, Step, ints, is_fitted
+from workbench.exceptions import StructureError, TrainingError
+
+
+def _step_has(method: str) -> Callable[[Any], bool]:
+    return lambda self: hasattr(self.step, method)
+
+
+class TransformTarget(Composite):
+    """Fit ``step`` on ``transformer(y)`` and turn its predictions back with
+    ``transformer.inverse_transform``: label encoding, one-hot targets, a scaled regression
+    target.
+
+    A 1-D ``y`` reaches a transformer that wants 2-D input (``OneHotEncoder``,
+    ``StandardScaler``) as one column, and one column comes back as 1-D. In a mini-batch run
+    (:func:`~workbench.training.fit_epochs`) an unfitted transformer is first fitted on the
+    whole ``y``; alone, ``partial_fit`` fits it on ``classes`` when given, else on the first
+    batch. Both children are addressable (``model__step__alpha``,
+    ``model__transformer__...``).
+
+    Parameters
+    ----------
+    step : estimator
+        What learns from the transformed target (a regressor, a classifier, a Pipeline).
+    transformer : transformer
+        What transforms ``y``; it needs ``inverse_transform`` for predictions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X = np.arange(6.0).reshape(-1, 1)
+    >>> model = TransformTarget(LinearRegression(), transformer=StandardScaler())
+    >>> model.fit(X, 1000.0 * X.ravel()).predict([[7.0]]).round(3).tolist()
+    [7000.0]
+    """
+
+    _children_param = "step"
+
+    def __init__(self, step: Any, *, transformer: Any):
+        self.step = step
+        self.transformer = transformer
+
+    # -- children ------------------------------------------------------------------------
+    def named_children(self) -> list[tuple[str, Any]]:
+        return [("transformer", self.transformer), ("step", self.step)]
+
+    def _check_children(self) -> list[tuple[str, Any]]:
+        return self.named_children()
+
+    def _own_hyperparams(self) -> dict[str, Any]:
+        return {}
+
+    def _set_child(self, name: str, step: Any) -> None:
+        setattr(self, name, step)
+
+    def _insert_child(self, name: str, step: Any, index: int) -> None:
+        raise StructureError("TransformTarget holds exactly two steps; replace one instead.")
+
+    def _remove_child(self, name: str) -> None:
+        raise StructureError("TransformTarget holds exactly two steps; replace one instead.")
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return is_fitted(self.transformer) and is_fitted(self.step)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        try:
+            inner = get_tags(self.step)
+        except (AttributeError, TypeError, ValueError):
+            return tags
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = inner.classifier_tags
+        tags.regressor_tags = inner.regressor_tags
+        return tags
+
+    def partial_fit_children(self) -> list[tuple[str, Any]]:
+        """Only ``step`` learns by mini-batch; the transformer is fitted once."""
+        return [("step", self.step)]
+
+    # -- the target ----------------------------------------------------------------------
+    def _wants_2d(self) -> bool:
+        try:
+            return bool(get_tags(self.transformer).input_tags.two_d_array)
+        except (AttributeError, TypeError, ValueError):
+            return True
+
+    def _to_transformer(self, y: Any) -> Any:
+        y = np.asarray(y)
+        return y.reshape(-1, 1) if y.ndim == 1 and self._wants_2d() else y
+
+    @staticmethod
+    def _from_transformer(y: Any) -> Any:
+        if hasattr(y, "toarray"):
+            y = y.toarray()
+        y = np.asarray(y)
+        return y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
+
+    def fit_target(self, y: Any) -> Self:
+        """Fit the transformer on ``y`` (the whole target of a run)."""
+        if y is None:
+            raise TrainingError("TransformTarget needs y to transform, but got y=None.")
+        self.transformer.fit(self._to_transformer(y))
+        return self
+
+    def transform_target(self, y: Any) -> Any:
+        """``y`` as ``step`` learns it."""
+        return (
+            None
+            if y is None
+            else self._from_transformer(self.transformer.transform(self._to_transformer(y)))
+        )
+
+    def inverse_transform_target(self, y: Any) -> Any:
+        """Predictions of ``step`` back in the units of ``y``."""
+        return self._from_transformer(self.transformer.inverse_transform(self._to_transformer(y)))
+
+    def target_operation(self) -> Callable[[Any, Any], tuple[Any, Any]]:
+        """The batch operation of a mini-batch run: ``(X, y) -> (X, transformed y)``."""
+        transform = self.transform_target
+        return lambda X, y: (X, transform(y))
+
+    # -- fitting -------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> Self:
+        """Fit the transformer on ``y``, then ``step`` on ``(X, transformed y)``."""
+        with self.fitting() as emit:
+            self.fit_target(y)
+            emit("step_fitted", "transformer", self.transformer)
+            with emit.child("step", self.step):
+                self.step.fit(X, self.transform_target(y), **fit_params)
+            emit("step_fitted", "step", self.step)
+        return self
+
+    @available_if(_step_has("partial_fit"))
+    def partial_fit(self, X: Any, y: Any = None, *, classes: Any = None) -> Self:
+        """Learn from one mini-batch; the transformer is fitted on the first call."""
+        if not is_fitted(self.transformer):
+            self.fit_target(classes if classes is not None else y)
+        yt = self.transform_target(y)
+        params: dict[str, Any] = {}
+        if "classes" in inspect.signature(self.step.partial_fit).parameters:
+            params["classes"] = np.unique(
+                yt if classes is None else self.transform_target(classes)
+            )
+        with self.fitting(kind="partial_fit") as emit:
+            with emit.child("step", self.step):
+                self.step.partial_fit(X, yt, **params)
+            emit("step_fitted", "step", self.step)
+        return self
+
+    # -- using ---------------------------------------------------------------------------
+    @available_if(_step_has("predict"))
+    def predict(self, X: Any) -> Any:
+        """``step``'s predictions, turned back into the units of ``y``."""
+        return self.inverse_transform_target(self.step.predict(X))
+
+    @available_if(_step_has("transform"))
+    def transform(self, X: Any) -> Any:
+        """``step``'s transform."""
+        return self.step.transform(X)
+
+    @available_if(_step_has("predict"))
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy for a classifier, R^2 otherwise, on the original ``y``."""
+        predicted = self.predict(X)
+        if get_tags(self.step).estimator_type == "classifier" or predicted.dtype.kind in "OUSb":
+            return float(accuracy_score(y, predicted, sample_weight=sample_weight))
+        return float(r2_score(y, predicted, sample_weight=sample_weight))
+
+
+class InputAsTarget(Step):
+    """While fitting, the expected output becomes the input itself: an autoencoder's target.
+
+    In eval mode (predict, transform) data passes through unchanged; it learns nothing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y = InputAsTarget().fit_resample(np.ones((2, 3)), None)
+    >>> y.shape
+    (2, 3)
+    """
+
+    def fit(self, X: Any, y: Any = None) -> Self:
+        """Learns nothing."""
+        return self
+
+    def fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """``(X, X)``."""
+        return X, X
+
+    def partial_fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """``(X, X)``, for one mini-batch."""
+        return X, X
+
+    def transform(self, X: Any) -> Any:
+        """``X`` unchanged."""
+        return X
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+
+class NextValueTarget(Step):
+    """Autoregressive targets: windows of the last ``window`` values predict the next one.
+
+    ``X`` is a series, shape ``(n_times,)`` or ``(n_times, n_features)``. While fitting, the
+    inputs become the windows ending at each time and the target the value right after
+    (``n_times - window`` pairs); ``transform`` returns every window (``n_times - window + 1``
+    rows), the last of which forecasts the first unseen value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y = NextValueTarget(window=2).fit_resample(np.arange(5.0), None)
+    >>> X.tolist(), y.tolist()
+    ([[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]], [2.0, 3.0, 4.0])
+    """
+
+    window = Hyperparam(1, space=ints(1, 64, log=True), doc="past values per window")
+
+    def _windows(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        series = np.asarray(X)
+        window: Any = self.window
+        if series.ndim not in (1, 2) or len(series) <= window:
+            raise TrainingError(
+                f"NextValueTarget expects a series of more than window={self.window} values, "
+                f"shape (n_times,) or (n_times, n_features), but got shape {series.shape}."
+            )
+        windows = np.lib.stride_tricks.sliding_window_view(series, window, axis=0)
+        return windows.reshape(len(windows), -1), series
+
+    def fit(self, X: Any, y: Any = None) -> Self:
+        """Learns nothing."""
+        return self
+
+    def fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """``(windows, next values)``."""
+        windows, series = self._windows(X)
+        return windows[:-1], series[self.window :]
+
+    def partial_fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """``(windows, next values)`` of one stretch of the series."""
+        return self.fit_resample(X, y)
+
+    def transform(self, X: Any) -> Any:
+        """Every window of ``X``."""
+        return self._windows(X)[0]
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags

@@ -1,0 +1,427 @@
+"""TorchStep: a PyTorch module as a step that learns by mini-batch on a chosen device."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from workbench.core import Hyperparam, Step, categorical, floats, ints
+from workbench.exceptions import NotFittedError, TrainingError
+
+_LOSSES = {
+    "cross_entropy": "CrossEntropyLoss",
+    "mse": "MSELoss",
+    "l1": "L1Loss",
+    "huber": "HuberLoss",
+}
+_OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop"}
+_EVAL_CHUNK = 8192
+
+
+def import_torch() -> Any:
+    """``torch``, or an ImportError that names the extra to install."""
+    try:
+        import torch
+    except ImportError as error:  # pragma: no cover - torch is installed in the test env
+        raise ImportError(
+            "TorchStep needs PyTorch, which is not installed. Install the extra: "
+            "pip install 'workbench[torch]'."
+        ) from error
+    return torch
+
+
+def _to_device(value: Any, device: Any) -> Any:
+    torch = import_torch()
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, dict):
+        return {key: _to_device(item, device) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_device(item, device) for item in value)
+    return value
+
+
+class TorchStep(Step):
+    """A PyTorch module, loss and optimizer as a step: it learns by mini-batch.
+
+    The module is built at the first fit from ``module(n_features, n_outputs, **extra)``:
+    ``n_features`` is the width of 2-D inputs (the shape of one sample for ND inputs),
+    ``n_outputs`` the number of classes (``loss="cross_entropy"``), of target columns (other
+    losses), or None without ``y``, and ``extra`` every hyperparameter a subclass declares,
+    so layer sizes get spaces like any hyperparameter (or override :meth:`build_module`).
+
+    The device is chosen at :meth:`setup` (``device="auto"``: CUDA where present, else the
+    CPU) and released at :meth:`teardown` (the weights move to the CPU, CUDA memory is given
+    back). ``partial_fit`` learns from one batch and leaves its loss in ``batch_loss_``;
+    :func:`~workbench.training.fit_epochs` reads it into the History. A frozen TorchStep
+    (``pipe.freeze(path)``) has no gradients and only transforms. Between two TorchSteps of a
+    pipeline the gradient flows: a TorchStep in the middle learns from the loss of the next
+    one (an encoder under a decoder, then under a classification head).
+
+    ``state_dict()`` / ``load_state_dict()`` carry the module's and the optimizer's state and
+    the fitted metadata in torch's vocabulary (tensors, lists, numbers), so saving needs no
+    pickle; loading rebuilds the module from the hyperparameters.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> def mlp(n_features, n_outputs, hidden):
+    ...     return torch.nn.Sequential(
+    ...         torch.nn.Linear(n_features, hidden), torch.nn.ReLU(),
+    ...         torch.nn.Linear(hidden, n_outputs))
+    >>> class MLP(TorchStep):
+    ...     hidden = Hyperparam(16, space=ints(4, 256, log=True))
+    >>> X = np.random.default_rng(0).normal(size=(200, 4)).astype("float32")
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> model = MLP(module=mlp, lr=0.01, epochs=20, random_state=0, device="cpu").fit(X, y)
+    >>> bool(model.score(X, y) > 0.9), model.get_hyperparams()["hidden"]
+    (True, 16)
+    """
+
+    holds_resources: ClassVar[bool] = True
+    reports_batch_loss: ClassVar[bool] = True
+    passes_gradient: ClassVar[bool] = True
+
+    module = Hyperparam(None, doc="factory (n_features, n_outputs, **extra) -> torch.nn.Module")
+    loss = Hyperparam("cross_entropy", doc="cross_entropy, mse, l1, huber, or a loss factory")
+    optimizer = Hyperparam("adam", space=categorical(list(_OPTIMIZERS)))
+    lr = Hyperparam(1e-3, space=floats(1e-5, 1e-1, log=True), doc="learning rate")
+    weight_decay = Hyperparam(0.0, space=floats(0.0, 1e-2))
+    epochs = Hyperparam(10, space=ints(1, 200, log=True), doc="epochs of fit()")
+    batch_size = Hyperparam(64, space=ints(8, 1024, log=True), doc="batch size of fit()")
+    device = Hyperparam("auto", doc="'auto', 'cpu', 'cuda', 'cuda:1', ...")
+    random_state = Hyperparam(None, doc="seed of the weights' initialisation and of fit()")
+
+    _device: Any = None
+    _frozen: bool = False
+    _pending_step: bool = False
+    _module_training: bool | None = None
+    _identity_classes: bool = False
+
+    # -- resources -----------------------------------------------------------------------
+    def acquire_resources(self) -> None:
+        """Choose the device and move the module (when built) there."""
+        torch = import_torch()
+        name: Any = self.device
+        if name == "auto":
+            name = "cuda" if torch.cuda.is_available() else "cpu"
+        device = torch.device(name)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise TrainingError(
+                f"device={self.device!r} asks for CUDA, but torch sees no GPU here. Use "
+                f"device='auto' or 'cpu'."
+            )
+        self._device = device
+        self._move(device)
+
+    def release_resources(self) -> None:
+        """Move the module to the CPU and give back CUDA memory."""
+        was_cuda = self._device is not None and self._device.type == "cuda"
+        if hasattr(self, "module_"):
+            self._flush()
+            self._move(import_torch().device("cpu"))
+        self._device = None
+        if was_cuda:
+            import_torch().cuda.empty_cache()
+
+    def _move(self, device: Any) -> None:
+        if hasattr(self, "module_"):
+            self.module_.to(device)
+            for state in self.optimizer_.state.values():
+                for key, value in state.items():
+                    if hasattr(value, "to") and getattr(value, "dim", lambda: 1)() > 0:
+                        state[key] = value.to(device)
+
+    # -- building ------------------------------------------------------------------------
+    def _extra_hyperparams(self) -> dict[str, Any]:
+        base = TorchStep._declared_hyperparams
+        return {
+            name: getattr(self, name) for name in self._declared_hyperparams if name not in base
+        }
+
+    def build_module(self, n_features: Any, n_outputs: int | None) -> Any:
+        """The module to train; by default ``module(n_features, n_outputs, **extra)``."""
+        if not callable(self.module):
+            raise TrainingError(
+                f"TorchStep needs module=, a factory (n_features, n_outputs, **extra) -> "
+                f"torch.nn.Module, but got {self.module!r}. Or subclass it and override "
+                f"build_module()."
+            )
+        return self.module(n_features, n_outputs, **self._extra_hyperparams())
+
+    def build_loss(self) -> Callable[..., Any]:
+        """The loss module from ``loss``."""
+        torch = import_torch()
+        loss: Any = self.loss
+        if callable(loss):
+            return loss()
+        if loss not in _LOSSES:
+            raise TrainingError(
+                f"loss must be one of {sorted(_LOSSES)} or a factory of a loss module, but "
+                f"got {self.loss!r}."
+            )
+        return getattr(torch.nn, _LOSSES[loss])()
+
+    def build_optimizer(self, parameters: Any) -> Any:
+        """The optimizer from ``optimizer``, ``lr`` and ``weight_decay``."""
+        torch = import_torch()
+        if self.optimizer not in _OPTIMIZERS:
+            raise TrainingError(
+                f"optimizer must be one of {sorted(_OPTIMIZERS)}, but got {self.optimizer!r}."
+            )
+        cls = getattr(torch.optim, _OPTIMIZERS[str(self.optimizer)])
+        return cls(parameters, lr=self.lr, weight_decay=self.weight_decay)
+
+    @property
+    def _classifies(self) -> bool:
+        return self.loss == "cross_entropy"
+
+    def _initialize(self, n_features: Any, y: Any, classes: Any, *, middle: bool = False) -> None:
+        n_outputs: int | None
+        if middle:  # learns from the next TorchStep's loss: no target of its own
+            n_outputs, self.target_ndim_ = None, 0
+        elif self._classifies:
+            if classes is None and y is None:
+                raise TrainingError("A TorchStep with loss='cross_entropy' needs labels y.")
+            labels = np.unique(np.asarray(classes if classes is not None else y))
+            self.classes_ = labels
+            self._identity_classes = bool(
+                labels.dtype.kind in "iu" and np.array_equal(labels, np.arange(len(labels)))
+            )
+            n_outputs = len(labels)
+            self.target_ndim_ = 1
+        elif y is None:
+            n_outputs, self.target_ndim_ = None, 0
+        else:
+            shape = np.shape(y)
+            n_outputs = 1 if len(shape) == 1 else int(np.prod(shape[1:]))
+            self.target_ndim_ = len(shape)
+        self._build(n_features, n_outputs)
+        self.n_features_in_ = n_features
+        self.n_outputs_ = n_outputs
+
+    def _build(self, n_features: Any, n_outputs: int | None) -> None:
+        torch = import_torch()
+        if self.random_state is not None:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.random_state)
+                module = self.build_module(n_features, n_outputs)
+        else:
+            module = self.build_module(n_features, n_outputs)
+        if not isinstance(module, torch.nn.Module):
+            raise TrainingError(
+                f"The module factory must return a torch.nn.Module, but returned {module!r}."
+            )
+        self.module_ = module.to(self._device)
+        self.optimizer_ = self.build_optimizer(self.module_.parameters())
+        self.loss_function_ = self.build_loss()
+        self._module_training = None
+        if self._frozen:
+            self.module_.requires_grad_(False)
+
+    # -- tensors -------------------------------------------------------------------------
+    def _inputs(self, X: Any) -> Any:
+        torch = import_torch()
+        if isinstance(X, torch.Tensor):
+            return X if X.device == self._device else X.to(self._device)
+        X = np.asarray(X)
+        if X.dtype != np.float32:
+            X = X.astype(np.float32)
+        return torch.from_numpy(X).to(self._device)
+
+    def _targets(self, y: Any) -> Any:
+        torch = import_torch()
+        if isinstance(y, torch.Tensor):
+            return y.to(self._device)
+        y = np.asarray(y)
+        if self._classifies:
+            index = y if self._identity_classes else np.searchsorted(self.classes_, y)
+            return torch.from_numpy(np.asarray(index, dtype=np.int64)).to(self._device)
+        if y.dtype != np.float32:
+            y = y.astype(np.float32)
+        target = torch.from_numpy(y).to(self._device)
+        return target.reshape(len(target), -1) if target.dim() == 1 else target
+
+    def _mode(self, training: bool) -> None:
+        if self._module_training is not training:
+            self.module_.train(training)
+            self._module_training = training
+
+    def _flush(self) -> None:
+        """Apply the update a downstream TorchStep's gradient left pending."""
+        if self._pending_step:
+            self._pending_step = False
+            self.optimizer_.step()
+
+    def _n_features(self, X: Any) -> Any:
+        shape = tuple(X.shape[1:])
+        return shape[0] if len(shape) == 1 else shape
+
+    # -- learning ------------------------------------------------------------------------
+    def partial_fit(self, X: Any, y: Any = None, *, classes: Any = None) -> Self:
+        """Learn from one mini-batch; its loss goes to ``batch_loss_``."""
+        X_t = self._inputs(X)
+        if not hasattr(self, "module_"):
+            self._initialize(self._n_features(X_t), y, classes)
+        if y is None:
+            raise TrainingError(
+                "TorchStep.partial_fit needs a target y: put it after InputAsTarget for an "
+                "autoencoder, or in the middle of a pipeline that ends in a TorchStep."
+            )
+        if self._frozen:
+            return self
+        self._mode(True)
+        self._flush()
+        optimizer = self.optimizer_
+        optimizer.zero_grad(set_to_none=True)
+        loss = self.loss_function_(self.module_(X_t), self._targets(y))
+        loss.backward()
+        optimizer.step()
+        self.batch_loss_ = loss.item()
+        return self
+
+    def partial_fit_transform(self, X: Any, y: Any = None) -> Any:
+        """Forward one mini-batch in train mode and return the output with its graph: the
+        next TorchStep's loss updates this one too (the update is applied at the next call)."""
+        if not self._is_set_up:
+            self.setup()
+        X_t = self._inputs(X)
+        if not hasattr(self, "module_"):
+            self._initialize(self._n_features(X_t), None, None, middle=True)
+        if self._frozen:
+            return self.transform(X)
+        self._mode(True)
+        self._flush()
+        self.optimizer_.zero_grad(set_to_none=True)
+        self._pending_step = True
+        return self.module_(X_t)
+
+    def fit(self, X: Any, y: Any = None) -> Self:
+        """Train from scratch for ``epochs`` epochs of ``batch_size`` shuffled samples."""
+        for name in ("module_", "optimizer_", "loss_function_", "classes_", "batch_loss_"):
+            self.__dict__.pop(name, None)
+        settings: Any = self  # hyperparams, typed as declared
+        epochs, batch_size = int(settings.epochs), int(settings.batch_size)
+        X = np.asarray(X)
+        rng = np.random.default_rng(settings.random_state)
+        classes = np.unique(y) if self._classifies and y is not None else None
+        for _ in range(epochs):
+            order = rng.permutation(len(X))
+            for start in range(0, len(X), batch_size):
+                index = order[start : start + batch_size]
+                self.partial_fit(
+                    X[index], None if y is None else np.asarray(y)[index], classes=classes
+                )
+                if not math.isfinite(self.batch_loss_):
+                    from workbench.exceptions import DivergedError
+
+                    raise DivergedError(
+                        f"The loss became {self.batch_loss_}; lower lr (now {self.lr})."
+                    )
+        return self
+
+    def set_frozen(self, frozen: bool) -> None:
+        """Frozen: no gradients, no updates; the step only transforms."""
+        self._frozen = bool(frozen)
+        if hasattr(self, "module_"):
+            self._flush()
+            self.module_.requires_grad_(not frozen)
+
+    # -- using ---------------------------------------------------------------------------
+    def _forward(self, X: Any) -> Any:
+        torch = import_torch()
+        if not hasattr(self, "module_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit or partial_fit first."
+            )
+        self._flush()
+        self._mode(False)
+        X_t = self._inputs(X)
+        with torch.no_grad():
+            outputs = [
+                self.module_(X_t[i : i + _EVAL_CHUNK]) for i in range(0, len(X_t), _EVAL_CHUNK)
+            ]
+        return torch.cat(outputs) if outputs else self.module_(X_t)
+
+    def transform(self, X: Any) -> Any:
+        """The module's output (eval mode, no gradients) as a NumPy array."""
+        return self._forward(X).cpu().numpy()
+
+    def predict(self, X: Any) -> Any:
+        """Classes (``cross_entropy``) or values, in the shape of ``y``."""
+        output = self._forward(X)
+        if self._classifies:
+            return self.classes_[output.argmax(dim=1).cpu().numpy()]
+        values = output.cpu().numpy()
+        return values.ravel() if getattr(self, "target_ndim_", 2) == 1 else values
+
+    def predict_proba(self, X: Any) -> Any:
+        """Class probabilities (softmax of the outputs); classifiers only."""
+        if not self._classifies:
+            raise AttributeError("predict_proba needs loss='cross_entropy'.")
+        return import_torch().softmax(self._forward(X), dim=1).cpu().numpy()
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy for a classifier, R^2 otherwise."""
+        from sklearn.metrics import accuracy_score, r2_score
+
+        if self._classifies:
+            return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
+        return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier" if self._classifies else "regressor"
+        tags.non_deterministic = True
+        return tags
+
+    # -- state ---------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Module and optimizer state (on the CPU) and the fitted metadata, in plain types."""
+        if not hasattr(self, "module_"):
+            raise NotFittedError(f"This {type(self).__name__} is not fitted; nothing to save.")
+        self._flush()
+        cpu = import_torch().device("cpu")
+        classes = getattr(self, "classes_", None)
+        return {
+            "module": _to_device(self.module_.state_dict(), cpu),
+            "optimizer": _to_device(self.optimizer_.state_dict(), cpu),
+            "meta": {
+                "n_features_in": self.n_features_in_,
+                "n_outputs": self.n_outputs_,
+                "target_ndim": self.target_ndim_,
+                "classes": None if classes is None else classes.tolist(),
+                "classes_dtype": None if classes is None else str(classes.dtype),
+                "frozen": self._frozen,
+            },
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> Self:
+        """Rebuild the module from the hyperparameters and load ``state`` into it."""
+        if not {"module", "optimizer", "meta"} <= set(state):
+            raise TrainingError(
+                f"A TorchStep state has the keys 'module', 'optimizer' and 'meta', but got "
+                f"{sorted(state)}. Pass what state_dict() returned."
+            )
+        if not self._is_set_up:
+            self.setup()
+        meta = state["meta"]
+        n_features = meta["n_features_in"]
+        n_features = tuple(n_features) if isinstance(n_features, list) else n_features
+        if meta["classes"] is not None:
+            self.classes_ = np.asarray(meta["classes"], dtype=meta["classes_dtype"])
+            self._identity_classes = bool(
+                self.classes_.dtype.kind in "iu"
+                and np.array_equal(self.classes_, np.arange(len(self.classes_)))
+            )
+        self._frozen = bool(meta["frozen"])
+        self._build(n_features, meta["n_outputs"])
+        self.module_.load_state_dict(state["module"])
+        self.optimizer_.load_state_dict(_to_device(state["optimizer"], self._device))
+        self.n_features_in_, self.n_outputs_ = n_features, meta["n_outputs"]
+        self.target_ndim_ = meta["target_ndim"]
+        self._pending_step = False
+        return self
