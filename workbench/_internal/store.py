@@ -35,6 +35,7 @@ from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBStorage
+from optuna.storages._heartbeat import is_heartbeat_enabled
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
@@ -246,8 +247,9 @@ def _worker_alive(journal: str, worker_id: str) -> bool:
 def fail_stale_trials(study: optuna.Study) -> list[int]:
     """Mark failed the running trials whose worker died; return their numbers.
 
-    RDB storages with heartbeats go through Optuna's :func:`optuna.storages.fail_stale_trials`;
-    journal files through the worker locks described above.
+    RDB storages with heartbeats find them by Optuna's heartbeats (``grace_period`` seconds
+    without one); journal files by the worker locks described above. Each gets the error
+    message ``WorkerLost: ...`` in its ``workbench:error`` user attribute.
     """
     storage = study._storage
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
@@ -255,26 +257,24 @@ def fail_stale_trials(study: optuna.Study) -> list[int]:
         return []
     journal = journal_path(storage)
     if journal is None:
-        before = {trial.number for trial in running}
-        with contextlib.suppress(Exception), warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            optuna.storages.fail_stale_trials(study)
-        after = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
-        stale = sorted(before - after)
-        for trial in study.get_trials(deepcopy=False):
-            if trial.number in stale and trial.state == TrialState.FAIL:
-                _set_error(storage, trial._trial_id, _STALE_MESSAGE)
-        return stale
+        if not is_heartbeat_enabled(storage):
+            return []
+        stale_ids = set(storage._get_stale_trial_ids(study._study_id))  # type: ignore[attr-defined]
+        stale = [trial for trial in running if trial._trial_id in stale_ids]
+    else:
+        stale = [
+            trial
+            for trial in running
+            if isinstance(trial.system_attrs.get(WORKER_KEY), str)
+            and not _worker_alive(journal, trial.system_attrs[WORKER_KEY])
+        ]
     failed = []
-    for trial in running:
-        worker = trial.system_attrs.get(WORKER_KEY)
-        if not isinstance(worker, str) or _worker_alive(journal, worker):
-            continue
+    for trial in stale:
         try:
+            storage.set_trial_user_attr(trial._trial_id, ERROR_KEY, _STALE_MESSAGE)
             storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # another process got there first
-        _set_error(storage, trial._trial_id, _STALE_MESSAGE)
         failed.append(trial.number)
     return failed
 
@@ -283,11 +283,6 @@ _STALE_MESSAGE = (
     "WorkerLost: the process running this trial stopped without finishing it (killed, or its "
     "machine went down); the trial was marked failed when the study resumed."
 )
-
-
-def _set_error(storage: BaseStorage, trial_id: int, message: str) -> None:
-    with contextlib.suppress(Exception):
-        storage.set_trial_user_attr(trial_id, ERROR_KEY, message)
 
 
 # -- plain data ---------------------------------------------------------------------------------
