@@ -275,7 +275,6 @@ class Pipeline(Composite):
         return Xt, yt
 
     @available_if(_final_learns_incrementally)
-    @available_if(can_partial_fit)
     def partial_fit(
         self,
         X: Any,
@@ -286,9 +285,11 @@ class Pipeline(Composite):
     ) -> Self:
         """Learn from one mini-batch: every step learns incrementally, in train mode.
 
-        Each step that is not frozen must have ``partial_fit`` (frozen steps only transform);
-        otherwise the method is missing (``hasattr`` is False, as scikit-learn expects) and
-        calling it raises an AttributeError that names the step and the ways out.
+        Each step that is not frozen must have ``partial_fit`` (frozen steps only transform,
+        stateless ones are fitted on each batch). The method exists when the last step learns
+        incrementally (scikit-learn's checks call it wherever it exists); a step before it
+        that cannot is a :class:`~workbench.exceptions.TrainingError` naming it and the ways
+        out, raised before any step is touched.
 
         A classifier at the end gets ``classes`` on its first call: the ``classes`` given, or
         else the labels of this first batch (pass ``classes`` when a batch may miss some;

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench import Callback
+
+
+class Recorder(Callback):
+    """Records every event as (name, data)."""
+
+    def __init__(self):
+        self.events = []
+
+    def __getattribute__(self, name):
+        if name.startswith("on_"):
+            return lambda **data: object.__getattribute__(self, "events").append((name[3:], data))
+        return object.__getattribute__(self, name)
+
+    def names(self):
+        return [name for name, _ in self.events]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Small torch models run fastest on one thread; two cores are shared by two workers."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def blobs():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 6))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    return X, y
