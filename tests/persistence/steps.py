@@ -42,3 +42,12 @@ class Locked(Step):
     def transform(self, X):
         with self._lock:
             return np.asarray(X) * self.factor / self.scale_
+
+
+def mlp(n_features, n_outputs, hidden=8):
+    """A module factory for TorchStep (imports torch only when called)."""
+    import torch
+
+    return torch.nn.Sequential(
+        torch.nn.Linear(n_features, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, n_outputs)
+    )

@@ -26,7 +26,8 @@ def _fit_branch(
     except Exception as error:
         raise _workers.failure(error, step, prefix=name, doing="fit()") from None
     if isinstance(shipped, Packed):  # back through the savers it came with
-        return pack(step, describe=False, savers=shipped.savers, path=name), output
+        packed = pack(step, describe=False, savers=shipped.savers, path=name, secure=False)
+        return packed, output
     return step, output
 
 

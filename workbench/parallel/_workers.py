@@ -95,7 +95,7 @@ def ship(step: Any, n_jobs: int, backend: str, *, path: str) -> Any:
     """What a task carries: the step itself in this process, else the step packed by savers."""
     if in_process(n_jobs, backend):
         return step
-    return pack(step, describe=False, path=path)
+    return pack(step, describe=False, path=path, secure=False)
 
 
 def receive(shipped: Any) -> Any:

@@ -8,9 +8,11 @@ Composites are rebuilt from their class (trusted only when it is Workbench's own
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
+import pickle
 import platform
 import sys
 import time
@@ -18,8 +20,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
-
-import skops.io
 
 from workbench.core import (
     Composite,
@@ -32,9 +32,15 @@ from workbench.exceptions import PersistenceError, UnsavableStepError, Untrusted
 from workbench.persistence._savers import (
     Saver,
     SkopsSaver,
+    check_picklable,
+    decode_state,
+    encode_state,
+    pickle_dumps,
     qualified_name,
     registered_class,
     registered_saver,
+    shipping,
+    skops_io,
     skops_loads,
     skops_untrusted,
     trusted_by_workbench,
@@ -64,6 +70,7 @@ class Packed:
     members: dict[str, bytes]
     savers: dict[str, tuple[type, Saver]] = field(default_factory=dict)
     classes: dict[str, type] = field(default_factory=dict)
+    secure: bool = True
 
     @property
     def digest(self) -> str:
@@ -105,21 +112,26 @@ def pack(
     describe: bool = True,
     savers: Mapping[str, tuple[type, Saver]] | None = None,
     path: str = "",
+    secure: bool = True,
 ) -> Packed:
     """Turn every node of ``step`` into a record and a blob through its saver, in memory.
 
     ``describe=False`` leaves out the plain-data description of the tree (hyperparams, spaces,
     frozen steps), which only people and views read: shipping to workers skips it. ``savers``
     adds ``(class, saver)`` pairs to the registry's (a worker packs with its shipment's savers).
-    ``path`` is the step's own path in a larger tree, for error messages.
+    ``path`` is the step's own path in a larger tree, for error messages. ``secure=False``
+    packs for this session's own workers: steps without a registered saver, and composites'
+    own state, go as cloudpickle bytes (fast, and classes defined in ``__main__`` travel by
+    value); such a pack only opens through :meth:`Packed.unpack`, never from a file.
 
     Raises
     ------
     UnsavableStepError
         A step has no saver and pickle cannot handle it; the message names its path.
     """
-    packed = Packed(manifest={}, members={})
-    root = _pack_node(step, path, packed, dict(savers or {}))
+    packed = Packed(manifest={}, members={}, secure=secure)
+    with contextlib.nullcontext() if secure else shipping():
+        root = _pack_node(step, path, packed, dict(savers or {}))
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -169,6 +181,8 @@ def _pack_node(
         packed.classes[qualified_name(cls)] = cls
     member = f"nodes/{len(packed.members):04d}"
     found = _find_saver(step, extra)
+    if found is None and not packed.secure and not isinstance(step, Composite):
+        return _pack_pickled(step, path, member, packed)
     if isinstance(step, Composite) and found is None:
         packed.members[member] = b""  # reserve the name; filled below, after the children
         children_value = getattr(step, step._children_param)
@@ -179,7 +193,7 @@ def _pack_node(
             {"name": name, "node": _pack_node(child, _join(path, name), packed, extra)}
             for name, child in step.named_children()
         ]
-        packed.members[member] = _dump_shell(step, path)
+        packed.members[member] = _dump_shell(step, path, secure=packed.secure)
         return {
             "kind": "composite",
             "path": path,
@@ -225,7 +239,27 @@ def _pack_node(
     return record
 
 
-def _dump_shell(step: Composite, path: str) -> bytes:
+def _pack_pickled(step: Any, path: str, member: str, packed: Packed) -> dict[str, Any]:
+    try:
+        check_picklable(step)
+        packed.members[member] = pickle_dumps(step)
+    except Exception as error:
+        raise UnsavableStepError(
+            f"Cannot ship the step at {path or 'the root'!r} to workers: {error} Register a "
+            f"saver for it: workbench.persistence.register_saver({type(step).__name__}, "
+            f"workbench.persistence.FittedStateSaver()) keeps its hyperparams and fitted "
+            f"attributes, or subclass workbench.persistence.Saver."
+        ) from error
+    return {
+        "kind": "leaf",
+        "path": path,
+        "class": qualified_name(type(step)),
+        "saver": "pickle",
+        "member": member,
+    }
+
+
+def _dump_shell(step: Composite, path: str, *, secure: bool = True) -> bytes:
     """A composite's own state (hyperparams, frozen names, spaces, log) without children."""
     state = dict(step.__getstate__())
     state.pop(step._children_param, None)
@@ -242,7 +276,7 @@ def _dump_shell(step: Composite, path: str) -> bytes:
     if "_mutation_log" in state:
         state["_mutation_log"] = [dict(record) for record in state["_mutation_log"]]
     try:
-        return skops.io.dumps(state)
+        return encode_state(state) if not secure else skops_io().dumps(state)
     except Exception as error:
         raise UnsavableStepError(
             f"Cannot save the {type(step).__name__} at {path or 'the root'!r}: its own state "
@@ -342,6 +376,8 @@ class _Loader:
                 found.add(record["class"])
             elif record["kind"] == "leaf":
                 data = self.members[record["member"]]
+                if record["saver"] == "pickle":
+                    continue  # refused outright when loaded
                 if record["saver"] == "skops":
                     found.update(skops_untrusted(data))
                 else:
@@ -362,6 +398,8 @@ class _Loader:
         if kind != "leaf":
             raise PersistenceError(f"The file is corrupted: a node of unknown kind {kind!r}.")
         data = self.members[record["member"]]
+        if record["saver"] == "pickle":
+            return self._unpickle(data, record)
         try:
             if record["saver"] == "skops":
                 return skops_loads(data, self._trusted_for(data))
@@ -382,7 +420,16 @@ class _Loader:
     def _trusted_for(self, data: bytes) -> Sequence[str]:
         if not self.trust_all:
             return self.trusted
-        return [*self.trusted, *skops.io.get_untrusted_types(data=data)]
+        return [*self.trusted, *skops_io().get_untrusted_types(data=data)]
+
+    def _unpickle(self, data: bytes, record: Mapping[str, Any]) -> Any:
+        if not self.trust_all:  # only a Packed made in this session unpickles
+            raise PersistenceError(
+                f"The data of the step at {record.get('path') or 'the root'!r} is a pickle, and "
+                f"Workbench never loads pickles from files. The file was not written by "
+                f"workbench.persistence.save(), or was tampered with."
+            )
+        return pickle.loads(data)
 
     def _class(self, name: str, *, base: type) -> type:
         if self.classes is not None and name in self.classes:
@@ -406,7 +453,8 @@ class _Loader:
 
     def _load_composite(self, record: Mapping[str, Any]) -> Any:
         cls = self._class(record["class"], base=Composite)
-        state = skops_loads(self.members[record["member"]], self.trusted)
+        where = f"the {record['class']} at {record.get('path') or 'the root'!r}"
+        state = decode_state(self.members[record["member"]], self.trusted, where=where)
         if "_frozen_children" in state:
             state["_frozen_children"] = frozenset(state["_frozen_children"])
         if state.get("_space_overrides"):
@@ -459,9 +507,10 @@ def unpack(
                 f"{'missing' if data is None else 'damaged (its checksum does not match)'}. "
                 f"Save the pipeline again."
             )
-    if classes:
-        _install_main_classes(classes)
     loader = _Loader(members, tuple(trusted), savers, classes, trust_all)
+    if trust_all:
+        with shipping():
+            return loader.load(manifest["root"])
     if not trust_all:
         untrusted = loader.untrusted(_nodes(manifest["root"]))
         if untrusted:
@@ -471,19 +520,6 @@ def unpack(
                 f"source, pass them: load(path, trusted={untrusted!r})."
             )
     return loader.load(manifest["root"])
-
-
-def _install_main_classes(classes: Mapping[str, type]) -> None:
-    """Make classes of the caller's ``__main__`` findable by name in a worker's ``__main__``.
-
-    A worker process has its own ``__main__``; skops finds classes by module and name, so a
-    step class defined in a notebook must be put there before the worker loads the step.
-    """
-    main = sys.modules["__main__"]
-    for name, cls in classes.items():
-        module, _, attribute = name.partition(".")
-        if module == "__main__" and "." not in attribute and not hasattr(main, attribute):
-            setattr(main, attribute, cls)
 
 
 def untrusted_types(manifest: Mapping[str, Any], members: Mapping[str, bytes]) -> list[str]:

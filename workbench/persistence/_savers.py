@@ -7,13 +7,13 @@ saver: the file format walks them and saves their children one by one.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import pickle
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
-
-import skops.io
 
 from workbench.core import distribution_from_dict, distribution_to_dict, fitted_attributes_of
 from workbench.exceptions import PersistenceError, UnsavableStepError
@@ -87,7 +87,7 @@ class SkopsSaver(Saver):
 
     def dump(self, step: Any) -> bytes:
         check_picklable(step)
-        return skops.io.dumps(step)
+        return skops_io().dumps(step)
 
     def load(
         self, data: bytes, *, step_class: type | None = None, trusted: Sequence[str] = ()
@@ -120,14 +120,9 @@ class FittedStateSaver(Saver):
             "params": step.get_params(deep=False),
             "fitted": fitted_attributes_of(step),
         }
-        if hasattr(step, "get_hyperparams_space"):
-            state["space"] = {
-                name: distribution_to_dict(distribution)
-                for name, distribution in step.get_hyperparams_space().items()
-            }
+        state["space"] = _plain_space(step)
         try:
-            check_picklable(state)
-            return skops.io.dumps(state)
+            return encode_state(state)
         except Exception as error:
             raise UnsavableStepError(
                 f"FittedStateSaver could not save the hyperparams or fitted attributes of "
@@ -135,17 +130,11 @@ class FittedStateSaver(Saver):
             ) from error
 
     def load(self, data: bytes, *, step_class: type, trusted: Sequence[str] = ()) -> Any:
-        state = skops_loads(data, trusted)
+        state = decode_state(data, trusted, where=step_class.__name__)
         step = step_class(**state["params"])
         for name, value in state["fitted"].items():
             setattr(step, name, value)
-        if "space" in state and hasattr(step, "set_hyperparams_space"):
-            space: dict[str, Any] = {
-                name: distribution_from_dict(data) for name, data in state["space"].items()
-            }
-            for name in step.get_hyperparams_space():
-                space.setdefault(name, None)  # removed from the space when saved
-            step.set_hyperparams_space(space)
+        _restore_space(step, state["space"])
         return step
 
     def untrusted_types(self, data: bytes) -> list[str]:
@@ -153,42 +142,60 @@ class FittedStateSaver(Saver):
 
 
 class TorchStepSaver(Saver):
-    """Saves ``workbench.training.TorchStep``: its declared hyperparams and its state dicts.
+    """Saves ``workbench.training.TorchStep``: its hyperparams, its space and its state dicts.
 
-    The state goes through ``torch.save`` and comes back through ``torch.load(weights_only=
-    True)``, which builds tensors and plain containers only; the hyperparams go through skops.
-    torch is imported only when such a step is saved or loaded.
+    The state (``step.state_dict()``: module and optimizer tensors, fitted metadata) goes
+    through ``torch.save`` and comes back through ``torch.load(weights_only=True)``, which
+    builds tensors and plain containers only; the hyperparams go through skops, so a module
+    factory of your own is an untrusted type until you trust it. Loading rebuilds the module
+    from the hyperparams and loads the state into it. torch is imported only when such a step
+    is saved or loaded.
     """
 
     def dump(self, step: Any) -> bytes:
-        torch = _import_torch()
-        buffer = io.BytesIO()
-        torch.save(step.state_dict(), buffer)
-        state = {"params": step.get_params(deep=False), "torch_state": buffer.getvalue()}
-        if hasattr(step, "get_hyperparams_space"):
-            state["space"] = {
-                name: distribution_to_dict(distribution)
-                for name, distribution in step.get_hyperparams_space().items()
-            }
-        return skops.io.dumps(state)
+        torch_state = None
+        if hasattr(step, "module_"):
+            torch = _import_torch()
+            buffer = io.BytesIO()
+            torch.save(step.state_dict(), buffer)
+            torch_state = buffer.getvalue()
+        state: dict[str, Any] = {
+            "params": step.get_params(deep=False),
+            "space": _plain_space(step),
+            "torch_state": torch_state,
+        }
+        return encode_state(state)
 
     def load(self, data: bytes, *, step_class: type, trusted: Sequence[str] = ()) -> Any:
-        torch = _import_torch()
-        state = skops_loads(data, trusted)
+        state = decode_state(data, trusted, where=step_class.__name__)
         step = step_class(**state["params"])
-        if "space" in state:
-            space: dict[str, Any] = {
-                name: distribution_from_dict(value) for name, value in state["space"].items()
-            }
-            for name in step.get_hyperparams_space():
-                space.setdefault(name, None)
-            step.set_hyperparams_space(space)
-        torch_state = torch.load(io.BytesIO(state["torch_state"]), weights_only=True)
-        step.load_state_dict(torch_state)
+        _restore_space(step, state["space"])
+        if state["torch_state"] is not None:
+            torch = _import_torch()
+            torch_state = torch.load(io.BytesIO(state["torch_state"]), weights_only=True)
+            step.load_state_dict(torch_state)
         return step
 
     def untrusted_types(self, data: bytes) -> list[str]:
         return skops_untrusted(data)
+
+
+def _plain_space(step: Any) -> dict[str, Any] | None:
+    if not hasattr(step, "get_hyperparams_space"):
+        return None
+    return {
+        name: distribution_to_dict(distribution)
+        for name, distribution in step.get_hyperparams_space().items()
+    }
+
+
+def _restore_space(step: Any, space: dict[str, Any] | None) -> None:
+    if space is None or not hasattr(step, "set_hyperparams_space"):
+        return
+    values: dict[str, Any] = {name: distribution_from_dict(data) for name, data in space.items()}
+    for name in step.get_hyperparams_space():
+        values.setdefault(name, None)  # removed from the space when saved
+    step.set_hyperparams_space(values)
 
 
 def _import_torch() -> Any:
@@ -202,6 +209,55 @@ def _import_torch() -> Any:
 
 
 # -- skops with Workbench's trust ---------------------------------------------------------------
+def skops_io() -> Any:
+    """``skops.io``, imported on first use: it imports every optional array library (torch)."""
+    import skops.io
+
+    return skops.io
+
+
+def pickle_dumps(obj: Any) -> bytes:
+    """cloudpickle bytes, for shipping to this session's own workers only (never files)."""
+    import cloudpickle  # a dependency of joblib
+
+    return cloudpickle.dumps(obj, protocol=5)
+
+
+_SHIPPING: ContextVar[bool] = ContextVar("workbench_shipping", default=False)
+_PICKLED = b"pickle:"  # skops data is a zip and starts with b"PK"
+
+
+@contextlib.contextmanager
+def shipping() -> Iterator[None]:
+    """Within: built-in savers encode plain state as pickles, for the session's own workers."""
+    token = _SHIPPING.set(True)
+    try:
+        yield
+    finally:
+        _SHIPPING.reset(token)
+
+
+def encode_state(state: Any) -> bytes:
+    """Plain state (params, arrays, ...) as skops bytes, or as a pickle while shipping."""
+    check_picklable(state)
+    if _SHIPPING.get():
+        return _PICKLED + pickle_dumps(state)
+    return skops_io().dumps(state)
+
+
+def decode_state(data: bytes, trusted: Sequence[str], *, where: str = "a step") -> Any:
+    """Inverse of :func:`encode_state`; a pickle opens only while shipping, never from files."""
+    if data.startswith(_PICKLED):
+        if not _SHIPPING.get():
+            raise PersistenceError(
+                f"The saved data of {where} is a pickle, and Workbench never loads pickles from "
+                f"files. The file was not written by workbench.persistence.save(), or was "
+                f"tampered with."
+            )
+        return pickle.loads(data[len(_PICKLED) :])
+    return skops_loads(data, trusted)
+
+
 _WORKBENCH_TRUSTED = (
     "optuna.distributions.CategoricalDistribution",
     "optuna.distributions.FloatDistribution",
@@ -217,7 +273,7 @@ def trusted_by_workbench(name: str) -> bool:
 def skops_untrusted(data: bytes) -> list[str]:
     """Types in skops ``data`` that neither skops nor Workbench trusts."""
     try:
-        found = skops.io.get_untrusted_types(data=data)
+        found = skops_io().get_untrusted_types(data=data)
     except Exception as error:
         raise PersistenceError(
             f"A saved step is corrupted: skops cannot read it ({error})."
@@ -228,12 +284,12 @@ def skops_untrusted(data: bytes) -> list[str]:
 def skops_loads(data: bytes, trusted: Sequence[str]) -> Any:
     """skops.loads with Workbench's trusted types; one parse when nothing else is needed."""
     try:
-        return skops.io.loads(data, trusted=[*_WORKBENCH_TRUSTED, *trusted])
-    except skops.io.exceptions.UntrustedTypesFoundException:
+        return skops_io().loads(data, trusted=[*_WORKBENCH_TRUSTED, *trusted])
+    except skops_io().exceptions.UntrustedTypesFoundException:
         pass
-    found = skops.io.get_untrusted_types(data=data)
+    found = skops_io().get_untrusted_types(data=data)
     extra = [name for name in found if trusted_by_workbench(name) or name in trusted]
-    return skops.io.loads(data, trusted=[*_WORKBENCH_TRUSTED, *trusted, *extra])
+    return skops_io().loads(data, trusted=[*_WORKBENCH_TRUSTED, *trusted, *extra])
 
 
 class _NullWriter:

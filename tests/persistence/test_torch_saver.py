@@ -1,0 +1,69 @@
+"""The PyTorch step is saved through its state dicts, never through pickle."""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn.preprocessing import StandardScaler
+
+from tests.persistence.steps import mlp
+from workbench import Pipeline, floats
+from workbench.exceptions import UntrustedTypesError
+from workbench.persistence import TorchStepSaver, load, save, saver_for
+
+torch = pytest.importorskip("torch", reason="the torch extra is not installed")
+from workbench.training import TorchStep  # noqa: E402
+
+MLP = "tests.persistence.steps.mlp"
+
+
+@pytest.fixture
+def fitted(data):
+    X, y = data
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("net", TorchStep(module=mlp, lr=0.05, epochs=3, random_state=0, device="cpu")),
+        ]
+    )
+    return pipe.fit(X.astype("float32"), y)
+
+
+def test_torch_step_round_trip_predicts_the_same(tmp_path, data, fitted):
+    X, _ = data
+    X = X.astype("float32")
+    fitted.set_hyperparams_space(net__lr=floats(1e-3, 0.1, log=True))
+    path = save(fitted, tmp_path / "torch.wbz")
+    loaded = load(path, trusted=[MLP])
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+    assert loaded["net"].get_hyperparams() == fitted["net"].get_hyperparams()
+    assert loaded.get_hyperparams_space()["net__lr"] == floats(1e-3, 0.1, log=True)
+    loaded.fit(X, data[1])  # the optimizer state came back too: training goes on
+
+
+def test_torch_step_is_saved_by_state_dict_not_pickle(tmp_path, fitted):
+    assert isinstance(saver_for(fitted["net"]), TorchStepSaver)
+    path = save(fitted, tmp_path / "torch.wbz")
+    with zipfile.ZipFile(path) as archive:
+        blob = archive.read("nodes/0002")
+    assert b"torch_state" in blob  # skops data holding torch.save bytes, no pickle of the step
+    with pytest.raises(UntrustedTypesError, match=rf"\['{MLP}'\]"):
+        load(path)
+
+
+def test_unfitted_torch_step_round_trip(tmp_path):
+    step = TorchStep(module=mlp, epochs=2, device="cpu")
+    loaded = load(save(step, tmp_path / "raw.wbz"), trusted=[MLP])
+    assert type(loaded) is TorchStep and not hasattr(loaded, "module_")
+    assert loaded.get_hyperparams() == step.get_hyperparams()
+
+
+def test_persistence_import_does_not_import_torch():
+    code = "import sys, workbench.persistence, workbench.parallel; print('torch' in sys.modules)"
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
