@@ -46,7 +46,7 @@ def test_pipeline_partial_fit_leaves_frozen_steps_as_they_are(blobs):
 
 def test_pipeline_without_partial_fit_step_names_it_and_the_ways_out(blobs):
     X, y = blobs
-    pipe = Pipeline([("reduce", PCA(n_components=5)), ("model", SGDClassifier())])
+    pipe = Pipeline([("reduce", PCA(n_components=5)), ("model", SGDClassifier(random_state=0))])
     with pytest.raises(TrainingError, match=r"'reduce' \(PCA\) has no partial_fit.*freeze"):
         pipe.partial_fit(X, y)
     assert not hasattr(pipe["model"], "coef_")  # checked before any step was touched
@@ -62,29 +62,31 @@ def test_pipeline_ending_without_partial_fit_offers_none():
 
 def test_pipeline_partial_fit_accepts_stateless_steps(blobs):
     X, y = blobs
-    pipe = Pipeline([("double", FunctionTransformer(np.negative)), ("model", SGDClassifier())])
+    pipe = Pipeline(
+        [("double", FunctionTransformer(np.negative)), ("model", SGDClassifier(random_state=0))]
+    )
     pipe.partial_fit(X, y)
-    flipped = SGDClassifier().fit(-X, y)
+    flipped = SGDClassifier(random_state=0).fit(-X, y)
     assert pipe.score(X, y) == pytest.approx(flipped.score(-X, y), abs=0.1)
 
 
 def test_choose_partial_fit_trains_the_chosen_branch_only(blobs):
     X, y = blobs
-    model = Choose([("a", SGDClassifier()), ("b", GaussianNB())], choice="b")
+    model = Choose([("a", SGDClassifier(random_state=0)), ("b", GaussianNB())], choice="b")
     model.partial_fit(X, y)
     assert hasattr(model["b"], "classes_")
     assert not hasattr(model["a"], "coef_")
 
 
 def test_choose_without_partial_fit_on_its_chosen_branch_has_no_partial_fit():
-    model = Choose([("sgd", SGDClassifier()), ("logistic", LogisticRegression())])
+    model = Choose([("sgd", SGDClassifier(random_state=0)), ("logistic", LogisticRegression())])
     assert hasattr(model, "partial_fit")
     model.set_hyperparams(choice="logistic")
     assert not hasattr(model, "partial_fit")
 
 
 def test_train_only_partial_fit_applies_its_step_in_train_mode_only(blobs):
-    X, y = blobs
+    X, _ = blobs
     pipe = Pipeline(
         [("shift", TrainOnly(FunctionTransformer(lambda X: X + 5.0))), ("scale", StandardScaler())]
     )
@@ -97,7 +99,7 @@ def test_train_only_partial_fit_applies_its_step_in_train_mode_only(blobs):
 def test_pipeline_partial_fit_emits_fit_events_with_their_kind(blobs):
     X, y = blobs
     recorder = Recorder()
-    pipe = Pipeline([("scale", StandardScaler()), ("model", SGDClassifier())])
+    pipe = Pipeline([("scale", StandardScaler()), ("model", SGDClassifier(random_state=0))])
     pipe.partial_fit(X, y, callbacks=[recorder])
     assert recorder.names() == ["fit_begin", "step_fitted", "step_fitted", "fit_end"]
     assert recorder.events[0][1]["kind"] == "partial_fit"

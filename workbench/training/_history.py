@@ -54,6 +54,10 @@ class History(pd.DataFrame):
         for row in rows:
             columns += [column for column in row if column not in columns]
         history = cls(pd.DataFrame.from_records(rows, columns=columns))
+        if "mutation" in history.columns:  # None where nothing changed, not NaN
+            history["mutation"] = pd.Series(
+                [row.get("mutation") for row in rows], index=history.index, dtype=object
+            )
         history.batches = None if batches is None else pd.DataFrame.from_records(list(batches))
         history.attrs.update(attrs or {})
         return history

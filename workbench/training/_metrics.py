@@ -53,6 +53,8 @@ def resolve_metrics(metrics: Any) -> dict[str, Scorer]:
 def _name_of(metric: Any) -> str:
     if isinstance(metric, str):
         return metric
+    if not callable(metric):
+        return repr(metric)  # rejected with a clear message below
     name = getattr(metric, "__name__", None) or getattr(
         getattr(metric, "_score_func", None), "__name__", None
     )
