@@ -142,27 +142,42 @@ def open_storage(
 
 
 def _open_rdb(url: str, heartbeat_interval: int | None, grace_period: int | None) -> BaseStorage:
+    attempts = 3  # workers that open a new database at once race to create its tables
+    for attempt in range(attempts):
+        try:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return RDBStorage(
+                    url,
+                    engine_kwargs={"pool_pre_ping": True},
+                    heartbeat_interval=heartbeat_interval,
+                    grace_period=grace_period,
+                )
+        except ImportError as error:
+            raise StorageError(
+                f"The store {_hide_password(url)!r} needs a database driver that is not "
+                f"installed: {error}. For PostgreSQL: pip install 'workbench[postgres]'."
+            ) from error
+        except Exception as error:
+            if _lost_creation_race(error) and attempt < attempts - 1:
+                continue
+            raise StorageError(
+                f"Cannot reach the store {_hide_password(url)!r}: {type(error).__name__}: "
+                f"{str(error).splitlines()[0] if str(error) else ''}. Check that the server "
+                f"runs and the URL (dialect://user:password@host:port/database) is right, or "
+                f"leave ${ENV_VAR} unset to use the embedded store under {DEFAULT_DIRECTORY}/."
+            ) from error
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _lost_creation_race(error: Exception) -> bool:
     try:
-        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.9
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return RDBStorage(
-                url,
-                engine_kwargs={"pool_pre_ping": True},
-                heartbeat_interval=heartbeat_interval,
-                grace_period=grace_period,
-            )
-    except ImportError as error:
-        raise StorageError(
-            f"The store {_hide_password(url)!r} needs a database driver that is not installed: "
-            f"{error}. For PostgreSQL install the extra: pip install 'workbench[postgres]'."
-        ) from error
-    except Exception as error:
-        raise StorageError(
-            f"Cannot reach the store {_hide_password(url)!r}: {type(error).__name__}: "
-            f"{str(error).splitlines()[0] if str(error) else ''}. Check that the server runs "
-            f"and the URL (dialect://user:password@host:port/database) is right, or leave "
-            f"${ENV_VAR} unset to use the embedded store under {DEFAULT_DIRECTORY}/."
-        ) from error
+        from sqlalchemy.exc import IntegrityError, ProgrammingError
+    except ImportError:  # pragma: no cover - optuna depends on sqlalchemy
+        return False
+    return isinstance(error, IntegrityError | ProgrammingError) and (
+        "already exists" in str(error) or "duplicate key" in str(error)
+    )
 
 
 def _open_journal(path: str) -> BaseStorage:
