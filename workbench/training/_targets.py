@@ -163,6 +163,11 @@ class TransformTarget(Composite):
         return self
 
     # -- using ---------------------------------------------------------------------------
+    @property
+    def classes_(self) -> Any:
+        """The classes of ``step``, in the units of ``y``."""
+        return self.inverse_transform_target(self.step.classes_)
+
     @available_if(_step_has("predict"))
     def predict(self, X: Any) -> Any:
         """``step``'s predictions, turned back into the units of ``y``."""
@@ -235,12 +240,13 @@ class NextValueTarget(Step):
 
     window = Hyperparam(1, space=ints(1, 64, log=True), doc="past values per window")
 
-    def _windows(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+    def _windows(self, X: Any, *, fitting: bool) -> tuple[np.ndarray, np.ndarray]:
         series = np.asarray(X)
         window: Any = self.window
-        if series.ndim not in (1, 2) or len(series) <= window:
+        if series.ndim not in (1, 2) or len(series) < window + fitting:
+            least = "more than" if fitting else "at least"
             raise TrainingError(
-                f"NextValueTarget expects a series of more than window={self.window} values, "
+                f"NextValueTarget expects a series of {least} window={window} values, "
                 f"shape (n_times,) or (n_times, n_features), but got shape {series.shape}."
             )
         windows = np.lib.stride_tricks.sliding_window_view(series, window, axis=0)
@@ -252,8 +258,8 @@ class NextValueTarget(Step):
 
     def fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """``(windows, next values)``."""
-        windows, series = self._windows(X)
-        return windows[:-1], series[self.window :]
+        windows, series = self._windows(X, fitting=True)
+        return windows[:-1], series[len(series) - len(windows) + 1 :]
 
     def partial_fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """``(windows, next values)`` of one stretch of the series."""
@@ -261,7 +267,7 @@ class NextValueTarget(Step):
 
     def transform(self, X: Any) -> Any:
         """Every window of ``X``."""
-        return self._windows(X)[0]
+        return self._windows(X, fitting=False)[0]
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

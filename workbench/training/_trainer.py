@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 
+from workbench._internal.store import RunRecorder
 from workbench.core import notify
 from workbench.exceptions import DivergedError, StopTraining, TrainingError
 from workbench.training._early_stopping import EarlyStopping
@@ -102,6 +103,9 @@ def fit_epochs(
     record_batches: bool = False,
     history: History | None = None,
     phase: str = "train",
+    record: bool = True,
+    storage: Any = None,
+    run_name: str | None = None,
 ) -> History:
     """Train ``pipeline`` by mini-batches for ``epochs`` epochs and return its :class:`History`.
 
@@ -146,6 +150,11 @@ def fit_epochs(
         pipeline since that run are marked on the first new row.
     phase : str
         A label for this run's rows (``"pretrain"``, ``"finetune"``).
+    record, storage, run_name
+        Record the run (structure, hyperparams, History; or the error it raised) in the
+        Workbench store, where it is browsed like a tuning trial: by default the journal file
+        ``.workbench/journal.log`` in the working directory, or ``$WORKBENCH_STORAGE``, or
+        ``storage`` (any Optuna storage URL). ``run_name`` defaults to a fresh timestamped one.
 
     Returns
     -------
@@ -222,6 +231,7 @@ def fit_epochs(
             f"{type(history).__name__}."
         )
     plan = compile_plan(pipeline)
+    recorder = RunRecorder(storage, run_name) if record else None  # an unreachable store fails now
     validating = validation_fraction is not None or validation_data is not None
     statistics = (["train_loss"] if plan.loss_attribute else []) + [
         f"{prefix}_{name}"
@@ -338,11 +348,16 @@ def fit_epochs(
         if early_stopping is not None:
             attrs["best_epoch"] = early_stopping.best_epoch
         result = current_history()
+        if recorder is not None:
+            recorder(pipeline, result)
         if listeners:
             notify(listeners, "fit_end", path="", step=pipeline, kind="epochs", history=result)
     except BaseException as error:
         with contextlib.suppress(Exception):
             error.history = current_history()  # type: ignore[attr-defined]
+        if recorder is not None:
+            with contextlib.suppress(Exception):
+                recorder(pipeline, current_history(), error)
         if workbench and not was_set_up:
             with contextlib.suppress(Exception):
                 pipeline.teardown()
