@@ -344,11 +344,14 @@ def record_run(
     storage: StorageLike = None,
     run_name: str | None = None,
     value: float | None = None,
+    error: str | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> str:
     """Record one plain fit (an epoch run) as a one-trial study; return the run's name.
 
-    ``structure`` is the core's ``describe()`` of the pipeline, ``history`` its History.
+    ``structure`` is the core's ``describe()`` of the pipeline, ``history`` its History,
+    ``value`` the statistic a listing shows (0.0 when the run has none), ``error`` the message
+    of a run that raised (the trial is then marked failed).
     """
     opened = open_storage(storage)
     name = run_name or f"run-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
@@ -361,22 +364,73 @@ def record_run(
         ) from None
     study.set_user_attr(KIND_KEY, "run")
     study.set_user_attr("workbench:structure", to_plain(dict(structure)))
-    finite = value is not None and value == value and abs(value) != float("inf")
+    record = to_plain({"hyperparams": dict(hyperparams), "history": history, **(extra or {})})
+    user_attrs: dict[str, Any] = {RECORD_KEY: record}
+    finite = value is not None and math.isfinite(value)
+    if error is not None:
+        user_attrs[ERROR_KEY] = error
     trial = optuna.trial.create_trial(
-        state=TrialState.COMPLETE if finite else TrialState.FAIL,
-        value=float(value) if finite and value is not None else None,
-        user_attrs={
-            RECORD_KEY: to_plain(
-                {
-                    "hyperparams": dict(hyperparams),
-                    "history": history,
-                    **dict(extra or {}),
-                }
-            )
-        },
+        state=TrialState.FAIL if error is not None else TrialState.COMPLETE,
+        value=None if error is not None else (float(value) if finite else 0.0),  # type: ignore[arg-type]
+        user_attrs=user_attrs,
     )
     study.add_trial(trial)
     return name
+
+
+class RunRecorder:
+    """Records an epoch run at its end; opened (and checked) before the run starts.
+
+    The training layer uses it so that a store that cannot be reached is an error before any
+    step is touched, and a run is recorded whether it ends well or raises.
+    """
+
+    def __init__(self, storage: StorageLike = None, run_name: str | None = None):
+        self.storage = open_storage(storage)
+        self.run_name = run_name
+        if run_name is not None and run_name in optuna.get_all_study_names(storage=self.storage):
+            raise StorageError(
+                f"A study or run named {run_name!r} is already in the store "
+                f"{describe(storage)!r}. Pass another run_name, or none to get a fresh one."
+            )
+
+    def __call__(self, pipeline: Any, history: Any, error: BaseException | None = None) -> str:
+        describe_tree = getattr(pipeline, "describe", None)
+        structure = (
+            describe_tree() if callable(describe_tree) else {"class": type(pipeline).__name__}
+        )
+        get = getattr(pipeline, "get_hyperparams", None) or pipeline.get_params
+        value, column = _run_value(history)
+        message = None
+        if error is not None:
+            message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        return record_run(
+            structure=structure,
+            hyperparams={key: v for key, v in get().items() if _is_plain(v)},
+            history=history,
+            storage=self.storage,
+            run_name=self.run_name,
+            value=value,
+            error=message,
+            extra={"value_column": column},
+        )
+
+
+def _is_plain(value: Any) -> bool:
+    return value is None or isinstance(value, bool | int | float | str)
+
+
+def _run_value(history: Any) -> tuple[float | None, str | None]:
+    """The last row's first validation statistic, else its training loss."""
+    columns = [str(c) for c in getattr(history, "columns", ())]
+    if history is None or not len(history):
+        return None, None
+    for column in [c for c in columns if c.startswith("valid_")] + ["train_loss"]:
+        if column in columns:
+            value = history[column].iloc[-1]
+            if isinstance(value, int | float) and math.isfinite(value):
+                return float(value), column
+    return None, None
 
 
 def studies(storage: StorageLike = None) -> list[dict[str, Any]]:
@@ -406,3 +460,37 @@ def studies(storage: StorageLike = None) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def load_history(name: str, trial: int = 0, *, storage: StorageLike = None) -> Any:
+    """The History recorded for trial ``trial`` of study ``name`` (a run's only trial is 0)."""
+    opened = open_storage(storage)
+    try:
+        study = optuna.load_study(study_name=name, storage=opened)
+    except KeyError:
+        import difflib
+
+        names = optuna.get_all_study_names(storage=opened)
+        close = difflib.get_close_matches(name, names, n=3)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise StorageError(
+            f"No study or run named {name!r} in the store {describe(storage)!r}.{hint} "
+            f"`workbench studies` lists them."
+        ) from None
+    for frozen in study.get_trials(deepcopy=False):
+        if frozen.number == trial:
+            history = (frozen.user_attrs.get(RECORD_KEY) or {}).get("history")
+            return frame_from_plain(history_as_split(history))
+    raise StorageError(
+        f"{name!r} has no trial {trial!r}; it has {len(study.trials)} trial(s), numbered from 0."
+    )
+
+
+def history_as_split(history: Any) -> Any:
+    """Stored History in the split form, also from the rows a pruned trial leaves."""
+    if isinstance(history, list):
+        columns: list[str] = []
+        for row in history:
+            columns += [key for key in row if key not in columns]
+        return {"columns": columns, "data": [[row.get(c) for c in columns] for row in history]}
+    return history

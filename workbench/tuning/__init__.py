@@ -4,6 +4,8 @@ Optuna is the engine (samplers, pruners, storages); this package turns a pipelin
 trials, scores them, and records them in the Workbench store.
 """
 
+from workbench.tuning._browse import load_history
+from workbench.tuning._browse import studies
 from workbench.tuning._tuner import Tuner
 from workbench.tuning._tuner import trials_frame
 from workbench.tuning._tuner import tune
@@ -12,8 +14,10 @@ from workbench.tuning._workers import run_worker
 
 __all__ = [
     "Tuner",
+    "load_history",
     "load_target",
     "run_worker",
+    "studies",
     "trials_frame",
     "tune",
 ]

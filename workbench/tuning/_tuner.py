@@ -395,7 +395,7 @@ class Tuner:
         for trial in trials:
             if trial.number == number:
                 record = trial.user_attrs.get(store.RECORD_KEY) or {}
-                return store.frame_from_plain(_as_split(record.get("history")))
+                return store.frame_from_plain(store.history_as_split(record.get("history")))
         raise TuningError(
             f"The study {self.study_name!r} has no trial {number!r}; it has trials "
             f"0..{len(trials) - 1}."
@@ -407,7 +407,9 @@ class Tuner:
         for trial in self.study.get_trials(deepcopy=False):
             record = trial.user_attrs.get(store.RECORD_KEY) or {}
             if record.get("history"):
-                result[trial.number] = store.frame_from_plain(_as_split(record["history"]))
+                result[trial.number] = store.frame_from_plain(
+                    store.history_as_split(record["history"])
+                )
         return result
 
     def __repr__(self) -> str:
@@ -423,15 +425,6 @@ def _record_history(trial: optuna.Trial, history: Any) -> None:
 
 
 _FIXED_COLUMNS = ("number", "state", "value", "duration", "started", "error")
-
-
-def _as_split(history: Any) -> Any:
-    if isinstance(history, list):  # rows, as a pruned epoch run leaves them
-        columns: list[str] = []
-        for row in history:
-            columns += [key for key in row if key not in columns]
-        return {"columns": columns, "data": [[row.get(c) for c in columns] for row in history]}
-    return history
 
 
 def trials_frame(study: optuna.Study, space: Mapping[str, Any] | None = None) -> pd.DataFrame:
