@@ -50,7 +50,9 @@ class History(pd.DataFrame):
     ) -> History:
         """A History from epoch rows (dicts), base columns first, the rest as they come."""
         rows = list(rows)
-        columns = [column for column in BASE_COLUMNS if any(column in row for row in rows)]
+        columns = [
+            column for column in BASE_COLUMNS if not rows or any(column in row for row in rows)
+        ]
         for row in rows:
             columns += [column for column in row if column not in columns]
         history = cls(pd.DataFrame.from_records(rows, columns=columns))

@@ -36,7 +36,7 @@ def import_torch() -> Any:
 def _to_device(value: Any, device: Any) -> Any:
     torch = import_torch()
     if isinstance(value, torch.Tensor):
-        return value.to(device)
+        return value.detach().to(device, copy=True)
     if isinstance(value, dict):
         return {key: _to_device(item, device) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -102,6 +102,11 @@ class TorchStep(Step):
     _identity_classes: bool = False
 
     # -- resources -----------------------------------------------------------------------
+    def setup(self) -> Self:
+        """Choose the device (see :meth:`acquire_resources`); without torch, an ImportError."""
+        import_torch()
+        return super().setup()
+
     def acquire_resources(self) -> None:
         """Choose the device and move the module (when built) there."""
         torch = import_torch()
