@@ -1,0 +1,99 @@
+"""The store: which storage is used, opening it, plain data, stale trials on journal files."""
+
+from __future__ import annotations
+
+import optuna
+import pandas as pd
+import pytest
+from optuna.storages import InMemoryStorage, JournalStorage
+
+from workbench._internal import store
+from workbench.exceptions import StorageError
+
+
+def test_store_defaults_to_a_journal_file_under_dot_workbench(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(store.ENV_VAR, raising=False)
+    assert store.resolve() == str(tmp_path / ".workbench" / "journal.log")
+    assert isinstance(store.open_storage(), JournalStorage)
+    assert (tmp_path / ".workbench" / "journal.log").exists()
+
+
+def test_store_environment_variable_then_argument_win(tmp_path, monkeypatch):
+    monkeypatch.setenv(store.ENV_VAR, "sqlite:///from-env.db")
+    assert store.resolve() == "sqlite:///from-env.db"
+    assert store.resolve(str(tmp_path / "arg.log")) == str(tmp_path / "arg.log")
+
+
+def test_store_directory_gets_journal_log_inside(tmp_path):
+    assert store.resolve(tmp_path) == str(tmp_path / "journal.log")
+
+
+def test_store_memory_and_storage_objects(tmp_path):
+    assert isinstance(store.open_storage(":memory:"), InMemoryStorage)
+    mine = InMemoryStorage()
+    assert store.open_storage(mine) is mine
+    assert store.open_storage(str(tmp_path / "a.log")) is store.open_storage(
+        str(tmp_path / "a.log")
+    )
+
+
+def test_store_sqlite_url_opens_an_rdb_storage(tmp_path):
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    optuna.create_study(storage=store.open_storage(url), study_name="in-sqlite")
+    assert [row["name"] for row in store.studies(url)] == ["in-sqlite"]
+
+
+@pytest.mark.parametrize(
+    ("storage", "message"),
+    [
+        ("", "must not be empty"),
+        (42, "must be an Optuna storage, a storage URL or a journal file path, but got 42"),
+        ("nosuchdialect://x", "Cannot reach the store 'nosuchdialect://x'"),
+    ],
+)
+def test_store_bad_storage_is_an_error(storage, message):
+    with pytest.raises(StorageError, match=message):
+        store.open_storage(storage)
+
+
+def test_store_journal_in_an_unwritable_place_is_an_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StorageError, match="Cannot open the journal file"):
+        store.open_storage(str(blocker / "sub" / "journal.log"))
+
+
+def test_store_hides_passwords_in_descriptions():
+    assert store.describe("postgresql://me:secret@db/x") == "postgresql://me:***@db/x"
+
+
+def test_store_to_plain_makes_json_ready_data():
+    import numpy as np
+
+    frame = pd.DataFrame({"a": [1.0, np.nan], "b": ["x", None]})
+    assert store.to_plain({"f": frame, "n": np.float32(0.5), "i": np.int64(3), "inf": np.inf}) == {
+        "f": {"columns": ["a", "b"], "data": [[1.0, "x"], [None, None]]},
+        "n": 0.5,
+        "i": 3,
+        "inf": None,
+    }
+
+
+def test_store_running_trial_of_a_live_worker_is_not_stale(tmp_path):
+    storage = store.open_storage(str(tmp_path))
+    study = optuna.create_study(storage=storage, study_name="live")
+    trial = study.ask()
+    storage.set_trial_system_attr(trial._trial_id, store.WORKER_KEY, store.worker_lease(storage))
+    assert store.fail_stale_trials(study) == []
+    assert study.trials[0].state.name == "RUNNING"
+
+
+def test_store_running_trial_of_a_gone_worker_is_failed(tmp_path):
+    storage = store.open_storage(str(tmp_path))
+    study = optuna.create_study(storage=storage, study_name="gone")
+    trial = study.ask()
+    storage.set_trial_system_attr(trial._trial_id, store.WORKER_KEY, "0" * 32)  # no lock held
+    assert store.fail_stale_trials(study) == [0]
+    assert study.trials[0].state.name == "FAIL"
+    assert study.trials[0].user_attrs[store.ERROR_KEY].startswith("WorkerLost")
