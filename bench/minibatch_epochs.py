@@ -8,6 +8,8 @@ keeps its History and has one callback attached. Goal: ratio <= 1.10.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 
 import numpy as np
@@ -77,4 +79,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with tempfile.TemporaryDirectory() as scratch:  # fit_epochs records its runs in the cwd
+        os.chdir(scratch)
+        main()
