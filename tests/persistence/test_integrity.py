@@ -124,18 +124,18 @@ def test_load_flipped_bytes_is_an_error(saved):
     path, _ = saved
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as archive:
-        info = archive.getinfo("nodes/0001")
+        info = archive.getinfo("nodes/skops")
     middle = info.header_offset + 30 + len(info.filename) + info.file_size // 2
     data[middle] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(PersistenceError, match=r"'nodes/0001' is corrupted"):
+    with pytest.raises(PersistenceError, match=r"'nodes/skops' is corrupted"):
         load(path)
 
 
 def test_load_member_changed_behind_its_checksum_is_an_error(saved):
     path, _ = saved
-    _rewrite(path, lambda name, data: data[:-1] + b"?" if name == "nodes/0002" else data)
-    with pytest.raises(PersistenceError, match=r"'nodes/0002' is damaged.*checksum"):
+    _rewrite(path, lambda name, data: data[:-1] + b"?" if name == "nodes/skops" else data)
+    with pytest.raises(PersistenceError, match=r"'nodes/skops' is damaged.*checksum"):
         load(path)
 
 
@@ -146,9 +146,9 @@ def test_load_member_missing_is_an_error(saved):
     with zipfile.ZipFile(path, "w") as archive:
         archive.comment = b"workbench-pipeline"
         for name, data in members.items():
-            if name != "nodes/0001":
+            if name != "nodes/skops":
                 archive.writestr(name, data)
-    with pytest.raises(PersistenceError, match=r"'nodes/0001' is missing"):
+    with pytest.raises(PersistenceError, match=r"'nodes/skops' is missing"):
         load(path)
 
 

@@ -23,6 +23,7 @@ def _inner_has(method: str) -> Any:
 
 def _apply_chunk(shipped: Any, method: str, X: Any, start: int, stop: int) -> Any:
     step = _workers.receive(shipped)
+    X = _workers.plain_array(X)
     try:
         return getattr(step, method)(X)
     except Exception as error:

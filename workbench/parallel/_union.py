@@ -17,6 +17,7 @@ def _fit_branch(
     shipped: Any, X: Any, y: Any, params: dict[str, Any], name: str, with_output: bool
 ) -> tuple[Any, Any]:
     step = shipped.unpack() if isinstance(shipped, Packed) else shipped  # fitting changes it
+    X = _workers.plain_array(X)
     try:
         if with_output:
             output, _ = fit_transform_step(step, X, y, **params)
@@ -33,6 +34,7 @@ def _fit_branch(
 
 def _transform_branch(shipped: Any, X: Any, name: str) -> Any:
     step = _workers.receive(shipped)
+    X = _workers.plain_array(X)
     try:
         return step.transform(X)
     except Exception as error:

@@ -163,6 +163,13 @@ def _class_at(step: Any, path: str, prefix: str) -> str:
 
 
 # -- chunks ---------------------------------------------------------------------------------
+def plain_array(X: Any) -> Any:
+    """joblib hands large arrays to processes as read-only ``np.memmap``; a step sees a plain
+    ndarray (a view, no copy), as it would in this process: every operation on a memmap
+    subclass pays for wrapping its result."""
+    return np.asarray(X) if isinstance(X, np.memmap) else X
+
+
 def num_rows(X: Any) -> int:
     shape = getattr(X, "shape", None)
     if shape is not None and len(shape):

@@ -24,7 +24,8 @@ def _write_zip(step: Any, target: IO[bytes], *, compress: bool) -> None:
     compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     with zipfile.ZipFile(target, "w", compression=compression) as archive:
         archive.comment = _COMMENT
-        archive.writestr(_MANIFEST, json.dumps(packed.manifest, indent=1))
+        manifest = json.dumps(packed.manifest, separators=(",", ":"))
+        archive.writestr(_MANIFEST, manifest, compress_type=zipfile.ZIP_DEFLATED)
         for name, data in packed.members.items():
             archive.writestr(name, data)
 

@@ -9,6 +9,7 @@ Composites are rebuilt from their class (trusted only when it is Workbench's own
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib
 import json
@@ -31,7 +32,6 @@ from workbench.core import (
 from workbench.exceptions import PersistenceError, UnsavableStepError, UntrustedTypesError
 from workbench.persistence._savers import (
     Saver,
-    SkopsSaver,
     check_picklable,
     decode_state,
     encode_state,
@@ -48,6 +48,7 @@ from workbench.persistence._savers import (
 
 FORMAT = "workbench-pipeline"
 FORMAT_VERSION = 1
+BATCH = "nodes/skops"  # one skops blob for every node without a registered saver
 _LIBRARIES = ("workbench", "numpy", "scipy", "scikit-learn", "skops", "joblib", "optuna", "pandas")
 
 
@@ -71,6 +72,8 @@ class Packed:
     savers: dict[str, tuple[type, Saver]] = field(default_factory=dict)
     classes: dict[str, type] = field(default_factory=dict)
     secure: bool = True
+    batch: dict[str, Any] = field(default_factory=dict, repr=False)
+    paths: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def digest(self) -> str:
@@ -93,11 +96,25 @@ class Packed:
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and of the libraries a file depends on."""
+    """Versions of Python and of the libraries a file depends on (torch once imported)."""
+    found = dict(_library_versions())
+    if "torch" in sys.modules:
+        found.update(_torch_version())
+    return found
+
+
+@functools.cache
+def _torch_version() -> dict[str, str]:
+    try:
+        return {"torch": metadata.version("torch")}
+    except metadata.PackageNotFoundError:
+        return {}
+
+
+@functools.cache
+def _library_versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
-    for name in (*_LIBRARIES, "torch"):
-        if name == "torch" and "torch" not in sys.modules:
-            continue
+    for name in _LIBRARIES:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -132,6 +149,9 @@ def pack(
     packed = Packed(manifest={}, members={}, secure=secure)
     with contextlib.nullcontext() if secure else shipping():
         root = _pack_node(step, path, packed, dict(savers or {}))
+    if packed.batch:
+        packed.members[BATCH] = _dump_batch(packed)
+        packed.batch = {}
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -179,12 +199,12 @@ def _pack_node(
     cls = type(step)
     if cls.__module__ == "__main__":
         packed.classes[qualified_name(cls)] = cls
-    member = f"nodes/{len(packed.members):04d}"
+    member = f"nodes/{len(packed.paths):04d}"
+    packed.paths[member] = path
     found = _find_saver(step, extra)
     if found is None and not packed.secure and not isinstance(step, Composite):
         return _pack_pickled(step, path, member, packed)
     if isinstance(step, Composite) and found is None:
-        packed.members[member] = b""  # reserve the name; filled below, after the children
         children_value = getattr(step, step._children_param)
         pairs = isinstance(children_value, list | tuple) and all(
             isinstance(pair, list | tuple) and len(pair) == 2 for pair in children_value
@@ -193,7 +213,11 @@ def _pack_node(
             {"name": name, "node": _pack_node(child, _join(path, name), packed, extra)}
             for name, child in step.named_children()
         ]
-        packed.members[member] = _dump_shell(step, path, secure=packed.secure)
+        state = _shell_state(step, path)
+        if packed.secure:
+            packed.batch[member] = state
+        else:
+            packed.members[member] = encode_state(state)
         return {
             "kind": "composite",
             "path": path,
@@ -205,16 +229,24 @@ def _pack_node(
             "children": children,
             "member": member,
         }
-    saver: Saver = found[1] if found is not None else SkopsSaver()
+    if found is None:
+        try:
+            check_picklable(step)
+        except UnsavableStepError as error:
+            raise _unsavable(error, path, cls) from error
+        packed.batch[member] = step
+        return {
+            "kind": "leaf",
+            "path": path,
+            "class": qualified_name(cls),
+            "saver": "skops",
+            "member": member,
+        }
+    saver = found[1]
     try:
         data = saver.dump(step)
     except UnsavableStepError as error:
-        raise UnsavableStepError(
-            f"Cannot save the step at {path or 'the root'!r}: {error} Register a saver for it: "
-            f"workbench.persistence.register_saver({cls.__name__}, "
-            f"workbench.persistence.FittedStateSaver()) keeps its hyperparams and fitted "
-            f"attributes, or subclass workbench.persistence.Saver."
-        ) from error
+        raise _unsavable(error, path, cls) from error
     except Exception as error:
         raise UnsavableStepError(
             f"Cannot save the step at {path or 'the root'!r}: {type(saver).__name__} failed on "
@@ -226,17 +258,41 @@ def _pack_node(
             f"for the step at {path!r}."
         )
     packed.members[member] = bytes(data)
-    record: dict[str, Any] = {
+    packed.savers[qualified_name(found[0])] = found
+    return {
         "kind": "leaf",
         "path": path,
         "class": qualified_name(cls),
-        "saver": "skops" if found is None else "registered",
+        "saver": "registered",
+        "registered_for": qualified_name(found[0]),
         "member": member,
     }
-    if found is not None:
-        record["registered_for"] = qualified_name(found[0])
-        packed.savers[qualified_name(found[0])] = found
-    return record
+
+
+def _unsavable(error: Exception, path: str, cls: type) -> UnsavableStepError:
+    return UnsavableStepError(
+        f"Cannot save the step at {path or 'the root'!r}: {error} Register a saver for it: "
+        f"workbench.persistence.register_saver({cls.__name__}, "
+        f"workbench.persistence.FittedStateSaver()) keeps its hyperparams and fitted "
+        f"attributes, or subclass workbench.persistence.Saver."
+    )
+
+
+def _dump_batch(packed: Packed) -> bytes:
+    """Every node without a saver of its own in one skops blob: one parse to load them all."""
+    try:
+        return bytes(skops_io().dumps(packed.batch))
+    except Exception as error:
+        for member, value in packed.batch.items():  # find the node to blame
+            try:
+                skops_io().dumps(value)
+            except Exception:
+                path = packed.paths[member]
+                raise UnsavableStepError(
+                    f"Cannot save the {type(value).__name__} at {path or 'the root'!r}: skops "
+                    f"cannot save it ({error}). Register a saver for its class."
+                ) from error
+        raise UnsavableStepError(f"skops cannot save the pipeline: {error}") from error
 
 
 def _pack_pickled(step: Any, path: str, member: str, packed: Packed) -> dict[str, Any]:
@@ -259,7 +315,7 @@ def _pack_pickled(step: Any, path: str, member: str, packed: Packed) -> dict[str
     }
 
 
-def _dump_shell(step: Composite, path: str, *, secure: bool = True) -> bytes:
+def _shell_state(step: Composite, path: str) -> dict[str, Any]:
     """A composite's own state (hyperparams, frozen names, spaces, log) without children."""
     state = dict(step.__getstate__())
     state.pop(step._children_param, None)
@@ -276,12 +332,13 @@ def _dump_shell(step: Composite, path: str, *, secure: bool = True) -> bytes:
     if "_mutation_log" in state:
         state["_mutation_log"] = [dict(record) for record in state["_mutation_log"]]
     try:
-        return encode_state(state) if not secure else skops_io().dumps(state)
-    except Exception as error:
+        check_picklable(state)
+    except UnsavableStepError as error:
         raise UnsavableStepError(
             f"Cannot save the {type(step).__name__} at {path or 'the root'!r}: its own state "
-            f"({sorted(state)}) cannot be saved: {error}."
+            f"({sorted(state)}) cannot be saved: {error}"
         ) from error
+    return state
 
 
 def _plain_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -348,6 +405,9 @@ def _nodes(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return found
 
 
+_BUILT_IN_SAVERS = ("FittedStateSaver", "TorchStepSaver")  # their load enforces trust itself
+
+
 @dataclass
 class _Loader:
     members: Mapping[str, bytes]
@@ -355,6 +415,7 @@ class _Loader:
     savers: Mapping[str, tuple[type, Saver]] | None = None  # a shipment's own savers
     classes: Mapping[str, type] | None = None
     trust_all: bool = False
+    batch: dict[str, Any] = field(default_factory=dict)
 
     def saver(self, record: Mapping[str, Any]) -> tuple[type, Saver]:
         name = record["registered_for"]
@@ -369,25 +430,32 @@ class _Loader:
             )
         return found
 
-    def untrusted(self, records: list[Mapping[str, Any]]) -> list[str]:
+    def untrusted(self, records: list[Mapping[str, Any]], *, deep: bool = True) -> list[str]:
+        """Types nobody trusted; ``deep=False`` skips what skops checks while loading anyway."""
         found: set[str] = set()
+        if deep and BATCH in self.members:
+            found.update(skops_untrusted(self.members[BATCH]))
         for record in records:
-            if record["kind"] == "composite" and not _trusted_class(record["class"]):
+            if record["kind"] == "composite" and not trusted_by_workbench(record["class"]):
                 found.add(record["class"])
-            elif record["kind"] == "leaf":
-                data = self.members[record["member"]]
-                if record["saver"] == "pickle":
-                    continue  # refused outright when loaded
-                if record["saver"] == "skops":
-                    found.update(skops_untrusted(data))
-                else:
-                    registered, saver = self.saver(record)
-                    if record["class"] != qualified_name(registered) and not _trusted_class(
-                        record["class"]
-                    ):
-                        found.add(record["class"])
-                    found.update(saver.untrusted_types(data))
+            elif record["kind"] == "leaf" and record["saver"] == "registered":
+                registered, saver = self.saver(record)
+                if record["class"] != qualified_name(registered) and not trusted_by_workbench(
+                    record["class"]
+                ):
+                    found.add(record["class"])
+                if deep or type(saver).__name__ not in _BUILT_IN_SAVERS:
+                    found.update(saver.untrusted_types(self.members[record["member"]]))
         return sorted(name for name in found if name not in self.trusted)
+
+    def open_batch(self) -> None:
+        data = self.members.get(BATCH)
+        if data is None:
+            return
+        trusted = self.trusted
+        if self.trust_all:
+            trusted = [*trusted, *skops_io().get_untrusted_types(data=data)]
+        self.batch = skops_loads(data, trusted)
 
     def load(self, record: Mapping[str, Any]) -> Any:
         kind = record.get("kind")
@@ -397,30 +465,27 @@ class _Loader:
             return self._load_composite(record)
         if kind != "leaf":
             raise PersistenceError(f"The file is corrupted: a node of unknown kind {kind!r}.")
+        if record["saver"] == "skops":
+            return self.batch[record["member"]]
         data = self.members[record["member"]]
         if record["saver"] == "pickle":
             return self._unpickle(data, record)
+        registered, saver = self.saver(record)
+        cls = registered
+        if record["class"] != qualified_name(registered):
+            cls = self._class(record["class"], base=registered)
         try:
-            if record["saver"] == "skops":
-                return skops_loads(data, self._trusted_for(data))
-            registered, saver = self.saver(record)
-            cls = registered
-            if record["class"] != qualified_name(registered):
-                cls = self._class(record["class"], base=registered)
             return saver.load(data, step_class=cls, trusted=self.trusted)
         except (PersistenceError, ImportError):
             raise
         except Exception as error:
+            if type(error).__name__ == "UntrustedTypesFoundException":
+                raise
             raise PersistenceError(
                 f"Cannot load the step at {record['path'] or 'the root'!r} ({record['class']}): "
                 f"{type(error).__name__}: {error}. The file may come from incompatible library "
                 f"versions: {versions()} here."
             ) from error
-
-    def _trusted_for(self, data: bytes) -> Sequence[str]:
-        if not self.trust_all:
-            return self.trusted
-        return [*self.trusted, *skops_io().get_untrusted_types(data=data)]
 
     def _unpickle(self, data: bytes, record: Mapping[str, Any]) -> Any:
         if not self.trust_all:  # only a Packed made in this session unpickles
@@ -453,8 +518,12 @@ class _Loader:
 
     def _load_composite(self, record: Mapping[str, Any]) -> Any:
         cls = self._class(record["class"], base=Composite)
-        where = f"the {record['class']} at {record.get('path') or 'the root'!r}"
-        state = decode_state(self.members[record["member"]], self.trusted, where=where)
+        member = record["member"]
+        if member in self.batch:
+            state = dict(self.batch[member])
+        else:
+            where = f"the {record['class']} at {record.get('path') or 'the root'!r}"
+            state = decode_state(self.members[member], self.trusted, where=where)
         if "_frozen_children" in state:
             state["_frozen_children"] = frozenset(state["_frozen_children"])
         if state.get("_space_overrides"):
@@ -484,10 +553,6 @@ def _overrides_from_plain(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _trusted_class(name: str) -> bool:
-    return trusted_by_workbench(name)
-
-
 def unpack(
     manifest: Mapping[str, Any],
     members: Mapping[str, bytes],
@@ -498,7 +563,12 @@ def unpack(
     trust_all: bool = False,
     where: str = "the file",
 ) -> Any:
-    """Rebuild the tree from a checked manifest and its blobs (checked against their hashes)."""
+    """Rebuild the tree from a checked manifest and its blobs (checked against their hashes).
+
+    Types are checked before anything is built: composites' classes and registered savers'
+    types from the manifest first, then skops refuses untrusted types in its blobs; either way
+    the error lists every untrusted type of the file at once.
+    """
     for name, expected in manifest["members"].items():
         data = members.get(name)
         if data is None or hashlib.sha256(data).hexdigest() != expected["sha256"]:
@@ -508,18 +578,24 @@ def unpack(
                 f"Save the pipeline again."
             )
     loader = _Loader(members, tuple(trusted), savers, classes, trust_all)
+    root = manifest["root"]
     if trust_all:
         with shipping():
-            return loader.load(manifest["root"])
-    if not trust_all:
-        untrusted = loader.untrusted(_nodes(manifest["root"]))
-        if untrusted:
-            raise UntrustedTypesError(
-                f"{where} holds types that are not trusted: {untrusted}. Loading builds "
-                f"objects of these types, which can run their code. If you trust the file's "
-                f"source, pass them: load(path, trusted={untrusted!r})."
-            )
-    return loader.load(manifest["root"])
+            loader.open_batch()
+            return loader.load(root)
+    nodes = _nodes(root)
+    try:
+        if loader.untrusted(nodes, deep=False):
+            raise skops_io().exceptions.UntrustedTypesFoundException([])
+        loader.open_batch()
+        return loader.load(root)
+    except skops_io().exceptions.UntrustedTypesFoundException:
+        untrusted = loader.untrusted(nodes)
+        raise UntrustedTypesError(
+            f"{where} holds types that are not trusted: {untrusted}. Loading builds "
+            f"objects of these types, which can run their code. If you trust the file's "
+            f"source, pass them: load(path, trusted={untrusted!r})."
+        ) from None
 
 
 def untrusted_types(manifest: Mapping[str, Any], members: Mapping[str, bytes]) -> list[str]:
