@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import zipfile
 
@@ -14,8 +15,9 @@ from sklearn.preprocessing import StandardScaler
 
 from tests.persistence.steps import Shift
 from workbench import Pipeline
+from workbench.core import Composite
 from workbench.exceptions import PersistenceError, UntrustedTypesError
-from workbench.persistence import FORMAT_VERSION, get_untrusted_types, load, save
+from workbench.persistence import FORMAT_VERSION, get_untrusted_types, load, pack, save
 
 
 @pytest.fixture
@@ -212,3 +214,41 @@ def test_load_untrusted_composite_class_is_refused(tmp_path, data):
         load(path)
     with pytest.raises(PersistenceError, match="'os.system' named in the file is not a Composite"):
         load(path, trusted=["os.system"])
+
+
+class Bag(Composite):
+    """A composite class of the user's own: loading it needs trust."""
+
+    _children_param = "steps"
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def transform(self, X):
+        return self.steps[0][1].transform(X)
+
+
+def test_load_lists_untrusted_composites_and_steps_together(tmp_path, data):
+    X, _ = data
+    path = save(Bag([("shift", Shift().fit(X))]), tmp_path / "bag.wbz")
+    names = ["tests.persistence.steps.Shift", "tests.persistence.test_integrity.Bag"]
+    with pytest.raises(UntrustedTypesError, match=re.escape(repr(names))):
+        load(path)
+    with pytest.raises(UntrustedTypesError, match=re.escape(repr(names[1:]))):
+        load(path, trusted=names[:1])
+    loaded = load(path, trusted=names)
+    np.testing.assert_array_equal(loaded.transform(X), Shift().fit(X).transform(X))
+
+
+def test_load_never_unpickles_from_a_file(tmp_path, data):
+    X, _ = data
+    packed = pack(Pipeline([("shift", Shift().fit(X))]), secure=False)  # for workers only
+    path = tmp_path / "pickled.wbz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.comment = b"workbench-pipeline"
+        archive.writestr("manifest.json", json.dumps(packed.manifest))
+        for name, blob in packed.members.items():
+            archive.writestr(name, blob)
+    with pytest.raises(PersistenceError, match="is a pickle, and Workbench never loads pickles"):
+        load(path, trusted=["tests.persistence.steps.Shift"])
+    assert packed.unpack()["shift"].offset_.shape == (4,)  # the session's own workers may
