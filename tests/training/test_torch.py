@@ -119,12 +119,13 @@ def test_torch_step_refuses_cuda_where_there_is_none(data, monkeypatch):
 @needs_cuda
 def test_torch_step_trains_on_cuda_and_releases_its_memory(data):
     X, y = data
+    baseline = torch.cuda.memory_allocated()
     step = MLP(module=mlp, device="cuda", epochs=2, random_state=0).fit(X, y)
     assert next(step.module_.parameters()).device.type == "cuda"
-    assert torch.cuda.memory_allocated() > 0
+    assert torch.cuda.memory_allocated() > baseline
     step.teardown()
     assert next(step.module_.parameters()).device.type == "cpu"
-    assert torch.cuda.memory_allocated() == 0
+    assert torch.cuda.memory_allocated() <= baseline
     assert step.score(X, y) > 0.6  # back on the GPU lazily
 
 
