@@ -87,3 +87,19 @@ def test_foreach_rejects_2d_data():
 def test_foreach_rejects_an_unknown_mode():
     with pytest.raises(Exception, match=r"outside the space of 'mode'"):
         ForEach(StandardScaler()).set_hyperparams(mode="stacked")
+
+
+def test_foreach_per_sample_needs_no_partial_fit_but_flatten_does(sequences):
+    X, y = sequences
+    per_sample = Pipeline(
+        [
+            ("frames", ForEach(PCA(n_components=2), mode="per_sample")),
+            ("flat", Flatten()),
+            ("model", SGDClassifier(random_state=0)),
+        ]
+    )
+    fit_epochs(per_sample, X, y, epochs=1, batch_size=10)
+    assert per_sample.predict(X).shape == (40,)
+    flattened = per_sample.set_hyperparams(frames__mode="flatten")
+    with pytest.raises(TrainingError, match=r"'frames__step' \(PCA\) has no partial_fit"):
+        fit_epochs(flattened, X, y, epochs=1, batch_size=10)

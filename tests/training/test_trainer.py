@@ -8,6 +8,8 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.decomposition import PCA
 from sklearn.linear_model import SGDClassifier, SGDRegressor
 from sklearn.neural_network import MLPClassifier
@@ -331,3 +333,24 @@ def test_early_stopping_rejects_bad_settings():
         EarlyStopping(mode="up")
     with pytest.raises(TrainingError, match=r"min_delta must be >= 0"):
         EarlyStopping(min_delta=-1.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n_samples=st.integers(1, 60), batch_size=st.integers(1, 70), shuffle=st.booleans())
+def test_every_sample_is_learned_once_per_epoch(n_samples, batch_size, shuffle):
+    seen = []
+
+    class Collect(Step):
+        def partial_fit(self, X, y=None):
+            seen.extend(X[:, 0].tolist())
+            return self
+
+    X = np.arange(n_samples, dtype=float).reshape(-1, 1)
+    recorder = Recorder()
+    history = fit_epochs(
+        Pipeline([("spy", Collect())]), X, epochs=2, batch_size=batch_size, shuffle=shuffle,
+        random_state=0, callbacks=[recorder],
+    )  # fmt: skip
+    assert sorted(seen) == sorted(X[:, 0].tolist() * 2)
+    assert history["n_train"].tolist() == [n_samples, n_samples]
+    assert recorder.names().count("batch_end") == 2 * -(-n_samples // batch_size)

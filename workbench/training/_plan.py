@@ -143,11 +143,28 @@ def _compile(plan: Plan, step: Any, path: str, *, frozen: bool, last: bool) -> N
         hasattr(step, name) for name in ("partial_fit", "partial_fit_resample")
     ):
         raise _no_partial_fit(step, path or type(step).__name__)
+    if isinstance(step, Composite):
+        _check_learning_children(step, path)
     _consume(plan, step, path, frozen=False)
     if last:
         _compile_final(plan, step, path)
     else:
         _compile_middle(plan, step, path)
+
+
+def _check_learning_children(composite: Any, path: str) -> None:
+    """The children a composite of another kind lets learn by mini-batch must be able to."""
+    learning = getattr(composite, "partial_fit_children", None)
+    inactive = composite._inactive_children()
+    for name, child in learning() if learning is not None else composite.named_children():
+        if is_passthrough(child) or name in inactive or composite.is_frozen(name):
+            continue
+        child_path = _join(path, name)
+        incremental = ("partial_fit", "partial_fit_resample", "partial_fit_transform")
+        if not any(hasattr(child, method) for method in incremental) and not _stateless(child):
+            raise _no_partial_fit(child, child_path)
+        if isinstance(child, Composite):
+            _check_learning_children(child, child_path)
 
 
 def _compile_final(plan: Plan, step: Any, path: str) -> None:
