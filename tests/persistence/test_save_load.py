@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -149,3 +149,58 @@ def test_read_manifest_describes_the_file_without_loading(tmp_path, data):
     assert manifest["description"]["children"][0]["name"] == "encoder"
     assert manifest["mutation_log"][0]["op"] == "freeze"
     assert manifest["root"]["children"][1]["node"]["class"] == SHIFT
+
+
+def _built_in_kinds():
+    from workbench.training import (
+        Flatten,
+        ForEach,
+        InputAsTarget,
+        NextValueTarget,
+        TransformTarget,
+    )
+
+    rng = np.random.default_rng(1)
+    X2, X3 = rng.normal(size=(40, 3)), rng.normal(size=(40, 5, 3))
+    y = X2 @ np.array([1.0, -2.0, 0.5])
+    return [
+        ("TransformTarget", TransformTarget(LogisticRegression(), transformer=None), None, None),
+        (
+            "TransformTarget",
+            TransformTarget(
+                Pipeline([("model", LinearRegression())]), transformer=StandardScaler()
+            ),
+            X2,
+            y,
+        ),
+        ("ForEach", ForEach(StandardScaler()), X3, None),
+        ("Flatten", Pipeline([("flat", Flatten()), ("scale", StandardScaler())]), X3, None),
+        ("InputAsTarget", Pipeline([("target", InputAsTarget())]), X2, None),
+        ("NextValueTarget", NextValueTarget(window=2), None, None),
+        ("ParallelUnion", ParallelUnion([("a", StandardScaler())], n_jobs=1), X2, None),
+    ]
+
+
+KINDS = [
+    "TransformTarget-unfitted",
+    "TransformTarget",
+    "ForEach",
+    "Flatten",
+    "InputAsTarget",
+    "NextValueTarget",
+    "ParallelUnion",
+]
+
+
+@pytest.mark.parametrize("index", range(len(KINDS)), ids=KINDS)
+def test_save_load_every_built_in_kind_keeps_its_description(tmp_path, index):
+    _, step, X, y = _built_in_kinds()[index]
+    if X is not None:
+        step.fit(X, y)
+    loaded = load(save(step, tmp_path / "kind.wbz"))
+    assert type(loaded) is type(step)
+    assert loaded.describe() == step.describe()
+    if X is not None and hasattr(step, "predict"):
+        np.testing.assert_allclose(loaded.predict(X), step.predict(X))
+    elif X is not None and hasattr(step, "transform"):
+        np.testing.assert_allclose(loaded.transform(X), step.transform(X))

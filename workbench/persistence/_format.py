@@ -213,7 +213,7 @@ def _pack_node(
             {"name": name, "node": _pack_node(child, _join(path, name), packed, extra)}
             for name, child in step.named_children()
         ]
-        state = _shell_state(step, path)
+        state = _shell_state(step, path, [child for _, child in step.named_children()])
         if packed.secure:
             packed.batch[member] = state
         else:
@@ -315,10 +315,12 @@ def _pack_pickled(step: Any, path: str, member: str, packed: Packed) -> dict[str
     }
 
 
-def _shell_state(step: Composite, path: str) -> dict[str, Any]:
+def _shell_state(step: Composite, path: str, children: list[Any]) -> dict[str, Any]:
     """A composite's own state (hyperparams, frozen names, spaces, log) without children."""
     state = dict(step.__getstate__())
     state.pop(step._children_param, None)
+    for key in [key for key, value in state.items() if any(value is child for child in children)]:
+        del state[key]  # a child held in an attribute of its own (TransformTarget.transformer)
     state.pop("_callbacks", None)
     state.pop("_is_set_up", None)
     if "_frozen_children" in state:
@@ -539,10 +541,13 @@ class _Loader:
         step: Any = object.__new__(cls)
         step.__setstate__(state)
         form = record["children_form"]
-        value: Any = children[0][1] if form == "single" else children
-        if form == "tuple":
-            value = tuple(children)
-        setattr(step, record["children_param"], value)
+        if form == "single":  # children held one by one: the composite puts each in place
+            for name, child in children:
+                step._set_child(name, child)
+        else:
+            setattr(
+                step, record["children_param"], tuple(children) if form == "tuple" else children
+            )
         return step
 
 
