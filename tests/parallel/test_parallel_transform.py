@@ -17,6 +17,7 @@ from workbench import Pipeline, floats
 from workbench.exceptions import HyperparamError, NotFittedError, ParallelError, UnsavableStepError
 from workbench.parallel import ParallelTransform
 from workbench.persistence import Saver, register_saver, unregister_saver
+from workbench.testing import check_step
 
 
 def test_parallel_transform_matches_serial_in_two_processes(data):
@@ -180,3 +181,8 @@ def test_parallel_transform_dask_without_client_says_how_to_start_one(data):
         ParallelError, match=r"dask.distributed Client, and there is none.*Client\(LocalCluster"
     ):
         wrapper.transform(X)
+
+
+def test_parallel_transform_passes_check_step(data):
+    X, _ = data
+    check_step(ParallelTransform(StandardScaler(), n_jobs=2, chunk_size=25), X)

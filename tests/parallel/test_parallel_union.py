@@ -7,12 +7,13 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from tests.parallel.steps import Failing, Locked, RowKernel
 from workbench import Callback, Pipeline
 from workbench.exceptions import HyperparamError, NotFittedError, ParallelError, StructureError
 from workbench.parallel import ParallelUnion
+from workbench.testing import check_step
 
 
 class StepsFitted(Callback):
@@ -99,3 +100,8 @@ def test_parallel_union_bad_input(data):
         ParallelUnion(_branches(), backend="threading").fit(X, weights=1)
     with pytest.raises(NotFittedError, match="ParallelUnion is not fitted yet"):
         ParallelUnion(_branches()).transform(X)
+
+
+def test_parallel_union_passes_check_step(data):
+    X, _ = data
+    check_step(ParallelUnion([("a", StandardScaler()), ("b", MinMaxScaler())], n_jobs=2), X)
