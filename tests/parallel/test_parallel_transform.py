@@ -186,3 +186,24 @@ def test_parallel_transform_dask_without_client_says_how_to_start_one(data):
 def test_parallel_transform_passes_check_step(data):
     X, _ = data
     check_step(ParallelTransform(StandardScaler(), n_jobs=2, chunk_size=25), X)
+
+
+class CountingFailure(Failing):
+    """Counts the chunks it was given (threads share this one object)."""
+
+    calls = 0
+
+    def transform(self, X):
+        type(self).calls += 1
+        return super().transform(X)
+
+
+def test_parallel_transform_first_failure_stops_the_other_tasks(data):
+    X, _ = data
+    X = X.copy()
+    X[:2, 0] = 1e6  # the first chunk fails
+    CountingFailure.calls = 0
+    wrapper = ParallelTransform(CountingFailure(), n_jobs=2, backend="threading", chunk_size=1)
+    with pytest.raises(ParallelError, match="on rows 0:1 failed"):
+        wrapper.fit(X).transform(X)
+    assert CountingFailure.calls < len(X) // 2  # far from the 90 chunks asked for
