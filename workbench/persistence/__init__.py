@@ -1,6 +1,6 @@
 """Saving pipelines: per-step savers, a secure default format (skops), atomic files.
 
-``save(pipe, path)`` writes one zip file (a JSON manifest plus one blob per step) and
+``save(pipe, path)`` writes one zip file (a JSON manifest plus the steps' blobs) and
 ``load(path)`` rebuilds the pipeline, refusing types nobody trusted. Steps that pickle cannot
 handle get a saver of their own through :func:`register_saver`; the same savers ship steps to
 parallel workers (``workbench.parallel``).

@@ -35,8 +35,9 @@ def save(step: Any, path: str | os.PathLike[str], *, compress: bool = False) -> 
 
     The file is a zip archive: ``manifest.json`` holds the structure, the core's description of
     the tree, hyperparams, spaces, the mutation log, the frozen steps and the versions of Python
-    and of the libraries; ``nodes/`` holds one blob per step, made by the step's saver (skops
-    for scikit-learn parts, see :func:`register_saver` for others). The file is written to a
+    and of the libraries; ``nodes/`` holds the steps: one skops blob for the scikit-learn
+    parts and the composites' own state, and one blob per step that has a saver of its own
+    (see :func:`register_saver`). The file is written to a
     temporary file next to ``path`` and moved in place at the end: a crash leaves the previous
     file as it was.
 

@@ -1,9 +1,11 @@
-"""The saved form of a tree of steps: a JSON manifest plus one blob of bytes per node.
+"""The saved form of a tree of steps: a JSON manifest plus blobs of bytes.
 
 The manifest holds the structure (one record per node), the core's description of the tree,
 the hyperparams, spaces, mutation log and frozen steps, and the versions it was saved with.
-Composites are rebuilt from their class (trusted only when it is Workbench's own or named in
-``trusted``) and their own state; leaves come back through their savers.
+Steps with a registered saver get a blob each, made by their saver; every other node (the
+scikit-learn parts, and composites' own state) goes into one skops blob, parsed once when
+loaded. Composites are rebuilt from their class (trusted only when it is Workbench's own or
+named in ``trusted``), their own state and their children.
 """
 
 from __future__ import annotations
