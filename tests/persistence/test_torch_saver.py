@@ -12,7 +12,14 @@ from sklearn.preprocessing import StandardScaler
 from tests.persistence.steps import mlp
 from workbench import Pipeline, floats
 from workbench.exceptions import UntrustedTypesError
-from workbench.persistence import TorchStepSaver, load, save, saver_for
+from workbench.persistence import (
+    TorchStepSaver,
+    load,
+    register_saver,
+    save,
+    saver_for,
+    unregister_saver,
+)
 
 torch = pytest.importorskip("torch", reason="the torch extra is not installed")
 from workbench.training import TorchStep  # noqa: E402
@@ -67,3 +74,15 @@ def test_persistence_import_does_not_import_torch():
 
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_user_saver_for_torch_step_wins_over_the_built_in(fitted):
+    class Mine(TorchStepSaver):
+        pass
+
+    register_saver(TorchStep, Mine())
+    try:
+        assert isinstance(saver_for(fitted["net"]), Mine)
+    finally:
+        unregister_saver(TorchStep)
+    assert type(saver_for(fitted["net"])) is TorchStepSaver  # the built-in is back

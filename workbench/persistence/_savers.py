@@ -343,28 +343,36 @@ def register_saver(step_class: type, saver: Saver) -> None:
 
 
 def unregister_saver(step_class: type) -> None:
-    """Forget the saver registered for ``step_class``."""
-    if step_class not in _REGISTRY:
+    """Forget your saver for ``step_class`` (a built-in saver for it then applies again)."""
+    keys: list[type | str] = [step_class] if step_class in _REGISTRY else []
+    keys = keys or [key for key in _REGISTRY if _resolve(key) is step_class]  # a built-in
+    if not keys:
         names = [key if isinstance(key, str) else qualified_name(key) for key in _REGISTRY]
         raise KeyError(
             f"No saver is registered for {qualified_name(step_class)!r}; savers are registered "
             f"for {sorted(names)}."
         )
-    del _REGISTRY[step_class]
+    for key in keys:
+        del _REGISTRY[key]
+
+
+def _resolve(key: type | str) -> type | None:
+    if isinstance(key, type):
+        return key
+    module_name, attribute = _LAZY_CLASSES[key]
+    module = sys.modules.get(module_name)
+    cls = getattr(module, attribute, None) if module is not None else None
+    return cls if isinstance(cls, type) else None
 
 
 def _resolved_registry() -> list[tuple[type, Saver]]:
-    entries = []
-    for key, saver in _REGISTRY.items():
-        if isinstance(key, type):
-            entries.append((key, saver))
-            continue
-        module_name, attribute = _LAZY_CLASSES[key]
-        module = sys.modules.get(module_name)
-        cls = getattr(module, attribute, None) if module is not None else None
-        if isinstance(cls, type):
-            entries.append((cls, saver))
-    return entries
+    """``(class, saver)`` pairs; a class registered by the user wins over a built-in entry."""
+    found: dict[type, Saver] = {}
+    for key, saver in sorted(_REGISTRY.items(), key=lambda item: isinstance(item[0], type)):
+        cls = _resolve(key)
+        if cls is not None:
+            found[cls] = saver
+    return list(found.items())
 
 
 def registered_saver(step: Any) -> tuple[type, Saver] | None:
