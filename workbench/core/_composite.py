@@ -103,7 +103,7 @@ class Composite(Step):
         cached = cls.__dict__.get("_own_param_names_cache")
         if cached is None:
             cached = frozenset(cls._get_param_names()) - {cls._children_param}
-            cls._own_param_names_cache = cached  # type: ignore[attr-defined]
+            cls._own_param_names_cache = cached
         return cached
 
     def _set_child(self, name: str, step: Any) -> None:
