@@ -2,22 +2,66 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from workbench import Choose, Hyperparam, Pipeline, Step, TrainOnly, floats
 from workbench.exceptions import StepContractError
+from workbench.parallel import ParallelTransform, ParallelUnion
 from workbench.testing import check_step
+from workbench.training import (
+    Flatten,
+    ForEach,
+    InputAsTarget,
+    NextValueTarget,
+    TorchStep,
+    TransformTarget,
+)
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(60, 4))
 y = (X[:, 0] > 0).astype(int)
+X3 = rng.normal(size=(10, 6, 4))
+
+
+def linear_module(n_features, n_outputs):
+    import torch
+
+    return torch.nn.Linear(n_features, n_outputs)
+
 
 # Every built-in step, with data it can be fitted on.
 BUILTIN_STEPS = {
     "Pipeline": (Pipeline([("scale", StandardScaler()), ("model", LogisticRegression())]), X, y),
     "Choose": (Choose([("a", LogisticRegression()), ("b", LogisticRegression(C=2.0))]), X, y),
     "TrainOnly": (TrainOnly(FunctionTransformer(np.negative)), X, None),
+    "ForEach": (ForEach(StandardScaler()), X3, None),
+    "ForEach per sample": (ForEach(StandardScaler(), mode="per_sample"), X3, None),
+    "Flatten": (Flatten(), X3, None),
+    "TransformTarget": (
+        TransformTarget(LinearRegression(), transformer=StandardScaler()),
+        X,
+        X[:, 0],
+    ),
+    "InputAsTarget": (InputAsTarget(), X, None),
+    "NextValueTarget": (NextValueTarget(window=3), X[:, 0], None),
+    "TorchStep": (
+        TorchStep(module=linear_module, loss="mse", epochs=2, random_state=0),
+        X,
+        X[:, 1],
+    ),
+    "ParallelTransform": (
+        ParallelTransform(StandardScaler(), n_jobs=2, backend="threading"),
+        X,
+        None,
+    ),
+    "ParallelUnion": (
+        ParallelUnion(
+            [("a", StandardScaler()), ("b", FunctionTransformer(np.negative))], n_jobs=2
+        ),
+        X,
+        None,
+    ),
 }
 
 

@@ -108,8 +108,8 @@ class ForEach(Composite):
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> Self:
         """Fit the inner step on every row (``flatten``); ``per_sample`` learns nothing."""
         X = self._check(X)
-        if self.mode == "flatten":
-            with self.fitting() as emit:
+        with self.fitting() as emit:
+            if self.mode == "flatten":
                 with emit.child("step", self.step):
                     self.step.fit(self._merge(X), self._repeat(y, X), **fit_params)
                 emit("step_fitted", "step", self.step)
