@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -149,3 +151,9 @@ def test_saver_base_methods_say_what_to_define():
         Saver().dump(Counter())
     with pytest.raises(NotImplementedError, match="must define load"):
         Saver().load(b"", step_class=Counter)
+
+
+def test_persistence_import_does_not_import_torch():
+    code = "import sys, workbench.persistence, workbench.parallel; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import zipfile
 
 import numpy as np
@@ -66,14 +65,6 @@ def test_unfitted_torch_step_round_trip(tmp_path):
     loaded = load(save(step, tmp_path / "raw.wbz"), trusted=[MLP])
     assert type(loaded) is TorchStep and not hasattr(loaded, "module_")
     assert loaded.get_hyperparams() == step.get_hyperparams()
-
-
-def test_persistence_import_does_not_import_torch():
-    code = "import sys, workbench.persistence, workbench.parallel; print('torch' in sys.modules)"
-    import subprocess
-
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_user_saver_for_torch_step_wins_over_the_built_in(fitted):
