@@ -44,3 +44,20 @@ def test_fit_leaves_the_tree_in_eval_mode():
     pipe = Pipeline([("noise", TrainOnly(FunctionTransformer())), ("model", LinearRegression())])
     pipe.fit(np.ones((4, 1)), np.ones(4))
     assert not pipe.training and not pipe["noise"].training
+
+
+def test_wrapped_step_can_be_replaced_but_not_removed():
+    import pytest
+
+    from workbench.exceptions import StructureError
+
+    pipe = Pipeline([("noise", TrainOnly(FunctionTransformer())), ("model", LinearRegression())])
+    pipe.replace("noise__step", FunctionTransformer(np.negative))
+    assert pipe["noise__step"].func is np.negative
+    with pytest.raises(
+        StructureError,
+        match="TrainOnly holds a fixed set of steps \\('step'\\); replace one instead",
+    ):
+        pipe.remove("noise__step")
+    with pytest.raises(StructureError, match="TrainOnly holds a fixed set of steps"):
+        pipe.insert("noise__other", FunctionTransformer())

@@ -47,7 +47,9 @@ def test_foreach_keeps_the_inner_hyperparams_and_space_addressable(sequences):
     assert pipe["frames__step"].whiten is True
     space = pipe.get_hyperparams_space()
     assert {"frames__mode", "frames__step__n_components"} <= set(space)
-    with pytest.raises(StructureError, match="wraps exactly one step"):
+    with pytest.raises(
+        StructureError, match="ForEach holds a fixed set of steps \('step'\); replace one instead"
+    ):
         pipe.insert("frames__other", PCA())
 
 

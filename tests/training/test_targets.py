@@ -66,7 +66,10 @@ def test_transform_target_hyperparams_are_addressable_by_path():
     pipe.set_hyperparams(model__step__alpha=0.01, model__transformer__with_mean=False)
     assert pipe["model__step"].alpha == 0.01
     assert "model__step__alpha" in pipe.get_hyperparams_space()
-    with pytest.raises(StructureError, match="exactly two steps"):
+    with pytest.raises(
+        StructureError,
+        match="TransformTarget holds a fixed set of steps \('transformer', 'step'\)",
+    ):
         pipe.remove("model__step")
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, Self
 
 from optuna.distributions import BaseDistribution
+from sklearn.utils import get_tags
 
 from workbench.core import _tree
 from workbench.core._callbacks import current_scope, event_scope, notify
@@ -383,3 +384,65 @@ class Composite(Step):
 
 def _class_name(step: Any) -> str:
     return "passthrough" if _tree.is_passthrough(step) else type(step).__name__
+
+
+class Wrapper(Composite):
+    """Base of composites holding a fixed set of steps in attributes (``step`` by default).
+
+    ``_child_attributes`` names them in order; they are replaced by path like any step, but
+    never inserted or removed. Fitted when all of them are; scikit-learn tags come from
+    ``step`` when there is one.
+    """
+
+    _children_param = "step"
+    _child_attributes: ClassVar[tuple[str, ...]] = ("step",)
+
+    def named_children(self) -> list[tuple[str, Any]]:
+        return [(name, getattr(self, name)) for name in self._child_attributes]
+
+    def _check_children(self) -> list[tuple[str, Any]]:
+        return self.named_children()
+
+    def _own_hyperparams(self) -> dict[str, Any]:
+        params = super().get_params(deep=False)
+        for name in self._child_attributes:
+            params.pop(name, None)
+        return params
+
+    @classmethod
+    def _own_param_names(cls) -> frozenset[str]:
+        return super()._own_param_names() - set(cls._child_attributes)
+
+    def _set_child(self, name: str, step: Any) -> None:
+        setattr(self, name, step)
+
+    def _insert_child(self, name: str, step: Any, index: int) -> None:
+        raise StructureError(self._fixed_message())
+
+    def _remove_child(self, name: str) -> None:
+        raise StructureError(self._fixed_message())
+
+    def _fixed_message(self) -> str:
+        held = ", ".join(repr(name) for name in self._child_attributes)
+        return (
+            f"{type(self).__name__} holds a fixed set of steps ({held}); replace one instead of "
+            f"inserting or removing."
+        )
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return all(is_fitted(step) for _, step in self.named_children())
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        if "step" not in self._child_attributes:
+            return tags
+        try:
+            inner = get_tags(self.step)
+        except (AttributeError, TypeError, ValueError):
+            return tags
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = inner.classifier_tags
+        tags.regressor_tags = inner.regressor_tags
+        tags.transformer_tags = inner.transformer_tags
+        tags.target_tags = inner.target_tags
+        return tags

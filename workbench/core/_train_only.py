@@ -6,13 +6,11 @@ from typing import Any, Self
 
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core._composite import Composite, fit_transform_step
-from workbench.core._introspection import is_fitted
+from workbench.core._composite import Wrapper, fit_transform_step
 from workbench.core._pipeline import can_partial_fit, check_partial_fit, partial_fit_step
-from workbench.exceptions import StructureError
 
 
-class TrainOnly(Composite):
+class TrainOnly(Wrapper):
     """Apply ``step`` in train mode only: augmentation, noise, subsampling.
 
     While a pipeline fits (train mode) the wrapped step transforms, or resamples ``(X, y)``
@@ -29,28 +27,8 @@ class TrainOnly(Composite):
     [1.0, 1.0]
     """
 
-    _children_param = "step"
-
     def __init__(self, step: Any):
         self.step = step
-
-    def named_children(self) -> list[tuple[str, Any]]:
-        return [("step", self.step)]
-
-    def _check_children(self) -> list[tuple[str, Any]]:
-        return self.named_children()
-
-    def _set_child(self, name: str, step: Any) -> None:
-        self.step = step
-
-    def _insert_child(self, name: str, step: Any, index: int) -> None:
-        raise StructureError("TrainOnly wraps exactly one step; replace it instead of inserting.")
-
-    def _remove_child(self, name: str) -> None:
-        raise StructureError("TrainOnly wraps exactly one step; replace it instead of removing.")
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return is_fitted(self.step)
 
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> Self:
         """Fit the wrapped step."""

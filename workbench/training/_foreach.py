@@ -8,8 +8,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core import Composite, Hyperparam, Step, categorical, is_fitted
-from workbench.exceptions import StructureError, TrainingError
+from workbench.core import Hyperparam, Step, Wrapper, categorical, is_fitted
+from workbench.exceptions import TrainingError
 
 _MODES = ("flatten", "per_sample")
 
@@ -18,7 +18,7 @@ def _inner_has(method: str) -> Any:
     return lambda self: self.mode == "flatten" and hasattr(self.step, method)
 
 
-class ForEach(Composite):
+class ForEach(Wrapper):
     """Apply ``step``, made for data of one dimension less, to each sample of ND data.
 
     ``X`` has shape ``(n_samples, *inner)``, three dimensions or more; each sample
@@ -45,27 +45,11 @@ class ForEach(Composite):
     (10, 7, 2)
     """
 
-    _children_param = "step"
     mode = Hyperparam("flatten", space=categorical(list(_MODES)))
 
     def __init__(self, step: Any, *, mode: str = "flatten"):
         self.step = step
         self.mode = mode  # type: ignore[assignment]  # a Hyperparam declared above
-
-    def named_children(self) -> list[tuple[str, Any]]:
-        return [("step", self.step)]
-
-    def _check_children(self) -> list[tuple[str, Any]]:
-        return self.named_children()
-
-    def _set_child(self, name: str, step: Any) -> None:
-        self.step = step
-
-    def _insert_child(self, name: str, step: Any, index: int) -> None:
-        raise StructureError("ForEach wraps exactly one step; replace it instead of inserting.")
-
-    def _remove_child(self, name: str) -> None:
-        raise StructureError("ForEach wraps exactly one step; replace it instead of removing.")
 
     def partial_fit_children(self) -> list[tuple[str, Any]]:
         """In ``per_sample`` mode nothing is learned across batches."""

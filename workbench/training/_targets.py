@@ -11,15 +11,15 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core import Composite, Hyperparam, Step, ints, is_fitted
-from workbench.exceptions import StructureError, TrainingError
+from workbench.core import Hyperparam, Step, Wrapper, ints, is_fitted
+from workbench.exceptions import TrainingError
 
 
 def _step_has(method: str) -> Callable[[Any], bool]:
     return lambda self: hasattr(self.step, method)
 
 
-class TransformTarget(Composite):
+class TransformTarget(Wrapper):
     """Fit ``step`` on ``transformer(y)`` and turn its predictions back with
     ``transformer.inverse_transform``: label encoding, one-hot targets, a scaled regression
     target.
@@ -49,44 +49,11 @@ class TransformTarget(Composite):
     [7000.0]
     """
 
-    _children_param = "step"
+    _child_attributes = ("transformer", "step")
 
     def __init__(self, step: Any, *, transformer: Any):
         self.step = step
         self.transformer = transformer
-
-    # -- children ------------------------------------------------------------------------
-    def named_children(self) -> list[tuple[str, Any]]:
-        return [("transformer", self.transformer), ("step", self.step)]
-
-    def _check_children(self) -> list[tuple[str, Any]]:
-        return self.named_children()
-
-    def _own_hyperparams(self) -> dict[str, Any]:
-        return {}
-
-    def _set_child(self, name: str, step: Any) -> None:
-        setattr(self, name, step)
-
-    def _insert_child(self, name: str, step: Any, index: int) -> None:
-        raise StructureError("TransformTarget holds exactly two steps; replace one instead.")
-
-    def _remove_child(self, name: str) -> None:
-        raise StructureError("TransformTarget holds exactly two steps; replace one instead.")
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return is_fitted(self.transformer) and is_fitted(self.step)
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        try:
-            inner = get_tags(self.step)
-        except (AttributeError, TypeError, ValueError):
-            return tags
-        tags.estimator_type = inner.estimator_type
-        tags.classifier_tags = inner.classifier_tags
-        tags.regressor_tags = inner.regressor_tags
-        return tags
 
     def partial_fit_children(self) -> list[tuple[str, Any]]:
         """Only ``step`` learns by mini-batch; the transformer is fitted once."""
