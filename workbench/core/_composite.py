@@ -290,6 +290,8 @@ class Composite(Step):
         """Take the step at ``path`` out of its parent."""
         parent, name = self._mutable_parent(path)
         old = parent._child(name)
+        if isinstance(parent, Wrapper):
+            raise StructureError(parent._fixed_message())
         if len(parent.named_children()) == 1:
             raise StructureError(
                 f"Cannot remove {path!r}: it is the only step of its parent. Replace it instead."
