@@ -87,3 +87,13 @@ def test_replacing_drops_the_old_steps_space_override(nested):
     nested.set_hyperparams_space(model__linear__C=floats(1.0, 2.0))
     nested.replace("model__linear", LogisticRegression())
     assert nested.get_hyperparams_space()["model__linear__C"] == floats(1e-4, 1e4, log=True)
+
+
+def test_removing_the_only_step_or_addressing_badly_is_refused(nested):
+    nested.remove("encoder__scale")
+    with pytest.raises(StructureError, match="Cannot remove 'encoder__pca': it is the only step of its parent. Replace it instead."):
+        nested.remove("encoder__pca")
+    with pytest.raises(UnknownPathError, match="A mutation needs the path of a step, but got ''"):
+        nested.freeze("")
+    with pytest.raises(TypeError, match="indices must be step paths \\(str\\) or positions \\(int\\), not float"):
+        nested[1.5]
