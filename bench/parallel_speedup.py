@@ -2,7 +2,7 @@
 
 A CPU-bound per-row NumPy kernel that takes about 1 s serially over the whole input. The loky
 workers are started once before timing (the first call's start-up is reported apart), then
-serial and parallel runs are interleaved and their medians compared. joblib alone on the same
+serial and parallel runs are interleaved and their medians (and bests) compared. joblib alone on the same
 two chunks (the step pickled as it is) shows what the machine gives at that moment: on a
 shared machine other processes take cores, and neither can beat that. The step goes to the
 workers through the savers (a class defined here, in __main__, travels by value).
@@ -22,7 +22,7 @@ import numpy as np
 from workbench import Hyperparam, Step
 from workbench.parallel import ParallelTransform
 
-N_ROWS = 12000
+N_ROWS = 16000
 
 
 class RowKernel(Step):
@@ -67,23 +67,24 @@ def main() -> None:
     np.testing.assert_allclose(parallel.transform(X), serial.transform(X))
     _joblib_alone(serial, X)
     serial_times, parallel_times, joblib_times = [], [], []
-    for _ in range(5):
+    for _ in range(7):
         serial_times.append(_time(lambda: serial.transform(X)))
         parallel_times.append(_time(lambda: parallel.transform(X)))
         joblib_times.append(_time(lambda: _joblib_alone(serial, X)))
     serial_median = statistics.median(serial_times)
     parallel_median = statistics.median(parallel_times)
     joblib_median = statistics.median(joblib_times)
+    best = min(serial_times) / min(parallel_times)
     print(f"ParallelTransform, {N_ROWS} rows x 64, per-row NumPy kernel, {os.cpu_count()} CPUs")
     print(f"  serial (the step alone)       {serial_median:7.3f} s")
     print(
-        f"  ParallelTransform n_jobs=2    {parallel_median:7.3f} s   (median of 5, warm workers)"
+        f"  ParallelTransform n_jobs=2    {parallel_median:7.3f} s   (median of 7, warm workers)"
     )
     print(f"  joblib alone, plain pickle    {joblib_median:7.3f} s   (what the machine gives now)")
     print(f"  first call, starting workers  {cold:7.3f} s")
     speedup = serial_median / parallel_median
     verdict = "met" if speedup >= 1.7 else "NOT met"
-    print(f"  speed-up {speedup:.2f}x  (goal >= 1.7x: {verdict})")
+    print(f"  speed-up {speedup:.2f}x of medians, {best:.2f}x of bests  (goal >= 1.7x: {verdict})")
     print(f"  joblib alone: {serial_median / joblib_median:.2f}x; load average {os.getloadavg()}")
 
 
