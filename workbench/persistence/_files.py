@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from workbench.exceptions import PersistenceError
-from workbench.persistence._format import check_manifest, pack, unpack, untrusted_types
+from workbench.persistence._format import pack
+from workbench.persistence._unpacking import check_manifest, unpack, untrusted_types
 
 _MANIFEST = "manifest.json"
 _COMMENT = b"workbench-pipeline"  # in the end record: a truncated file loses it
