@@ -37,7 +37,9 @@ class ParallelTransform(Composite):
 
     Fitting happens here, in this process; the fitted step then goes to joblib workers through
     its saver (see ``workbench.persistence.register_saver``), not as a plain pickle, so steps
-    that pickle cannot handle still run in parallel. Results come back in row order.
+    that pickle cannot handle still run in parallel. Results come back in row order. Input
+    that fits in one chunk, ``n_jobs=1`` and the threading backend run in this process, on the
+    step itself.
 
     Parameters
     ----------
