@@ -207,3 +207,16 @@ def test_parallel_transform_first_failure_stops_the_other_tasks(data):
     with pytest.raises(ParallelError, match="on rows 0:1 failed"):
         wrapper.fit(X).transform(X)
     assert CountingFailure.calls < len(X) // 2  # far from the 90 chunks asked for
+
+
+@pytest.mark.slow
+def test_parallel_transform_torch_step_ships_through_its_state_dicts(data):
+    pytest.importorskip("torch", reason="the torch extra is not installed")
+    from tests.persistence.steps import mlp
+    from workbench.training import TorchStep
+
+    X, y = data
+    X = X.astype("float32")
+    step = TorchStep(module=mlp, epochs=2, device="cpu", random_state=0).fit(X, y)
+    wrapper = ParallelTransform(step, n_jobs=2, chunk_size=30)
+    np.testing.assert_allclose(wrapper.predict_proba(X), step.predict_proba(X), rtol=1e-6)
