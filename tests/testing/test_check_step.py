@@ -65,6 +65,14 @@ BUILTIN_STEPS = {
 }
 
 
+def test_check_step_accepts_a_step_whose_values_lie_outside_its_default_space():
+    from sklearn.decomposition import PCA
+
+    pipe = Pipeline([("reduce", PCA(n_components=2))])  # PCA's space is a variance fraction
+    check_step(pipe, X)
+    assert pipe["reduce"].n_components == 2
+
+
 @pytest.mark.parametrize("name", sorted(BUILTIN_STEPS))
 def test_builtin_steps_pass_check_step(name):
     step, data, target = BUILTIN_STEPS[name]

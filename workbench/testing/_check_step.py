@@ -80,7 +80,8 @@ def _check_sampled_values(step: Any, n_samples: int) -> None:
             if not contains(space[path], current[path]):
                 raise StepContractError(f"A sampled value of {path!r} is outside its space.")
         study.tell(trial, 0.0)
-    step.set_hyperparams(original)
+    # a snapshot may hold values outside the space (PCA(n_components=2)): restore it unchecked
+    step.set_params(**original)
 
 
 def _check_modes(step: Any) -> None:
