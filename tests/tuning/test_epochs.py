@@ -94,3 +94,22 @@ def test_epoch_tuning_with_an_unknown_monitor_fails_trials_with_a_hint(data):
     tuner.optimize(*data, n_trials=1)
     error = tuner.trials_dataframe()["error"].iloc[0]
     assert "no column 'valid_acc'" in error and "Did you mean 'valid_accuracy'?" in error
+
+
+def test_epoch_tuning_stores_its_setup_with_arrays_summarised(data):
+    X, y = data
+    tuner = Tuner(
+        sgd_pipeline(),
+        scoring="accuracy",
+        epochs={"epochs": 2, "batch_size": 100, "validation_data": (X[:100], y[:100])},
+        storage=":memory:",
+        study_name="setup",
+        refit=False,
+    )
+    tuner.optimize(X[100:], y[100:], n_trials=1)
+    setup = tuner.study.user_attrs["workbench:setup"]
+    assert setup["scoring"] == "accuracy"
+    assert setup["evaluation"]["options"]["validation_data"] == [
+        "ndarray of shape (100, 10)",
+        "ndarray of shape (100,)",
+    ]

@@ -200,7 +200,7 @@ class EpochRun(Evaluation):
         self.metric_name = "score"
 
     def describe(self) -> dict[str, Any]:
-        plain = {key: repr(value) for key, value in sorted(self.options.items())}
+        plain = {key: _summary(value) for key, value in sorted(self.options.items())}
         return {"kind": self.kind, "options": plain, "monitor": self.monitor}
 
     def _fit_epochs(self, **options: Any) -> Callable[..., Any]:
@@ -240,3 +240,15 @@ class EpochRun(Evaluation):
     def refit(self, candidate: Any, X: Any, y: Any) -> Any:
         self._fit_epochs(**self.options)(candidate, X, y)
         return candidate
+
+
+def _summary(value: Any) -> Any:
+    """A short, JSON-ready reading of an option (arrays by shape, not by content)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"{type(value).__name__} of shape {tuple(shape)}"
+    if isinstance(value, list | tuple):
+        return [_summary(item) for item in value]
+    return repr(value)
