@@ -87,15 +87,3 @@ def postgres_url() -> Iterator[str]:
                 capture_output=True,
             )
         shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _private_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Runs and studies the suite records go to a temporary store, never into the checkout.
-
-    Tests of the default store (``.workbench/`` in the working directory) unset
-    ``WORKBENCH_STORAGE`` with ``monkeypatch.delenv``.
-    """
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WORKBENCH_STORAGE", str(tmp_path_factory.mktemp("store") / "journal.log"))
-        yield

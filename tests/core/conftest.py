@@ -1,11 +1,5 @@
 from __future__ import annotations
 
-import os
-
-# scikit-learn's estimator checks include one that runs with array API dispatch on NumPy
-# inputs; SciPy reads this switch when first imported.
-os.environ.setdefault("SCIPY_ARRAY_API", "1")
-
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA

@@ -91,9 +91,14 @@ def test_replacing_drops_the_old_steps_space_override(nested):
 
 def test_removing_the_only_step_or_addressing_badly_is_refused(nested):
     nested.remove("encoder__scale")
-    with pytest.raises(StructureError, match="Cannot remove 'encoder__pca': it is the only step of its parent. Replace it instead."):
+    with pytest.raises(
+        StructureError,
+        match="Cannot remove 'encoder__pca': it is the only step of its parent. Replace it instead.",
+    ):
         nested.remove("encoder__pca")
     with pytest.raises(UnknownPathError, match="A mutation needs the path of a step, but got ''"):
         nested.freeze("")
-    with pytest.raises(TypeError, match="indices must be step paths \\(str\\) or positions \\(int\\), not float"):
+    with pytest.raises(
+        TypeError, match="indices must be step paths \\(str\\) or positions \\(int\\), not float"
+    ):
         nested[1.5]

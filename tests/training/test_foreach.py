@@ -48,7 +48,7 @@ def test_foreach_keeps_the_inner_hyperparams_and_space_addressable(sequences):
     space = pipe.get_hyperparams_space()
     assert {"frames__mode", "frames__step__n_components"} <= set(space)
     with pytest.raises(
-        StructureError, match="ForEach holds a fixed set of steps \('step'\); replace one instead"
+        StructureError, match=r"ForEach holds a fixed set of steps \('step'\); replace one instead"
     ):
         pipe.insert("frames__other", PCA())
 

@@ -68,7 +68,7 @@ def test_transform_target_hyperparams_are_addressable_by_path():
     assert "model__step__alpha" in pipe.get_hyperparams_space()
     with pytest.raises(
         StructureError,
-        match="TransformTarget holds a fixed set of steps \('transformer', 'step'\)",
+        match=r"TransformTarget holds a fixed set of steps \('transformer', 'step'\)",
     ):
         pipe.remove("model__step")
 

@@ -1,0 +1,22 @@
+"""Root of the suite: tests/ and the doctests under workbench/ both start here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# scikit-learn's estimator checks include one that runs with array API dispatch on NumPy
+# inputs; SciPy reads this switch when first imported, so it is set before anything imports it.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Runs and studies the suite records (doctests included) go to a temporary store, never
+    into the checkout. Tests of the default store (``.workbench/`` in the working directory)
+    unset ``WORKBENCH_STORAGE`` with ``monkeypatch.delenv``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKBENCH_STORAGE", str(tmp_path_factory.mktemp("store") / "journal.log"))
+        yield
