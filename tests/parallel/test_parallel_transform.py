@@ -201,7 +201,7 @@ class CountingFailure(Failing):
 def test_parallel_transform_first_failure_stops_the_other_tasks(data):
     X, _ = data
     X = X.copy()
-    X[:2, 0] = 1e6  # the first chunk fails
+    X[:1, 0] = 1e6  # the first chunk, and only it, fails
     CountingFailure.calls = 0
     wrapper = ParallelTransform(CountingFailure(), n_jobs=2, backend="threading", chunk_size=1)
     with pytest.raises(ParallelError, match="on rows 0:1 failed"):

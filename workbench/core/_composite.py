@@ -18,6 +18,7 @@ from sklearn.utils import get_tags
 
 from workbench.core import _tree
 from workbench.core._callbacks import current_scope, event_scope, notify
+from workbench.core._default_spaces import constructor_params
 from workbench.core._introspection import is_fitted
 from workbench.core._paths import SEPARATOR, check_step_names, did_you_mean, join
 from workbench.core._step import Step
@@ -98,14 +99,10 @@ class Composite(Step):
         return [(name, step) for name, step in pairs]
 
     @classmethod
-    def _own_param_names(cls) -> frozenset[str]:
-        """Constructor parameters other than the children, cached per class (inspecting a
-        signature on every fit would cost more than the rest of the fit's bookkeeping)."""
-        cached = cls.__dict__.get("_own_param_names_cache")
-        if cached is None:
-            cached = frozenset(cls._get_param_names()) - {cls._children_param}
-            cls._own_param_names_cache = cached
-        return cached
+    def _own_param_names(cls) -> tuple[str, ...]:
+        """Constructor parameters other than the children (inspected once per class: doing it
+        on every fit would cost more than the rest of the fit's bookkeeping)."""
+        return tuple(name for name in constructor_params(cls) if name != cls._children_param)
 
     def _set_child(self, name: str, step: Any) -> None:
         pairs = [(key, step if key == name else value) for key, value in self.named_children()]
@@ -131,9 +128,7 @@ class Composite(Step):
         )
 
     def _own_hyperparams(self) -> dict[str, Any]:
-        params = super().get_params(deep=False)
-        params.pop(self._children_param, None)
-        return params
+        return {name: getattr(self, name) for name in self._own_param_names()}
 
     # -- scikit-learn parameters -----------------------------------------------------------
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -405,15 +400,9 @@ class Wrapper(Composite):
     def _check_children(self) -> list[tuple[str, Any]]:
         return self.named_children()
 
-    def _own_hyperparams(self) -> dict[str, Any]:
-        params = super().get_params(deep=False)
-        for name in self._child_attributes:
-            params.pop(name, None)
-        return params
-
     @classmethod
-    def _own_param_names(cls) -> frozenset[str]:
-        return super()._own_param_names() - set(cls._child_attributes)
+    def _own_param_names(cls) -> tuple[str, ...]:
+        return tuple(name for name in constructor_params(cls) if name not in cls._child_attributes)
 
     def _set_child(self, name: str, step: Any) -> None:
         setattr(self, name, step)

@@ -148,6 +148,17 @@ def _qualified_name(cls: type) -> str:
     return ".".join([*public, cls.__qualname__])
 
 
+_CONSTRUCTOR_PARAMS: dict[type, tuple[str, ...]] = {}
+
+
+def constructor_params(cls: Any) -> tuple[str, ...]:
+    """The constructor parameters of a scikit-learn estimator class, inspected once per class."""
+    names = _CONSTRUCTOR_PARAMS.get(cls)
+    if names is None:
+        names = _CONSTRUCTOR_PARAMS[cls] = tuple(cls._get_param_names())
+    return names
+
+
 def default_space(estimator: Any) -> Space:
     """The registered default space of ``estimator`` (empty when none is known).
 
@@ -163,9 +174,9 @@ def default_space(estimator: Any) -> Space:
         factory = _SPACES.get(_qualified_name(cls))
         if factory is not None:
             space = factory()
-            if hasattr(estimator, "get_params"):
-                names = estimator.get_params(deep=False)
-                space = {name: dist for name, dist in space.items() if name in names}
+            if hasattr(type(estimator), "_get_param_names"):
+                known = constructor_params(type(estimator))
+                space = {name: dist for name, dist in space.items() if name in known}
             return space
     return {}
 

@@ -148,7 +148,7 @@ class Step(BaseEstimator):
         return []
 
     def _own_hyperparams(self) -> dict[str, Any]:
-        return self.get_params(deep=False)
+        return _tree.shallow_params(self)
 
     def _declared_space(self) -> Space:
         return {

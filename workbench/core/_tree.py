@@ -11,8 +11,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from optuna.distributions import BaseDistribution
+from sklearn.base import BaseEstimator
 
-from workbench.core._default_spaces import default_space
+from workbench.core._default_spaces import constructor_params, default_space
 from workbench.core._paths import SEPARATOR, did_you_mean, join
 from workbench.core._space import Space, check_distribution, contains, describe_distribution
 from workbench.exceptions import HyperparamError, StructureError, UnknownPathError
@@ -39,11 +40,19 @@ def children(step: Any) -> list[tuple[str, Any]]:
     return step.named_children() if is_workbench(step) else []
 
 
+def shallow_params(step: Any) -> dict[str, Any]:
+    """``step.get_params(deep=False)``, without inspecting the constructor on every call where
+    the class keeps scikit-learn's own ``get_params``."""
+    if type(step).get_params is BaseEstimator.get_params:
+        return {name: getattr(step, name) for name in constructor_params(type(step))}
+    return step.get_params(deep=False)
+
+
 def own_hyperparams(step: Any) -> dict[str, Any]:
     if is_workbench(step):
         return step._own_hyperparams()
     if hasattr(step, "get_params") and not isinstance(step, type):
-        return step.get_params(deep=False)
+        return shallow_params(step)
     return {}
 
 
@@ -129,21 +138,37 @@ def resolve_step(root: Any, path: str) -> Node:
     return node
 
 
-def resolve_hyperparam(root: Any, path: str, *, what: str = "hyperparameter") -> tuple[Node, str]:
-    """The node owning hyperparam ``path`` and the param's name there."""
-    head, _, param = path.rpartition(SEPARATOR)
-    try:
-        node = resolve_step(root, head)
-    except UnknownPathError:
-        node = None
-    if node is None or param not in own_hyperparams(node.step) or not param:
-        known = list(flat_hyperparams(root))
-        raise UnknownPathError(
-            f"No {what} at path {path!r}.{did_you_mean(path, known)} "
-            f"Paths are step names joined by '__' and ending in a hyperparameter name; "
-            f"get_hyperparams() lists them all."
-        )
-    return node, param
+class _Owners:
+    """Resolves hyperparam paths to their owning nodes, each node looked up once per call."""
+
+    def __init__(self, root: Any):
+        self.root = root
+        self._nodes: dict[str, tuple[Node | None, dict[str, Any]]] = {}
+        self._spaces: dict[str, Space] = {}
+
+    def resolve(self, path: str, *, what: str = "hyperparameter") -> tuple[Node, str, Any]:
+        """The owning node, the param's name there and its current value."""
+        head, _, param = path.rpartition(SEPARATOR)
+        if head not in self._nodes:
+            try:
+                node: Node | None = resolve_step(self.root, head)
+            except UnknownPathError:
+                node = None
+            self._nodes[head] = (node, own_hyperparams(node.step) if node else {})
+        node, hyperparams = self._nodes[head]
+        if node is None or not param or param not in hyperparams:
+            known = list(flat_hyperparams(self.root))
+            raise UnknownPathError(
+                f"No {what} at path {path!r}.{did_you_mean(path, known)} "
+                f"Paths are step names joined by '__' and ending in a hyperparameter name; "
+                f"get_hyperparams() lists them all."
+            )
+        return node, param, hyperparams[param]
+
+    def space(self, node: Node) -> Space:
+        if node.path not in self._spaces:
+            self._spaces[node.path] = own_space(node.step, node.parent, node.name)
+        return self._spaces[node.path]
 
 
 def flatten(root: Any, values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -182,14 +207,17 @@ def _constructor_default(step: Any, param: str) -> Any:
 def set_hyperparams(root: Any, values: Mapping[str, Any]) -> dict[str, Any]:
     """Validate every value first, then apply them all; returns the flat changes."""
     flat = flatten(root, values)
+    owners = _Owners(root)
     plan: list[tuple[Node, str, Any]] = []
     for path, value in flat.items():
-        node, param = resolve_hyperparam(root, path)
-        space = own_space(node.step, node.parent, node.name)
-        distribution = space.get(param)
-        current = own_hyperparams(node.step)[param]
-        allowed = _equal(value, current) or _equal(value, _constructor_default(node.step, param))
-        if distribution is not None and not allowed and not contains(distribution, value):
+        node, param, current = owners.resolve(path)
+        distribution = owners.space(node).get(param)
+        if (
+            distribution is not None
+            and not contains(distribution, value)
+            and not _equal(value, current)
+            and not _equal(value, _constructor_default(node.step, param))
+        ):
             raise HyperparamError(
                 f"{value!r} is outside the space of {path!r}, which allows "
                 f"{describe_distribution(distribution)}. Pass a value inside it, or widen "
@@ -209,9 +237,10 @@ def set_hyperparams(root: Any, values: Mapping[str, Any]) -> dict[str, Any]:
 def set_space(root: Any, values: Mapping[str, BaseDistribution | None]) -> dict[str, Any]:
     """Validate then apply space changes (None removes a hyperparam from the space)."""
     flat = flatten(root, values)
+    owners = _Owners(root)
     plan = []
     for path, distribution in flat.items():
-        node, param = resolve_hyperparam(root, path, what="hyperparameter to give a space")
+        node, param, _ = owners.resolve(path, what="hyperparameter to give a space")
         if distribution is not None:
             check_distribution(path, distribution)
         if node.parent is None and not is_workbench(node.step):
