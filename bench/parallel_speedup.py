@@ -22,6 +22,8 @@ import numpy as np
 from workbench import Hyperparam, Step
 from workbench.parallel import ParallelTransform
 
+MEMMAP_ABOVE = "64M"  # ParallelTransform's threshold for memory-mapping inputs
+
 N_ROWS = 16000
 
 
@@ -53,7 +55,9 @@ def _time(run) -> float:
 def _joblib_alone(step: RowKernel, X: np.ndarray) -> np.ndarray:
     """The same two chunks through joblib with a plain pickle of the step: the machine's ceiling."""
     half = len(X) // 2
-    chunks = joblib.Parallel(n_jobs=2)(
+    # the same memory-map threshold as ParallelTransform: loky keeps one pool of workers, and
+    # calls with other settings would restart it in turn
+    chunks = joblib.Parallel(n_jobs=2, max_nbytes=MEMMAP_ABOVE)(
         joblib.delayed(step.transform)(chunk) for chunk in (X[:half], X[half:])
     )
     return np.concatenate(chunks)

