@@ -152,3 +152,19 @@ def test_load_history_of_an_unknown_run_suggests_names(tmp_path):
         load_history("baseline2", storage=str(tmp_path))
     with pytest.raises(StorageError, match="'baseline' has no trial 3; it has 1 trial"):
         load_history("baseline", 3, storage=str(tmp_path))
+
+
+def test_recording_a_run_prints_no_optuna_study_line(tmp_path, caplog):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    optuna.logging.enable_propagation()
+    try:
+        with caplog.at_level("INFO", logger="optuna"):
+            fit_epochs(sgd_pipeline(), *classification_data(), epochs=1, batch_size=16,
+                       storage=str(tmp_path / "journal.log"), run_name="quiet")  # fmt: skip
+    finally:
+        optuna.logging.disable_propagation()
+    assert "quiet" in studies(storage=str(tmp_path / "journal.log"))["name"].tolist()
+    assert not [record for record in caplog.records if "A new study created" in record.message]
+    assert optuna.logging.get_verbosity() == optuna.logging.INFO  # restored

@@ -29,7 +29,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -336,6 +336,16 @@ def frame_from_plain(data: Mapping[str, Any] | None) -> Any:
 
 
 # -- runs ---------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(max(verbosity, optuna.logging.WARNING))
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
 def record_run(
     *,
     structure: Mapping[str, Any],
@@ -356,7 +366,8 @@ def record_run(
     opened = open_storage(storage)
     name = run_name or f"run-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     try:
-        study = optuna.create_study(storage=opened, study_name=name, load_if_exists=False)
+        with _quiet_optuna():  # a run is not a study the user made: no "new study" line
+            study = optuna.create_study(storage=opened, study_name=name, load_if_exists=False)
     except optuna.exceptions.DuplicatedStudyError:
         raise StorageError(
             f"A study or run named {name!r} is already in the store {describe(storage)!r}. "
