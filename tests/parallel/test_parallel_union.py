@@ -96,7 +96,10 @@ def test_parallel_union_bad_input(data):
         ParallelUnion([]).fit(X)
     with pytest.raises(HyperparamError, match="n_jobs must be a non-zero integer"):
         ParallelUnion(_branches(), n_jobs=0).fit(X)
-    with pytest.raises(TypeError, match=r"fit parameter 'weights'.*'<branch>__<param>'"):
+    with pytest.raises(
+        TypeError,
+        match=r"ParallelUnion.fit\(\) got fit parameter 'weights'.*'<step>__<param>' with a step among \['scale', 'pca'\]",
+    ):
         ParallelUnion(_branches(), backend="threading").fit(X, weights=1)
     with pytest.raises(NotFittedError, match="ParallelUnion is not fitted yet"):
         ParallelUnion(_branches()).transform(X)

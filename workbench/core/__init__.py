@@ -11,6 +11,7 @@ from workbench.core._composite import Composite
 from workbench.core._composite import FitEmitter
 from workbench.core._composite import Wrapper
 from workbench.core._composite import fit_transform_step
+from workbench.core._composite import route_fit_params
 from workbench.core._default_spaces import default_space
 from workbench.core._default_spaces import register_default_space
 from workbench.core._introspection import attribute_summary
@@ -61,4 +62,5 @@ __all__ = [
     "notify",
     "plain_value",
     "register_default_space",
+    "route_fit_params",
 ]

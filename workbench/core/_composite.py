@@ -44,6 +44,22 @@ def fit_transform_step(
     return step.fit(X, y, **params).transform(X), y
 
 
+def route_fit_params(
+    owner: str, names: Sequence[str], fit_params: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Split ``<step>__<param>`` fit parameters by step name (scikit-learn's convention)."""
+    routed: dict[str, dict[str, Any]] = {}
+    for key, value in fit_params.items():
+        name, separator, param = key.partition(SEPARATOR)
+        if not separator or name not in names:
+            raise TypeError(
+                f"{owner}.fit() got fit parameter {key!r}; name it after its step, as "
+                f"'<step>__<param>' with a step among {list(names)}.{did_you_mean(name, names)}"
+            )
+        routed.setdefault(name, {})[param] = value
+    return routed
+
+
 class FitEmitter:
     """Sends events of one fit to its listeners, with paths under the fit's prefix."""
 

@@ -11,9 +11,9 @@ from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metaestimators import available_if
 
 from workbench.core import _tree
-from workbench.core._composite import Composite, fit_transform_step
+from workbench.core._composite import Composite, fit_transform_step, route_fit_params
 from workbench.core._introspection import is_fitted
-from workbench.core._paths import SEPARATOR, check_step_names, did_you_mean, join
+from workbench.core._paths import check_step_names, join
 from workbench.exceptions import TrainingError
 
 
@@ -159,18 +159,6 @@ class Pipeline(Composite):
         return np.asarray(names, dtype=object)
 
     # -- fitting -------------------------------------------------------------------------
-    def _route(self, names: list[str], fit_params: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        routed: dict[str, dict[str, Any]] = {}
-        for key, value in fit_params.items():
-            name, separator, param = key.partition(SEPARATOR)
-            if not separator or name not in names:
-                raise TypeError(
-                    f"Pipeline.fit() got fit parameter {key!r}; name it after its step, as "
-                    f"'<step>__<param>' with a step among {names}.{did_you_mean(name, names)}"
-                )
-            routed.setdefault(name, {})[param] = value
-        return routed
-
     def _fit(
         self,
         X: Any,
@@ -182,7 +170,7 @@ class Pipeline(Composite):
         steps = self._check_children()
         if not steps:
             raise ValueError("A Pipeline needs at least one step, but got an empty list.")
-        routed = self._route([name for name, _ in steps], fit_params)
+        routed = route_fit_params("Pipeline", [name for name, _ in steps], fit_params)
         result: Any = self
         with self.fitting(callbacks, n_samples=_num_samples(X)) as emit:
             Xt, yt = X, y

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any, Self
 
@@ -9,8 +10,8 @@ import numpy as np
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core import Composite, is_fitted
-from workbench.exceptions import NotFittedError, StructureError
+from workbench.core import Wrapper, is_fitted
+from workbench.exceptions import NotFittedError
 from workbench.parallel import _workers
 
 
@@ -32,7 +33,7 @@ def _apply_chunk(shipped: Any, method: str, X: Any, start: int, stop: int) -> An
         ) from None
 
 
-class ParallelTransform(Composite):
+class ParallelTransform(Wrapper):
     """Run ``step``'s transform, predict and friends over chunks of rows in parallel workers.
 
     Fitting happens here, in this process; the fitted step then goes to joblib workers through
@@ -71,8 +72,6 @@ class ParallelTransform(Composite):
     [3.0, 4.0]
     """
 
-    _children_param = "step"
-
     def __init__(
         self,
         step: Any,
@@ -85,26 +84,6 @@ class ParallelTransform(Composite):
         self.n_jobs = n_jobs
         self.backend = backend
         self.chunk_size = chunk_size
-
-    # -- the one child ---------------------------------------------------------------------
-    def named_children(self) -> list[tuple[str, Any]]:
-        return [("step", self.step)]
-
-    def _check_children(self) -> list[tuple[str, Any]]:
-        return self.named_children()
-
-    def _set_child(self, name: str, step: Any) -> None:
-        self.step = step
-
-    def _insert_child(self, name: str, step: Any, index: int) -> None:
-        raise StructureError(
-            "ParallelTransform wraps exactly one step; replace it instead of inserting."
-        )
-
-    def _remove_child(self, name: str) -> None:
-        raise StructureError(
-            "ParallelTransform wraps exactly one step; replace it instead of removing."
-        )
 
     def _check_own_hyperparam(self, name: str, value: Any) -> None:
         checks = {
@@ -121,21 +100,10 @@ class ParallelTransform(Composite):
         _workers.check_chunk_size(self.chunk_size)
 
     # -- scikit-learn's view -----------------------------------------------------------------
-    def __sklearn_is_fitted__(self) -> bool:
-        return is_fitted(self.step)
-
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        try:
-            inner = get_tags(self.step)
-        except (AttributeError, TypeError, ValueError):
-            return tags
-        tags.estimator_type = inner.estimator_type
-        tags.classifier_tags = inner.classifier_tags
-        tags.regressor_tags = inner.regressor_tags
-        tags.transformer_tags = inner.transformer_tags
-        tags.target_tags = inner.target_tags
-        tags.input_tags = inner.input_tags
+        with contextlib.suppress(AttributeError, TypeError, ValueError):
+            tags.input_tags = get_tags(self.step).input_tags
         return tags
 
     @property

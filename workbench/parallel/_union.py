@@ -7,7 +7,13 @@ from typing import Any, Self
 
 import numpy as np
 
-from workbench.core import Composite, fit_transform_step, is_fitted, is_passthrough
+from workbench.core import (
+    Composite,
+    fit_transform_step,
+    is_fitted,
+    is_passthrough,
+    route_fit_params,
+)
 from workbench.exceptions import NotFittedError, StructureError
 from workbench.parallel import _workers
 from workbench.persistence import Packed, pack
@@ -99,18 +105,6 @@ class ParallelUnion(Composite):
         return all(is_fitted(step) for _, step in self.named_children())
 
     # -- fitting -------------------------------------------------------------------------------
-    def _route(self, names: list[str], fit_params: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        routed: dict[str, dict[str, Any]] = {}
-        for key, value in fit_params.items():
-            name, separator, param = key.partition("__")
-            if not separator or name not in names:
-                raise TypeError(
-                    f"ParallelUnion.fit() got fit parameter {key!r}; name it after its branch, "
-                    f"as '<branch>__<param>' with a branch among {names}."
-                )
-            routed.setdefault(name, {})[param] = value
-        return routed
-
     def _fit(
         self,
         X: Any,
@@ -121,7 +115,7 @@ class ParallelUnion(Composite):
         with_output: bool,
     ) -> list[Any]:
         branches = self._check_options()
-        routed = self._route([name for name, _ in branches], fit_params)
+        routed = route_fit_params("ParallelUnion", [name for name, _ in branches], fit_params)
         outputs: dict[str, Any] = {}
         with self.fitting(callbacks) as emit:
             tasks: list[tuple[Any, tuple[Any, ...]]] = []
