@@ -5,9 +5,12 @@ a :class:`TorchStep` is used (``pip install 'workbench[torch]'``).
 """
 
 from workbench.training._early_stopping import EarlyStopping
-from workbench.training._foreach import Flatten, ForEach
+from workbench.training._foreach import Flatten
+from workbench.training._foreach import ForEach
 from workbench.training._history import History
-from workbench.training._targets import InputAsTarget, NextValueTarget, TransformTarget
+from workbench.training._targets import InputAsTarget
+from workbench.training._targets import NextValueTarget
+from workbench.training._targets import TransformTarget
 from workbench.training._torch import TorchStep
 from workbench.training._trainer import fit_epochs
 
