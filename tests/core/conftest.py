@@ -7,22 +7,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from workbench import Callback, Choose, Pipeline
-
-
-class Recorder(Callback):
-    """Records every event as (name, data)."""
-
-    def __init__(self):
-        self.events = []
-
-    def __getattribute__(self, name):
-        if name.startswith("on_"):
-            return lambda **data: object.__getattribute__(self, "events").append((name[3:], data))
-        return object.__getattribute__(self, name)
-
-    def names(self):
-        return [name for name, _ in self.events]
+from workbench import Choose, Pipeline
 
 
 @pytest.fixture

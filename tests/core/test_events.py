@@ -3,13 +3,13 @@ from __future__ import annotations
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from tests.core.conftest import Recorder
 from workbench import Callback, floats
 from workbench.exceptions import CallbackError, StopTraining
+from workbench.testing import EventRecorder
 
 
 def test_fit_emits_begin_each_step_with_its_full_path_and_end(nested, data):
-    recorder = Recorder()
+    recorder = EventRecorder()
     nested.add_callback(recorder)
     nested.fit(*data)
     assert recorder.names() == ["fit_begin"] + ["step_fitted"] * 5 + ["fit_end"]
@@ -19,14 +19,14 @@ def test_fit_emits_begin_each_step_with_its_full_path_and_end(nested, data):
 
 
 def test_callbacks_for_one_fit_only(nested, data):
-    recorder = Recorder()
+    recorder = EventRecorder()
     nested.fit(*data, callbacks=[recorder])
     nested.fit(*data)
     assert recorder.names().count("fit_begin") == 1
 
 
 def test_hyperparams_space_and_mutation_events_carry_values(nested):
-    recorder = Recorder()
+    recorder = EventRecorder()
     nested.add_callback(recorder)
     nested.set_hyperparams(model__linear__C=2.0)
     nested.set_hyperparams_space(model__linear__C=floats(0.1, 10.0))
@@ -42,7 +42,7 @@ def test_raising_callback_is_reported_and_leaves_the_pipeline_consistent(nested,
         def on_step_fitted(self, **data):
             raise ValueError("bad view")
 
-    other = Recorder()
+    other = EventRecorder()
     nested.add_callback(Broken()).add_callback(other)
     with pytest.raises(
         CallbackError,
@@ -79,4 +79,4 @@ def test_add_callback_rejects_objects_without_event_methods(nested):
     with pytest.raises(ValueError, match="must have on_<event> methods"):
         nested.add_callback(print)
     with pytest.raises(ValueError, match="is not attached"):
-        nested.remove_callback(Recorder())
+        nested.remove_callback(EventRecorder())

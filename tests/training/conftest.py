@@ -3,23 +3,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench import Callback
-
-
-class Recorder(Callback):
-    """Records every event as (name, data)."""
-
-    def __init__(self):
-        self.events = []
-
-    def __getattribute__(self, name):
-        if name.startswith("on_"):
-            return lambda **data: object.__getattribute__(self, "events").append((name[3:], data))
-        return object.__getattribute__(self, name)
-
-    def names(self):
-        return [name for name, _ in self.events]
-
 
 @pytest.fixture(autouse=True, scope="session")
 def _one_torch_thread():

@@ -9,9 +9,9 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.naive_bayes import GaussianNB
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from tests.training.conftest import Recorder
 from workbench import Choose, Pipeline, TrainOnly
 from workbench.exceptions import TrainingError
+from workbench.testing import EventRecorder
 
 
 def test_pipeline_partial_fit_learns_incrementally_like_its_steps(blobs):
@@ -98,7 +98,7 @@ def test_train_only_partial_fit_applies_its_step_in_train_mode_only(blobs):
 
 def test_pipeline_partial_fit_emits_fit_events_with_their_kind(blobs):
     X, y = blobs
-    recorder = Recorder()
+    recorder = EventRecorder()
     pipe = Pipeline([("scale", StandardScaler()), ("model", SGDClassifier(random_state=0))])
     pipe.partial_fit(X, y, callbacks=[recorder])
     assert recorder.names() == ["fit_begin", "step_fitted", "step_fitted", "fit_end"]

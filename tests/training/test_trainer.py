@@ -15,9 +15,9 @@ from sklearn.linear_model import SGDClassifier, SGDRegressor
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
-from tests.training.conftest import Recorder
 from workbench import Callback, Pipeline, Step, TrainOnly
 from workbench.exceptions import DivergedError, StopTraining, TrainingError
+from workbench.testing import EventRecorder
 from workbench.training import EarlyStopping, History, fit_epochs
 
 
@@ -117,7 +117,7 @@ def test_fit_epochs_records_loss_and_batches_when_asked(blobs):
 
 def test_fit_epochs_emits_epoch_and_batch_events_with_the_history_row(blobs):
     X, y = blobs
-    recorder = Recorder()
+    recorder = EventRecorder()
     history = fit_epochs(
         sgd_pipe(), X, y, epochs=2, batch_size=300, validation_fraction=0.5, callbacks=[recorder]
     )
@@ -134,7 +134,7 @@ def test_fit_epochs_emits_epoch_and_batch_events_with_the_history_row(blobs):
 
 def test_fit_epochs_reaches_the_pipelines_own_callbacks(blobs):
     X, y = blobs
-    recorder = Recorder()
+    recorder = EventRecorder()
     pipe = sgd_pipe().add_callback(recorder)
     fit_epochs(pipe, X, y, epochs=1, batch_size=600)
     assert "epoch_end" in recorder.names()
@@ -346,7 +346,7 @@ def test_every_sample_is_learned_once_per_epoch(n_samples, batch_size, shuffle):
             return self
 
     X = np.arange(n_samples, dtype=float).reshape(-1, 1)
-    recorder = Recorder()
+    recorder = EventRecorder()
     history = fit_epochs(
         Pipeline([("spy", Collect())]), X, epochs=2, batch_size=batch_size, shuffle=shuffle,
         random_state=0, callbacks=[recorder],

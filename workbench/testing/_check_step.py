@@ -12,19 +12,9 @@ import optuna
 from optuna.distributions import BaseDistribution
 from sklearn.base import clone
 
-from workbench.core import Callback, contains, is_fitted
+from workbench.core import contains, is_fitted
 from workbench.exceptions import StepContractError
-
-
-class _Recorder(Callback):
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    def __getattribute__(self, name: str) -> Any:
-        if name.startswith("on_"):
-            event = name[3:]
-            return lambda **data: object.__getattribute__(self, "events").append((event, data))
-        return object.__getattribute__(self, name)
+from workbench.testing._recorder import EventRecorder
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -111,7 +101,7 @@ def _check_lifecycle(step: Any) -> None:
 
 
 def _check_events(step: Any) -> None:
-    recorder = _Recorder()
+    recorder = EventRecorder()
     step.add_callback(recorder)
     try:
         step.set_hyperparams(step.get_hyperparams())
@@ -135,7 +125,7 @@ def _check_clone_and_describe(step: Any) -> None:
 
 
 def _check_fit(step: Any, X: Any, y: Any) -> None:
-    recorder = _Recorder()
+    recorder = EventRecorder()
     step.add_callback(recorder)
     try:
         step.fit(X, y)
