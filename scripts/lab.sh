@@ -7,5 +7,10 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[torch,dask]"
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+# No news or update toast: this lab has no route to the internet.
+mkdir -p .venv/share/jupyter/lab/settings
+cat > .venv/share/jupyter/lab/settings/overrides.json <<'JSON'
+{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}
+JSON
 cd example_notebooks
 exec ../.venv/bin/jupyter lab --ip 127.0.0.1 ${JUPYTER_ALLOW_ROOT:+--allow-root} "$@"
