@@ -190,3 +190,16 @@ def test_passthrough_steps_are_skipped(data):
         80,
         2,
     )
+
+
+def test_notebook_display_draws_every_nested_step(nested, data):
+    from sklearn.utils import estimator_html_repr
+
+    nested.fit(*data).freeze("encoder")
+    html = estimator_html_repr(nested)
+    for label in ("encoder: Pipeline (frozen)", "model: Choose",
+                  "linear: LogisticRegression (chosen)", "forest: RandomForestClassifier",
+                  ">StandardScaler<", ">PCA<"):  # fmt: skip
+        assert label in html
+    bundle = nested._repr_mimebundle_()
+    assert "text/plain" in bundle and "text/html" in bundle

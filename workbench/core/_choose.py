@@ -55,6 +55,7 @@ class Choose(Composite):
 
     _children_param = "options"
     _choice_param = "choice"
+    _diagram_layout = "parallel"
 
     def __init__(self, options: Sequence[tuple[str, Any]], *, choice: str | None = None):
         self.options = options
@@ -63,6 +64,10 @@ class Choose(Composite):
             isinstance(pair, tuple) and len(pair) == 2 for pair in options
         ):
             check_step_names("Choose", [name for name, _ in options], reserved=("choice",))
+
+    def _diagram_label(self, name: str, step: Any) -> str:
+        label = super()._diagram_label(name, step)
+        return f"{label} (chosen)" if name == self.chosen else label
 
     @property
     def chosen(self) -> str:

@@ -92,6 +92,7 @@ class Composite(Step):
     """
 
     _children_param: ClassVar[str] = "steps"
+    _diagram_layout: ClassVar[str] = "serial"  # how scikit-learn's HTML display lays children out
     _frozen_children: frozenset[str] = frozenset()
     _foreign_spaces: dict[str, dict[str, BaseDistribution | None]] | None = None
     _mutation_log: tuple[dict[str, Any], ...] = ()
@@ -206,6 +207,27 @@ class Composite(Step):
         if self._foreign_spaces:
             new._foreign_spaces = copy.deepcopy(self._foreign_spaces)
         return new
+
+    def _diagram_label(self, name: str, step: Any) -> str:
+        label = f"{name}: {_class_name(step)}"
+        return f"{label} (frozen)" if self._is_child_frozen(name) else label
+
+    def _sk_visual_block_(self) -> Any:
+        """The tree in scikit-learn's HTML display of estimators (a notebook's rich repr).
+
+        ``_sk_visual_block_`` is how scikit-learn's own meta-estimators draw their children;
+        scikit-learn falls back to a single box if this raises.
+        """
+        from sklearn.utils._repr_html.estimator import _VisualBlock
+
+        pairs = self.named_children()
+        return _VisualBlock(
+            self._diagram_layout,
+            [step for _, step in pairs],
+            names=[self._diagram_label(name, step) for name, step in pairs],
+            name_details=[str(step) for _, step in pairs],
+            dash_wrapped=False,
+        )
 
     # -- addressing --------------------------------------------------------------------------
     def __getitem__(self, key: str | int | slice) -> Any:

@@ -77,6 +77,7 @@ class ParallelUnion(Composite):
     """
 
     _children_param = "branches"
+    _diagram_layout = "parallel"
 
     def __init__(
         self, branches: Sequence[tuple[str, Any]], *, n_jobs: int = -1, backend: str = "loky"
