@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Self
 
-from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core._composite import Composite, fit_transform_step
+from workbench.core._composite import Composite, delegate_tags, fit_transform_step
 from workbench.core._introspection import is_fitted
 from workbench.core._paths import check_step_names, did_you_mean
 from workbench.core._pipeline import (
@@ -121,16 +120,10 @@ class Choose(Composite):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         try:
-            chosen = get_tags(self.chosen_step)
-        except (StructureError, AttributeError, TypeError, ValueError, IndexError):
+            chosen = self.chosen_step
+        except (StructureError, IndexError):
             return tags
-        tags.estimator_type = chosen.estimator_type
-        tags.classifier_tags = chosen.classifier_tags
-        tags.regressor_tags = chosen.regressor_tags
-        tags.transformer_tags = chosen.transformer_tags
-        tags.target_tags = chosen.target_tags
-        tags.input_tags = chosen.input_tags
-        return tags
+        return delegate_tags(tags, chosen, input_tags=True)
 
     @property
     def classes_(self) -> Any:

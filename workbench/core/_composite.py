@@ -44,6 +44,23 @@ def fit_transform_step(
     return step.fit(X, y, **params).transform(X), y
 
 
+def delegate_tags(tags: Any, inner: Any, *, input_tags: bool = False) -> Any:
+    """``tags`` with the estimator type and the target-side tags of ``inner`` (and its input
+    tags, where the composite hands its input straight to it); unchanged if ``inner`` has none."""
+    try:
+        found = get_tags(inner)
+    except (AttributeError, TypeError, ValueError):
+        return tags
+    tags.estimator_type = found.estimator_type
+    tags.classifier_tags = found.classifier_tags
+    tags.regressor_tags = found.regressor_tags
+    tags.transformer_tags = found.transformer_tags
+    tags.target_tags = found.target_tags
+    if input_tags:
+        tags.input_tags = found.input_tags
+    return tags
+
+
 def route_fit_params(
     owner: str, names: Sequence[str], fit_params: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
@@ -431,6 +448,7 @@ class Wrapper(Composite):
 
     _children_param = "step"
     _child_attributes: ClassVar[tuple[str, ...]] = ("step",)
+    _delegates_input_tags: ClassVar[bool] = False  # True where X goes to ``step`` as it is
 
     def named_children(self) -> list[tuple[str, Any]]:
         return [(name, getattr(self, name)) for name in self._child_attributes]
@@ -465,13 +483,4 @@ class Wrapper(Composite):
         tags = super().__sklearn_tags__()
         if "step" not in self._child_attributes:
             return tags
-        try:
-            inner = get_tags(self.step)
-        except (AttributeError, TypeError, ValueError):
-            return tags
-        tags.estimator_type = inner.estimator_type
-        tags.classifier_tags = inner.classifier_tags
-        tags.regressor_tags = inner.regressor_tags
-        tags.transformer_tags = inner.transformer_tags
-        tags.target_tags = inner.target_tags
-        return tags
+        return delegate_tags(tags, self.step, input_tags=self._delegates_input_tags)

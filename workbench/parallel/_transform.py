@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from typing import Any, Self
 
 import numpy as np
-from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 
 from workbench.core import Wrapper, is_fitted
@@ -72,6 +70,8 @@ class ParallelTransform(Wrapper):
     [3.0, 4.0]
     """
 
+    _delegates_input_tags = True
+
     def __init__(
         self,
         step: Any,
@@ -98,13 +98,6 @@ class ParallelTransform(Wrapper):
         _workers.check_n_jobs(self.n_jobs)
         _workers.check_backend(self.backend)
         _workers.check_chunk_size(self.chunk_size)
-
-    # -- scikit-learn's view -----------------------------------------------------------------
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        with contextlib.suppress(AttributeError, TypeError, ValueError):
-            tags.input_tags = get_tags(self.step).input_tags
-        return tags
 
     @property
     def classes_(self) -> np.ndarray:
