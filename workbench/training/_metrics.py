@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sklearn.base import is_classifier, is_regressor
-from sklearn.metrics import get_scorer, get_scorer_names
 
+from workbench._internal.scoring import scorer_by_name
 from workbench.exceptions import TrainingError
 
 Scorer = Callable[[Any, Any, Any], float]
@@ -66,14 +65,5 @@ def _name_of(metric: Any) -> str:
 
 
 def _scorer(name: str) -> Scorer:
-    try:
-        scorer: Scorer = get_scorer(name)
-        return scorer
-    except ValueError:
-        close = difflib.get_close_matches(name, get_scorer_names(), n=3)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise TrainingError(
-            f"Unknown metric {name!r}: scikit-learn has no scorer of that name.{hint} "
-            f"sklearn.metrics.get_scorer_names() lists them; or pass a callable "
-            f"(estimator, X, y) -> float."
-        ) from None
+    scorer: Scorer = scorer_by_name(name, error=TrainingError, what="metric")
+    return scorer

@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 import optuna
 from sklearn.base import clone, is_classifier
-from sklearn.metrics import check_scoring, get_scorer, get_scorer_names
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv, train_test_split
 from sklearn.utils import _safe_indexing
 
+from workbench._internal.scoring import scorer_by_name
 from workbench.core import Callback
 from workbench.exceptions import TuningError
 
@@ -32,16 +33,7 @@ def resolve_scorer(pipeline: Any, scoring: str | Scorer | None) -> tuple[str, Sc
             )
         return "score", check_scoring(pipeline)
     if isinstance(scoring, str):
-        try:
-            return scoring, get_scorer(scoring)
-        except ValueError:
-            close = difflib.get_close_matches(scoring, get_scorer_names(), n=3)
-            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-            raise TuningError(
-                f"Unknown scorer {scoring!r}: scikit-learn has no scorer of that name.{hint} "
-                f"sklearn.metrics.get_scorer_names() lists them; or pass a callable "
-                f"(estimator, X, y) -> float."
-            ) from None
+        return scoring, scorer_by_name(scoring, error=TuningError, what="scorer")
     if callable(scoring):
         name = getattr(scoring, "__name__", None) or getattr(
             getattr(scoring, "_score_func", None), "__name__", "score"
