@@ -35,6 +35,7 @@ def test_stores_opens_an_entry_by_its_info(tmp_path, monkeypatch):
     journal = tmp_path / "x.log"
     record_run(structure={}, hyperparams={}, history=None, storage=str(journal), run_name="r")
     default, info = stores(extra=[str(journal)], root=tmp_path)
+    assert default.name == "default"
     assert open_store(info, readonly=True).runs()["name"].tolist() == ["r"]
     assert info.to_json() == {
         "name": str(journal),

@@ -197,6 +197,9 @@ class Store:
         frame = pd.DataFrame(table, columns=[*fixed, *paths])
         frame["value"] = frame["value"].astype("float64")
         frame["duration"] = frame["duration"].astype("float64")
+        frame["error"] = pd.Series(
+            [row["error"] for row in table], index=frame.index, dtype=object
+        )
         return frame
 
     def history(self, study: str, trial: int = 0) -> History:
