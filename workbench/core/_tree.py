@@ -72,6 +72,17 @@ def own_space(step: Any, parent: Any, name: str) -> Space:
     return space
 
 
+def binding_space(step: Any, parent: Any, name: str) -> Space:
+    """The part of a node's space that refuses values outside it: what a step declares
+    (``Hyperparam(space=...)``) and what the user set (``set_hyperparams_space``). A built-in
+    default space of a scikit-learn estimator is only where to search: the estimator itself
+    judges its values (``PCA(n_components=12)``)."""
+    if is_workbench(step):
+        return own_space(step, parent, name)
+    overrides = parent._foreign_space_overrides(name) if parent is not None else {}
+    return {param: dist for param, dist in overrides.items() if dist is not None}
+
+
 def walk(root: Any, *, active_only: bool = False) -> Iterator[Node]:
     """Pre-order walk from ``root`` (path ``""``); a parent comes before its children."""
     stack = [Node("", root, None, "")]
@@ -167,7 +178,7 @@ class _Owners:
 
     def space(self, node: Node) -> Space:
         if node.path not in self._spaces:
-            self._spaces[node.path] = own_space(node.step, node.parent, node.name)
+            self._spaces[node.path] = binding_space(node.step, node.parent, node.name)
         return self._spaces[node.path]
 
 
