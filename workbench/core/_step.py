@@ -191,8 +191,13 @@ class Step(BaseEstimator):
         return self
 
     def get_hyperparams_space(self, *, nested: bool = False, active_only: bool = False) -> Space:
-        """The space of the tree: flat path -> Optuna distribution (or nested dicts)."""
-        flat = _tree.flat_space(self, active_only=active_only)
+        """The space of the tree: flat path -> Optuna distribution (or nested dicts).
+
+        ``active_only`` keeps what a tuner may change now: it leaves out the branches a
+        :class:`Choose` did not choose and the steps that are frozen (fixed, fitted state
+        included: a tuner never samples them).
+        """
+        flat = _tree.flat_space(self, active_only=active_only, skip_frozen=active_only)
         return nest(flat) if nested else flat
 
     def set_hyperparams_space(

@@ -83,13 +83,22 @@ def binding_space(step: Any, parent: Any, name: str) -> Space:
     return {param: dist for param, dist in overrides.items() if dist is not None}
 
 
-def walk(root: Any, *, active_only: bool = False) -> Iterator[Node]:
-    """Pre-order walk from ``root`` (path ``""``); a parent comes before its children."""
+def walk(root: Any, *, active_only: bool = False, skip_frozen: bool = False) -> Iterator[Node]:
+    """Pre-order walk from ``root`` (path ``""``); a parent comes before its children.
+
+    ``active_only`` leaves out the branches a Choose did not choose; ``skip_frozen`` leaves out
+    frozen steps and everything inside them.
+    """
     stack = [Node("", root, None, "")]
     while stack:
         node = stack.pop()
         yield node
-        skipped = node.step._inactive_children() if active_only and is_workbench(node.step) else ()
+        skipped: tuple[str, ...] = ()
+        if is_workbench(node.step):
+            if active_only:
+                skipped = node.step._inactive_children()
+            if skip_frozen:
+                skipped = (*skipped, *getattr(node.step, "_frozen_children", ()))
         nested = [
             Node(join(node.path, name), child, node.step, name)
             for name, child in children(node.step)
@@ -106,9 +115,9 @@ def flat_hyperparams(root: Any, *, active_only: bool = False) -> dict[str, Any]:
     return values
 
 
-def flat_space(root: Any, *, active_only: bool = False) -> Space:
+def flat_space(root: Any, *, active_only: bool = False, skip_frozen: bool = False) -> Space:
     space: Space = {}
-    for node in walk(root, active_only=active_only):
+    for node in walk(root, active_only=active_only, skip_frozen=skip_frozen):
         for param, distribution in own_space(node.step, node.parent, node.name).items():
             space[join(node.path, param)] = distribution
     return space
