@@ -15,7 +15,7 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
     ├── TrainingError (ValueError)          bad training options, a step without partial_fit
     │   └── DivergedError (FloatingPointError)  a NaN or infinite loss stopped the run
     ├── TuningError (ValueError)            bad tuning options, incompatible studies
-    │   └── StorageError (ConnectionError)  a store that cannot be reached or read
+    ├── StorageError (ConnectionError)      a store that cannot be reached, read or written
     ├── PersistenceError (OSError)          a file that cannot be written or read back
     │   ├── UntrustedTypesError (TypeError) loading met types nobody trusted
     │   └── UnsavableStepError (TypeError)  a step with no saver that pickle cannot handle
@@ -27,7 +27,7 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "CallbackError",
@@ -75,8 +75,27 @@ class StructureError(WorkbenchError, ValueError):
     """The shape of a pipeline is wrong: duplicate names, ``__`` in a name, a bad mutation."""
 
 
-class NotFittedError(WorkbenchError, _SklearnNotFittedError):
-    """A step was used, or frozen, before it was fitted."""
+if TYPE_CHECKING:
+    from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+    class NotFittedError(WorkbenchError, _SklearnNotFittedError):
+        """A step was used, or frozen, before it was fitted."""
+
+
+def __getattr__(name: str) -> Any:
+    # NotFittedError derives from scikit-learn's; it is made on first use so that importing
+    # this module (as the store and the Jupyter server do) does not import scikit-learn.
+    if name != "NotFittedError":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    class NotFittedError(WorkbenchError, SklearnNotFittedError):
+        """A step was used, or frozen, before it was fitted."""
+
+    NotFittedError.__module__ = __name__
+    NotFittedError.__qualname__ = "NotFittedError"
+    globals()["NotFittedError"] = NotFittedError
+    return NotFittedError
 
 
 class CallbackError(WorkbenchError, RuntimeError):
@@ -103,8 +122,8 @@ class TuningError(WorkbenchError, ValueError):
     """Tuning options are invalid, or a stored study does not match the one asked for."""
 
 
-class StorageError(TuningError, ConnectionError):
-    """A store cannot be reached or read."""
+class StorageError(WorkbenchError, ConnectionError):
+    """A store cannot be reached, read or written (training and tuning both raise it)."""
 
 
 class PersistenceError(WorkbenchError, OSError):

@@ -12,7 +12,7 @@ from typing import Any
 import optuna
 from optuna.storages import InMemoryStorage
 
-from workbench._internal import store
+from workbench import store
 from workbench.exceptions import TuningError
 from workbench.tuning._tuner import GracefulStop, Tuner
 
