@@ -16,8 +16,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from workbench import Callback, Pipeline, Step, TrainOnly
-from workbench.core import Wrapper
-from workbench.core.authoring import MinibatchRoute
+from workbench.core.authoring import MinibatchRoute, Wrapper
 from workbench.exceptions import DivergedError, StopTraining, TrainingError
 from workbench.testing import EventRecorder
 from workbench.training import EarlyStopping, History, fit_epochs

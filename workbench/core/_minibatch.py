@@ -3,7 +3,7 @@ batch, and how a composite passes a batch on to its children.
 
 ``Pipeline.partial_fit`` and the compiled batch plan of ``workbench.training.fit_epochs`` both
 decide here; a composite describes itself through two hooks, ``partial_fit_children`` and
-``minibatch_route`` (see :class:`~workbench.core.Composite`).
+``minibatch_route`` (see :class:`~workbench.core.authoring.Composite`).
 """
 
 from __future__ import annotations

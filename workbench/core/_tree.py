@@ -33,6 +33,7 @@ def is_workbench(step: Any) -> bool:
 
 
 def is_passthrough(step: Any) -> bool:
+    """Whether ``step`` stands for no step at all: ``None`` or ``"passthrough"``."""
     return step is None or (isinstance(step, str) and step == "passthrough")
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import joblib
 import numpy as np
 
-from workbench.core import Composite
+from workbench.core.authoring import Composite
 from workbench.exceptions import HyperparamError, ParallelError
 from workbench.persistence import Packed, pack
 

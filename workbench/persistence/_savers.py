@@ -15,7 +15,11 @@ from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from workbench.core import distribution_from_dict, distribution_to_dict, fitted_attributes_of
+from workbench.core.authoring import (
+    distribution_from_dict,
+    distribution_to_dict,
+    fitted_attributes_of,
+)
 from workbench.exceptions import PersistenceError, UnsavableStepError
 
 # Built-in savers for classes of other subpackages, by public name: resolved only once their

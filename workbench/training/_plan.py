@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 from sklearn.base import is_classifier
 
-from workbench.core import Composite, is_fitted, is_passthrough
+from workbench.core import is_fitted
 from workbench.core.authoring import (
+    Composite,
     accepts_classes,
     check_partial_fit,
+    is_passthrough,
     is_stateless,
     join_path,
     minibatch_route,

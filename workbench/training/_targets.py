@@ -10,8 +10,8 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core import Hyperparam, Step, Wrapper, ints, is_fitted
-from workbench.core.authoring import MinibatchRoute, accepts_classes
+from workbench.core import Hyperparam, Step, ints, is_fitted
+from workbench.core.authoring import MinibatchRoute, Wrapper, accepts_classes
 from workbench.exceptions import TrainingError
 
 

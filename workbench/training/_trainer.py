@@ -15,7 +15,7 @@ from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 
 from workbench._internal.store import RunRecorder
-from workbench.core import notify
+from workbench.core.authoring import notify
 from workbench.exceptions import DivergedError, StopTraining, TrainingError
 from workbench.training._early_stopping import EarlyStopping
 from workbench.training._history import History

@@ -17,7 +17,7 @@ from optuna.trial import FrozenTrial, TrialState
 from sklearn.base import clone
 
 from workbench._internal import store
-from workbench.core import notify
+from workbench.core.authoring import notify
 from workbench.exceptions import TuningError
 from workbench.tuning._evaluation import (
     CrossValidation,
