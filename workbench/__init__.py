@@ -1,5 +1,6 @@
 """Workbench: an experimentation workbench for machine-learning pipelines in Jupyter."""
 
+from workbench._internal.version import package_version as _package_version
 from workbench.core import Callback
 from workbench.core import Choose
 from workbench.core import Hyperparam
@@ -10,7 +11,7 @@ from workbench.core import categorical
 from workbench.core import floats
 from workbench.core import ints
 
-__version__ = "0.1.0"
+__version__ = _package_version()
 
 __all__ = [
     "Callback",

@@ -13,7 +13,7 @@ from typing import Any, Literal, Self
 import optuna
 import pandas as pd
 from optuna.distributions import BaseDistribution
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 from sklearn.base import clone
 
 from workbench._internal import store
@@ -509,9 +509,3 @@ class GracefulStop:
     def __exit__(self, *exc: object) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
-
-
-def study_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """Finished trials of ``study`` (complete, pruned or failed)."""
-    finished = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-    return study.get_trials(deepcopy=False, states=finished)
