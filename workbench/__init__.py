@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from workbench._internal.version import package_version as _package_version
+
 if TYPE_CHECKING:
     from workbench.core import Callback
     from workbench.core import Choose
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     from workbench.core import floats
     from workbench.core import ints
 
-__version__ = "0.1.0"
+__version__ = _package_version()
 
 __all__ = [
     "Callback",

@@ -10,6 +10,7 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
     ├── StructureError (ValueError)         duplicate or malformed step names, bad mutations
     ├── NotFittedError (sklearn's NotFittedError: ValueError, AttributeError)
     ├── CallbackError (RuntimeError)        a callback raised; the pipeline is left consistent
+    │   └── InvalidCallbackError (ValueError)  attaching what is no callback, removing a stranger
     ├── LifecycleError (RuntimeError)       setup/teardown failed
     ├── StepContractError (AssertionError)  ``workbench.testing.check_step`` found a violation
     ├── TrainingError (ValueError)          bad training options, a step without partial_fit
@@ -18,7 +19,9 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
     ├── StorageError (ConnectionError)      a store that cannot be reached, read or written
     ├── PersistenceError (OSError)          a file that cannot be written or read back
     │   ├── UntrustedTypesError (TypeError) loading met types nobody trusted
-    │   └── UnsavableStepError (TypeError)  a step with no saver that pickle cannot handle
+    │   ├── UnsavableStepError (TypeError)  a step with no saver that pickle cannot handle
+    │   ├── InvalidSaverError (TypeError)   register_saver() got no class, or no Saver
+    │   └── UnknownSaverError (KeyError)    unregister_saver() for a class without one
     └── ParallelError (RuntimeError)        a step failed in a worker
 
     StopTraining (Exception)   not an error: a callback raises it to end an epoch run cleanly
@@ -33,6 +36,8 @@ __all__ = [
     "CallbackError",
     "DivergedError",
     "HyperparamError",
+    "InvalidCallbackError",
+    "InvalidSaverError",
     "LifecycleError",
     "NotFittedError",
     "ParallelError",
@@ -45,6 +50,7 @@ __all__ = [
     "TrainingError",
     "TuningError",
     "UnknownPathError",
+    "UnknownSaverError",
     "UnsavableStepError",
     "UntrustedTypesError",
     "WorkbenchError",
@@ -102,6 +108,11 @@ class CallbackError(WorkbenchError, RuntimeError):
     """A callback raised while handling an event."""
 
 
+class InvalidCallbackError(CallbackError, ValueError):
+    """An object without ``on_<event>`` methods was attached as a callback, or a callback that
+    was never attached was removed."""
+
+
 class LifecycleError(WorkbenchError, RuntimeError):
     """A step's setup or teardown failed."""
 
@@ -136,6 +147,14 @@ class UntrustedTypesError(PersistenceError, TypeError):
 
 class UnsavableStepError(PersistenceError, TypeError):
     """A step has no saver and cannot be pickled."""
+
+
+class InvalidSaverError(PersistenceError, TypeError):
+    """``register_saver`` was given something other than a class and a Saver."""
+
+
+class UnknownSaverError(PersistenceError, KeyError):
+    """``unregister_saver`` was asked to forget a saver that is not registered."""
 
 
 class ParallelError(WorkbenchError, RuntimeError):

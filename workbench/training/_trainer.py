@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 
-from workbench.core import notify
+from workbench.core.authoring import notify
 from workbench.exceptions import DivergedError, StopTraining, TrainingError
 from workbench.store import History, RunRecorder
 from workbench.training._early_stopping import EarlyStopping

@@ -13,11 +13,11 @@ from typing import Any, Literal, Self
 import optuna
 import pandas as pd
 from optuna.distributions import BaseDistribution
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 from sklearn.base import clone
 
 from workbench import store
-from workbench.core import notify
+from workbench.core.authoring import notify
 from workbench.exceptions import TuningError
 from workbench.store import History
 from workbench.tuning._evaluation import (
@@ -535,9 +535,3 @@ class GracefulStop:
     def __exit__(self, *exc: object) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
-
-
-def study_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """Finished trials of ``study`` (complete, pruned or failed)."""
-    finished = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-    return study.get_trials(deepcopy=False, states=finished)
