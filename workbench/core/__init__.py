@@ -13,6 +13,10 @@ from workbench.core._composite import Wrapper
 from workbench.core._composite import fit_transform_step
 from workbench.core._composite import route_fit_params
 from workbench.core._default_spaces import default_space
+from workbench.core._display import Description
+from workbench.core._display import FittedAttributes
+from workbench.core._display import SpaceDict
+from workbench.core._display import register_html_renderer
 from workbench.core._default_spaces import register_default_space
 from workbench.core._introspection import attribute_summary
 from workbench.core._introspection import fitted_attributes_of
@@ -38,10 +42,13 @@ __all__ = [
     "Callback",
     "Choose",
     "Composite",
+    "Description",
     "FitEmitter",
+    "FittedAttributes",
     "Hyperparam",
     "Pipeline",
     "Space",
+    "SpaceDict",
     "Step",
     "TrainOnly",
     "Wrapper",
@@ -62,5 +69,6 @@ __all__ = [
     "notify",
     "plain_value",
     "register_default_space",
+    "register_html_renderer",
     "route_fit_params",
 ]
