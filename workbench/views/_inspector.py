@@ -359,6 +359,8 @@ class Inspector(widgets.HBox):
 
     def close(self) -> None:
         """Stop listening to the pipeline and close the widget."""
-        if self._listener in getattr(self.pipeline, "callbacks", ()):
-            self.pipeline.remove_callback(self._listener)
+        listener = getattr(self, "_listener", None)
+        pipeline = getattr(self, "pipeline", None)
+        if listener is not None and listener in getattr(pipeline, "callbacks", ()):
+            pipeline.remove_callback(listener)
         super().close()

@@ -301,7 +301,7 @@ class SpaceEditor(widgets.VBox):
         self.pipeline = pipeline
         self.rows: dict[str, _Row] = {}
         self._known_choices: dict[str, list[Any]] = {}
-        self._paths: tuple[str, ...] = ()
+        self._paths: tuple[str, ...] | None = None  # None until first built
         self._group_boxes: dict[str, tuple[widgets.VBox, widgets.HTML]] = {}
         self._writing = False
         self._listener = _Listener(self)
@@ -473,6 +473,8 @@ class SpaceEditor(widgets.VBox):
 
     def close(self) -> None:
         """Stop listening to the pipeline and close the widget."""
-        if self._listener in getattr(self.pipeline, "callbacks", ()):
-            self.pipeline.remove_callback(self._listener)
+        listener = getattr(self, "_listener", None)
+        pipeline = getattr(self, "pipeline", None)
+        if listener is not None and listener in getattr(pipeline, "callbacks", ()):
+            pipeline.remove_callback(listener)
         super().close()
