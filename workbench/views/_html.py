@@ -279,10 +279,11 @@ def line_chart_svg(
         parts.append(
             f'<polyline points="{points}" style="fill:none;stroke:{color};stroke-width:1.6"/>'
         )
-        parts.append(
-            f'<text x="{width - right}" y="{top + 12 * (index + 1)}" text-anchor="end" '
-            f'style="fill:{color}">{esc(name)}</text>'
-        )
+        if len(series) > 1:
+            parts.append(
+                f'<text x="{width - right}" y="{top + 12 * (index + 1)}" text-anchor="end" '
+                f'style="fill:{color}">{esc(name)}</text>'
+            )
     return (
         f'<svg class="wb-plot" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'role="img">{"".join(parts)}</svg>'

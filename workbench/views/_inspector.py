@@ -263,7 +263,7 @@ class Inspector(widgets.HBox):
             )
         self.pipeline = pipeline
         self.tree = widgets.Select(
-            options=[], rows=12, layout=widgets.Layout(width="280px", min_width="220px")
+            options=[], rows=12, layout=widgets.Layout(width="340px", min_width="220px")
         )
         self.detail = widgets.HTML(value="")
         self.param = widgets.Dropdown(

@@ -257,7 +257,7 @@ class _Listener(Callback):
         self.editor.refresh()
 
     def on_hyperparams_changed(self, **data: Any) -> None:
-        self.editor.refresh()
+        self.editor.refresh(values=False)  # a new choice greys other branches; bounds stay
 
     def on_mutated(self, **data: Any) -> None:
         self.editor.refresh()
@@ -310,8 +310,9 @@ class SpaceEditor(widgets.VBox):
         pipeline.add_callback(self._listener)
 
     # -- building and refreshing ---------------------------------------------------------------
-    def refresh(self) -> None:
-        """Show the pipeline's current space (rebuilding the rows if its paths changed)."""
+    def refresh(self, *, values: bool = True) -> None:
+        """Show the pipeline's current space (rebuilding the rows if its paths changed);
+        ``values=False`` only re-marks chosen, unchosen and frozen steps."""
         if self._writing:
             return
         groups = _get_space_editor_info(self.pipeline.describe())
@@ -324,6 +325,9 @@ class SpaceEditor(widgets.VBox):
         )
         if paths != self._paths or kinds_changed or self._new_choices(groups):
             self._build(groups)
+            return
+        if not values:
+            self._style_groups(groups)
             return
         self._writing = True
         try:
