@@ -178,8 +178,13 @@ class Step(BaseEstimator):
     def set_hyperparams(self, values: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self:
         """Set hyperparams by flat paths or nested dicts, validated against their spaces.
 
-        Every value is checked before any is set: after an error nothing has changed. A value
-        equal to the current one, or to the constructor's default, is always accepted.
+        A value must lie in the spaces that were declared: a step's ``Hyperparam(space=...)``
+        and any space set with :meth:`set_hyperparams_space`. The built-in default space of a
+        scikit-learn estimator only says where a tuner searches; the estimator judges the
+        values it takes (``pca__n_components=12`` is accepted though PCA's default space is a
+        variance fraction). Every value is checked before any is set: after an error nothing
+        has changed. A value equal to the current one, or to the constructor's default, is
+        always accepted.
         """
         changes = _tree.set_hyperparams(self, {**(values or {}), **kwargs})
         if changes:
@@ -187,8 +192,13 @@ class Step(BaseEstimator):
         return self
 
     def get_hyperparams_space(self, *, nested: bool = False, active_only: bool = False) -> Space:
-        """The space of the tree: flat path -> Optuna distribution (or nested dicts)."""
-        flat = _tree.flat_space(self, active_only=active_only)
+        """The space of the tree: flat path -> Optuna distribution (or nested dicts).
+
+        ``active_only`` keeps what a tuner may change now: it leaves out the branches a
+        :class:`Choose` did not choose and the steps that are frozen (fixed, fitted state
+        included: a tuner never samples them).
+        """
+        flat = _tree.flat_space(self, active_only=active_only, skip_frozen=active_only)
         return nest(flat) if nested else SpaceDict(flat)
 
     def set_hyperparams_space(

@@ -26,6 +26,7 @@ from workbench.tuning._evaluation import (
     HoldOut,
     resolve_scorer,
 )
+from workbench.tuning._points import check_not_frozen, tunable_space
 from workbench.tuning._sampling import check_space, space_to_plain, suggest
 
 Direction = Literal["maximize", "minimize"]
@@ -124,10 +125,11 @@ class Tuner:
             self.evaluation = CrossValidation(5 if cv is None else cv)
         self._base = clone(pipeline)
         if space is not None:
+            check_not_frozen(self._base, list(space))
             self._base.set_hyperparams_space(dict(space))
             self.space = {path: self._base.get_hyperparams_space()[path] for path in space}
         else:
-            self.space = self._base.get_hyperparams_space()
+            self.space = tunable_space(self._base)  # frozen steps are fixed: never sampled
         check_space(self.space)
         self.conditions = self._base.hyperparams_conditions()
         self.sampler = sampler or optuna.samplers.TPESampler(seed=random_state)
