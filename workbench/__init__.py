@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from workbench._internal.display import register_html_renderer as _register_html_renderer
 from workbench._internal.version import package_version as _package_version
 
 if TYPE_CHECKING:
@@ -24,6 +25,20 @@ if TYPE_CHECKING:
 
 __version__ = _package_version()
 
+# A notebook draws steps and plain-data results with the views; the core only knows their names.
+_register_html_renderer("step", "workbench.views:step_html")
+_register_html_renderer("description", "workbench.views:description_html")
+_register_html_renderer("space", "workbench.views:space_html")
+_register_html_renderer("fitted_attributes", "workbench.views:fitted_attributes_html")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext workbench``: register the Workbench magics (see :mod:`workbench.magics`)."""
+    from workbench.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
 __all__ = [
     "Callback",
     "Choose",
@@ -35,6 +50,7 @@ __all__ = [
     "categorical",
     "floats",
     "ints",
+    "load_ipython_extension",
 ]
 
 
