@@ -19,7 +19,8 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
     ├── PersistenceError (OSError)          a file that cannot be written or read back
     │   ├── UntrustedTypesError (TypeError) loading met types nobody trusted
     │   └── UnsavableStepError (TypeError)  a step with no saver that pickle cannot handle
-    └── ParallelError (RuntimeError)        a step failed in a worker
+    ├── ParallelError (RuntimeError)        a step failed in a worker
+    └── ViewError (ValueError)              a view given something it cannot show or do
 
     StopTraining (Exception)   not an error: a callback raises it to end an epoch run cleanly
     WorkbenchWarning (UserWarning)
@@ -47,6 +48,7 @@ __all__ = [
     "UnknownPathError",
     "UnsavableStepError",
     "UntrustedTypesError",
+    "ViewError",
     "WorkbenchError",
     "WorkbenchWarning",
 ]
@@ -121,6 +123,10 @@ class UnsavableStepError(PersistenceError, TypeError):
 
 class ParallelError(WorkbenchError, RuntimeError):
     """A step failed in a parallel worker."""
+
+
+class ViewError(WorkbenchError, ValueError):
+    """A notebook view was given something it cannot show, or asked what it cannot do."""
 
 
 class StopTraining(Exception):  # noqa: N818 - control flow, not an error

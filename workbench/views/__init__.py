@@ -1,0 +1,13 @@
+"""Notebook views: live learning curves, progress, the tuning panel.
+
+Each view has three layers: a ``_get_<view>_info()`` function returning plain data, a renderer,
+and the thin public widget or function below.
+"""
+
+from workbench.views._curves import Curves
+from workbench.views._curves import curves
+
+__all__ = [
+    "Curves",
+    "curves",
+]
