@@ -6,8 +6,10 @@ and the thin public widget or function below.
 
 from workbench.views._curves import Curves
 from workbench.views._curves import curves
+from workbench.views._progress import Progress
 
 __all__ = [
     "Curves",
+    "Progress",
     "curves",
 ]

@@ -284,8 +284,9 @@ class Curves(anywidget.AnyWidget, Callback):
 
     def close(self) -> None:
         """Close the widget and stop listening to the kernel's cells."""
-        if self._hook is not None:
-            self._hook()
+        hook = getattr(self, "_hook", None)
+        if hook is not None:
+            hook()
             self._hook = None
         super().close()
 
