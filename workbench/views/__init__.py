@@ -7,9 +7,11 @@ and the thin public widget or function below.
 from workbench.views._curves import Curves
 from workbench.views._curves import curves
 from workbench.views._progress import Progress
+from workbench.views._tuning import TuningPanel
 
 __all__ = [
     "Curves",
     "Progress",
+    "TuningPanel",
     "curves",
 ]
