@@ -312,7 +312,7 @@ def test_epoch_trials_draw_live_curves_with_pruned_trials_marked(data, storage):
     panel = TuningPanel(
         pipe, *data, n_trials=3, scoring="accuracy", epochs={"epochs": 4, "batch_size": 40},
         space={"model__alpha": FloatDistribution(1e-5, 1e-1, log=True)}, storage=storage,
-        pruner=optuna.pruners.ThresholdPruner(lower=0.99, n_warmup_steps=2), random_state=0,
+        pruner=optuna.pruners.ThresholdPruner(lower=1.01, n_warmup_steps=2), random_state=0,
     )  # fmt: skip
     panel.start().wait(60)
     assert panel.curves.runs == {"trial 0": "pruned", "trial 1": "pruned", "trial 2": "pruned"}

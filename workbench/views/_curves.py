@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import pathlib
 import threading
 import time
@@ -36,6 +37,7 @@ class _Buffer:
         self.segments: list[dict[str, Any]] = []
         self.trackers: dict[str, SegmentTracker] = {}
         self.last_epoch: dict[str, int] = {}
+        self._x_by_id: dict[int, list[int]] = {}
         self._new_series: list[dict[str, Any]] = []
         self._points: dict[int, tuple[list[int], list[float | None]]] = {}
         self._new_segments: list[dict[str, Any]] = []
@@ -68,6 +70,7 @@ class _Buffer:
         if series is None:
             meta = {"id": len(self.series), "run": run, "stat": statistic, "split": split}
             series = self.series[key] = {**meta, "x": [], "y": []}
+            self._x_by_id[meta["id"]] = series["x"]
             self._new_series.append(meta)
         return series
 
@@ -123,7 +126,9 @@ class _Buffer:
         if self._new_series:
             message["new"] = self._new_series
         if self._points:
-            message["pts"] = [[key, xs, ys] for key, (xs, ys) in self._points.items()]
+            message["pts"] = [
+                self._points_entry(key, xs, ys) for key, (xs, ys) in self._points.items()
+            ]
         if self._new_segments:
             message["seg"] = self._new_segments
         if self._run_changes:
@@ -132,6 +137,16 @@ class _Buffer:
             message["message"] = self.message
         self.clear_pending()
         return message
+
+    def _points_entry(self, key: int, xs: list[int], ys: list[float | None]) -> list[Any]:
+        """``[id, step, ys]`` for consecutive epochs, ``step`` counted from the last epoch
+        the front end has (so the message does not grow with the epoch number), else
+        ``[id, xs, ys]``."""
+        if all(b - a == 1 for a, b in itertools.pairwise(xs)):
+            series_x = self._x_by_id[key]
+            before = series_x[-len(xs) - 1] if len(series_x) > len(xs) else 0
+            return [key, xs[0] - before, ys]
+        return [key, xs, ys]
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -53,7 +53,9 @@ function apply(data, msg) {
   const byId = new Map(data.series.map((s) => [s.id, s]));
   for (const [id, xs, ys] of msg.pts || []) {
     const s = byId.get(id);
-    for (let i = 0; i < xs.length; i++) { s.x.push(xs[i]); s.y.push(ys[i]); }
+    // a number: consecutive epochs, the first that many after the last one drawn
+    let x = typeof xs === "number" ? (s.x.length ? s.x[s.x.length - 1] : 0) + xs : null;
+    for (let i = 0; i < ys.length; i++) { s.x.push(x === null ? xs[i] : x++); s.y.push(ys[i]); }
   }
   for (const seg of msg.seg || []) data.segments.push(seg);
   for (const run of msg.runs || []) {
@@ -73,10 +75,11 @@ function panel(stat, series, data, log, width, colors) {
   }
   const segs = data.segments;
   const labels = segs.map((g) => ({ g, text: g.label.length > 42 ? g.label.slice(0, 41) + "…" : g.label }));
-  let x0 = Math.min(...pts.map((p) => p[0]), ...segs.map((g) => g.x)), x1 = Math.max(...pts.map((p) => p[0]));
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (const [x, y] of pts) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+  for (const g of segs) x0 = Math.min(x0, g.x);
   if (!pts.length) { node("text", { x: width / 2, y: H / 2, class: "wb-empty", "text-anchor": "middle" }, svg, log ? "no positive values for a log axis" : "no points yet"); return svg; }
   if (x1 <= x0) { x0 -= 1; x1 += 1; }
-  let y0 = Math.min(...pts.map((p) => p[1])), y1 = Math.max(...pts.map((p) => p[1]));
   if (y1 - y0 < 1e-12) { y0 -= log ? 0.5 : Math.abs(y0) * 0.05 || 0.5; y1 += log ? 0.5 : Math.abs(y1) * 0.05 || 0.5; }
   const pad = (y1 - y0) * 0.04; y0 -= pad; y1 += pad;
   const X = (x) => M.l + ((x - x0) / (x1 - x0)) * (width - M.l - M.r);

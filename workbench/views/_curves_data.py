@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
@@ -53,6 +54,7 @@ class CurvesInfo(NamedTuple):
     message: str | None
 
 
+@functools.lru_cache(maxsize=1024)
 def split_statistic(column: str) -> tuple[str, str] | None:
     """``("train", "loss")`` for ``train_loss``; None for a column that is no statistic."""
     for split in ("train", "valid"):
