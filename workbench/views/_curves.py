@@ -68,9 +68,10 @@ class _Buffer:
         key = (run, statistic, split)
         series = self.series.get(key)
         if series is None:
-            meta = {"id": len(self.series), "run": run, "stat": statistic, "split": split}
+            number = len(self.series)
+            meta: dict[str, Any] = {"id": number, "run": run, "stat": statistic, "split": split}
             series = self.series[key] = {**meta, "x": [], "y": []}
-            self._x_by_id[meta["id"]] = series["x"]
+            self._x_by_id[number] = series["x"]
             self._new_series.append(meta)
         return series
 
