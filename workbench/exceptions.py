@@ -22,7 +22,8 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
     │   ├── UnsavableStepError (TypeError)  a step with no saver that pickle cannot handle
     │   ├── InvalidSaverError (TypeError)   register_saver() got no class, or no Saver
     │   └── UnknownSaverError (KeyError)    unregister_saver() for a class without one
-    └── ParallelError (RuntimeError)        a step failed in a worker
+    ├── ParallelError (RuntimeError)        a step failed in a worker
+    └── ViewError (ValueError)              a view given something it cannot show or do
 
     StopTraining (Exception)   not an error: a callback raises it to end an epoch run cleanly
     WorkbenchWarning (UserWarning)
@@ -53,6 +54,7 @@ __all__ = [
     "UnknownSaverError",
     "UnsavableStepError",
     "UntrustedTypesError",
+    "ViewError",
     "WorkbenchError",
     "WorkbenchWarning",
 ]
@@ -159,6 +161,10 @@ class UnknownSaverError(PersistenceError, KeyError):
 
 class ParallelError(WorkbenchError, RuntimeError):
     """A step failed in a parallel worker."""
+
+
+class ViewError(WorkbenchError, ValueError):
+    """A notebook view was given something it cannot show, or asked what it cannot do."""
 
 
 class StopTraining(Exception):  # noqa: N818 - control flow, not an error
