@@ -69,7 +69,7 @@ class Store:
             counts = {s.name.lower(): 0 for s in TrialState}
             for t in trials:
                 counts[t.state.name.lower()] += 1
-            values = [t.value for t in trials if t.state == TrialState.COMPLETE]
+            values = [t.value for t in trials if t.value is not None]
             maximize = summary.direction == optuna.study.StudyDirection.MAXIMIZE
             best = (max if maximize else min)(values) if values else None
             last = max(
@@ -98,7 +98,7 @@ class Store:
 
     def _study(self, name: str) -> optuna.Study:
         try:
-            return optuna.load_study(study_name=name, storage=self.storage)
+            return optuna.load_study(study_name=name, storage=self.storage)  # type: ignore[arg-type]
         except KeyError:
             raise StudyNotFound(f"No study or run named {name!r} in this store.") from None
 

@@ -37,7 +37,8 @@ class WorkbenchApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         """Make the store catalog that every handler reads."""
-        self.catalog = StoreCatalog(self.stores, root=self.serverapp.root_dir)
+        root = self.serverapp.root_dir if self.serverapp is not None else None
+        self.catalog = StoreCatalog(self.stores, root=root)
         self.settings["workbench_catalog"] = self.catalog
 
     def initialize_handlers(self) -> None:

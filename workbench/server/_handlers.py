@@ -257,7 +257,7 @@ class ChangesHandler(_Handler):
         except ValueError as error:
             raise ApiError(400, str(error)) from None
         cursors: dict[str, Any] = {}
-        changed = []
+        changed: list[dict[str, Any]] = []
         for entry in self.catalog.entries():
             try:
                 opened = await self.call(entry.open)
