@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import optuna
 import pandas as pd
 
-from workbench._internal import store
+from workbench import store
 from workbench.exceptions import StorageError, ViewError
 
 
@@ -71,7 +71,7 @@ def read_stored(name: str, storage: Any) -> list[StoredRun]:
     for trial in study.get_trials(deepcopy=False):
         record = trial.user_attrs.get(store.RECORD_KEY) or {}
         plain = record.get("history")
-        history = store.frame_from_plain(store.history_as_split(plain)) if plain else None
+        history = store.decode_history(plain) if plain else None
         run_name = name if is_run else f"trial {trial.number}"
         runs.append(StoredRun(run_name, trial.state.name.lower(), history))
     return runs
