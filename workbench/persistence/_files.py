@@ -165,7 +165,7 @@ def _read(archive: zipfile.ZipFile, where: str) -> tuple[dict[str, Any], dict[st
             f"Cannot load {where}: it has no {_MANIFEST}, so it was not written by "
             f"workbench.persistence.save()."
         ) from None
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, RecursionError) as error:
         raise PersistenceError(
             f"Cannot load {where}: its manifest is corrupted ({error}). Save the pipeline again."
         ) from error
