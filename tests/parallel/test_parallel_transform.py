@@ -12,7 +12,7 @@ import scipy.sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from tests.parallel.steps import Failing, Locked, RowKernel, WhereAmI
+from tests.parallel.steps import Failing, Locked, RowKernel, Unmarked, WhereAmI
 from workbench import Pipeline, floats
 from workbench.exceptions import HyperparamError, NotFittedError, ParallelError, UnsavableStepError
 from workbench.parallel import ParallelTransform
@@ -82,13 +82,20 @@ def test_parallel_transform_step_pickle_cannot_handle_runs_through_its_saver(dat
 
 def test_parallel_transform_step_without_saver_is_an_error_naming_its_path(data):
     X, _ = data
-    step = Locked().fit(X)
-    step.setup()
-    wrapper = ParallelTransform(Pipeline([("locked", step)]), n_jobs=2)
+    wrapper = ParallelTransform(Pipeline([("locked", Unmarked().fit(X))]), n_jobs=2)
     with pytest.raises(
-        UnsavableStepError, match=r"ship the step at 'step__locked'.*register_saver"
+        UnsavableStepError,
+        match=r"ship the step at 'step__locked'.*holds_resources = True.*register_saver",
     ):
         wrapper.transform(X)
+
+
+def test_parallel_transform_step_that_holds_resources_ships_without_a_saver(data):
+    X, _ = data
+    step = Locked(factor=3.0).fit(X)
+    step.setup()  # it holds a lock here: it travels by its hyperparams and fitted state
+    wrapper = ParallelTransform(step, n_jobs=2, chunk_size=30)
+    np.testing.assert_allclose(wrapper.transform(X), (X - X.mean(axis=0)) * 3.0)
 
 
 class JsonKernelSaver(Saver):

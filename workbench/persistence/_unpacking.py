@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pickle
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.core import Composite, distribution_from_dict, is_passthrough
+from workbench.core import Composite, Step, distribution_from_dict, is_passthrough
 from workbench.exceptions import PersistenceError, UntrustedTypesError
 from workbench.persistence._format import BATCH, FORMAT, FORMAT_VERSION, versions
 from workbench.persistence._savers import (
@@ -24,6 +24,7 @@ from workbench.persistence._savers import (
     skops_loads,
     skops_untrusted,
     trusted_by_workbench,
+    trusted_names,
 )
 
 
@@ -73,7 +74,7 @@ _KEYS: dict[str, dict[str, type]] = {  # what each kind of node record holds, an
         "member": str,
     },
 }
-_SAVERS = ("skops", "registered", "pickle")
+_SAVERS = ("skops", "registered", "fitted_state", "pickle")
 _CHILDREN_FORMS = ("list", "tuple", "single")
 _MAX_DEPTH = 200
 
@@ -157,6 +158,12 @@ class _Loader:
         for record in records:
             if record["kind"] == "composite" and not trusted_by_workbench(record["class"]):
                 found.add(record["class"])
+            elif record["kind"] == "leaf" and record["saver"] == "fitted_state":
+                if not trusted_by_workbench(record["class"]):
+                    found.add(record["class"])
+                data = self.members.get(record["member"])
+                if deep and data is not None:
+                    found.update(skops_untrusted(data))
             elif record["kind"] == "leaf" and record["saver"] == "registered":
                 registered, saver = self.saver(record)
                 if record["class"] != qualified_name(registered) and not trusted_by_workbench(
@@ -211,10 +218,14 @@ class _Loader:
         _, data = self.member(record, batched=False)
         if record["saver"] == "pickle":
             return self._unpickle(data, record)
-        registered, saver = self.saver(record)
-        cls = registered
-        if record["class"] != qualified_name(registered):
-            cls = self._class(record["class"], base=registered)
+        if record["saver"] == "fitted_state":  # a step that holds resources, no saver registered
+            saver: Saver = FittedStateSaver()
+            cls = self._class(record["class"], base=Step)
+        else:
+            registered, saver = self.saver(record)
+            cls = registered
+            if record["class"] != qualified_name(registered):
+                cls = self._class(record["class"], base=registered)
         try:
             return saver.load(data, step_class=cls, trusted=self.trusted)
         except (PersistenceError, ImportError):
@@ -313,6 +324,7 @@ def unpack(
     classes: Mapping[str, type] | None = None,
     trust_all: bool = False,
     where: str = "the file",
+    call: Callable[[list[str]], str] = lambda names: f"load(path, trusted={names!r})",
 ) -> Any:
     """Rebuild the tree from a checked manifest and its blobs (checked against their hashes).
 
@@ -343,14 +355,17 @@ def unpack(
         return loader.load(root)
     except skops_io().exceptions.UntrustedTypesFoundException:
         untrusted = loader.untrusted(nodes)
+        short_names = ", ".join(name.rpartition(".")[2] for name in untrusted)
         raise UntrustedTypesError(
-            f"{where} holds types that are not trusted: {untrusted}. Loading builds "
-            f"objects of these types, which can run their code. If you trust the file's "
-            f"source, pass them: load(path, trusted={untrusted!r})."
+            f"{where} holds types that are not trusted: {untrusted}. Loading builds objects of "
+            f"these types, which can run their code. If you trust the file's source, load it "
+            f"with:\n\n    {call(untrusted)}\n\nor pass the classes themselves "
+            f"(trusted=[{short_names}]). Classes you registered a saver for in this session are "
+            f"trusted already."
         ) from None
 
 
 def untrusted_types(manifest: Mapping[str, Any], members: Mapping[str, bytes]) -> list[str]:
     """The type names that unpacking would refuse without ``trusted=``."""
     check_tree(manifest["root"], "the file")
-    return _Loader(members, ()).untrusted(_nodes(manifest["root"]))
+    return _Loader(members, trusted_names(())).untrusted(_nodes(manifest["root"]))
