@@ -16,13 +16,14 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
     ├── TrainingError (ValueError)          bad training options, a step without partial_fit
     │   └── DivergedError (FloatingPointError)  a NaN or infinite loss stopped the run
     ├── TuningError (ValueError)            bad tuning options, incompatible studies
-    │   └── StorageError (ConnectionError)  a store that cannot be reached or read
+    ├── StorageError (ConnectionError)      a store that cannot be reached, read or written
     ├── PersistenceError (OSError)          a file that cannot be written or read back
     │   ├── UntrustedTypesError (TypeError) loading met types nobody trusted
     │   ├── UnsavableStepError (TypeError)  a step with no saver that pickle cannot handle
     │   ├── InvalidSaverError (TypeError)   register_saver() got no class, or no Saver
     │   └── UnknownSaverError (KeyError)    unregister_saver() for a class without one
-    └── ParallelError (RuntimeError)        a step failed in a worker
+    ├── ParallelError (RuntimeError)        a step failed in a worker
+    └── ViewError (ValueError)              a view given something it cannot show or do
 
     StopTraining (Exception)   not an error: a callback raises it to end an epoch run cleanly
     WorkbenchWarning (UserWarning)
@@ -30,7 +31,7 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+import typing
 
 __all__ = [
     "CallbackError",
@@ -53,6 +54,7 @@ __all__ = [
     "UnknownSaverError",
     "UnsavableStepError",
     "UntrustedTypesError",
+    "ViewError",
     "WorkbenchError",
     "WorkbenchWarning",
 ]
@@ -81,8 +83,27 @@ class StructureError(WorkbenchError, ValueError):
     """The shape of a pipeline is wrong: duplicate names, ``__`` in a name, a bad mutation."""
 
 
-class NotFittedError(WorkbenchError, _SklearnNotFittedError):
-    """A step was used, or frozen, before it was fitted."""
+if typing.TYPE_CHECKING:
+    from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+    class NotFittedError(WorkbenchError, _SklearnNotFittedError):
+        """A step was used, or frozen, before it was fitted."""
+
+
+def __getattr__(name: str) -> typing.Any:
+    # NotFittedError derives from scikit-learn's; it is made on first use so that importing
+    # this module (as the store and the Jupyter server do) does not import scikit-learn.
+    if name != "NotFittedError":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    class NotFittedError(WorkbenchError, SklearnNotFittedError):
+        """A step was used, or frozen, before it was fitted."""
+
+    NotFittedError.__module__ = __name__
+    NotFittedError.__qualname__ = "NotFittedError"
+    globals()["NotFittedError"] = NotFittedError
+    return NotFittedError
 
 
 class CallbackError(WorkbenchError, RuntimeError):
@@ -114,8 +135,8 @@ class TuningError(WorkbenchError, ValueError):
     """Tuning options are invalid, or a stored study does not match the one asked for."""
 
 
-class StorageError(TuningError, ConnectionError):
-    """A store cannot be reached or read."""
+class StorageError(WorkbenchError, ConnectionError):
+    """A store cannot be reached, read or written (training and tuning both raise it)."""
 
 
 class PersistenceError(WorkbenchError, OSError):
@@ -140,6 +161,10 @@ class UnknownSaverError(PersistenceError, KeyError):
 
 class ParallelError(WorkbenchError, RuntimeError):
     """A step failed in a parallel worker."""
+
+
+class ViewError(WorkbenchError, ValueError):
+    """A notebook view was given something it cannot show, or asked what it cannot do."""
 
 
 class StopTraining(Exception):  # noqa: N818 - control flow, not an error

@@ -9,6 +9,9 @@ from workbench.core._callbacks import EVENTS
 from workbench.core._callbacks import Callback
 from workbench.core._choose import Choose
 from workbench.core._default_spaces import default_space
+from workbench.core._display import Description
+from workbench.core._display import FittedAttributes
+from workbench.core._display import SpaceDict
 from workbench.core._default_spaces import register_default_space
 from workbench.core._introspection import is_fitted
 from workbench.core._pipeline import Pipeline
@@ -26,9 +29,12 @@ __all__ = [
     "EVENTS",
     "Callback",
     "Choose",
+    "Description",
+    "FittedAttributes",
     "Hyperparam",
     "Pipeline",
     "Space",
+    "SpaceDict",
     "Step",
     "TrainOnly",
     "categorical",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any, Self
 
@@ -102,6 +103,14 @@ class Choose(Composite):
         if names:
             space["choice"] = categorical(names)
         return space
+
+    def _own_hyperparams(self) -> dict[str, Any]:
+        """``choice`` is the branch in use (the first one when the constructor got None)."""
+        hyperparams = super()._own_hyperparams()
+        if hyperparams.get("choice") is None and self.options:
+            with contextlib.suppress(StructureError, TypeError, ValueError):
+                hyperparams["choice"] = self.chosen
+        return hyperparams
 
     def _inactive_children(self) -> tuple[str, ...]:
         chosen = self.chosen

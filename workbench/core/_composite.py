@@ -251,9 +251,21 @@ class Composite(Step):
         self._foreign_spaces = spaces
 
     def __sklearn_clone__(self) -> Self:
+        """An unfitted copy, except that frozen steps stay fitted and frozen.
+
+        A frozen step is fixed, its fitted state included (a pre-trained encoder): the copies
+        that a tuner or a cross-validation makes keep it, as scikit-learn's
+        ``FrozenEstimator`` does. Each copy gets its own deep copy; a frozen step that cannot
+        be copied is shared.
+        """
         new = super().__sklearn_clone__()
         if self._foreign_spaces:
             new._foreign_spaces = copy.deepcopy(self._foreign_spaces)
+        if self._frozen_children:
+            for name, step in self.named_children():
+                if name in self._frozen_children:
+                    new._set_child(name, _copy_frozen(step))
+            new._frozen_children = self._frozen_children
         return new
 
     def _diagram_label(self, name: str, step: Any) -> str:
@@ -463,6 +475,13 @@ class Composite(Step):
             raise
         finally:
             self.train(was_training)
+
+
+def _copy_frozen(step: Any) -> Any:
+    try:
+        return copy.deepcopy(step)
+    except Exception:  # a handle, a lock: share the fitted step rather than lose it
+        return step
 
 
 def _class_name(step: Any) -> str:

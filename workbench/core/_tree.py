@@ -74,13 +74,33 @@ def own_space(step: Any, parent: Any, name: str) -> Space:
     return space
 
 
-def walk(root: Any, *, active_only: bool = False) -> Iterator[Node]:
-    """Pre-order walk from ``root`` (path ``""``); a parent comes before its children."""
+def binding_space(step: Any, parent: Any, name: str) -> Space:
+    """The part of a node's space that refuses values outside it: what a step declares
+    (``Hyperparam(space=...)``) and what the user set (``set_hyperparams_space``). A built-in
+    default space of a scikit-learn estimator is only where to search: the estimator itself
+    judges its values (``PCA(n_components=12)``)."""
+    if is_workbench(step):
+        return own_space(step, parent, name)
+    overrides = parent._foreign_space_overrides(name) if parent is not None else {}
+    return {param: dist for param, dist in overrides.items() if dist is not None}
+
+
+def walk(root: Any, *, active_only: bool = False, skip_frozen: bool = False) -> Iterator[Node]:
+    """Pre-order walk from ``root`` (path ``""``); a parent comes before its children.
+
+    ``active_only`` leaves out the branches a Choose did not choose; ``skip_frozen`` leaves out
+    frozen steps and everything inside them.
+    """
     stack = [Node("", root, None, "")]
     while stack:
         node = stack.pop()
         yield node
-        skipped = node.step._inactive_children() if active_only and is_workbench(node.step) else ()
+        skipped: tuple[str, ...] = ()
+        if is_workbench(node.step):
+            if active_only:
+                skipped = node.step._inactive_children()
+            if skip_frozen:
+                skipped = (*skipped, *getattr(node.step, "_frozen_children", ()))
         nested = [
             Node(join_path(node.path, name), child, node.step, name)
             for name, child in children(node.step)
@@ -97,9 +117,9 @@ def flat_hyperparams(root: Any, *, active_only: bool = False) -> dict[str, Any]:
     return values
 
 
-def flat_space(root: Any, *, active_only: bool = False) -> Space:
+def flat_space(root: Any, *, active_only: bool = False, skip_frozen: bool = False) -> Space:
     space: Space = {}
-    for node in walk(root, active_only=active_only):
+    for node in walk(root, active_only=active_only, skip_frozen=skip_frozen):
         for param, distribution in own_space(node.step, node.parent, node.name).items():
             space[join_path(node.path, param)] = distribution
     return space
@@ -169,7 +189,7 @@ class _Owners:
 
     def space(self, node: Node) -> Space:
         if node.path not in self._spaces:
-            self._spaces[node.path] = own_space(node.step, node.parent, node.name)
+            self._spaces[node.path] = binding_space(node.step, node.parent, node.name)
         return self._spaces[node.path]
 
 

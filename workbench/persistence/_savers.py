@@ -82,10 +82,11 @@ class Saver:
 class SkopsSaver(Saver):
     """The default saver: scikit-learn's secure format, skops, which loads trusted types only.
 
-    scikit-learn, NumPy and SciPy types are trusted by skops; types of the ``workbench``
-    package and Optuna distributions are trusted by Workbench; any other type must be trusted
-    explicitly with ``load(path, trusted=[...])``. Before dumping, the step must pickle: skops
-    follows pickle's protocol, so a step pickle cannot handle needs a saver of its own.
+    scikit-learn, NumPy and SciPy types are trusted by skops; Workbench's own step classes and
+    Optuna's distributions (:data:`TRUSTED_TYPES`) are trusted by Workbench; any other type must
+    be trusted explicitly with ``load(path, trusted=[...])``. Before dumping, the step must
+    pickle: skops follows pickle's protocol, so a step pickle cannot handle needs a saver of
+    its own.
 
     Examples
     --------
@@ -262,16 +263,33 @@ def decode_state(data: bytes, trusted: Sequence[str], *, where: str = "a step") 
     return skops_loads(data, trusted)
 
 
-_WORKBENCH_TRUSTED = (
+#: What ``load()`` trusts without being told, beyond skops' own list (scikit-learn, NumPy,
+#: SciPy): the Workbench step classes that saved files hold, and Optuna's distributions. Classes
+#: only, each by name: never a function and never a whole namespace, since skops calls what a
+#: file names (a function of the package, such as the one that opens steps shipped to workers,
+#: would run with the file's data as its arguments).
+TRUSTED_TYPES = (
     "optuna.distributions.CategoricalDistribution",
     "optuna.distributions.FloatDistribution",
     "optuna.distributions.IntDistribution",
+    "workbench.core._choose.Choose",
+    "workbench.core._pipeline.Pipeline",
+    "workbench.core._train_only.TrainOnly",
+    "workbench.parallel._transform.ParallelTransform",
+    "workbench.parallel._union.ParallelUnion",
+    "workbench.training._foreach.Flatten",
+    "workbench.training._foreach.ForEach",
+    "workbench.training._targets.InputAsTarget",
+    "workbench.training._targets.NextValueTarget",
+    "workbench.training._targets.TransformTarget",
+    "workbench.training._torch.TorchStep",
 )
+_TRUSTED = frozenset(TRUSTED_TYPES)
 
 
 def trusted_by_workbench(name: str) -> bool:
-    """Types Workbench trusts without being told: its own, and Optuna's distributions."""
-    return name.startswith("workbench.") or name in _WORKBENCH_TRUSTED
+    """Whether ``name`` is one of :data:`TRUSTED_TYPES`, which files load without ``trusted=``."""
+    return name in _TRUSTED
 
 
 def skops_untrusted(data: bytes) -> list[str]:
@@ -286,14 +304,9 @@ def skops_untrusted(data: bytes) -> list[str]:
 
 
 def skops_loads(data: bytes, trusted: Sequence[str]) -> Any:
-    """skops.loads with Workbench's trusted types; one parse when nothing else is needed."""
-    try:
-        return skops_io().loads(data, trusted=[*_WORKBENCH_TRUSTED, *trusted])
-    except skops_io().exceptions.UntrustedTypesFoundException:
-        pass
-    found = skops_io().get_untrusted_types(data=data)
-    extra = [name for name in found if trusted_by_workbench(name) or name in trusted]
-    return skops_io().loads(data, trusted=[*_WORKBENCH_TRUSTED, *trusted, *extra])
+    """skops.loads trusting :data:`TRUSTED_TYPES` and ``trusted``; skops audits every type the
+    data names before it builds anything."""
+    return skops_io().loads(data, trusted=[*TRUSTED_TYPES, *trusted])
 
 
 class _NullWriter:
@@ -392,8 +405,8 @@ def registered_saver(step: Any) -> tuple[type, Saver] | None:
 def registered_class(name: str) -> tuple[type, Saver] | None:
     """The registered ``(class, saver)`` whose class is called ``name`` in files, or None."""
     for key, (module_name, _) in _LAZY_CLASSES.items():
-        if key in _REGISTRY and module_name not in sys.modules and name.startswith("workbench."):
-            __import__(module_name)  # a file names a built-in class of ours
+        if key in _REGISTRY and module_name not in sys.modules and name in _TRUSTED:
+            __import__(module_name)  # a file names a built-in class of ours (a fixed module)
     for registered, saver in _resolved_registry():
         if qualified_name(registered) == name:
             return registered, saver

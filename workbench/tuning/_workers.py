@@ -11,7 +11,7 @@ from typing import Any
 
 from optuna.storages import InMemoryStorage
 
-from workbench._internal import store
+from workbench import store
 from workbench.exceptions import TuningError
 from workbench.tuning._tuner import GracefulStop, Tuner
 
