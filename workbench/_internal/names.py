@@ -6,10 +6,11 @@ import difflib
 from collections.abc import Iterable
 
 
-def did_you_mean(name: str, known: Iterable[str], *, n: int = 3) -> str:
+def did_you_mean(name: str, known: Iterable[str], *, n: int = 3, cutoff: float = 0.6) -> str:
     """A ``" Did you mean 'a' or 'b'?"`` suffix naming up to ``n`` near misses of ``name``
-    among ``known``, or an empty string when none is near."""
-    matches = difflib.get_close_matches(name, list(known), n=n, cutoff=0.6)
+    among ``known`` (``difflib``'s similarity ``cutoff``), or an empty string when none is
+    near."""
+    matches = difflib.get_close_matches(name, list(known), n=n, cutoff=cutoff)
     if not matches:
         return ""
     return " Did you mean " + " or ".join(repr(match) for match in matches) + "?"
