@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -10,6 +9,7 @@ import optuna
 import pandas as pd
 
 from workbench import store
+from workbench._internal.names import did_you_mean
 from workbench.exceptions import StorageError, ViewError
 
 
@@ -60,11 +60,9 @@ def read_stored(name: str, storage: Any) -> list[StoredRun]:
             study = optuna.load_study(study_name=name, storage=opened)
         except KeyError:
             names = optuna.get_all_study_names(storage=opened)
-            close = difflib.get_close_matches(name, names, n=3)
-            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
             raise StorageError(
                 f"No study or run named {name!r} in the store {store.describe(storage)!r}."
-                f"{hint} workbench.tuning.studies() lists them."
+                f"{did_you_mean(name, names)} workbench.tuning.studies() lists them."
             ) from None
     is_run = study.user_attrs.get(store.KIND_KEY) == "run"
     runs = []
