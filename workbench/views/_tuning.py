@@ -16,7 +16,7 @@ import ipywidgets
 import optuna
 import traitlets
 
-from workbench._internal import store
+from workbench import store
 from workbench.core import Callback
 from workbench.exceptions import ViewError
 from workbench.tuning import Tuner

@@ -15,7 +15,7 @@ from optuna.distributions import (
 )
 from optuna.trial import FrozenTrial
 
-from workbench._internal import store
+from workbench import store
 
 
 class TrialRow(NamedTuple):
