@@ -8,7 +8,6 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
-import workbench.views
 from workbench import Pipeline
 from workbench.views import Inspector, MutationPanel, SpaceEditor
 
@@ -33,7 +32,10 @@ def test_load_ext_registers_every_magic(shell):
     magics = shell.magics_manager.magics["line"]
     for name in ("wb_inspect", "wb_space", "wb_mutate", "wb_tune", "wb_curves", "wb_studies"):
         assert name in magics
-    assert "%wb_tune [--trials TRIALS] [--timeout TIMEOUT] pipeline X [y]" in magics["wb_tune"].__doc__
+    assert (
+        "%wb_tune [--trials TRIALS] [--timeout TIMEOUT] pipeline X [y]"
+        in magics["wb_tune"].__doc__
+    )
 
 
 def test_view_magics_open_their_views(shell):
@@ -45,18 +47,27 @@ def test_view_magics_open_their_views(shell):
 
 
 def test_an_unknown_variable_names_the_ones_that_exist(shell):
-    with pytest.raises(UsageError, match=r"No variable named 'pip' in the notebook\. Did you mean 'pipe'\? Variables that hold Workbench pipelines or steps: .*pipe"):
+    with pytest.raises(
+        UsageError,
+        match=r"No variable named 'pip' in the notebook\. Did you mean 'pipe'\? Variables that hold Workbench pipelines or steps: .*pipe",
+    ):
         shell.run_line_magic("wb_space", "pip")
-    with pytest.raises(UsageError, match=r"'count' holds a int, but Workbench pipelines or steps is expected here"):
+    with pytest.raises(
+        UsageError, match=r"'count' holds a int, but Workbench pipelines or steps is expected here"
+    ):
         shell.run_line_magic("wb_inspect", "count")
     with pytest.raises(UsageError, match=r"No step at path 'nope'"):
         shell.run_line_magic("wb_inspect", "pipe --path nope")
 
 
 def test_bad_arguments_give_the_usage_line(shell):
-    with pytest.raises(UsageError, match=r"unrecognized arguments: --bogus\nUsage: %wb_space pipeline"):
+    with pytest.raises(
+        UsageError, match=r"unrecognized arguments: --bogus\nUsage: %wb_space pipeline"
+    ):
         shell.run_line_magic("wb_space", "pipe --bogus")
-    with pytest.raises(UsageError, match=r"required: pipeline\nUsage: %wb_inspect \[--path PATH\] pipeline"):
+    with pytest.raises(
+        UsageError, match=r"required: pipeline\nUsage: %wb_inspect \[--path PATH\] pipeline"
+    ):
         shell.run_line_magic("wb_inspect", "")
     with pytest.raises(UsageError, match=r"argument --trials: invalid int value: 'many'"):
         shell.run_line_magic("wb_tune", "pipe X y --trials many")

@@ -60,7 +60,9 @@ def test_errors_show_in_the_panel_and_change_nothing(incremental, data):
     assert "Cannot freeze 'model'" in html.unescape(panel.message.value)
     assert incremental.mutation_log == []
     panel.replace("nope", SGDClassifier())
-    assert "Pipeline has no step 'nope'; its steps are ['scale', 'model']" in html.unescape(panel.message.value)
+    assert "Pipeline has no step 'nope'; its steps are ['scale', 'model']" in html.unescape(
+        panel.message.value
+    )
     bad = MutationPanel(incremental, data[0], data[1][:5], batch_size=30)
     bad.run(1)
     assert "wb-error" in bad.message.value and bad.history is None

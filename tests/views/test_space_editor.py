@@ -96,7 +96,10 @@ def test_close_detaches_the_editor(nested):
 def test_editor_refuses_a_plain_estimator():
     from sklearn.linear_model import LogisticRegression
 
-    with pytest.raises(TypeError, match=r"SpaceEditor needs a Workbench step or pipeline, but got LogisticRegression"):
+    with pytest.raises(
+        TypeError,
+        match=r"SpaceEditor needs a Workbench step or pipeline, but got LogisticRegression",
+    ):
         SpaceEditor(LogisticRegression())
 
 
@@ -104,4 +107,6 @@ def test_an_empty_space_says_so():
     from sklearn.preprocessing import FunctionTransformer
 
     editor = SpaceEditor(Pipeline([("f", FunctionTransformer())]))
-    assert any("no hyperparameter space" in getattr(child, "value", "") for child in editor.children)
+    assert any(
+        "no hyperparameter space" in getattr(child, "value", "") for child in editor.children
+    )

@@ -1,9 +1,10 @@
 """Notebook display of steps and of plain-data results, without the core knowing any front end.
 
 A notebook asks an object for ``_repr_mimebundle_``. The core answers with text/plain, always,
-and adds text/html from a renderer that a higher layer registered by dotted name
-(``workbench/__init__.py`` registers the views in :mod:`workbench._internal.display`). The renderer is imported only when a notebook
-asks, and any failure in it leaves the text/plain answer standing.
+and adds text/html from a renderer that a higher layer registered by dotted name in
+:mod:`workbench._internal.display` (``workbench/__init__.py`` registers the views). The
+renderer is imported only when a notebook asks, and any failure in it leaves the text/plain
+answer standing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from workbench._internal.display import html_renderer
+
 
 def safe_text(value: Any, fallback: Callable[[], str]) -> str:
     """``fallback()``'s text, or a one-line description of ``value`` when that raises."""
