@@ -342,7 +342,7 @@ export class StudyView extends Widget {
         epochAt >= 0 && typeof row[epochAt] === 'number' ? (row[epochAt] as number) : index + 1
       );
       history.columns.forEach((column, index) => {
-        if (index === epochAt || column === 'batch') {
+        if (index === epochAt || !isStatistic(column)) {
           return;
         }
         const ys = history.data.map(row => (typeof row[index] === 'number' ? (row[index] as number) : null));
@@ -373,6 +373,11 @@ export class StudyView extends Widget {
     }
     this.params.replaceChildren(body);
   }
+}
+
+/** A History column worth a curve: scores and losses, not counts, times or the epoch. */
+export function isStatistic(column: string): boolean {
+  return !/^(epoch|batch|n_.*|.*_time|time|lr|learning_rate)$/.test(column);
 }
 
 /** (number, value) of every complete trial with a value, in the order given. */

@@ -24,7 +24,10 @@ def to_json(value: Any) -> str:
 
 
 def stores(extra: Any = (), root: Any = None) -> list[dict[str, Any]]:
-    specs = [str(Path(root or os.getcwd()) / ".workbench" / "journal.log"), *extra]
+    specs = [str(Path(root or os.getcwd()) / ".workbench" / "journal.log")]
+    if os.environ.get("WORKBENCH_STORAGE"):
+        specs.append(os.environ["WORKBENCH_STORAGE"])
+    specs += [spec for spec in extra if spec not in specs]
     infos = []
     for spec in specs:
         try:
