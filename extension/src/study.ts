@@ -327,10 +327,16 @@ export class StudyView extends Widget {
     if (this.selected !== trial) {
       return;
     }
-    setText(this.detailTitle, `Trial ${trial}${this.best?.trial === trial ? ' (best)' : ''}`);
+    const best = this.best?.trial === trial ? ', the best' : '';
+    const failed = record.error ? ` · ${record.error}` : '';
+    setText(this.detailTitle, `Trial ${trial} (${record.state}${best})${failed}`);
     this.drawHistory(record);
-    this.showParams(record.params ?? {});
-    this.structure.textContent = describeStructure(record.structure ?? null);
+    const params = Object.keys(record.params ?? {}).length ? record.params : record.hyperparams;
+    this.showParams(params ?? {});
+    setText(
+      this.structure,
+      describeStructure(record.structure ?? null) + describeMutations(record.mutation_log ?? [])
+    );
   }
 
   private drawHistory(record: IRecord): void {
@@ -405,6 +411,19 @@ export function findBest(columns: string[], rows: Plain[][], maximize: boolean):
     }
   }
   return best;
+}
+
+/** The mutation log as text lines after the structure (nothing when there was none). */
+export function describeMutations(log: { [key: string]: Plain }[]): string {
+  if (!log.length) {
+    return '';
+  }
+  const lines = log.map(entry =>
+    ['  ', formatValue(entry.op ?? ''), formatValue(entry.path ?? ''), formatValue(entry.time ?? '')]
+      .filter(Boolean)
+      .join(' ')
+  );
+  return `\n\nMutations:\n${lines.join('\n')}`;
 }
 
 /** The pipeline structure as an indented text tree: class, then its hyperparams. */

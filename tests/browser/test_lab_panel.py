@@ -209,3 +209,9 @@ def test_panel_shows_live_studies_curves_and_inserts_best_pipeline_code(
     assert page.locator(".jp-Workbench-study img, #workbench-panel img").count() == 0
     notebook.screenshot("lab_panel_html_name")
     assert alerts == []
+
+    # the dark theme is readable too (looked at in the screenshot)
+    _row(page, STUDY).first.click()
+    notebook.set_theme("dark")
+    notebook.screenshot("lab_panel_study_dark")
+    notebook.set_theme("light")
