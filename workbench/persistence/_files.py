@@ -193,7 +193,9 @@ def load(path: str | os.PathLike[str], *, trusted: Sequence[str] = ()) -> Any:
         A file written by :func:`save`.
     trusted : sequence of str
         Type names (``module.Class``) to accept beyond those skops trusts (scikit-learn, NumPy,
-        SciPy) and Workbench's own; :func:`get_untrusted_types` lists what a file needs.
+        SciPy) and Workbench's step classes and Optuna's distributions (``TRUSTED_TYPES``);
+        :func:`get_untrusted_types` lists what a file needs. Trust only files from sources
+        you trust: building an object of a trusted type can run its code.
 
     Raises
     ------

@@ -15,8 +15,18 @@ from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from workbench.core import distribution_from_dict, distribution_to_dict, fitted_attributes_of
-from workbench.exceptions import PersistenceError, UnsavableStepError
+from workbench._internal.optional import optional_import
+from workbench.core.authoring import (
+    distribution_from_dict,
+    distribution_to_dict,
+    fitted_attributes_of,
+)
+from workbench.exceptions import (
+    InvalidSaverError,
+    PersistenceError,
+    UnknownSaverError,
+    UnsavableStepError,
+)
 
 # Built-in savers for classes of other subpackages, by public name: resolved only once their
 # module is imported, so that saving never imports torch.
@@ -72,10 +82,11 @@ class Saver:
 class SkopsSaver(Saver):
     """The default saver: scikit-learn's secure format, skops, which loads trusted types only.
 
-    scikit-learn, NumPy and SciPy types are trusted by skops; types of the ``workbench``
-    package and Optuna distributions are trusted by Workbench; any other type must be trusted
-    explicitly with ``load(path, trusted=[...])``. Before dumping, the step must pickle: skops
-    follows pickle's protocol, so a step pickle cannot handle needs a saver of its own.
+    scikit-learn, NumPy and SciPy types are trusted by skops; Workbench's own step classes and
+    Optuna's distributions (:data:`TRUSTED_TYPES`) are trusted by Workbench; any other type must
+    be trusted explicitly with ``load(path, trusted=[...])``. Before dumping, the step must
+    pickle: skops follows pickle's protocol, so a step pickle cannot handle needs a saver of
+    its own.
 
     Examples
     --------
@@ -155,7 +166,9 @@ class TorchStepSaver(Saver):
     def dump(self, step: Any) -> bytes:
         torch_state = None
         if hasattr(step, "module_"):
-            torch = _import_torch()
+            torch = optional_import(
+                "torch", extra="torch", needed_by="Saving or loading a TorchStep"
+            )
             buffer = io.BytesIO()
             torch.save(step.state_dict(), buffer)
             torch_state = buffer.getvalue()
@@ -171,7 +184,9 @@ class TorchStepSaver(Saver):
         step = step_class(**state["params"])
         _restore_space(step, state["space"])
         if state["torch_state"] is not None:
-            torch = _import_torch()
+            torch = optional_import(
+                "torch", extra="torch", needed_by="Saving or loading a TorchStep"
+            )
             torch_state = torch.load(io.BytesIO(state["torch_state"]), weights_only=True)
             step.load_state_dict(torch_state)
         return step
@@ -196,16 +211,6 @@ def _restore_space(step: Any, space: dict[str, Any] | None) -> None:
     for name in step.get_hyperparams_space():
         values.setdefault(name, None)  # removed from the space when saved
     step.set_hyperparams_space(values)
-
-
-def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError as error:  # pragma: no cover - torch is in the test extras
-        raise ImportError(
-            "Saving or loading a TorchStep needs PyTorch: pip install 'workbench[torch]'."
-        ) from error
-    return torch
 
 
 # -- skops with Workbench's trust ---------------------------------------------------------------
@@ -258,16 +263,33 @@ def decode_state(data: bytes, trusted: Sequence[str], *, where: str = "a step") 
     return skops_loads(data, trusted)
 
 
-_WORKBENCH_TRUSTED = (
+#: What ``load()`` trusts without being told, beyond skops' own list (scikit-learn, NumPy,
+#: SciPy): the Workbench step classes that saved files hold, and Optuna's distributions. Classes
+#: only, each by name: never a function and never a whole namespace, since skops calls what a
+#: file names (a function of the package, such as the one that opens steps shipped to workers,
+#: would run with the file's data as its arguments).
+TRUSTED_TYPES = (
     "optuna.distributions.CategoricalDistribution",
     "optuna.distributions.FloatDistribution",
     "optuna.distributions.IntDistribution",
+    "workbench.core._choose.Choose",
+    "workbench.core._pipeline.Pipeline",
+    "workbench.core._train_only.TrainOnly",
+    "workbench.parallel._transform.ParallelTransform",
+    "workbench.parallel._union.ParallelUnion",
+    "workbench.training._foreach.Flatten",
+    "workbench.training._foreach.ForEach",
+    "workbench.training._targets.InputAsTarget",
+    "workbench.training._targets.NextValueTarget",
+    "workbench.training._targets.TransformTarget",
+    "workbench.training._torch.TorchStep",
 )
+_TRUSTED = frozenset(TRUSTED_TYPES)
 
 
 def trusted_by_workbench(name: str) -> bool:
-    """Types Workbench trusts without being told: its own, and Optuna's distributions."""
-    return name.startswith("workbench.") or name in _WORKBENCH_TRUSTED
+    """Whether ``name`` is one of :data:`TRUSTED_TYPES`, which files load without ``trusted=``."""
+    return name in _TRUSTED
 
 
 def skops_untrusted(data: bytes) -> list[str]:
@@ -282,14 +304,9 @@ def skops_untrusted(data: bytes) -> list[str]:
 
 
 def skops_loads(data: bytes, trusted: Sequence[str]) -> Any:
-    """skops.loads with Workbench's trusted types; one parse when nothing else is needed."""
-    try:
-        return skops_io().loads(data, trusted=[*_WORKBENCH_TRUSTED, *trusted])
-    except skops_io().exceptions.UntrustedTypesFoundException:
-        pass
-    found = skops_io().get_untrusted_types(data=data)
-    extra = [name for name in found if trusted_by_workbench(name) or name in trusted]
-    return skops_io().loads(data, trusted=[*_WORKBENCH_TRUSTED, *trusted, *extra])
+    """skops.loads trusting :data:`TRUSTED_TYPES` and ``trusted``; skops audits every type the
+    data names before it builds anything."""
+    return skops_io().loads(data, trusted=[*TRUSTED_TYPES, *trusted])
 
 
 class _NullWriter:
@@ -330,12 +347,12 @@ def register_saver(step_class: type, saver: Saver) -> None:
     >>> unregister_saver(Handle)
     """
     if not isinstance(step_class, type):
-        raise TypeError(
+        raise InvalidSaverError(
             f"register_saver() needs a class as its first argument, but got {step_class!r}; "
             f"pass type(step) to register a saver for a step."
         )
     if not isinstance(saver, Saver):
-        raise TypeError(
+        raise InvalidSaverError(
             f"register_saver() needs a workbench.persistence.Saver (with dump and load), but "
             f"got {saver!r}. Subclass Saver, or use FittedStateSaver()."
         )
@@ -348,7 +365,7 @@ def unregister_saver(step_class: type) -> None:
     keys = keys or [key for key in _REGISTRY if _resolve(key) is step_class]  # a built-in
     if not keys:
         names = [key if isinstance(key, str) else qualified_name(key) for key in _REGISTRY]
-        raise KeyError(
+        raise UnknownSaverError(
             f"No saver is registered for {qualified_name(step_class)!r}; savers are registered "
             f"for {sorted(names)}."
         )
@@ -388,8 +405,8 @@ def registered_saver(step: Any) -> tuple[type, Saver] | None:
 def registered_class(name: str) -> tuple[type, Saver] | None:
     """The registered ``(class, saver)`` whose class is called ``name`` in files, or None."""
     for key, (module_name, _) in _LAZY_CLASSES.items():
-        if key in _REGISTRY and module_name not in sys.modules and name.startswith("workbench."):
-            __import__(module_name)  # a file names a built-in class of ours
+        if key in _REGISTRY and module_name not in sys.modules and name in _TRUSTED:
+            __import__(module_name)  # a file names a built-in class of ours (a fixed module)
     for registered, saver in _resolved_registry():
         if qualified_name(registered) == name:
             return registered, saver

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.core import Composite, distribution_from_dict
+from workbench.core.authoring import Composite, distribution_from_dict
 from workbench.exceptions import PersistenceError, UntrustedTypesError
 from workbench.persistence._format import BATCH, FORMAT, FORMAT_VERSION, versions
 from workbench.persistence._savers import (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any, Self
 
@@ -13,7 +12,8 @@ from sklearn.preprocessing import LabelBinarizer, LabelEncoder, OneHotEncoder, O
 from sklearn.utils import ClassifierTags, get_tags
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core import Hyperparam, Step, Wrapper, ints, is_fitted
+from workbench.core import Hyperparam, Step, ints, is_fitted
+from workbench.core.authoring import MinibatchRoute, Wrapper, accepts_classes
 from workbench.exceptions import TrainingError
 
 
@@ -87,6 +87,10 @@ class TransformTarget(Wrapper):
         """Only ``step`` learns by mini-batch; the transformer is fitted once."""
         return [("step", self.step)]
 
+    def minibatch_route(self) -> MinibatchRoute:
+        """In a mini-batch run ``y`` is transformed here, then the batch goes to ``step``."""
+        return MinibatchRoute([("step", self.step)], target=self)
+
     # -- the target ----------------------------------------------------------------------
     def _wants_2d(self) -> bool:
         try:
@@ -147,7 +151,7 @@ class TransformTarget(Wrapper):
             self.fit_target(classes if classes is not None else y)
         yt = self.transform_target(y)
         params: dict[str, Any] = {}
-        if "classes" in inspect.signature(self.step.partial_fit).parameters:
+        if accepts_classes(self.step):
             params["classes"] = np.unique(
                 yt if classes is None else self.transform_target(classes)
             )

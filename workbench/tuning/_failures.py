@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from workbench._internal import store
+from workbench import store
 from workbench.exceptions import TuningError
 
 DEFAULT_STOP_AFTER_FAILURES = 3
