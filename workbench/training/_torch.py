@@ -58,12 +58,14 @@ class TorchStep(Step):
     so layer sizes get spaces like any hyperparameter (or override :meth:`build_module`).
 
     The device is chosen at :meth:`setup` (``device="auto"``: CUDA where present, else the
-    CPU) and released at :meth:`teardown` (the weights move to the CPU, CUDA memory is given
-    back). ``partial_fit`` learns from one batch and leaves its loss in ``batch_loss_``;
-    :func:`~workbench.training.fit_epochs` reads it into the History. A frozen TorchStep
-    (``pipe.freeze(path)``) has no gradients and only transforms. Between two TorchSteps of a
-    pipeline the gradient flows: a TorchStep in the middle learns from the loss of the next
-    one (an encoder under a decoder, then under a classification head).
+    CPU) and released at :meth:`teardown`: the weights and the optimizer's state move to the
+    CPU, the gradients are dropped and CUDA memory is given back. ``partial_fit`` learns from
+    one batch and leaves its loss in ``batch_loss_`` (read from the device only when asked);
+    :func:`~workbench.training.fit_epochs` reads the losses into the History once per epoch.
+    A frozen TorchStep (``pipe.freeze(path)``) has no gradients and only transforms. Between
+    two TorchSteps of a pipeline the gradient flows: a TorchStep in the middle learns from the
+    loss of the next one (an encoder under a decoder, then under a classification head), its
+    update applied as soon as that loss's backward pass ends.
 
     ``state_dict()`` / ``load_state_dict()`` carry the module's and the optimizer's state and
     the fitted metadata in torch's vocabulary (tensors, lists, numbers), so saving needs no

@@ -30,33 +30,33 @@ class _Feed:
     """One array (X or the encoded y), handed out batch by batch on one device."""
 
     def __init__(self, array: np.ndarray, device: Any, *, resident: bool) -> None:
-        self.device = device
+        self.torch = torch = _import_torch()
+        self.device, self.on_cpu = device, device.type != "cuda"
         self.host: np.ndarray | None = None
         self.tensor: Any = None
-        self.dtype = _import_torch().from_numpy(array[:0]).dtype
-        if device.type == "cuda" and resident:
-            self.tensor = _import_torch().from_numpy(array).to(device)
+        self.dtype = torch.from_numpy(array[:0]).dtype
+        if not self.on_cpu and resident:
+            self.tensor = torch.from_numpy(array).to(device)
         else:
             self.host = array
 
     def take(self, index: np.ndarray | None, device_index: Any, start: int, stop: int) -> Any:
-        torch = _import_torch()
         if self.tensor is not None:
             if device_index is None:
                 return self.tensor[start:stop]
             return self.tensor.index_select(0, device_index)
-        assert self.host is not None
-        if self.device.type != "cuda":  # a view of NumPy's gather, no copy
-            return torch.from_numpy(self.host[start:stop] if index is None else self.host[index])
+        host, torch = self.host, self.torch
+        assert host is not None
+        if self.on_cpu:  # NumPy's gather (faster than torch's on the CPU), wrapped without a copy
+            return torch.from_numpy(host[start:stop] if index is None else host[index])
         # Gather straight into pinned memory and copy without waiting: torch's pinned memory
         # allocator reuses a buffer only once the device has finished copying from it.
-        rows = stop - start
-        pinned = torch.empty((rows, *self.host.shape[1:]), dtype=self.dtype, pin_memory=True)
+        pinned = torch.empty((stop - start, *host.shape[1:]), dtype=self.dtype, pin_memory=True)
         view = pinned.numpy()
         if index is None:
-            view[...] = self.host[start:stop]
+            view[...] = host[start:stop]
         else:
-            np.take(self.host, index, axis=0, out=view, mode="clip")  # in range: unbuffered
+            np.take(host, index, axis=0, out=view, mode="clip")  # in range: unbuffered
         return pinned.to(self.device, non_blocking=True)
 
 

@@ -169,6 +169,12 @@ def fit_epochs(
     end gets ``classes`` from the whole ``y``. The tree is in train mode during the run and
     back in its former mode afterwards. Every option is checked before any step is touched.
 
+    A pipeline of :class:`~workbench.training.TorchStep` alone takes its batches on the
+    steps' device: the data are moved there once per run when they take at most half of its
+    free memory, else each batch is copied from pinned memory without waiting. A TorchStep's
+    losses are read from the device once per epoch (after each batch only for callbacks that
+    handle ``batch_end``).
+
     Parameters
     ----------
     pipeline : Pipeline or estimator
