@@ -65,7 +65,10 @@ def fill(storage: BaseStorage, n_trials: int) -> float:
             create_trial(
                 state=TrialState.COMPLETE,
                 value=curve[-1],
-                params={"model__alpha": 10 ** -(1 + number % 5), "model__max_depth": 1 + number % 12},
+                params={
+                    "model__alpha": 10 ** -(1 + number % 5),
+                    "model__max_depth": 1 + number % 12,
+                },
                 distributions=distributions,
                 intermediate_values=dict(enumerate(curve, start=1)),
                 user_attrs={RECORD_KEY: {"history": history}},
@@ -171,7 +174,9 @@ def main() -> None:
         }
         server = Server(root, [str(journal), sqlite])
         try:
-            ids = {info["url"]: info["id"] for info in server.get("workbench/api/stores")["stores"]}
+            ids = {
+                info["url"]: info["id"] for info in server.get("workbench/api/stores")["stores"]
+            }
             print(f"A study of {args.trials:,} trials; medians of {REPEATS} requests, in ms.\n")
             header = (
                 f"{'store':<13} {'idle changes':>13} {'first page':>11} "
