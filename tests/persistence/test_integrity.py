@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from tests.persistence.steps import Shift
 from workbench import Pipeline
-from workbench.core import Composite
+from workbench.core.authoring import Composite
 from workbench.exceptions import PersistenceError, UntrustedTypesError
 from workbench.persistence import FORMAT_VERSION, get_untrusted_types, load, pack, save
 

@@ -12,7 +12,12 @@ from sklearn.preprocessing import StandardScaler
 
 from tests.persistence.steps import Locked, Shift, Unmarked
 from workbench import Pipeline
-from workbench.exceptions import PersistenceError, UnsavableStepError
+from workbench.exceptions import (
+    InvalidSaverError,
+    PersistenceError,
+    UnknownSaverError,
+    UnsavableStepError,
+)
 from workbench.persistence import (
     FittedStateSaver,
     Saver,
@@ -144,6 +149,18 @@ def test_register_saver_bad_arguments():
         register_saver(Counter, object())
     with pytest.raises(KeyError, match="No saver is registered for .*Counter"):
         unregister_saver(Counter)
+
+
+def test_saver_registry_errors_are_persistence_errors():
+    with pytest.raises(InvalidSaverError, match="needs a class") as caught:
+        register_saver(Counter(), CounterSaver())
+    assert isinstance(caught.value, PersistenceError)
+    with pytest.raises(InvalidSaverError, match="needs a workbench.persistence.Saver"):
+        register_saver(Counter, object())
+    with pytest.raises(UnknownSaverError, match="No saver is registered for .*Counter") as caught:
+        unregister_saver(Counter)
+    assert isinstance(caught.value, PersistenceError)
+    assert isinstance(saver_for(Counter()), SkopsSaver)  # the failed calls registered nothing
 
 
 def test_saver_base_methods_say_what_to_define():

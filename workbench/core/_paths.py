@@ -11,8 +11,8 @@ from workbench.exceptions import StructureError
 SEPARATOR = "__"
 
 
-def join(prefix: str, name: str) -> str:
-    """``join("encoder", "pca") == "encoder__pca"``; an empty prefix gives ``name``."""
+def join_path(prefix: str, name: str) -> str:
+    """``join_path("encoder", "pca") == "encoder__pca"``; an empty prefix gives ``name``."""
     return f"{prefix}{SEPARATOR}{name}" if prefix else name
 
 

@@ -8,7 +8,8 @@ from typing import Any, Self
 import numpy as np
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core import Wrapper, is_fitted
+from workbench.core import is_fitted
+from workbench.core.authoring import Wrapper
 from workbench.exceptions import NotFittedError
 from workbench.parallel import _workers
 

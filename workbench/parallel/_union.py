@@ -7,10 +7,10 @@ from typing import Any, Self
 
 import numpy as np
 
-from workbench.core import (
+from workbench.core import is_fitted
+from workbench.core.authoring import (
     Composite,
     fit_transform_step,
-    is_fitted,
     is_passthrough,
     route_fit_params,
 )

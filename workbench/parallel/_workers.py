@@ -8,7 +8,6 @@ pickles of the steps. Threads and in-process runs use the steps as they are.
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import math
 import traceback
 from collections import OrderedDict
@@ -19,7 +18,8 @@ from typing import Any
 import joblib
 import numpy as np
 
-from workbench.core import Composite
+from workbench._internal.optional import optional_import
+from workbench.core.authoring import Composite
 from workbench.exceptions import HyperparamError, ParallelError
 from workbench.persistence import Packed, pack
 
@@ -73,12 +73,9 @@ def effective_n_jobs(n_jobs: int, backend: str) -> int:
 def _check_dask(backend: str) -> None:
     if backend != "dask":
         return
-    if importlib.util.find_spec("distributed") is None:
-        raise ImportError("backend='dask' needs dask.distributed: pip install 'workbench[dask]'.")
-    from distributed import get_client
-
+    distributed = optional_import("distributed", extra="dask", needed_by="backend='dask'")
     try:
-        get_client()
+        distributed.get_client()
     except ValueError as error:
         raise ParallelError(
             "backend='dask' runs on the current dask.distributed Client, and there is none. "

@@ -22,12 +22,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-from workbench.core import (
-    Composite,
-    distribution_to_dict,
-    is_passthrough,
-    plain_value,
-)
+from workbench.core.authoring import Composite, distribution_to_dict, is_passthrough, plain_value
 from workbench.exceptions import UnsavableStepError
 from workbench.persistence._savers import (
     FittedStateSaver,

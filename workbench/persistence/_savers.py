@@ -16,13 +16,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from workbench.core import (
+from workbench._internal.optional import optional_import
+from workbench.core.authoring import (
     Composite,
     distribution_from_dict,
     distribution_to_dict,
     fitted_attributes_of,
 )
-from workbench.exceptions import PersistenceError, UnsavableStepError
+from workbench.exceptions import (
+    InvalidSaverError,
+    PersistenceError,
+    UnknownSaverError,
+    UnsavableStepError,
+)
 
 # Built-in savers for classes of other subpackages, by public name: resolved only once their
 # module is imported, so that saving never imports torch.
@@ -162,7 +168,9 @@ class TorchStepSaver(Saver):
     def dump(self, step: Any) -> bytes:
         torch_state = None
         if hasattr(step, "module_"):
-            torch = _import_torch()
+            torch = optional_import(
+                "torch", extra="torch", needed_by="Saving or loading a TorchStep"
+            )
             buffer = io.BytesIO()
             torch.save(step.state_dict(), buffer)
             torch_state = buffer.getvalue()
@@ -178,7 +186,9 @@ class TorchStepSaver(Saver):
         step = step_class(**state["params"])
         _restore_space(step, state["space"])
         if state["torch_state"] is not None:
-            torch = _import_torch()
+            torch = optional_import(
+                "torch", extra="torch", needed_by="Saving or loading a TorchStep"
+            )
             torch_state = torch.load(io.BytesIO(state["torch_state"]), weights_only=True)
             step.load_state_dict(torch_state)
         return step
@@ -203,16 +213,6 @@ def _restore_space(step: Any, space: dict[str, Any] | None) -> None:
     for name in step.get_hyperparams_space():
         values.setdefault(name, None)  # removed from the space when saved
     step.set_hyperparams_space(values)
-
-
-def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError as error:  # pragma: no cover - torch is in the test extras
-        raise ImportError(
-            "Saving or loading a TorchStep needs PyTorch: pip install 'workbench[torch]'."
-        ) from error
-    return torch
 
 
 # -- skops with Workbench's trust ---------------------------------------------------------------
@@ -382,12 +382,12 @@ def register_saver(step_class: type, saver: Saver) -> None:
     >>> unregister_saver(Handle)
     """
     if not isinstance(step_class, type):
-        raise TypeError(
+        raise InvalidSaverError(
             f"register_saver() needs a class as its first argument, but got {step_class!r}; "
             f"pass type(step) to register a saver for a step."
         )
     if not isinstance(saver, Saver):
-        raise TypeError(
+        raise InvalidSaverError(
             f"register_saver() needs a workbench.persistence.Saver (with dump and load), but "
             f"got {saver!r}. Subclass Saver, or use FittedStateSaver()."
         )
@@ -400,7 +400,7 @@ def unregister_saver(step_class: type) -> None:
     keys = keys or [key for key in _REGISTRY if _resolve(key) is step_class]  # a built-in
     if not keys:
         names = [key if isinstance(key, str) else qualified_name(key) for key in _REGISTRY]
-        raise KeyError(
+        raise UnknownSaverError(
             f"No saver is registered for {qualified_name(step_class)!r}; savers are registered "
             f"for {sorted(names)}."
         )

@@ -9,7 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.core import Composite, Step, distribution_from_dict, is_passthrough
+from workbench.core import Step
+from workbench.core.authoring import Composite, distribution_from_dict, is_passthrough
 from workbench.exceptions import PersistenceError, UntrustedTypesError
 from workbench.persistence._format import BATCH, FORMAT, FORMAT_VERSION, versions
 from workbench.persistence._savers import (

@@ -183,6 +183,7 @@ class EpochRun(Evaluation):
     kind = "epochs"
 
     def __init__(self, options: Mapping[str, Any], monitor: str | None, direction: str):
+        _check_epoch_options(options)
         self.options = dict(options)
         if "validation_data" not in self.options:
             self.options.setdefault("validation_fraction", 0.2)
@@ -232,6 +233,29 @@ class EpochRun(Evaluation):
     def refit(self, candidate: Any, X: Any, y: Any) -> Any:
         self._fit_epochs(**self.options)(candidate, X, y)
         return candidate
+
+
+def _check_epoch_options(options: Mapping[str, Any]) -> None:
+    """Unknown or missing ``fit_epochs`` options are an error now, not in every trial."""
+    from workbench.training import fit_epochs
+
+    parameters = inspect.signature(fit_epochs).parameters
+    accepted = [name for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY]
+    for name in options:
+        if name not in accepted:
+            close = difflib.get_close_matches(str(name), accepted, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise TuningError(
+                f"epochs= got {name!r}, which fit_epochs does not take.{hint} Its options are "
+                f"{accepted}."
+            )
+    missing = [name for name in accepted if parameters[name].default is inspect.Parameter.empty]
+    missing = [name for name in missing if name not in options]
+    if missing:
+        raise TuningError(
+            f"epochs= must give {missing} (fit_epochs needs them), but got {dict(options)!r}. "
+            f"For example epochs={{'epochs': 10, 'batch_size': 128}}."
+        )
 
 
 def _summary(value: Any) -> Any:
