@@ -22,7 +22,8 @@ import workbench.parallel._workers
 import workbench.training
 from tests.persistence.steps import Locked
 from workbench import Choose, Pipeline, TrainOnly
-from workbench.core import Composite, Step, Wrapper
+from workbench.core import Step
+from workbench.core.authoring import Composite, Wrapper
 from workbench.exceptions import PersistenceError, UntrustedTypesError
 from workbench.parallel import ParallelTransform, ParallelUnion
 from workbench.persistence import (

@@ -7,7 +7,6 @@ pickles of the steps. Threads and in-process runs use the steps as they are.
 
 from __future__ import annotations
 
-import difflib
 import math
 import traceback
 from collections import OrderedDict
@@ -18,8 +17,9 @@ from typing import Any
 import joblib
 import numpy as np
 
+from workbench._internal.names import did_you_mean
 from workbench._internal.optional import optional_import
-from workbench.core.authoring import Composite
+from workbench.core.authoring import Composite, join_path
 from workbench.exceptions import HyperparamError, ParallelError
 from workbench.persistence import Packed, pack
 
@@ -39,10 +39,9 @@ def check_n_jobs(n_jobs: Any) -> None:
 
 def check_backend(backend: Any) -> None:
     if backend not in BACKENDS:
-        close = difflib.get_close_matches(str(backend), BACKENDS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise HyperparamError(
-            f"backend must be one of {list(BACKENDS)}, but got {backend!r}.{hint}"
+            f"backend must be one of {list(BACKENDS)}, but got {backend!r}."
+            f"{did_you_mean(str(backend), BACKENDS, n=1)}"
         )
 
 
@@ -261,7 +260,7 @@ def _failing_path(error: BaseException, step: Any, prefix: str) -> str:
     paths = {id(step): prefix}
     if isinstance(step, Composite):
         for path, node in step.walk():
-            paths.setdefault(id(node), f"{prefix}__{path}" if prefix else path)
+            paths.setdefault(id(node), join_path(prefix, path))
     found = prefix
     tb = error.__traceback__
     while tb is not None:

@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-from workbench.core.authoring import Composite, distribution_to_dict, is_passthrough, plain_value
+from workbench.core.authoring import (
+    Composite,
+    distribution_to_dict,
+    is_passthrough,
+    join_path,
+    plain_value,
+)
 from workbench.exceptions import UnsavableStepError
 from workbench.persistence._savers import (
     FittedStateSaver,
@@ -204,7 +210,7 @@ def _pack_node(
             isinstance(pair, list | tuple) and len(pair) == 2 for pair in children_value
         )
         children = [
-            {"name": name, "node": _pack_node(child, _join(path, name), packed, extra)}
+            {"name": name, "node": _pack_node(child, join_path(path, name), packed, extra)}
             for name, child in step.named_children()
         ]
         state = _shell_state(step, path, [child for _, child in step.named_children()])
@@ -364,10 +370,6 @@ def _plain_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
         name: None if distribution is None else distribution_to_dict(distribution)
         for name, distribution in overrides.items()
     }
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}__{name}" if prefix else name
 
 
 def _plain_hyperparams(step: Any) -> dict[str, Any]:
