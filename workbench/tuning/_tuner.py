@@ -344,11 +344,11 @@ class Tuner:
         def objective(trial: optuna.Trial) -> float:
             if worker is not None:
                 storage.set_trial_system_attr(trial._trial_id, store.WORKER_KEY, worker)
-            params = suggest(trial, self.space, self.conditions, fixed)
-            if self.callbacks:
-                notify(self.callbacks, "trial_begin", trial=trial.number, params=dict(params))
             candidate = None
-            try:
+            try:  # sampling too: a sampler's error is the trial's, recorded on it
+                params = suggest(trial, self.space, self.conditions, fixed)
+                if self.callbacks:
+                    notify(self.callbacks, "trial_begin", trial=trial.number, params=dict(params))
                 candidate = self.candidate(params)
                 outcome = self.evaluation.score(candidate, X, y, self.scorer, trial)
             except optuna.TrialPruned as pruned:
