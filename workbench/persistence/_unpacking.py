@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.core.authoring import Composite, distribution_from_dict
+from workbench.core.authoring import Composite, rebuild_composite
 from workbench.exceptions import PersistenceError, UntrustedTypesError
-from workbench.persistence._format import BATCH, FORMAT, FORMAT_VERSION, versions
+from workbench.persistence._manifest import BATCH, versions
 from workbench.persistence._savers import (
     Saver,
     decode_state,
@@ -23,25 +23,6 @@ from workbench.persistence._savers import (
     skops_untrusted,
     trusted_by_workbench,
 )
-
-
-def check_manifest(manifest: Any, where: str) -> dict[str, Any]:
-    """Raise a PersistenceError unless ``manifest`` is one this version can read."""
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        got = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
-        raise PersistenceError(
-            f"{where} is not a Workbench pipeline file: expected a manifest with format "
-            f"{FORMAT!r}, but got {got!r}. Save pipelines with workbench.persistence.save()."
-        )
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
-        saved_with = manifest.get("versions", {}).get("workbench", "an unknown version")
-        raise PersistenceError(
-            f"{where} uses file format version {version!r} (saved by workbench "
-            f"{saved_with}); this workbench reads versions 1 to {FORMAT_VERSION}. Load it with "
-            f"the workbench version that saved it, or upgrade workbench."
-        )
-    return manifest
 
 
 def _nodes(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -170,36 +151,14 @@ class _Loader:
         else:
             where = f"the {record['class']} at {record.get('path') or 'the root'!r}"
             state = decode_state(self.members[member], self.trusted, where=where)
-        if "_frozen_children" in state:
-            state["_frozen_children"] = frozenset(state["_frozen_children"])
-        if state.get("_space_overrides"):
-            state["_space_overrides"] = _overrides_from_plain(state["_space_overrides"])
-        if state.get("_foreign_spaces"):
-            state["_foreign_spaces"] = {
-                name: _overrides_from_plain(values)
-                for name, values in state["_foreign_spaces"].items()
-            }
-        if "_mutation_log" in state:
-            state["_mutation_log"] = tuple(state["_mutation_log"])
         children = [(child["name"], self.load(child["node"])) for child in record["children"]]
-        step: Any = object.__new__(cls)
-        step.__setstate__(state)
-        form = record["children_form"]
-        if form == "single":  # children held one by one: the composite puts each in place
-            for name, child in children:
-                step._set_child(name, child)
-        else:
-            setattr(
-                step, record["children_param"], tuple(children) if form == "tuple" else children
-            )
-        return step
-
-
-def _overrides_from_plain(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        name: None if data is None else distribution_from_dict(data)
-        for name, data in values.items()
-    }
+        return rebuild_composite(
+            cls,
+            state,
+            children,
+            children_param=record["children_param"],
+            children_form=record["children_form"],
+        )
 
 
 def unpack(
