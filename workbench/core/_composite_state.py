@@ -25,6 +25,11 @@ class CompositeState(NamedTuple):
     children_form: str
 
 
+def children_param_of(cls: type[Composite]) -> str:
+    """The attribute in which composites of class ``cls`` hold their children."""
+    return cls._children_param
+
+
 def composite_state(composite: Composite) -> CompositeState:
     """``composite`` without its children, listeners or resources, as plain data."""
     children = [child for _, child in composite.named_children()]

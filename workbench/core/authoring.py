@@ -11,7 +11,7 @@ above the core:
   ``Composite.minibatch_route()`` (:class:`MinibatchRoute`), and how one step learns from a
   batch (:func:`partial_fit_step`, :func:`partial_fit_final`, :func:`check_partial_fit`, ...);
 - saving composites: :func:`composite_state` and :func:`rebuild_composite` (a composite
-  apart from its children, as plain data, and back);
+  apart from its children, as plain data, and back), :func:`children_param_of`;
 - paths, events and plain data: :func:`join_path`, :func:`nest`, :func:`notify`,
   :func:`plain_value`, :func:`distribution_to_dict`, ...
 
@@ -36,6 +36,7 @@ from workbench.core._composite import delegate_tags
 from workbench.core._composite import fit_transform_step
 from workbench.core._composite import route_fit_params
 from workbench.core._composite_state import CompositeState
+from workbench.core._composite_state import children_param_of
 from workbench.core._composite_state import composite_state
 from workbench.core._composite_state import rebuild_composite
 from workbench.core._introspection import attribute_summary
@@ -66,6 +67,7 @@ __all__ = [
     "attribute_summary",
     "can_partial_fit",
     "check_partial_fit",
+    "children_param_of",
     "composite_state",
     "delegate_tags",
     "distribution_from_dict",

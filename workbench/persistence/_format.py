@@ -28,11 +28,13 @@ from workbench.core.authoring import (
     plain_value,
 )
 from workbench.exceptions import UnsavableStepError
-from workbench.persistence._manifest import BATCH, FORMAT, FORMAT_VERSION, versions
+from workbench.persistence._manifest import BATCH, FORMAT, versions
 from workbench.persistence._savers import (
+    FittedStateSaver,
     Saver,
     check_picklable,
     encode_state,
+    holds_resources,
     pickle_dumps,
     qualified_name,
     registered_saver,
@@ -62,6 +64,7 @@ class Packed:
     savers: dict[str, tuple[type, Saver]] = field(default_factory=dict)
     classes: dict[str, type] = field(default_factory=dict)
     secure: bool = True
+    format_version: int = 1  # the lowest version that can read what was packed
     batch: dict[str, Any] = field(default_factory=dict, repr=False)
     paths: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -117,7 +120,7 @@ def pack(
         packed.batch = {}
     manifest: dict[str, Any] = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": packed.format_version,
         "versions": versions(),
         "root": root,
         "members": {
@@ -130,8 +133,6 @@ def pack(
         return packed
     description = getattr(step, "describe", None)
     manifest |= {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
         "saved_at": time.time(),
         "description": description() if callable(description) else None,
         "hyperparams": _plain_hyperparams(step),
@@ -165,6 +166,8 @@ def _pack_node(
     member = f"nodes/{len(packed.paths):04d}"
     packed.paths[member] = path
     found = _find_saver(step, extra)
+    if found is None and holds_resources(step):
+        return _pack_fitted_state(step, path, member, packed)
     if found is None and not packed.secure and not isinstance(step, Composite):
         return _pack_pickled(step, path, member, packed)
     if isinstance(step, Composite) and found is None:
@@ -226,12 +229,31 @@ def _pack_node(
     }
 
 
+def _pack_fitted_state(step: Any, path: str, member: str, packed: Packed) -> dict[str, Any]:
+    """A step that holds resources, with no saver registered: its hyperparams and fitted state."""
+    try:
+        packed.members[member] = FittedStateSaver().dump(step)
+    except UnsavableStepError as error:
+        raise UnsavableStepError(
+            f"Cannot save the step at {path or 'the root'!r}, which holds resources: {error}"
+        ) from error
+    packed.format_version = max(packed.format_version, 2)
+    return {
+        "kind": "leaf",
+        "path": path,
+        "class": qualified_name(type(step)),
+        "saver": "fitted_state",
+        "member": member,
+    }
+
+
 def _unsavable(error: Exception, path: str, cls: type) -> UnsavableStepError:
     return UnsavableStepError(
-        f"Cannot save the step at {path or 'the root'!r}: {error} Register a saver for it: "
-        f"workbench.persistence.register_saver({cls.__name__}, "
-        f"workbench.persistence.FittedStateSaver()) keeps its hyperparams and fitted "
-        f"attributes, or subclass workbench.persistence.Saver."
+        f"Cannot save the step at {path or 'the root'!r}: {error} If it holds a resource (a "
+        f"lock, a file, a device), declare holds_resources = True on {cls.__name__} and acquire "
+        f"it in acquire_resources(): it then saves its hyperparams and fitted attributes. Or "
+        f"register a saver for it: workbench.persistence.register_saver({cls.__name__}, "
+        f"workbench.persistence.FittedStateSaver()), or subclass workbench.persistence.Saver."
     )
 
 
@@ -257,11 +279,14 @@ def _pack_pickled(step: Any, path: str, member: str, packed: Packed) -> dict[str
         check_picklable(step)
         packed.members[member] = pickle_dumps(step)
     except Exception as error:
+        name = type(step).__name__
         raise UnsavableStepError(
-            f"Cannot ship the step at {path or 'the root'!r} to workers: {error} Register a "
-            f"saver for it: workbench.persistence.register_saver({type(step).__name__}, "
-            f"workbench.persistence.FittedStateSaver()) keeps its hyperparams and fitted "
-            f"attributes, or subclass workbench.persistence.Saver."
+            f"Cannot ship the step at {path or 'the root'!r} to workers: {error} If it holds a "
+            f"resource (a lock, a file, a device), declare holds_resources = True on {name} "
+            f"and acquire it in acquire_resources(): it then travels by its hyperparams and "
+            f"fitted attributes. Or register a saver for it: "
+            f"workbench.persistence.register_saver({name}, "
+            f"workbench.persistence.FittedStateSaver()), or subclass workbench.persistence.Saver."
         ) from error
     return {
         "kind": "leaf",

@@ -12,7 +12,7 @@ from typing import Any
 from workbench.exceptions import PersistenceError
 
 FORMAT = "workbench-pipeline"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: steps that hold resources saved by FittedStateSaver without registering
 BATCH = "nodes/skops"  # one skops blob for every node without a registered saver
 _LIBRARIES = ("workbench", "numpy", "scipy", "scikit-learn", "skops", "joblib", "optuna", "pandas")
 
@@ -60,4 +60,20 @@ def check_manifest(manifest: Any, where: str) -> dict[str, Any]:
             f"{saved_with}); this workbench reads versions 1 to {FORMAT_VERSION}. Load it with "
             f"the workbench version that saved it, or upgrade workbench."
         )
+    listed = manifest.get("members")
+    if not isinstance(listed, dict) or not all(
+        isinstance(name, str) and isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
+        for name, entry in listed.items()
+    ):
+        raise corrupted(where, "its manifest does not list its saved data with checksums")
+    if not isinstance(manifest.get("root"), dict):
+        raise corrupted(where, "its manifest has no root step")
     return manifest
+
+
+def corrupted(where: str, problem: str) -> PersistenceError:
+    """The error for a file whose content is not what Workbench writes."""
+    return PersistenceError(
+        f"{where} is corrupted or was tampered with: {problem}. Save the pipeline again with "
+        f"workbench.persistence.save()."
+    )

@@ -16,7 +16,6 @@ from optuna.distributions import (
 from optuna.trial import FrozenTrial
 
 from workbench import store
-from workbench.core.authoring import plain_value
 
 
 class TrialRow(NamedTuple):
@@ -135,6 +134,15 @@ def _axis_from_values(path: str, rows: list[TrialRow]) -> AxisInfo:
     if values and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         return AxisInfo(path, "float", False, float(min(values)), float(max(values)), [])
     return AxisInfo(path, "categorical", False, None, None, sorted(set(values), key=repr))
+
+
+def plain_value(value: Any) -> Any:
+    """A JSON-ready value: numbers as they are (NaN and inf as None), others as strings."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return repr(value)
 
 
 def charts_data(info: TuningInfo) -> dict[str, Any]:
