@@ -16,7 +16,7 @@ import skops.io
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-import workbench.core
+import workbench.core.authoring
 import workbench.parallel
 import workbench.parallel._workers
 import workbench.training
