@@ -397,7 +397,8 @@ class SpaceEditor(widgets.VBox):
     def _build(self, groups: list[SpaceGroupInfo]) -> None:
         self._writing = True
         try:
-            old = [child for child in self.children if child is not self.status]
+            current: tuple[Any, ...] = tuple(getattr(self, "children", ()))
+            old = [child for child in current if child is not self.status]
             self.rows = {}
             self._group_boxes = {}
             kit = _Kit()
