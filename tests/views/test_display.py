@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-import workbench.core._display as core_display
+import workbench._internal.display as core_display
 from workbench import Pipeline, floats
 from workbench.views import description_html, fitted_attributes_html, space_html, step_html
 from workbench.views._display import _get_display_info

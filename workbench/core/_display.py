@@ -1,39 +1,19 @@
 """Notebook display of steps and of plain-data results, without the core knowing any front end.
 
 A notebook asks an object for ``_repr_mimebundle_``. The core answers with text/plain, always,
-and adds text/html from a renderer that a higher layer registered by dotted name
-(``workbench/__init__.py`` registers the views). The renderer is imported only when a notebook
-asks, and any failure in it leaves the text/plain answer standing.
+and adds text/html from a renderer that a higher layer registered by dotted name in
+:mod:`workbench._internal.display` (``workbench/__init__.py`` registers the views). The
+renderer is imported only when a notebook asks, and any failure in it leaves the text/plain
+answer standing.
 """
 
 from __future__ import annotations
 
-import importlib
 import pprint
 from collections.abc import Callable
 from typing import Any
 
-#: display kind -> "module:function" taking the object and returning HTML
-_RENDERERS: dict[str, str] = {}
-
-
-def register_html_renderer(kind: str, target: str) -> None:
-    """Name the function (``"package.module:function"``) that draws objects of ``kind``
-    (``"step"``, ``"space"``, ``"fitted_attributes"``, ``"description"``) as HTML."""
-    module, separator, function = target.partition(":")
-    if not separator or not module or not function:
-        raise ValueError(f"A renderer is named as 'package.module:function', but got {target!r}.")
-    _RENDERERS[kind] = target
-
-
-def html_renderer(kind: str) -> Callable[[Any], str] | None:
-    """The registered renderer of ``kind``, imported now, or None."""
-    target = _RENDERERS.get(kind)
-    if target is None:
-        return None
-    module, _, function = target.partition(":")
-    renderer: Callable[[Any], str] = getattr(importlib.import_module(module), function)
-    return renderer
+from workbench._internal.display import html_renderer
 
 
 def safe_text(value: Any, fallback: Callable[[], str]) -> str:

@@ -10,13 +10,14 @@ from typing import Any, ClassVar, Self
 from optuna.distributions import BaseDistribution
 from sklearn.base import BaseEstimator
 
+from workbench._internal.names import did_you_mean
 from workbench.core import _tree
 from workbench.core._callbacks import EVENTS, notify
 from workbench.core._display import Description, FittedAttributes, SpaceDict, mimebundle
 from workbench.core._introspection import describe_tree, fitted_attributes_of
-from workbench.core._paths import did_you_mean, nest
+from workbench.core._paths import nest
 from workbench.core._space import Space, check_distribution
-from workbench.exceptions import HyperparamError, LifecycleError
+from workbench.exceptions import InvalidCallbackError, LifecycleError
 
 _RESOURCE_METHODS = (
     "fit",
@@ -323,7 +324,7 @@ class Step(BaseEstimator):
     def add_callback(self, callback: Any) -> Self:
         """Attach a callback to every later event of this step (and fit, for composites)."""
         if not any(hasattr(callback, "on_" + event) for event in EVENTS):
-            raise HyperparamError(
+            raise InvalidCallbackError(
                 f"A callback must have on_<event> methods (subclass workbench.Callback), "
                 f"but got {callback!r}."
             )
@@ -333,7 +334,7 @@ class Step(BaseEstimator):
     def remove_callback(self, callback: Any) -> Self:
         """Detach a callback attached with :meth:`add_callback`."""
         if callback not in self._callbacks:
-            raise HyperparamError(f"{callback!r} is not attached to this step.")
+            raise InvalidCallbackError(f"{callback!r} is not attached to this step.")
         self._callbacks = tuple(item for item in self._callbacks if item is not callback)
         return self
 

@@ -13,8 +13,9 @@ from typing import Any, NamedTuple
 from optuna.distributions import BaseDistribution
 from sklearn.base import BaseEstimator
 
+from workbench._internal.names import did_you_mean
 from workbench.core._default_spaces import constructor_params, default_space
-from workbench.core._paths import SEPARATOR, did_you_mean, join
+from workbench.core._paths import SEPARATOR, join_path
 from workbench.core._space import Space, check_distribution, contains, describe_distribution
 from workbench.exceptions import HyperparamError, StructureError, UnknownPathError
 
@@ -33,6 +34,7 @@ def is_workbench(step: Any) -> bool:
 
 
 def is_passthrough(step: Any) -> bool:
+    """Whether ``step`` stands for no step at all: ``None`` or ``"passthrough"``."""
     return step is None or (isinstance(step, str) and step == "passthrough")
 
 
@@ -100,7 +102,7 @@ def walk(root: Any, *, active_only: bool = False, skip_frozen: bool = False) -> 
             if skip_frozen:
                 skipped = (*skipped, *getattr(node.step, "_frozen_children", ()))
         nested = [
-            Node(join(node.path, name), child, node.step, name)
+            Node(join_path(node.path, name), child, node.step, name)
             for name, child in children(node.step)
             if name not in skipped
         ]
@@ -111,7 +113,7 @@ def flat_hyperparams(root: Any, *, active_only: bool = False) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for node in walk(root, active_only=active_only):
         for param, value in own_hyperparams(node.step).items():
-            values[join(node.path, param)] = value
+            values[join_path(node.path, param)] = value
     return values
 
 
@@ -119,7 +121,7 @@ def flat_space(root: Any, *, active_only: bool = False, skip_frozen: bool = Fals
     space: Space = {}
     for node in walk(root, active_only=active_only, skip_frozen=skip_frozen):
         for param, distribution in own_space(node.step, node.parent, node.name).items():
-            space[join(node.path, param)] = distribution
+            space[join_path(node.path, param)] = distribution
     return space
 
 
@@ -131,13 +133,13 @@ def conditions(root: Any) -> dict[str, tuple[tuple[str, Any], ...]]:
         needs = required[node.path]
         for param in own_space(node.step, node.parent, node.name):
             if needs:
-                found[join(node.path, param)] = needs
+                found[join_path(node.path, param)] = needs
         choice_param = (
             getattr(node.step, "_choice_param", None) if is_workbench(node.step) else None
         )
         for name, _ in children(node.step):
-            extra = ((join(node.path, choice_param), name),) if choice_param else ()
-            required[join(node.path, name)] = needs + extra
+            extra = ((join_path(node.path, choice_param), name),) if choice_param else ()
+            required[join_path(node.path, name)] = needs + extra
     return found
 
 
@@ -154,7 +156,7 @@ def resolve_step(root: Any, path: str) -> Node:
                 f"No step at path {path!r}: {node.path or 'the root'} has no step {name!r}; "
                 f"its steps are {sorted(named)}.{did_you_mean(path, known)}"
             )
-        node = Node(join(node.path, name), named[name], node.step, name)
+        node = Node(join_path(node.path, name), named[name], node.step, name)
     return node
 
 
@@ -199,7 +201,7 @@ def flatten(root: Any, values: Mapping[str, Any], prefix: str = "") -> dict[str,
     for key, value in values.items():
         if not isinstance(key, str):
             raise HyperparamError(f"Hyperparameter paths must be strings, but got {key!r}.")
-        path = join(prefix, key)
+        path = join_path(prefix, key)
         if key in names and isinstance(value, Mapping):
             flat.update(flatten(root, value, path))
         else:

@@ -4,7 +4,6 @@ which names of the right kind exist."""
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 from collections.abc import Callable
@@ -13,6 +12,8 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from workbench._internal.names import did_you_mean
 
 
 def _is_step(value: Any) -> bool:
@@ -51,8 +52,7 @@ class WorkbenchMagics(Magics):
                 for key, value in namespace.items()
                 if not key.startswith("_") and accept(value)
             )
-            close = difflib.get_close_matches(name, fitting, n=3, cutoff=0.5)
-            hint = f" Did you mean {' or '.join(repr(item) for item in close)}?" if close else ""
+            hint = did_you_mean(name, fitting, cutoff=0.5)
             listed = ", ".join(fitting) if fitting else "none"
             raise UsageError(
                 f"No variable named {name!r} in the notebook.{hint} Variables that hold "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from workbench.core import attribute_summary, distribution_to_dict
+from workbench.core.authoring import attribute_summary, distribution_to_dict
 from workbench.views._html import (
     badge,
     distribution_text,

@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 import ipywidgets as widgets
 import numpy as np
 
-from workbench.core import Callback, attribute_summary, fitted_attributes_of
+from workbench.core import Callback
+from workbench.core.authoring import attribute_summary, fitted_attributes_of
 from workbench.exceptions import WorkbenchError
 from workbench.views._html import (
     STYLE,

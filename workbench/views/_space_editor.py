@@ -22,7 +22,8 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from workbench.core import Callback, distribution_to_dict
+from workbench.core import Callback
+from workbench.core.authoring import distribution_to_dict
 from workbench.exceptions import WorkbenchError
 from workbench.views._html import STYLE, badge, distribution_text, esc, number
 
