@@ -27,6 +27,12 @@ from workbench.tuning._evaluation import (
     HoldOut,
     resolve_scorer,
 )
+from workbench.tuning._failures import (
+    DEFAULT_STOP_AFTER_FAILURES,
+    FailureStreak,
+    no_completed_trial,
+    one_line_failures,
+)
 from workbench.tuning._points import check_not_frozen, tunable_space
 from workbench.tuning._sampling import check_space, space_to_plain, suggest
 
@@ -67,6 +73,11 @@ class Tuner:
         in this process only.
     study_name : str, optional
         Default: derived from the pipeline's structure and space, so that re-running resumes.
+    stop_after_failures : int or None
+        When this many trials in a row fail with the same error before any trial of the run
+        has completed, the pipeline fails whatever its hyperparams: the study stops and
+        ``optimize`` raises a TuningError that shows the first error once. None runs every
+        trial. Each failed trial is logged in one line; its error is in ``trials_dataframe()``.
 
     Examples
     --------
@@ -101,10 +112,20 @@ class Tuner:
         callbacks: Sequence[Any] = (),
         heartbeat_interval: int | None = store.DEFAULT_HEARTBEAT_INTERVAL,
         grace_period: int | None = store.DEFAULT_GRACE_PERIOD,
+        stop_after_failures: int | None = DEFAULT_STOP_AFTER_FAILURES,
     ):
         if direction not in ("maximize", "minimize"):
             raise TuningError(
                 f"direction must be 'maximize' or 'minimize', but got {direction!r}."
+            )
+        if stop_after_failures is not None and (
+            not isinstance(stop_after_failures, int)
+            or isinstance(stop_after_failures, bool)
+            or stop_after_failures < 1
+        ):
+            raise TuningError(
+                f"stop_after_failures must be a positive integer or None, but got "
+                f"{stop_after_failures!r}."
             )
         given = [name for name, v in (("cv", cv), ("holdout", holdout), ("epochs", epochs)) if v]
         if len(given) > 1:
@@ -142,6 +163,7 @@ class Tuner:
         self.callbacks = list(callbacks)
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
+        self.stop_after_failures = stop_after_failures
         self._study: optuna.Study | None = None
         self._fresh_pending = fresh
         self.trials_run_: list[int] = []
@@ -293,22 +315,28 @@ class Tuner:
         stop_after: int | None = None,
     ) -> None:
         store.fail_stale_trials(study)
-        callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [self._after_trial]
+        streak = FailureStreak(self.study_name, self.stop_after_failures)
+        callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [self._after_trial, streak]
         if stop_after is not None:
             callbacks.append(optuna.study.MaxTrialsCallback(stop_after, states=None))
-        study.optimize(
-            self._objective(X, y),
-            n_trials=n_trials,
-            timeout=timeout,
-            catch=(Exception,),
-            callbacks=callbacks,
-            show_progress_bar=show_progress_bar,
-        )
+        with one_line_failures():
+            study.optimize(
+                self._objective(X, y, streak),
+                n_trials=n_trials,
+                timeout=timeout,
+                catch=(Exception,),
+                callbacks=callbacks,
+                show_progress_bar=show_progress_bar,
+            )
+        if streak.stopped:
+            raise streak.error()
 
     def _after_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self.trials_run_.append(trial.number)
 
-    def _objective(self, X: Any, y: Any) -> Callable[[optuna.Trial], float]:
+    def _objective(
+        self, X: Any, y: Any, failures: FailureStreak | None = None
+    ) -> Callable[[optuna.Trial], float]:
         storage = self._open_storage()
         worker = store.worker_lease(storage)
         fixed = self._fixed_choices()
@@ -334,6 +362,8 @@ class Tuner:
                 if isinstance(error, KeyboardInterrupt):
                     message = "KeyboardInterrupt: the study was interrupted during this trial."
                 trial.set_user_attr(store.ERROR_KEY, message)
+                if failures is not None:
+                    failures.remember(trial.number, error)
                 _record(trial, getattr(error, "history", None), candidate)
                 self._notify_end(trial, "fail", None)
                 raise
@@ -376,9 +406,8 @@ class Tuner:
     def _refit(self, X: Any, y: Any) -> None:
         try:
             best = self.study.best_trial
-        except ValueError:
-            self.best_pipeline_ = None
-            return
+        except ValueError:  # no trial completed: say so, never a silent None
+            raise no_completed_trial(self.study) from None
         self.best_pipeline_ = self.evaluation.refit(self.candidate(best.params), X, y)
 
     # -- results -----------------------------------------------------------------------------
