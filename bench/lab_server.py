@@ -65,7 +65,10 @@ def fill(storage: BaseStorage, n_trials: int) -> float:
             create_trial(
                 state=TrialState.COMPLETE,
                 value=curve[-1],
-                params={"model__alpha": 10 ** -(1 + number % 5), "model__max_depth": 1 + number % 12},
+                params={
+                    "model__alpha": 10 ** -(1 + number % 5),
+                    "model__max_depth": 1 + number % 12,
+                },
                 distributions=distributions,
                 intermediate_values=dict(enumerate(curve, start=1)),
                 user_attrs={RECORD_KEY: {"history": history}},
@@ -108,7 +111,9 @@ class Server:
                 break
             except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"the server did not start; see {root / 'server.log'}")
+                    raise RuntimeError(
+                        f"the server did not start; see {root / 'server.log'}"
+                    ) from None
                 time.sleep(0.3)
 
     def get(self, path: str, **params: Any) -> Any:
@@ -171,7 +176,9 @@ def main() -> None:
         }
         server = Server(root, [str(journal), sqlite])
         try:
-            ids = {info["url"]: info["id"] for info in server.get("workbench/api/stores")["stores"]}
+            ids = {
+                info["url"]: info["id"] for info in server.get("workbench/api/stores")["stores"]
+            }
             print(f"A study of {args.trials:,} trials; medians of {REPEATS} requests, in ms.\n")
             header = (
                 f"{'store':<13} {'idle changes':>13} {'first page':>11} "
@@ -187,7 +194,9 @@ def main() -> None:
                 cursor = server.get("workbench/api/changes")["cursor"]
                 idle = server.get("workbench/api/changes", since=cursor)
                 assert not [c for c in idle["changed"] if c["names"]], idle
-                changes = median_ms(lambda: server.get("workbench/api/changes", since=cursor))
+                changes = median_ms(
+                    lambda cursor=cursor: server.get("workbench/api/changes", since=cursor)
+                )
                 page = median_ms(
                     lambda store=store: server.get(
                         f"workbench/api/stores/{store}/studies/{STUDY}/trials", limit=100
