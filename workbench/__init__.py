@@ -7,12 +7,12 @@ workbench.store`` (what the Jupyter server does) loads neither the core nor scik
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+import typing
 
 from workbench._internal.display import register_html_renderer as _register_html_renderer
 from workbench._internal.version import package_version as _package_version
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from workbench.core import Callback
     from workbench.core import Choose
     from workbench.core import Hyperparam
@@ -32,7 +32,7 @@ _register_html_renderer("space", "workbench.views:space_html")
 _register_html_renderer("fitted_attributes", "workbench.views:fitted_attributes_html")
 
 
-def load_ipython_extension(ipython: Any) -> None:
+def load_ipython_extension(ipython: typing.Any) -> None:
     """``%load_ext workbench``: register the Workbench magics (see :mod:`workbench.magics`)."""
     from workbench.magics import load_ipython_extension as load
 
@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     if name in __all__:
         value = getattr(importlib.import_module("workbench.core"), name)
         globals()[name] = value

@@ -31,7 +31,7 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing
 
 __all__ = [
     "CallbackError",
@@ -83,14 +83,14 @@ class StructureError(WorkbenchError, ValueError):
     """The shape of a pipeline is wrong: duplicate names, ``__`` in a name, a bad mutation."""
 
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
     class NotFittedError(WorkbenchError, _SklearnNotFittedError):
         """A step was used, or frozen, before it was fitted."""
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     # NotFittedError derives from scikit-learn's; it is made on first use so that importing
     # this module (as the store and the Jupyter server do) does not import scikit-learn.
     if name != "NotFittedError":

@@ -55,12 +55,21 @@ export interface ITrialsPage extends ITable {
   total: number | null;
 }
 
+/** Everything recorded for one trial (the store's TrialRecord as JSON). */
 export interface IRecord {
-  history?: { columns: string[]; data: Plain[][] } | null;
-  structure?: Plain;
-  mutations?: Plain;
-  params?: { [key: string]: Plain };
-  [key: string]: Plain | undefined;
+  study: string;
+  kind: string;
+  number: number;
+  state: string;
+  value: number | null;
+  metric: string | null;
+  direction: string | null;
+  params: { [key: string]: Plain };
+  hyperparams: { [key: string]: Plain };
+  history: { columns: string[]; data: Plain[][] } | null;
+  structure: Plain;
+  mutation_log: { [key: string]: Plain }[];
+  error: string | null;
 }
 
 /** An error answered by the server, with its JSON message. */

@@ -34,7 +34,7 @@ export function bestPipelineCode(best: IBest): string {
     '',
     `best_params = open_store(${JSON.stringify(best.url)}, readonly=True).record(`,
     `    ${JSON.stringify(best.study)}, trial=${best.trial}`,
-    ')["params"]',
+    ').params',
     'best_pipeline = clone(pipe).set_hyperparams(best_params)',
     'best_pipeline'
   ].join('\n');

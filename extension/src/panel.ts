@@ -61,8 +61,8 @@ class ListingTable {
     const table = element('table', 'jp-Workbench-table');
     const head = element('thead');
     const headRow = element('tr');
-    for (const label of ['Name', 'Trials', 'Running', 'Best']) {
-      headRow.appendChild(element('th', undefined, label));
+    for (const label of ['Name', 'Trials', 'Best']) {
+      headRow.appendChild(element('th', label === 'Name' ? undefined : 'jp-Workbench-number', label));
     }
     if (kind === 'run') {
       (headRow.children[1] as HTMLElement).textContent = 'State';
@@ -96,11 +96,12 @@ class ListingTable {
       } else {
         setText(cells[1], formatValue(row.n_trials ?? null));
       }
-      setText(cells[2], row.running ? String(row.running) : '');
+      cells[1].title = countsText(row);
       const best = formatValue(row.best_value ?? null);
-      setText(cells[3], best);
-      cells[3].title = row.metric ? `${row.metric} (${row.direction ?? ''})` : '';
+      setText(cells[2], best);
+      cells[2].title = row.metric ? `${row.metric} (${row.direction ?? ''})` : '';
       tr.classList.toggle('jp-Workbench-live', Boolean(row.running));
+      tr.title = row.running ? `${row.running} trial(s) running` : '';
     });
     for (const [name, tr] of this.rows) {
       if (!seen.has(name)) {
@@ -116,7 +117,7 @@ class ListingTable {
     const tr = element('tr', 'jp-Workbench-row');
     tr.dataset.name = name;
     tr.tabIndex = 0;
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 3; i++) {
       tr.appendChild(element('td', i === 0 ? 'jp-Workbench-name' : 'jp-Workbench-number'));
     }
     tr.addEventListener('click', () => this.onOpen(name));
@@ -127,6 +128,18 @@ class ListingTable {
     });
     return tr;
   }
+}
+
+function countsText(row: IStudyRow): string {
+  const parts = (['complete', 'running', 'pruned', 'fail', 'waiting'] as const)
+    .filter(state => typeof row[state] === 'number' && row[state])
+    .map(state => `${row[state]} ${state === 'fail' ? 'failed' : state}`);
+  return parts.join(', ');
+}
+
+/** A long address cut at its start: the end names the file. */
+export function shortAddress(url: string, room = 44): string {
+  return url.length <= room ? url : `…${url.slice(url.length - room + 1)}`;
 }
 
 function runState(row: IStudyRow): string {
@@ -151,7 +164,7 @@ class StoreSection {
     readonly info: IStoreInfo,
     onOpen: (ref: IStudyRef) => void
   ) {
-    setText(this.title, info.url);
+    setText(this.title, shortAddress(info.url));
     this.title.title = `${info.kind ?? 'store'}: ${info.url}`;
     this.node.appendChild(this.title);
     this.node.appendChild(this.error);

@@ -327,10 +327,16 @@ export class StudyView extends Widget {
     if (this.selected !== trial) {
       return;
     }
-    setText(this.detailTitle, `Trial ${trial}${this.best?.trial === trial ? ' (best)' : ''}`);
+    const best = this.best?.trial === trial ? ', the best' : '';
+    const failed = record.error ? ` · ${record.error}` : '';
+    setText(this.detailTitle, `Trial ${trial} (${record.state}${best})${failed}`);
     this.drawHistory(record);
-    this.showParams(record.params ?? {});
-    this.structure.textContent = describeStructure(record.structure ?? null);
+    const params = Object.keys(record.params ?? {}).length ? record.params : record.hyperparams;
+    this.showParams(params ?? {});
+    setText(
+      this.structure,
+      describeStructure(record.structure ?? null) + describeMutations(record.mutation_log ?? [])
+    );
   }
 
   private drawHistory(record: IRecord): void {
@@ -342,7 +348,7 @@ export class StudyView extends Widget {
         epochAt >= 0 && typeof row[epochAt] === 'number' ? (row[epochAt] as number) : index + 1
       );
       history.columns.forEach((column, index) => {
-        if (index === epochAt || column === 'batch') {
+        if (index === epochAt || !isStatistic(column)) {
           return;
         }
         const ys = history.data.map(row => (typeof row[index] === 'number' ? (row[index] as number) : null));
@@ -375,6 +381,11 @@ export class StudyView extends Widget {
   }
 }
 
+/** A History column worth a curve: scores and losses, not counts, times or the epoch. */
+export function isStatistic(column: string): boolean {
+  return !/^(epoch|batch|n_.*|.*_time|time|lr|learning_rate)$/.test(column);
+}
+
 /** (number, value) of every complete trial with a value, in the order given. */
 export function completeValues(columns: string[], rows: Plain[][]): [number, number][] {
   const numberAt = columns.indexOf('number');
@@ -400,6 +411,19 @@ export function findBest(columns: string[], rows: Plain[][], maximize: boolean):
     }
   }
   return best;
+}
+
+/** The mutation log as text lines after the structure (nothing when there was none). */
+export function describeMutations(log: { [key: string]: Plain }[]): string {
+  if (!log.length) {
+    return '';
+  }
+  const lines = log.map(entry =>
+    ['  ', formatValue(entry.op ?? ''), formatValue(entry.path ?? ''), formatValue(entry.time ?? '')]
+      .filter(Boolean)
+      .join(' ')
+  );
+  return `\n\nMutations:\n${lines.join('\n')}`;
 }
 
 /** The pipeline structure as an indented text tree: class, then its hyperparams. */

@@ -186,6 +186,19 @@ def test_describe_is_complete_json_ready_plain_data(nested, data):
     assert tree["kind"] == "classifier" and tree["training"] is False
 
 
+def test_describe_writes_nan_and_infinite_values_as_json_null():
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import Ridge
+
+    pipe = Pipeline(
+        [("impute", SimpleImputer(fill_value=float("nan"))), ("model", Ridge(alpha=np.inf))]
+    )
+    tree = json.loads(json.dumps(pipe.describe(), allow_nan=False))  # strict JSON
+    impute, model = tree["children"]
+    assert impute["hyperparams"]["fill_value"] is None
+    assert model["hyperparams"]["alpha"] is None
+
+
 def test_predict_matches_hand_written_calls(data):
     X, y = data
     pipe = Pipeline([("scale", StandardScaler()), ("model", LogisticRegression())]).fit(X, y)

@@ -20,9 +20,11 @@ import workbench.core
 import workbench.parallel
 import workbench.parallel._workers
 import workbench.training
+from tests.persistence.steps import Locked
 from workbench import Choose, Pipeline, TrainOnly
-from workbench.core import Composite, Step, Wrapper
-from workbench.exceptions import UntrustedTypesError
+from workbench.core import Step
+from workbench.core.authoring import Composite, Wrapper
+from workbench.exceptions import PersistenceError, UntrustedTypesError
 from workbench.parallel import ParallelTransform, ParallelUnion
 from workbench.persistence import (
     TRUSTED_TYPES,
@@ -184,3 +186,124 @@ def test_a_tree_of_every_workbench_step_loads_without_trusted(tmp_path):
     assert get_untrusted_types(path) == []
     loaded = load(path)
     np.testing.assert_array_equal(loaded["pipe"].predict(X), pipe.predict(X))
+
+
+def _edit_manifest(path, change):
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(members["manifest.json"])
+    change(manifest)
+    members["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.comment = b"workbench-pipeline"
+        for name, blob in members.items():
+            archive.writestr(name, blob)
+
+
+@pytest.fixture
+def mixed(tmp_path, data, locked_saver):
+    """A saved pipeline with a composite, a skops leaf and a leaf saved by its own saver."""
+    X, _ = data
+    pipe = Pipeline([("scale", StandardScaler()), ("locked", Locked().fit(X))]).fit(X)
+    return save(pipe, tmp_path / "mixed.wbz")
+
+
+@pytest.mark.parametrize(
+    "target", ["nodes/elsewhere", "../../evil", "nodes/skops", "manifest.json"]
+)
+@pytest.mark.parametrize("node", ["root", "scale", "locked"])
+def test_load_manifest_pointing_a_node_at_another_member_is_an_error(mixed, target, node):
+    def retarget(manifest):
+        record = manifest["root"]
+        if node != "root":
+            record = next(c["node"] for c in record["children"] if c["name"] == node)
+        record["member"] = target
+
+    _edit_manifest(mixed, retarget)
+    trusted = ["tests.persistence.steps.Locked"]
+    with pytest.raises(
+        PersistenceError,
+        match=rf"'{re.escape(str(mixed))}' is corrupted or was tampered with: the step at "
+        rf"'{'the root' if node == 'root' else node}' points at saved data '{re.escape(target)}'",
+    ):
+        load(mixed, trusted=trusted)
+
+
+def test_load_manifest_pointing_two_nodes_at_one_member_is_an_error(mixed):
+    def alias(manifest):
+        first, second = (child["node"] for child in manifest["root"]["children"])
+        second["member"] = first["member"]
+        second["saver"] = first["saver"]
+
+    _edit_manifest(mixed, alias)
+    with pytest.raises(PersistenceError, match="two steps point at the same saved data"):
+        load(mixed, trusted=["tests.persistence.steps.Locked"])
+
+
+def _set(key, value, *, child=None):
+    def change(manifest):
+        record = manifest["root"] if child is None else manifest["root"]["children"][child]["node"]
+        record[key] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (_set("kind", "script"), "a node record of unknown kind 'script'"),
+        (_set("kind", "leaf"), "the leaf node at '' needs 'saver' as a str, but has None"),
+        (_set("member", None, child=0), "the leaf node at 'scale' needs 'member' as a str"),
+        (_set("children", {"a": 1}), "the composite node at '' needs 'children' as a list"),
+        (_set("children_form", "dict"), "the children of '' have no known form"),
+        (_set("saver", "eval", child=0), "the step at 'scale' names no known saver"),
+        (_set("registered_for", None, child=1), "the step at 'locked' names no saver class"),
+        (
+            _set("children_param", "__class__"),
+            "the Pipeline at 'the root' keeps its children in 'steps', not '__class__'",
+        ),
+    ],
+)
+def test_load_malformed_manifest_records_are_errors(mixed, change, problem):
+    _edit_manifest(mixed, change)
+    with pytest.raises(PersistenceError, match=re.escape(f"tampered with: {problem}")):
+        load(mixed, trusted=["tests.persistence.steps.Locked"])
+
+
+def test_load_passthrough_record_holding_anything_else_is_an_error(mixed):
+    def change(manifest):
+        manifest["root"]["children"][0]["node"] = {
+            "kind": "passthrough",
+            "path": "scale",
+            "value": "os.system",
+        }
+
+    _edit_manifest(mixed, change)
+    with pytest.raises(PersistenceError, match="a passthrough node holds 'os.system'"):
+        load(mixed, trusted=["tests.persistence.steps.Locked"])
+
+
+def test_load_manifest_nested_too_deep_is_an_error(mixed):
+    def nest(manifest):
+        record = manifest["root"]
+        for _ in range(300):
+            record = {**record, "children": [{"name": "deeper", "node": record}]}
+        manifest["root"] = record
+
+    _edit_manifest(mixed, nest)
+    with pytest.raises(PersistenceError, match="nested more than 200 levels deep"):
+        load(mixed)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda m: m.update(members=["nodes/skops"]), "does not list its saved data"),
+        (lambda m: m["members"]["nodes/skops"].pop("sha256"), "does not list its saved data"),
+        (lambda m: m.update(root="os.system"), "has no root step"),
+    ],
+)
+def test_load_malformed_member_list_or_root_is_an_error(mixed, change, problem):
+    _edit_manifest(mixed, change)
+    with pytest.raises(PersistenceError, match=problem):
+        load(mixed)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import StandardScaler
 
-from tests.persistence.steps import Locked, Shift
+from tests.persistence.steps import Locked, Shift, Unmarked
 from workbench import Pipeline
 from workbench.exceptions import (
     InvalidSaverError,
@@ -97,12 +97,12 @@ def test_save_subclass_of_registered_class_needs_trust_to_load(tmp_path, data, l
 
 def test_save_unpicklable_step_without_saver_names_its_path(tmp_path, data):
     X, _ = data
-    step = Locked().fit(X)
-    step.setup()  # now it holds a lock
-    pipe = Pipeline([("outer", Pipeline([("locked", step)]))])
+    pipe = Pipeline([("outer", Pipeline([("locked", Unmarked().fit(X))]))])
     target = tmp_path / "p.wbz"
     with pytest.raises(
-        UnsavableStepError, match=r"'outer__locked'.*pickle cannot handle.*register_saver\(Locked"
+        UnsavableStepError,
+        match=r"'outer__locked'.*pickle cannot handle.*holds_resources = True on Unmarked.*"
+        r"register_saver\(Unmarked",
     ):
         save(pipe, target)
     assert list(tmp_path.iterdir()) == []  # nothing half-written

@@ -13,6 +13,8 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from tornado.httpclient import HTTPClientError
 
+pytestmark = pytest.mark.filterwarnings("ignore:The value nan is not acceptable")
+
 HTML_NAME = "<img src=x onerror=alert(1)>"
 UNREACHABLE = "postgresql+psycopg2://nobody@127.0.0.1:9/none"
 
@@ -39,7 +41,16 @@ def second_store(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def jp_server_config(second_store: Path) -> dict[str, Any]:
+def env_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The store named by $WORKBENCH_STORAGE, with one study."""
+    path = tmp_path / "from-env" / "journal.log"
+    _study(_journal(path), "env-study", [0.2, 0.4])
+    monkeypatch.setenv("WORKBENCH_STORAGE", str(path))
+    return path
+
+
+@pytest.fixture
+def jp_server_config(second_store: Path, env_store: Path) -> dict[str, Any]:
     return {
         "ServerApp": {"jpserver_extensions": {"workbench.server": True}},
         "WorkbenchApp": {"stores": [str(second_store), UNREACHABLE]},
@@ -107,34 +118,38 @@ async def test_routes_are_read_only(jp_fetch: Any, embedded: Any) -> None:
 
 
 async def test_stores_lists_each_store_and_says_which_cannot_open(
-    jp_fetch: Any, embedded: Any, jp_root_dir: Path, second_store: Path
+    jp_fetch: Any, embedded: Any, jp_root_dir: Path, second_store: Path, env_store: Path
 ) -> None:
     stores = (await _get(jp_fetch, "stores"))["stores"]
-    assert [store["id"] for store in stores] == ["0", "1", "2"]
-    assert [store["opens"] for store in stores] == [True, True, False]
-    assert str(jp_root_dir / ".workbench") in stores[0]["url"]
-    assert stores[1]["url"] == str(second_store)
-    assert stores[2]["url"] == UNREACHABLE
-    assert "Cannot reach the store" in stores[2]["error"]
+    assert [store["id"] for store in stores] == ["0", "1", "2", "3"]
+    assert [store["opens"] for store in stores] == [True, True, True, False]
+    assert stores[0]["name"] == "default"
+    assert stores[0]["url"] == str(jp_root_dir.resolve() / ".workbench" / "journal.log")
+    assert stores[1]["url"] == str(env_store)
+    assert stores[2]["url"] == str(second_store)
+    assert stores[3]["url"] == UNREACHABLE
+    assert "Cannot reach the store" in stores[3]["error"]
 
 
 async def test_studies_lists_every_store_and_a_broken_one_fails_alone(
     jp_fetch: Any, embedded: Any
 ) -> None:
     listed = (await _get(jp_fetch, "studies"))["stores"]
-    assert [store["error"] is None for store in listed] == [True, True, False]
-    assert f"Cannot reach the store {UNREACHABLE!r}" in listed[2]["error"]
-    assert listed[2]["rows"] == []
+    assert [store["error"] is None for store in listed] == [True, True, True, False]
+    assert f"Cannot reach the store {UNREACHABLE!r}" in listed[3]["error"]
+    assert listed[3]["rows"] == []
     rows = {row["name"]: row for row in listed[0]["rows"]}
     assert set(rows) == {"digits", HTML_NAME}
     assert rows["digits"]["best_value"] == 0.9
-    assert [row["name"] for row in listed[1]["rows"]] == ["far-study"]
+    assert rows["digits"]["complete"] == 2 and rows["digits"]["fail"] == 1
+    assert [row["name"] for row in listed[1]["rows"]] == ["env-study"]
+    assert [row["name"] for row in listed[2]["rows"]] == ["far-study"]
     # the broken store fails on its own routes with a JSON error, and the server keeps working
-    code, error = await _error(jp_fetch, "stores", "2", "studies", "digits", "trials")
+    code, error = await _error(jp_fetch, "stores", "3", "studies", "digits", "trials")
     assert code == 503
-    assert "cannot be opened" in error["message"]
+    assert f"The store 3 ({UNREACHABLE}) cannot be opened" in error["message"]
     assert "Cannot reach the store" in error["message"]
-    assert (await _get(jp_fetch, "stores", "1", "studies", "far-study"))["study"]["n_trials"] == 1
+    assert (await _get(jp_fetch, "stores", "2", "studies", "far-study"))["study"]["n_trials"] == 1
 
 
 async def test_names_holding_html_come_back_as_plain_json_strings(
@@ -168,7 +183,10 @@ async def test_unknown_study_answers_404_with_a_json_error(jp_fetch: Any, embedd
 async def test_unknown_store_answers_404_naming_the_stores(jp_fetch: Any, embedded: Any) -> None:
     code, error = await _error(jp_fetch, "stores", "9", "studies", "digits", "trials")
     assert code == 404
-    assert error["message"].startswith("No store with id '9' on this server; the stores are '0'")
+    assert error["message"] == (
+        "No store with id '9' on this server; the stores are '0', '1', '2', '3'. "
+        "GET workbench/api/stores lists them."
+    )
 
 
 async def test_trials_come_in_pages_and_nan_becomes_null(jp_fetch: Any, embedded: Any) -> None:
@@ -180,7 +198,7 @@ async def test_trials_come_in_pages_and_nan_becomes_null(jp_fetch: Any, embedded
     assert [row[column] for row in page["rows"]] == [1, 2]
     value = page["columns"].index("value")
     assert page["rows"][1][value] is None  # the NaN-valued trial failed: no value, not NaN
-    assert "params_alpha" in page["columns"]
+    assert "alpha" in page["columns"]  # sampled params by path
 
 
 async def test_trials_sort_by_a_column_before_paging(jp_fetch: Any, embedded: Any) -> None:
@@ -227,14 +245,14 @@ async def test_changes_say_nothing_changed_until_a_trial_is_added(
 ) -> None:
     first = await _get(jp_fetch, "changes")
     again = await _get(jp_fetch, "changes", since=first["cursor"])
-    assert again["changed"] == [{"store": "2", "names": [], "error": again["changed"][0]["error"]}]
+    assert again["changed"] == [{"store": "3", "names": [], "error": again["changed"][0]["error"]}]
     assert "Cannot reach the store" in again["changed"][0]["error"]
     assert again["cursor"] == first["cursor"]
     _study(embedded, "new-study", [0.7])
     after = await _get(jp_fetch, "changes", since=again["cursor"])
     named = {entry["store"]: entry["names"] for entry in after["changed"]}
     assert "new-study" in named["0"]
-    assert "1" not in named
+    assert "1" not in named and "2" not in named
     assert after["cursor"] != again["cursor"]
 
 

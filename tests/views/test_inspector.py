@@ -47,6 +47,9 @@ def test_selecting_a_step_shows_it(nested, data):
 
 
 def test_setting_a_hyperparam_in_place_is_validated(nested):
+    from workbench import floats
+
+    nested.set_hyperparams_space({"model__linear__C": floats(0.01, 100.0, log=True)})
     inspector = Inspector(nested, path="model__linear")
     inspector.set_value("C", "2.0")
     assert nested["model__linear"].C == 2.0

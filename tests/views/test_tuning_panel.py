@@ -115,9 +115,14 @@ def test_tuning_info_axes_are_log_for_log_distributions():
 
 
 # -- options ------------------------------------------------------------------------------------
-def test_panel_needs_a_budget(data):
-    with pytest.raises(ViewError, match=r"Say how long one Start tunes: pass n_trials="):
-        TuningPanel(_logistic(), *data)
+def test_panel_without_a_budget_runs_until_stopped(data, storage):
+    panel = TuningPanel(_logistic(), *data, cv=2, space=LOG_C, storage=storage)
+    assert "Start runs trials until Stop" in panel.status.value
+    panel.start()
+    _until(lambda: sum(row["state"] == "complete" for row in panel.table.rows) >= 2)
+    panel.stop()
+    assert panel.wait(3)
+    assert panel.state == "stopped" and panel.resume_button.disabled is False
 
 
 @pytest.mark.parametrize(

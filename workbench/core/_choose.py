@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from sklearn.utils.metaestimators import available_if
 
+from workbench._internal.names import did_you_mean
 from workbench.core._composite import (
     Composite,
     MinibatchRoute,
@@ -21,7 +22,7 @@ from workbench.core._minibatch import (
     partial_fit_final,
     partial_fit_step,
 )
-from workbench.core._paths import check_step_names, did_you_mean
+from workbench.core._paths import check_step_names
 from workbench.core._space import Space, categorical
 from workbench.exceptions import HyperparamError, StructureError
 

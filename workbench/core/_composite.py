@@ -16,11 +16,12 @@ from typing import Any, ClassVar, NamedTuple, Self
 from optuna.distributions import BaseDistribution
 from sklearn.utils import get_tags
 
+from workbench._internal.names import did_you_mean
 from workbench.core import _tree
 from workbench.core._callbacks import current_scope, event_scope, notify
 from workbench.core._default_spaces import constructor_params
 from workbench.core._introspection import is_fitted
-from workbench.core._paths import SEPARATOR, check_step_names, did_you_mean, join_path
+from workbench.core._paths import SEPARATOR, check_step_names, join_path
 from workbench.core._step import Step
 from workbench.exceptions import NotFittedError, StructureError, UnknownPathError
 

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import inspect
-import math
 from typing import Any
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from workbench._internal.plain import finite_or_none
 from workbench.core import _tree
 from workbench.core._space import distribution_to_dict
 
 
 def plain_value(value: Any) -> Any:
-    """A JSON-ready rendering of a hyperparam value: scalars as they are, the rest as repr."""
+    """A JSON-ready rendering of a hyperparam value: scalars as they are (NaN and the
+    infinities as None, as the store writes them), the rest as repr."""
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int | np.integer):
         return int(value)
     if isinstance(value, float | np.floating):
-        number = float(value)
-        return number if math.isfinite(number) else repr(number)
+        return finite_or_none(float(value))
     if isinstance(value, list | tuple) and all(
         item is None or isinstance(item, bool | int | float | str) for item in value
     ):

@@ -10,11 +10,12 @@ from typing import Any, ClassVar, Self
 from optuna.distributions import BaseDistribution
 from sklearn.base import BaseEstimator
 
+from workbench._internal.names import did_you_mean
 from workbench.core import _tree
 from workbench.core._callbacks import EVENTS, notify
 from workbench.core._display import Description, FittedAttributes, SpaceDict, mimebundle
 from workbench.core._introspection import describe_tree, fitted_attributes_of
-from workbench.core._paths import did_you_mean, nest
+from workbench.core._paths import nest
 from workbench.core._space import Space, check_distribution
 from workbench.exceptions import InvalidCallbackError, LifecycleError
 

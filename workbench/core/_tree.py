@@ -13,8 +13,9 @@ from typing import Any, NamedTuple
 from optuna.distributions import BaseDistribution
 from sklearn.base import BaseEstimator
 
+from workbench._internal.names import did_you_mean
 from workbench.core._default_spaces import constructor_params, default_space
-from workbench.core._paths import SEPARATOR, did_you_mean, join_path
+from workbench.core._paths import SEPARATOR, join_path
 from workbench.core._space import Space, check_distribution, contains, describe_distribution
 from workbench.exceptions import HyperparamError, StructureError, UnknownPathError
 

@@ -4,14 +4,16 @@ which names of the right kind exist."""
 
 from __future__ import annotations
 
-import difflib
 import functools
+import importlib
 from collections.abc import Callable
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from workbench._internal.names import did_you_mean
 
 
 def _is_step(value: Any) -> bool:
@@ -50,8 +52,7 @@ class WorkbenchMagics(Magics):
                 for key, value in namespace.items()
                 if not key.startswith("_") and accept(value)
             )
-            close = difflib.get_close_matches(name, fitting, n=3, cutoff=0.5)
-            hint = f" Did you mean {' or '.join(repr(item) for item in close)}?" if close else ""
+            hint = did_you_mean(name, fitting, cutoff=0.5)
             listed = ", ".join(fitting) if fitting else "none"
             raise UsageError(
                 f"No variable named {name!r} in the notebook.{hint} Variables that hold "
@@ -63,6 +64,9 @@ class WorkbenchMagics(Magics):
                 f"{name!r} holds a {type(value).__name__}, but {what} is expected here."
             )
         return value
+
+    def _args(self, magic: str, line: str) -> Any:
+        return parse_argstring(getattr(self, magic), line)
 
     def _pipeline(self, name: str) -> Any:
         return self._variable(name, _is_step, "Workbench pipelines or steps")
@@ -82,7 +86,7 @@ class WorkbenchMagics(Magics):
         fitted attributes, and an in-place hyperparameter editor."""
         from workbench.views import Inspector
 
-        args = parse_argstring(self.wb_inspect, line)
+        args = self._args("wb_inspect", line)
         pipeline = self._pipeline(args.pipeline)
         try:
             return Inspector(pipeline, path=args.path)
@@ -97,7 +101,7 @@ class WorkbenchMagics(Magics):
         """Open the space editor on a pipeline: edits go straight into its space."""
         from workbench.views import SpaceEditor
 
-        args = parse_argstring(self.wb_space, line)
+        args = self._args("wb_space", line)
         return SpaceEditor(self._pipeline(args.pipeline))
 
     @line_magic
@@ -111,7 +115,7 @@ class WorkbenchMagics(Magics):
         """Open the mutation panel: replace, freeze and unfreeze steps, run more epochs."""
         from workbench.views import MutationPanel
 
-        args = parse_argstring(self.wb_mutate, line)
+        args = self._args("wb_mutate", line)
         if args.batch_size < 1:
             raise UsageError(f"--batch-size must be at least 1, but got {args.batch_size}.")
         return MutationPanel(
@@ -132,13 +136,12 @@ class WorkbenchMagics(Magics):
     def wb_tune(self, line: str = "") -> Any:
         """Open the tuning panel and start a study over the pipeline's space; returns at once
         (the study runs off the main thread; Stop and Resume are in the panel)."""
-        args = parse_argstring(self.wb_tune, line)
+        args = self._args("wb_tune", line)
         if args.trials is not None and args.trials < 1:
             raise UsageError(f"--trials must be at least 1, but got {args.trials}.")
         if args.timeout is not None and args.timeout <= 0:
             raise UsageError(f"--timeout must be positive seconds, but got {args.timeout}.")
-        from workbench.views import TuningPanel
-
+        TuningPanel = _views().TuningPanel  # the tuning panel's module (workbench.views)
         panel = TuningPanel(
             self._pipeline(args.pipeline),
             self._data(args.X),
@@ -158,9 +161,8 @@ class WorkbenchMagics(Magics):
     )
     def wb_curves(self, line: str = "") -> Any:
         """Draw learning curves of a History, a Tuner, or a run or study in the store."""
-        from workbench.views import curves
-
-        args = parse_argstring(self.wb_curves, line)
+        curves = _views().curves
+        args = self._args("wb_curves", line)
         namespace = self.shell.user_ns if self.shell is not None else {}
         source = namespace.get(args.source, args.source)
         try:
@@ -178,8 +180,13 @@ class WorkbenchMagics(Magics):
         """The studies in the store, as a table."""
         from workbench.store import open_store
 
-        args = parse_argstring(self.wb_studies, line)
+        args = self._args("wb_studies", line)
         return open_store(args.storage, readonly=True).studies()
+
+
+def _views() -> Any:
+    """``workbench.views``, imported when a magic opens one of its views."""
+    return importlib.import_module("workbench.views")
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -151,7 +151,10 @@ class ParallelTransform(Wrapper):
             (_apply_chunk, (shipped, method, _workers.take(X, start, stop), start, stop))
             for start, stop in bounds
         ]
-        parts = _workers.run(tasks, n_jobs=self.n_jobs, backend=self.backend)
+        labels = [
+            f"{method}() of the step at 'step' on rows {start}:{stop}" for start, stop in bounds
+        ]
+        parts = _workers.run(tasks, n_jobs=self.n_jobs, backend=self.backend, labels=labels)
         return _workers.concat_rows(parts)
 
     @available_if(_inner_has("transform"))

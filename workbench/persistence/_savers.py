@@ -8,15 +8,17 @@ saver: the file format walks them and saves their children one by one.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import pickle
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
 from workbench._internal.optional import optional_import
 from workbench.core.authoring import (
+    Composite,
     distribution_from_dict,
     distribution_to_dict,
     fitted_attributes_of,
@@ -33,7 +35,7 @@ from workbench.exceptions import (
 _LAZY_CLASSES = {"workbench.training.TorchStep": ("workbench.training", "TorchStep")}
 
 
-def qualified_name(cls: type) -> str:
+def qualified_name(cls: Any) -> str:
     """``module.QualName`` of a class, the name files and trust lists use."""
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -292,6 +294,39 @@ def trusted_by_workbench(name: str) -> bool:
     return name in _TRUSTED
 
 
+def trusted_names(trusted: Iterable[str | type]) -> tuple[str, ...]:
+    """The type names ``trusted`` stands for, plus the classes with a saver registered here.
+
+    A class (or function) counts under both names files give it: ``module.QualName`` in the
+    manifest and ``module.Name`` in skops data (they differ for a nested class).
+    """
+    if isinstance(trusted, str | type):
+        raise TypeError(
+            f"trusted= takes a list of type names or classes, but got {trusted!r}; pass "
+            f"trusted=[{trusted if isinstance(trusted, str) else trusted.__name__!r}]."
+        )
+    names: list[str] = []
+    for entry in trusted:
+        if isinstance(entry, str):
+            names.append(entry)
+        elif isinstance(entry, type) or inspect.isfunction(entry):
+            names.extend(_names_of(entry))
+        else:
+            raise TypeError(
+                f"trusted= takes type names ('module.Class'), classes or functions, but got "
+                f"{entry!r} "
+                f"({type(entry).__name__}). get_untrusted_types(path) lists the names a file "
+                f"needs."
+            )
+    for registered, _ in _resolved_registry():
+        names.extend(_names_of(registered))
+    return tuple(dict.fromkeys(names))
+
+
+def _names_of(cls: Any) -> tuple[str, str]:
+    return qualified_name(cls), f"{cls.__module__}.{cls.__name__}"
+
+
 def skops_untrusted(data: bytes) -> list[str]:
     """Types in skops ``data`` that neither skops nor Workbench trusts."""
     try:
@@ -413,7 +448,25 @@ def registered_class(name: str) -> tuple[type, Saver] | None:
     return None
 
 
+def holds_resources(step: Any) -> bool:
+    """Whether ``step`` is a leaf that declares ``holds_resources = True``."""
+    return bool(getattr(type(step), "holds_resources", False)) and not isinstance(step, Composite)
+
+
 def saver_for(step: Any) -> Saver:
-    """The saver that would save ``step``: the registered one, else :class:`SkopsSaver`."""
+    """The saver that would save ``step``: the registered one; else :class:`FittedStateSaver`
+    for a step that declares ``holds_resources = True``; else :class:`SkopsSaver`.
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from workbench import Step
+    >>> class Handle(Step):
+    ...     holds_resources = True
+    >>> saver_for(Handle()), saver_for(StandardScaler())
+    (FittedStateSaver(), SkopsSaver())
+    """
     found = registered_saver(step)
-    return found[1] if found is not None else SkopsSaver()
+    if found is not None:
+        return found[1]
+    return FittedStateSaver() if holds_resources(step) else SkopsSaver()

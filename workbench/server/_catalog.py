@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.server._adapter import Store, open_store, stores
+from workbench.store import Store, StoreInfo, open_store, stores
 
 #: Seconds before a store that failed to open is tried again (an unreachable database can take
 #: seconds to refuse; the panel polls every second).
@@ -34,7 +34,7 @@ class Entry:
 
     id: str
     info: dict[str, Any]
-    storage: Any
+    storage: StoreInfo
     opened: Store | None = None
     error: str | None = None
     failed_at: float = 0.0
@@ -90,7 +90,7 @@ class StoreCatalog:
             if self._entries is None:
                 infos = stores(extra=self.extra, root=self.root)
                 self._entries = [
-                    Entry(id=str(number), info=dict(info), storage=info["storage"])
+                    Entry(id=str(number), info=info.to_json(), storage=info)
                     for number, info in enumerate(infos)
                 ]
             return self._entries

@@ -8,6 +8,7 @@ Store calls block (files, databases), so they run in the catalog's thread pool.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,7 +16,6 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from tornado.ioloop import IOLoop
 
-from workbench.server._adapter import StudyNotFound, to_json
 from workbench.server._catalog import (
     Entry,
     StoreCatalog,
@@ -24,12 +24,30 @@ from workbench.server._catalog import (
     decode_cursor,
     encode_cursor,
 )
+from workbench.store import Store, to_json_value
 
 T = TypeVar("T")
 
 #: Largest page of trials one request returns.
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
+
+
+def to_json(data: Any) -> str:
+    """The one JSON encoding of the store (NaN and inf as null, datetimes as ISO 8601)."""
+    return json.dumps(to_json_value(data), allow_nan=False)
+
+
+def _missing(store: Store, study: str, trial: int | None) -> bool:
+    """Whether ``study`` (or its trial ``trial``) is not in ``store``: after a failed read,
+    tells a 404 from a store that failed."""
+    try:
+        study_id = store.storage.get_study_id_from_name(study)
+        if trial is not None:
+            store.storage.get_trial_id_from_study_id_trial_number(study_id, trial)
+    except KeyError:
+        return True
+    return False
 
 
 class ApiError(tornado.web.HTTPError):
@@ -83,13 +101,22 @@ class _Handler(APIHandler):
                 503, f"The store {store_id} ({entry.info['url']}) cannot be opened: {error}"
             ) from None
 
-    async def read(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """A store read: a study that is not there is 404, any other failure 503."""
+    async def read(
+        self,
+        store: Store,
+        study: str,
+        function: Callable[..., T],
+        *args: Any,
+        trial: int | None = None,
+        **kwargs: Any,
+    ) -> T:
+        """A read of ``study`` in ``store``: 404 if the study (or ``trial``) is not there,
+        503 if the store failed, both with the store's own message."""
         try:
             return await self.call(function, *args, **kwargs)
-        except StudyNotFound as error:
-            raise ApiError(404, str(error)) from None
         except Exception as error:
+            if await self.call(_missing, store, study, trial):
+                raise ApiError(404, str(error)) from None
             raise ApiError(
                 503, f"Reading the store failed: {type(error).__name__}: {error}"
             ) from None
@@ -159,13 +186,15 @@ class StudyHandler(_Handler):
     @tornado.web.authenticated
     async def get(self, store: str, study: str) -> None:
         opened = await self.opened(store)
-        for method in ("studies", "runs"):
-            frame = await self.read(getattr(opened, method))
-            if len(frame) and (frame["name"] == study).any():
-                row = frame[frame["name"] == study].iloc[0].to_dict()
-                self.reply({"store": store, "study": row})
-                return
-        raise ApiError(404, f"No study or run named {study!r} in the store {store}.")
+        frame = await self.read(opened, study, opened.summaries)
+        rows = frame[frame["name"] == study]
+        if not len(rows):
+            raise ApiError(
+                404,
+                f"No study or run named {study!r} in the store {opened.name!r}; "
+                f"GET workbench/api/studies lists them.",
+            )
+        self.reply({"store": store, "study": rows.iloc[0].to_dict()})
 
 
 class TrialsHandler(_Handler):
@@ -185,9 +214,11 @@ class TrialsHandler(_Handler):
         opened = await self.opened(store)
         total = None
         if sort is None:
-            frame = await self.read(opened.trials, study, offset=offset, limit=limit)
+            frame = await self.read(
+                opened, study, opened.trials, study, offset=offset, limit=limit
+            )
         else:
-            frame = await self.read(opened.trials, study)
+            frame = await self.read(opened, study, opened.trials, study)
             if sort not in frame.columns:
                 known = ", ".join(map(str, frame.columns))
                 raise ApiError(
@@ -219,7 +250,7 @@ class ValuesHandler(_Handler):
     @tornado.web.authenticated
     async def get(self, store: str, study: str) -> None:
         opened = await self.opened(store)
-        frame = await self.read(opened.trials, study)
+        frame = await self.read(opened, study, opened.trials, study)
         columns = [column for column in ("number", "state", "value") if column in frame.columns]
         self.reply(
             {
@@ -237,8 +268,10 @@ class RecordHandler(_Handler):
     @tornado.web.authenticated
     async def get(self, store: str, study: str, trial: str) -> None:
         opened = await self.opened(store)
-        record = await self.read(opened.record, study, int(trial))
-        self.reply({"store": store, "study": study, "trial": int(trial), "record": record})
+        record = await self.read(opened, study, opened.record, study, int(trial), trial=int(trial))
+        self.reply(
+            {"store": store, "study": study, "trial": int(trial), "record": record.to_json()}
+        )
 
 
 class ChangesHandler(_Handler):

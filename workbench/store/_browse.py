@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import difflib
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -14,6 +13,7 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from workbench._internal.names import did_you_mean
 from workbench.exceptions import StorageError
 from workbench.store import _rdb
 from workbench.store._history import History
@@ -273,10 +273,9 @@ class Store:
             return self.storage.get_study_id_from_name(study)
         except KeyError:
             names = [s.study_name for s in self.storage.get_all_studies()]
-            close = difflib.get_close_matches(str(study), names, n=3)
-            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
             raise StorageError(
-                f"No study or run named {study!r} in the store {self.name!r}.{hint} "
+                f"No study or run named {study!r} in the store {self.name!r}."
+                f"{did_you_mean(str(study), names)} "
                 f"Store.studies() and Store.runs() list them."
             ) from None
 

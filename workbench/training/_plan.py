@@ -34,6 +34,7 @@ class Plan:
     """What one mini-batch goes through, and what the run reads back after it."""
 
     operations: list[Operation] = field(default_factory=list)
+    steps: list[Any] = field(default_factory=list)  # the step of each operation, in order
     final: Any = None  # the step that learns at the end (it gets ``classes``)
     final_path: str = ""
     targets: list[Any] = field(default_factory=list)  # y goes through these
@@ -44,6 +45,11 @@ class Plan:
     def learn(self, X: Any, y: Any) -> None:
         for operation in self.operations:
             X, y = operation(X, y)
+
+    def add(self, step: Any, operation: Operation) -> None:
+        """Append ``operation``, done by ``step``."""
+        self.operations.append(operation)
+        self.steps.append(step)
 
 
 def _loss_attribute(step: Any) -> str | None:
@@ -88,13 +94,13 @@ def _compile(plan: Plan, step: Any, path: str, *, frozen: bool, last: bool) -> N
         _consume(plan, step, path, frozen=True)
         if not last and hasattr(step, "transform"):
             transform = step.transform
-            plan.operations.append(lambda X, y: (transform(X), y))
+            plan.add(step, lambda X, y: (transform(X), y))
         return
     route = minibatch_route(step)
     if route is not None:  # a composite that hands batches on: its children go in the plan
         if route.target is not None:
             plan.targets.append(route.target)
-            plan.operations.append(route.target.target_operation())
+            plan.add(route.target, route.target.target_operation())
         for index, (name, child) in enumerate(route.children):
             _compile(
                 plan,
@@ -131,17 +137,17 @@ def _compile_final(plan: Plan, step: Any, path: str) -> None:
             partial_fit(X, y, classes=holder.classes)
             return X, y
 
-        plan.operations.append(learn_final)
+        plan.add(step, learn_final)
     else:
-        plan.operations.append(lambda X, y: (partial_fit(X, y), (X, y))[1])
+        plan.add(step, lambda X, y: (partial_fit(X, y), (X, y))[1])
 
 
 def _compile_middle(plan: Plan, step: Any, path: str) -> None:
     if hasattr(step, "partial_fit_resample"):
-        plan.operations.append(step.partial_fit_resample)
+        plan.add(step, step.partial_fit_resample)
     elif hasattr(step, "partial_fit_transform"):
         learn_transform = step.partial_fit_transform
-        plan.operations.append(lambda X, y: (learn_transform(X, y), y))
+        plan.add(step, lambda X, y: (learn_transform(X, y), y))
         if getattr(type(step), "passes_gradient", False):
             plan.chain = (step, path)
     elif hasattr(step, "partial_fit"):
@@ -151,10 +157,10 @@ def _compile_middle(plan: Plan, step: Any, path: str) -> None:
             partial_fit(X, y)
             return transform(X), y
 
-        plan.operations.append(learn_then_transform)
+        plan.add(step, learn_then_transform)
     elif is_stateless(step):
         fit_transform = step.fit_transform
-        plan.operations.append(lambda X, y: (fit_transform(X, y), y))
+        plan.add(step, lambda X, y: (fit_transform(X, y), y))
     else:
         raise no_partial_fit_error(step, path or type(step).__name__)
 

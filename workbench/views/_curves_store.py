@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -10,7 +9,7 @@ import optuna
 import pandas as pd
 
 from workbench import store
-from workbench.exceptions import StorageError, ViewError
+from workbench.exceptions import ViewError
 
 
 class StoredRun(NamedTuple):
@@ -51,26 +50,29 @@ def _short(value: Any) -> str:
 
 
 def read_stored(name: str, storage: Any) -> list[StoredRun]:
-    """Every trial of study ``name`` (a run's single trial) with its History and state."""
+    """Every trial of study ``name`` (a run's single trial) with its History and state.
+
+    ``storage`` is anything :func:`workbench.store.open_store` opens, or the live Optuna
+    study of a Tuner.
+    """
     if isinstance(storage, optuna.Study):
-        study = storage
-    else:
-        opened = store.open_storage(storage)
-        try:
-            study = optuna.load_study(study_name=name, storage=opened)
-        except KeyError:
-            names = optuna.get_all_study_names(storage=opened)
-            close = difflib.get_close_matches(name, names, n=3)
-            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-            raise StorageError(
-                f"No study or run named {name!r} in the store {store.describe(storage)!r}."
-                f"{hint} workbench.tuning.studies() lists them."
-            ) from None
+        return _from_study(name, storage)
+    opened = store.open_store(storage, readonly=True)
+    trials = opened.trials(name)  # a StorageError with close names when there is none
+    runs = []
+    for number, state in zip(trials["number"], trials["state"], strict=True):
+        record = opened.record(name, int(number))
+        history = record.history if len(record.history) else None
+        run_name = name if record.kind == "run" else f"trial {number}"
+        runs.append(StoredRun(run_name, str(state), history))
+    return runs
+
+
+def _from_study(name: str, study: optuna.Study) -> list[StoredRun]:
     is_run = study.user_attrs.get(store.KIND_KEY) == "run"
     runs = []
     for trial in study.get_trials(deepcopy=False):
-        record = trial.user_attrs.get(store.RECORD_KEY) or {}
-        plain = record.get("history")
+        plain = (trial.user_attrs.get(store.RECORD_KEY) or {}).get("history")
         history = store.decode_history(plain) if plain else None
         run_name = name if is_run else f"trial {trial.number}"
         runs.append(StoredRun(run_name, trial.state.name.lower(), history))

@@ -264,7 +264,7 @@ class Inspector(widgets.HBox):
             )
         self.pipeline = pipeline
         self.tree = widgets.Select(
-            options=[], rows=12, layout=widgets.Layout(width="340px", min_width="220px")
+            options=[], rows=12, layout=widgets.Layout(width="390px", min_width="220px")
         )
         self.detail = widgets.HTML(value="")
         self.param = widgets.Dropdown(
@@ -362,6 +362,6 @@ class Inspector(widgets.HBox):
         """Stop listening to the pipeline and close the widget."""
         listener = getattr(self, "_listener", None)
         pipeline = getattr(self, "pipeline", None)
-        if listener is not None and listener in getattr(pipeline, "callbacks", ()):
+        if pipeline is not None and listener in getattr(pipeline, "callbacks", ()):
             pipeline.remove_callback(listener)
         super().close()

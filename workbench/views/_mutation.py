@@ -286,8 +286,11 @@ class MutationPanel(widgets.VBox):
         self.target.value = current if current is not None else (paths[-1] if paths else None)
         chosen = self.replacement.value
         names = list(self.candidates())
+        # offered first by default: a given candidate, else the first built-in (a notebook
+        # variable may be a whole pipeline, a surprising default)
+        default = next(iter(self._extra_candidates), next(iter(_builtin_steps())))
         self.replacement.options = names
-        self.replacement.value = chosen if chosen in names else (names[0] if names else None)
+        self.replacement.value = chosen if chosen in names else default
         self._label_freeze()
         self._draw()
 

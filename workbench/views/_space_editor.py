@@ -206,6 +206,8 @@ class _Row:
             [label, *self.controls, self.reading, self.error],
             layout=widgets.Layout(align_items="center", flex_flow="row wrap"),
         )
+        self.box.add_class("wb-space-row")
+        self.box.add_class(f"wb-path-{info.path}")  # a handle for browser tests and styling
 
     def set_distribution(self, data: Mapping[str, Any]) -> None:
         """Show ``data`` in the controls (no edit is applied while setting them)."""
@@ -480,6 +482,6 @@ class SpaceEditor(widgets.VBox):
         """Stop listening to the pipeline and close the widget."""
         listener = getattr(self, "_listener", None)
         pipeline = getattr(self, "pipeline", None)
-        if listener is not None and listener in getattr(pipeline, "callbacks", ()):
+        if pipeline is not None and listener in getattr(pipeline, "callbacks", ()):
             pipeline.remove_callback(listener)
         super().close()

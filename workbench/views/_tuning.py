@@ -34,6 +34,8 @@ from workbench.views._tuning_data import (
 )
 
 _HERE = pathlib.Path(__file__).parent
+#: Trials of one Start without n_trials or timeout: more than any study runs before a Stop.
+_UNTIL_STOPPED = 2**62
 
 _CSS = f"<style>{(_HERE / '_tuning_panel.css').read_text()}</style>"
 
@@ -108,9 +110,9 @@ class TuningPanel(ipywidgets.VBox):
         space editor before Start are used. :meth:`apply` sets a trial's values on it.
     X, y : array-like
         The data each trial is scored on.
-    n_trials, timeout : int and float, at least one
+    n_trials, timeout : int and float, optional
         The budget of one Start: that many trials, or that many seconds, whichever ends
-        first. Resume runs what a Stop left of it.
+        first; with neither, trials run until Stop. Resume runs what a Stop left of it.
     **tuner_options
         :class:`~workbench.tuning.Tuner`'s options (``scoring``, ``cv``/``holdout``/
         ``epochs``, ``storage``, ``study_name``, ...). ``refit`` defaults to False: apply the
@@ -143,10 +145,6 @@ class TuningPanel(ipywidgets.VBox):
         timeout: float | None = None,
         **tuner_options: Any,
     ):
-        if n_trials is None and timeout is None:
-            raise ViewError(
-                "Say how long one Start tunes: pass n_trials=<int>, timeout=<seconds>, or both."
-            )
         if n_trials is not None and (
             isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1
         ):
@@ -339,6 +337,8 @@ class TuningPanel(ipywidgets.VBox):
         return trials_left and time_left
 
     def _budget_text(self) -> str:
+        if self.n_trials is None and self.timeout is None:
+            return "trials until Stop"
         parts = []
         if self.n_trials is not None:
             parts.append(f"{self.n_trials} trials")
@@ -349,6 +349,8 @@ class TuningPanel(ipywidgets.VBox):
     def _launch(self) -> None:
         n_trials = None if self.n_trials is None else self.n_trials - self._done_in_budget
         timeout = None if self.timeout is None else self.timeout - self._time_used
+        if n_trials is None and timeout is None:
+            n_trials = _UNTIL_STOPPED
         self._stop_requested, self._error, self._status = False, None, "running"
         self._thread = threading.Thread(
             target=self._run, args=(n_trials, timeout), name="workbench-tuning", daemon=True
