@@ -46,10 +46,11 @@ class Tuner:
 
     The space is the pipeline's (``get_hyperparams_space()``) or a narrowed one passed as
     ``space``; ``Choose`` branches are sampled conditionally (the choice first, then only the
-    chosen branch's hyperparams). Every trial is scored by cross-validation (``cv``), on a
-    hold-out fraction (``holdout``) or by an epoch run (``epochs``: options for
-    ``workbench.training.fit_epochs``, whose per-epoch validation score is reported so that the
-    pruner may stop a trial early).
+    chosen branch's hyperparams). Frozen steps are fixed: their hyperparams are left out, and
+    every trial keeps them as they were fitted (a pre-trained encoder). Every trial is scored
+    by cross-validation (``cv``), on a hold-out fraction (``holdout``) or by an epoch run
+    (``epochs``: options for ``workbench.training.fit_epochs``, whose per-epoch validation
+    score is reported so that the pruner may stop a trial early).
 
     The study lives in the Workbench store (``storage``: default the journal file
     ``.workbench/journal.log`` in the working directory, or ``$WORKBENCH_STORAGE``, or any
