@@ -76,7 +76,7 @@ def postgres_url() -> Iterator[str]:
         capture_output=True,
     )
     try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"  # psycopg 3, as users get it
     finally:
         with contextlib.suppress(subprocess.CalledProcessError):
             subprocess.run(

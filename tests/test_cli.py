@@ -13,8 +13,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from tests.tuning.helpers import classification_data, write_study_file
-from workbench import Pipeline
-from workbench._internal import store
+from workbench import Pipeline, store
 from workbench.cli import main
 from workbench.tuning import Tuner
 
@@ -119,7 +118,7 @@ def test_cli_worker_accepts_a_module_name_and_overrides(tmp_path, monkeypatch, c
     )
     assert status == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["study"] == "renamed"
-    assert [row["name"] for row in store.studies(str(other))] == ["renamed"]
+    assert store.open_store(str(other)).studies()["name"].tolist() == ["renamed"]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from workbench._internal import store
+from workbench import store
 from workbench.exceptions import WorkbenchError
 
 
@@ -94,13 +94,18 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _studies(args: argparse.Namespace) -> int:
-    rows = store.studies(args.storage)
+    opened = store.open_store(args.storage, readonly=True)
+    frame = opened.summaries().rename(columns={"n_trials": "trials"})
+    rows = [
+        {key: store.to_json_value(value) for key, value in row.items()}
+        for row in frame.astype(object).where(frame.notna(), None).to_dict("records")
+    ]
     if args.json:
         for row in rows:
-            print(json.dumps({**row, "started": str(row["started"] or "")}))
+            print(json.dumps(row))
         return 0
     if not rows:
-        print(f"No studies or runs in {store.describe(args.storage)}.")
+        print(f"No studies or runs in {opened.name}.")
         return 0
     header = ("name", "kind", "direction", "trials", "complete", "pruned", "fail", "best_value")
     table = [header] + [

@@ -7,8 +7,7 @@ import pytest
 from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import StandardScaler
 
-from workbench import Callback, Pipeline
-from workbench._internal import store
+from workbench import Callback, Pipeline, store
 from workbench.exceptions import CallbackError, StorageError
 from workbench.training import fit_epochs
 from workbench.tuning import load_history, studies

@@ -22,17 +22,20 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-from workbench.core import (
+from workbench.core.authoring import (
     Composite,
     distribution_to_dict,
     is_passthrough,
+    join_path,
     plain_value,
 )
 from workbench.exceptions import UnsavableStepError
 from workbench.persistence._savers import (
+    FittedStateSaver,
     Saver,
     check_picklable,
     encode_state,
+    holds_resources,
     pickle_dumps,
     qualified_name,
     registered_saver,
@@ -41,7 +44,7 @@ from workbench.persistence._savers import (
 )
 
 FORMAT = "workbench-pipeline"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: steps that hold resources saved by FittedStateSaver without registering
 BATCH = "nodes/skops"  # one skops blob for every node without a registered saver
 _LIBRARIES = ("workbench", "numpy", "scipy", "scikit-learn", "skops", "joblib", "optuna", "pandas")
 
@@ -66,6 +69,7 @@ class Packed:
     savers: dict[str, tuple[type, Saver]] = field(default_factory=dict)
     classes: dict[str, type] = field(default_factory=dict)
     secure: bool = True
+    format_version: int = 1  # the lowest version that can read what was packed
     batch: dict[str, Any] = field(default_factory=dict, repr=False)
     paths: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -150,7 +154,7 @@ def pack(
         packed.batch = {}
     manifest: dict[str, Any] = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": packed.format_version,
         "versions": versions(),
         "root": root,
         "members": {
@@ -163,8 +167,6 @@ def pack(
         return packed
     description = getattr(step, "describe", None)
     manifest |= {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
         "saved_at": time.time(),
         "description": description() if callable(description) else None,
         "hyperparams": _plain_hyperparams(step),
@@ -198,6 +200,8 @@ def _pack_node(
     member = f"nodes/{len(packed.paths):04d}"
     packed.paths[member] = path
     found = _find_saver(step, extra)
+    if found is None and holds_resources(step):
+        return _pack_fitted_state(step, path, member, packed)
     if found is None and not packed.secure and not isinstance(step, Composite):
         return _pack_pickled(step, path, member, packed)
     if isinstance(step, Composite) and found is None:
@@ -206,7 +210,7 @@ def _pack_node(
             isinstance(pair, list | tuple) and len(pair) == 2 for pair in children_value
         )
         children = [
-            {"name": name, "node": _pack_node(child, _join(path, name), packed, extra)}
+            {"name": name, "node": _pack_node(child, join_path(path, name), packed, extra)}
             for name, child in step.named_children()
         ]
         state = _shell_state(step, path, [child for _, child in step.named_children()])
@@ -265,12 +269,31 @@ def _pack_node(
     }
 
 
+def _pack_fitted_state(step: Any, path: str, member: str, packed: Packed) -> dict[str, Any]:
+    """A step that holds resources, with no saver registered: its hyperparams and fitted state."""
+    try:
+        packed.members[member] = FittedStateSaver().dump(step)
+    except UnsavableStepError as error:
+        raise UnsavableStepError(
+            f"Cannot save the step at {path or 'the root'!r}, which holds resources: {error}"
+        ) from error
+    packed.format_version = max(packed.format_version, 2)
+    return {
+        "kind": "leaf",
+        "path": path,
+        "class": qualified_name(type(step)),
+        "saver": "fitted_state",
+        "member": member,
+    }
+
+
 def _unsavable(error: Exception, path: str, cls: type) -> UnsavableStepError:
     return UnsavableStepError(
-        f"Cannot save the step at {path or 'the root'!r}: {error} Register a saver for it: "
-        f"workbench.persistence.register_saver({cls.__name__}, "
-        f"workbench.persistence.FittedStateSaver()) keeps its hyperparams and fitted "
-        f"attributes, or subclass workbench.persistence.Saver."
+        f"Cannot save the step at {path or 'the root'!r}: {error} If it holds a resource (a "
+        f"lock, a file, a device), declare holds_resources = True on {cls.__name__} and acquire "
+        f"it in acquire_resources(): it then saves its hyperparams and fitted attributes. Or "
+        f"register a saver for it: workbench.persistence.register_saver({cls.__name__}, "
+        f"workbench.persistence.FittedStateSaver()), or subclass workbench.persistence.Saver."
     )
 
 
@@ -296,11 +319,14 @@ def _pack_pickled(step: Any, path: str, member: str, packed: Packed) -> dict[str
         check_picklable(step)
         packed.members[member] = pickle_dumps(step)
     except Exception as error:
+        name = type(step).__name__
         raise UnsavableStepError(
-            f"Cannot ship the step at {path or 'the root'!r} to workers: {error} Register a "
-            f"saver for it: workbench.persistence.register_saver({type(step).__name__}, "
-            f"workbench.persistence.FittedStateSaver()) keeps its hyperparams and fitted "
-            f"attributes, or subclass workbench.persistence.Saver."
+            f"Cannot ship the step at {path or 'the root'!r} to workers: {error} If it holds a "
+            f"resource (a lock, a file, a device), declare holds_resources = True on {name} "
+            f"and acquire it in acquire_resources(): it then travels by its hyperparams and "
+            f"fitted attributes. Or register a saver for it: "
+            f"workbench.persistence.register_saver({name}, "
+            f"workbench.persistence.FittedStateSaver()), or subclass workbench.persistence.Saver."
         ) from error
     return {
         "kind": "leaf",
@@ -344,10 +370,6 @@ def _plain_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
         name: None if distribution is None else distribution_to_dict(distribution)
         for name, distribution in overrides.items()
     }
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}__{name}" if prefix else name
 
 
 def _plain_hyperparams(step: Any) -> dict[str, Any]:

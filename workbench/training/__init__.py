@@ -7,7 +7,7 @@ a :class:`TorchStep` is used (``pip install 'workbench[torch]'``).
 from workbench.training._early_stopping import EarlyStopping
 from workbench.training._foreach import Flatten
 from workbench.training._foreach import ForEach
-from workbench.training._history import History
+from workbench.store import History
 from workbench.training._targets import InputAsTarget
 from workbench.training._targets import NextValueTarget
 from workbench.training._targets import TransformTarget

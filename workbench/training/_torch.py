@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from workbench._internal.optional import optional_import
 from workbench.core import Hyperparam, Step, categorical, floats, ints
 from workbench.exceptions import NotFittedError, TrainingError
 
@@ -27,14 +28,7 @@ _CUDA_HOLDERS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 def import_torch() -> Any:
     """``torch``, or an ImportError that names the extra to install."""
-    try:
-        import torch
-    except ImportError as error:  # pragma: no cover - torch is installed in the test env
-        raise ImportError(
-            "TorchStep needs PyTorch, which is not installed. Install the extra: "
-            "pip install 'workbench[torch]'."
-        ) from error
-    return torch
+    return optional_import("torch", extra="torch", needed_by="TorchStep")
 
 
 def _to_device(value: Any, device: Any) -> Any:

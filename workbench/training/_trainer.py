@@ -14,11 +14,11 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 
-from workbench._internal.store import RunRecorder
-from workbench.core import Callback, notify
+from workbench.core import Callback
+from workbench.core.authoring import notify
 from workbench.exceptions import DivergedError, StopTraining, TrainingError
+from workbench.store import History, RunRecorder
 from workbench.training._early_stopping import EarlyStopping
-from workbench.training._history import History
 from workbench.training._metrics import default_metrics, resolve_metrics
 from workbench.training._plan import Plan, compile_plan, prepare
 

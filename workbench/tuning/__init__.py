@@ -6,6 +6,7 @@ trials, scores them, and records them in the Workbench store.
 
 from workbench.tuning._browse import load_history
 from workbench.tuning._browse import studies
+from workbench.tuning._points import sample_hyperparams
 from workbench.tuning._tuner import Tuner
 from workbench.tuning._tuner import trials_frame
 from workbench.tuning._tuner import tune
@@ -17,6 +18,7 @@ __all__ = [
     "load_history",
     "load_target",
     "run_worker",
+    "sample_hyperparams",
     "studies",
     "trials_frame",
     "tune",

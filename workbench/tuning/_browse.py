@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench._internal import store
+from workbench import store
 
 
 def studies(storage: store.StorageLike = None) -> pd.DataFrame:
-    """Every study and run in the store: name, kind, direction, trial counts, best value.
+    """Every study and run in the store: name, kind, metric, direction, counts, best value.
 
-    ``storage`` defaults to ``$WORKBENCH_STORAGE``, else ``.workbench/journal.log`` here.
+    ``storage`` defaults to ``$WORKBENCH_STORAGE``, else ``.workbench/journal.log`` here. Built
+    on :func:`workbench.store.open_store` (read-only: listing creates nothing), whose
+    ``studies()`` and ``runs()`` list the two kinds apart.
 
     Examples
     --------
     >>> list(studies(":memory:").columns[:4])
     ['name', 'kind', 'direction', 'trials']
     """
+    frame = store.open_store(storage, readonly=True).summaries()
+    frame = frame.rename(columns={"n_trials": "trials"})
     columns = ["name", "kind", "direction", "trials", "complete", "pruned", "fail",
-               "running", "waiting", "best_value", "started"]  # fmt: skip
-    return pd.DataFrame(store.studies(storage), columns=columns)
+               "running", "waiting", "best_value", "started", "metric", "last_change"]  # fmt: skip
+    return frame[columns]
 
 
 def load_history(name: str, trial: int = 0, *, storage: store.StorageLike = None) -> pd.DataFrame:
@@ -34,5 +38,4 @@ def load_history(name: str, trial: int = 0, *, storage: store.StorageLike = None
     ...
     workbench.exceptions.StorageError: No study or run named 'no-such-run' in the store ...
     """
-    frame: pd.DataFrame = store.load_history(name, trial, storage=storage)
-    return frame
+    return store.open_store(storage, readonly=True).history(name, trial)

@@ -13,12 +13,13 @@ from typing import Any, Literal, Self
 import optuna
 import pandas as pd
 from optuna.distributions import BaseDistribution
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 from sklearn.base import clone
 
-from workbench._internal import store
-from workbench.core import notify
+from workbench import store
+from workbench.core.authoring import notify
 from workbench.exceptions import TuningError
+from workbench.store import History
 from workbench.tuning._evaluation import (
     CrossValidation,
     EpochRun,
@@ -26,6 +27,13 @@ from workbench.tuning._evaluation import (
     HoldOut,
     resolve_scorer,
 )
+from workbench.tuning._failures import (
+    DEFAULT_STOP_AFTER_FAILURES,
+    FailureStreak,
+    no_completed_trial,
+    one_line_failures,
+)
+from workbench.tuning._points import check_not_frozen, tunable_space
 from workbench.tuning._sampling import check_space, space_to_plain, suggest
 
 Direction = Literal["maximize", "minimize"]
@@ -61,10 +69,15 @@ class Tuner:
     sampler, pruner : optuna objects, optional
         Default TPE (seeded by ``random_state``) and Optuna's MedianPruner.
     storage : str, path or optuna storage, optional
-        Where the study is recorded (see ``workbench._internal.store``); ``":memory:"`` keeps it
+        Where the study is recorded (see ``workbench.store``); ``":memory:"`` keeps it
         in this process only.
     study_name : str, optional
         Default: derived from the pipeline's structure and space, so that re-running resumes.
+    stop_after_failures : int or None
+        When this many trials in a row fail with the same error before any trial of the run
+        has completed, the pipeline fails whatever its hyperparams: the study stops and
+        ``optimize`` raises a TuningError that shows the first error once. None runs every
+        trial. Each failed trial is logged in one line; its error is in ``trials_dataframe()``.
 
     Examples
     --------
@@ -99,10 +112,20 @@ class Tuner:
         callbacks: Sequence[Any] = (),
         heartbeat_interval: int | None = store.DEFAULT_HEARTBEAT_INTERVAL,
         grace_period: int | None = store.DEFAULT_GRACE_PERIOD,
+        stop_after_failures: int | None = DEFAULT_STOP_AFTER_FAILURES,
     ):
         if direction not in ("maximize", "minimize"):
             raise TuningError(
                 f"direction must be 'maximize' or 'minimize', but got {direction!r}."
+            )
+        if stop_after_failures is not None and (
+            not isinstance(stop_after_failures, int)
+            or isinstance(stop_after_failures, bool)
+            or stop_after_failures < 1
+        ):
+            raise TuningError(
+                f"stop_after_failures must be a positive integer or None, but got "
+                f"{stop_after_failures!r}."
             )
         given = [name for name, v in (("cv", cv), ("holdout", holdout), ("epochs", epochs)) if v]
         if len(given) > 1:
@@ -124,10 +147,11 @@ class Tuner:
             self.evaluation = CrossValidation(5 if cv is None else cv)
         self._base = clone(pipeline)
         if space is not None:
+            check_not_frozen(self._base, list(space))
             self._base.set_hyperparams_space(dict(space))
             self.space = {path: self._base.get_hyperparams_space()[path] for path in space}
         else:
-            self.space = self._base.get_hyperparams_space()
+            self.space = tunable_space(self._base)  # frozen steps are fixed: never sampled
         check_space(self.space)
         self.conditions = self._base.hyperparams_conditions()
         self.sampler = sampler or optuna.samplers.TPESampler(seed=random_state)
@@ -139,6 +163,7 @@ class Tuner:
         self.callbacks = list(callbacks)
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
+        self.stop_after_failures = stop_after_failures
         self._study: optuna.Study | None = None
         self._fresh_pending = fresh
         self.trials_run_: list[int] = []
@@ -185,14 +210,22 @@ class Tuner:
         except optuna.exceptions.DuplicatedStudyError:  # another worker created it just now
             return self._resume(storage)
         study.set_user_attr(store.KIND_KEY, "study")
-        study.set_user_attr("workbench:space", space_to_plain(self.space))
-        study.set_user_attr("workbench:conditions", store.to_plain(self.conditions))
-        study.set_user_attr("workbench:structure", store.to_plain(self._base.describe()))
+        study.set_user_attr(store.SCHEMA_KEY, store.SCHEMA_VERSION)
+        study.set_user_attr(store.METRIC_KEY, self._metric())
+        study.set_user_attr(store.SPACE_KEY, space_to_plain(self.space))
+        study.set_user_attr(store.CONDITIONS_KEY, store.to_json_value(self.conditions))
+        study.set_user_attr(store.STRUCTURE_KEY, store.to_json_value(self._base.describe()))
         study.set_user_attr(
-            "workbench:setup",
+            store.SETUP_KEY,
             {"scoring": self.scoring_name, "evaluation": self.evaluation.describe()},
         )
         return study
+
+    def _metric(self) -> str:
+        """What a trial's value measures: the monitored History column of an epoch run,
+        else the scorer's name."""
+        monitor = getattr(self.evaluation, "monitor", None)
+        return str(monitor) if monitor else str(self.scoring_name)
 
     def _resume(self, storage: Any) -> optuna.Study:
         study = optuna.load_study(
@@ -209,7 +242,7 @@ class Tuner:
                 f"{where} was created to {stored_direction}, but this tuner would "
                 f"{self.direction}. {fix}"
             )
-        stored_space = attrs.get("workbench:space")
+        stored_space = attrs.get(store.SPACE_KEY)
         if stored_space is not None and stored_space != space_to_plain(self.space):
             mine = space_to_plain(self.space)
             differ = sorted(
@@ -282,22 +315,28 @@ class Tuner:
         stop_after: int | None = None,
     ) -> None:
         store.fail_stale_trials(study)
-        callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [self._after_trial]
+        streak = FailureStreak(self.study_name, self.stop_after_failures)
+        callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [self._after_trial, streak]
         if stop_after is not None:
             callbacks.append(optuna.study.MaxTrialsCallback(stop_after, states=None))
-        study.optimize(
-            self._objective(X, y),
-            n_trials=n_trials,
-            timeout=timeout,
-            catch=(Exception,),
-            callbacks=callbacks,
-            show_progress_bar=show_progress_bar,
-        )
+        with one_line_failures():
+            study.optimize(
+                self._objective(X, y, streak),
+                n_trials=n_trials,
+                timeout=timeout,
+                catch=(Exception,),
+                callbacks=callbacks,
+                show_progress_bar=show_progress_bar,
+            )
+        if streak.stopped:
+            raise streak.error()
 
     def _after_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self.trials_run_.append(trial.number)
 
-    def _objective(self, X: Any, y: Any) -> Callable[[optuna.Trial], float]:
+    def _objective(
+        self, X: Any, y: Any, failures: FailureStreak | None = None
+    ) -> Callable[[optuna.Trial], float]:
         storage = self._open_storage()
         worker = store.worker_lease(storage)
         fixed = self._fixed_choices()
@@ -308,11 +347,12 @@ class Tuner:
             params = suggest(trial, self.space, self.conditions, fixed)
             if self.callbacks:
                 notify(self.callbacks, "trial_begin", trial=trial.number, params=dict(params))
+            candidate = None
             try:
                 candidate = self.candidate(params)
                 outcome = self.evaluation.score(candidate, X, y, self.scorer, trial)
             except optuna.TrialPruned as pruned:
-                _record_history(trial, getattr(pruned, "history", None))
+                _record(trial, getattr(pruned, "history", None), candidate)
                 self._notify_end(trial, "pruned", None)
                 raise
             except BaseException as error:
@@ -322,11 +362,21 @@ class Tuner:
                 if isinstance(error, KeyboardInterrupt):
                     message = "KeyboardInterrupt: the study was interrupted during this trial."
                 trial.set_user_attr(store.ERROR_KEY, message)
-                _record_history(trial, getattr(error, "history", None))
+                if failures is not None:
+                    failures.remember(trial.number, error)
+                _record(trial, getattr(error, "history", None), candidate)
                 self._notify_end(trial, "fail", None)
                 raise
-            if outcome.record:
-                trial.set_user_attr(store.RECORD_KEY, store.to_plain(outcome.record))
+            record = dict(outcome.record)
+            history = record.pop("history", None)
+            trial.set_user_attr(
+                store.RECORD_KEY,
+                store.make_record(
+                    history=history,
+                    mutation_log=getattr(candidate, "mutation_log", None),
+                    **record,
+                ),
+            )
             if outcome.value != outcome.value:
                 trial.set_user_attr(store.ERROR_KEY, "The score was NaN.")
             self._notify_end(trial, "complete", outcome.value)
@@ -356,9 +406,8 @@ class Tuner:
     def _refit(self, X: Any, y: Any) -> None:
         try:
             best = self.study.best_trial
-        except ValueError:
-            self.best_pipeline_ = None
-            return
+        except ValueError:  # no trial completed: say so, never a silent None
+            raise no_completed_trial(self.study) from None
         self.best_pipeline_ = self.evaluation.refit(self.candidate(best.params), X, y)
 
     # -- results -----------------------------------------------------------------------------
@@ -395,21 +444,19 @@ class Tuner:
         for trial in trials:
             if trial.number == number:
                 record = trial.user_attrs.get(store.RECORD_KEY) or {}
-                return store.frame_from_plain(store.history_as_split(record.get("history")))
+                return store.decode_history(record.get("history"))
         raise TuningError(
             f"The study {self.study_name!r} has no trial {number!r}; it has trials "
             f"0..{len(trials) - 1}."
         )
 
-    def histories(self) -> dict[int, pd.DataFrame]:
+    def histories(self) -> dict[int, History]:
         """Trial number -> History, for every trial that recorded one."""
         result = {}
         for trial in self.study.get_trials(deepcopy=False):
             record = trial.user_attrs.get(store.RECORD_KEY) or {}
             if record.get("history"):
-                result[trial.number] = store.frame_from_plain(
-                    store.history_as_split(record["history"])
-                )
+                result[trial.number] = store.decode_history(record["history"])
         return result
 
     def __repr__(self) -> str:
@@ -419,9 +466,17 @@ class Tuner:
         )
 
 
-def _record_history(trial: optuna.Trial, history: Any) -> None:
-    if history is not None and len(history):
-        trial.set_user_attr(store.RECORD_KEY, store.to_plain({"history": history}))
+def _record(trial: optuna.Trial, history: Any, candidate: Any) -> None:
+    """Record what a trial that stopped early leaves: its History so far, its mutations."""
+    if history is not None and not isinstance(history, pd.DataFrame):
+        history = History.from_rows(history)  # the rows a pruning callback kept
+    if history is not None and not len(history):
+        history = None
+    mutation_log = getattr(candidate, "mutation_log", None)
+    if history is not None or mutation_log:
+        trial.set_user_attr(
+            store.RECORD_KEY, store.make_record(history=history, mutation_log=mutation_log)
+        )
 
 
 _FIXED_COLUMNS = ("number", "state", "value", "duration", "started", "error")
@@ -509,9 +564,3 @@ class GracefulStop:
     def __exit__(self, *exc: object) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
-
-
-def study_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """Finished trials of ``study`` (complete, pruned or failed)."""
-    finished = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-    return study.get_trials(deepcopy=False, states=finished)

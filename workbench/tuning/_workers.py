@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import optuna
 from optuna.storages import InMemoryStorage
 
-from workbench._internal import store
+from workbench import store
 from workbench.exceptions import TuningError
 from workbench.tuning._tuner import GracefulStop, Tuner
 
@@ -152,11 +151,3 @@ def _import(location: str) -> Any:
             f"Cannot import the study module {location!r}: {error}. Pass a file path "
             f"(study.py) or a module on sys.path."
         ) from error
-
-
-def summary(study: optuna.Study) -> str:
-    """One line: the study's name and how many trials are in each state."""
-    counts: dict[str, int] = {}
-    for trial in study.get_trials(deepcopy=False):
-        counts[trial.state.name.lower()] = counts.get(trial.state.name.lower(), 0) + 1
-    return f"{study.study_name}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))

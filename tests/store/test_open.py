@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from optuna.storages import InMemoryStorage, JournalStorage
 
-from workbench._internal import store
+from workbench import store
 from workbench.exceptions import StorageError
 
 
@@ -41,7 +41,7 @@ def test_store_memory_and_storage_objects(tmp_path):
 def test_store_sqlite_url_opens_an_rdb_storage(tmp_path):
     url = f"sqlite:///{tmp_path / 'studies.db'}"
     optuna.create_study(storage=store.open_storage(url), study_name="in-sqlite")
-    assert [row["name"] for row in store.studies(url)] == ["in-sqlite"]
+    assert store.open_store(url).studies()["name"].tolist() == ["in-sqlite"]
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,9 @@ def test_store_to_plain_makes_json_ready_data():
     import numpy as np
 
     frame = pd.DataFrame({"a": [1.0, np.nan], "b": ["x", None]})
-    assert store.to_plain({"f": frame, "n": np.float32(0.5), "i": np.int64(3), "inf": np.inf}) == {
+    assert store.to_json_value(
+        {"f": frame, "n": np.float32(0.5), "i": np.int64(3), "inf": np.inf}
+    ) == {
         "f": {"columns": ["a", "b"], "data": [[1.0, "x"], [None, None]]},
         "n": 0.5,
         "i": 3,

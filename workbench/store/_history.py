@@ -1,4 +1,8 @@
-"""History: the learning statistics of one epoch run, a pandas DataFrame."""
+"""History: the learning statistics of one epoch run, a pandas DataFrame.
+
+It lives in the store (the bottom layer) because the store reads it back; training makes it
+and re-exports it as ``workbench.training.History``.
+"""
 
 from __future__ import annotations
 

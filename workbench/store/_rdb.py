@@ -1,0 +1,287 @@
+"""Reading an RDB storage cheaply: counts, best values and pages of trials straight from SQL.
+
+Optuna's ``get_all_trials`` builds every trial with all its rows; a listing needs counts by
+state and one best value per study, and a page needs a hundred trials. These queries read
+Optuna's tables (the schema its migrations keep) and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from optuna.distributions import json_to_distribution
+from optuna.storages import RDBStorage
+
+_STATES = ("running", "complete", "pruned", "fail", "waiting")
+_INFINITE = {"INF_POS": math.inf, "INF_NEG": -math.inf, "NAN": math.nan}
+
+
+def _query(sql: str, **types: Any) -> sa.TextClause:
+    clause = sa.text(sql)
+    if types:
+        return clause.columns(**types)  # type: ignore[return-value]
+    return clause
+
+
+def local_time(value: datetime.datetime | None) -> datetime.datetime | None:
+    """A stored UTC time (naive or aware) as naive local time, as Optuna shows it."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value.astimezone().replace(tzinfo=None)
+
+
+def study_summaries(storage: RDBStorage, keys: Sequence[str]) -> list[dict[str, Any]]:
+    """Per study: id, name, directions, the user attrs named by ``keys``, counts by state,
+    first start, last change and best (min and max) finite first-objective value."""
+    with storage.engine.connect() as connection:
+        studies = {
+            study_id: {
+                "study_id": study_id,
+                "name": name,
+                "directions": [],
+                "user_attrs": {},
+                "counts": dict.fromkeys(_STATES, 0),
+                "started": None,
+                "last_change": None,
+                "min": None,
+                "max": None,
+            }
+            for study_id, name in connection.execute(
+                _query("SELECT study_id, study_name FROM studies ORDER BY study_id")
+            )
+        }
+        for study_id, direction, _ in connection.execute(
+            _query(
+                "SELECT study_id, direction, objective FROM study_directions "
+                "ORDER BY study_id, objective"
+            )
+        ):
+            if study_id in studies:
+                studies[study_id]["directions"].append(str(direction).lower())
+        attrs = _query(
+            "SELECT study_id, key, value_json FROM study_user_attributes WHERE key IN :keys"
+        ).bindparams(sa.bindparam("keys", expanding=True))
+        for study_id, key, value_json in connection.execute(attrs, {"keys": list(keys)}):
+            if study_id in studies:
+                studies[study_id]["user_attrs"][key] = json.loads(value_json)
+        counts = _query(
+            "SELECT study_id, state, COUNT(*) AS n, MIN(datetime_start) AS first_start, "
+            "MAX(datetime_start) AS last_start, MAX(datetime_complete) AS last_complete "
+            "FROM trials GROUP BY study_id, state",
+            study_id=sa.Integer,
+            state=sa.String,
+            n=sa.Integer,
+            first_start=sa.DateTime,
+            last_start=sa.DateTime,
+            last_complete=sa.DateTime,
+        )
+        for study_id, state, n, first_start, last_start, last_complete in connection.execute(
+            counts
+        ):
+            if study_id not in studies:
+                continue
+            row = studies[study_id]
+            row["counts"][str(state).lower()] = int(n)
+            row["started"] = _earliest(row["started"], local_time(first_start))
+            for moment in (last_start, last_complete):
+                row["last_change"] = _latest(row["last_change"], local_time(moment))
+        best = _query(
+            "SELECT t.study_id, MIN(v.value), MAX(v.value) FROM trials t "
+            "JOIN trial_values v ON v.trial_id = t.trial_id "
+            "WHERE t.state = 'COMPLETE' AND v.objective = 0 AND v.value_type = 'FINITE' "
+            "GROUP BY t.study_id"
+        )
+        for study_id, low, high in connection.execute(best):
+            if study_id in studies:
+                studies[study_id]["min"], studies[study_id]["max"] = low, high
+    return list(studies.values())
+
+
+def _earliest(a: datetime.datetime | None, b: datetime.datetime | None) -> Any:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _latest(a: datetime.datetime | None, b: datetime.datetime | None) -> Any:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def trial_page(
+    storage: RDBStorage, study_id: int, offset: int, limit: int | None, error_key: str
+) -> list[dict[str, Any]]:
+    """Trials ``offset`` to ``offset + limit`` of a study by number, as plain rows."""
+    page = (
+        "SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials "
+        "WHERE study_id = :study ORDER BY number"
+    )
+    parameters: dict[str, Any] = {"study": study_id}
+    if limit is not None:
+        page += " LIMIT :limit OFFSET :offset"
+        parameters.update(limit=limit, offset=offset)
+    elif offset:
+        page += (
+            " LIMIT -1 OFFSET :offset"
+            if storage.engine.dialect.name == "sqlite"
+            else (" OFFSET :offset")
+        )
+        parameters["offset"] = offset
+    with storage.engine.connect() as connection:
+        rows = {
+            trial_id: {
+                "number": number,
+                "state": str(state).lower(),
+                "values": [],
+                "params": {},
+                "intermediate_values": {},
+                "error": None,
+                "datetime_start": local_time(start),
+                "datetime_complete": local_time(complete),
+            }
+            for trial_id, number, state, start, complete in connection.execute(
+                _query(
+                    page,
+                    trial_id=sa.Integer,
+                    number=sa.Integer,
+                    state=sa.String,
+                    datetime_start=sa.DateTime,
+                    datetime_complete=sa.DateTime,
+                ),
+                parameters,
+            )
+        }
+        if not rows:
+            return []
+        ids = {"ids": list(rows)}
+
+        def select(sql: str) -> Iterable[Any]:
+            clause = _query(sql).bindparams(sa.bindparam("ids", expanding=True))
+            return connection.execute(clause, ids)
+
+        for trial_id, _, value, value_type in select(
+            "SELECT trial_id, objective, value, value_type FROM trial_values "
+            "WHERE trial_id IN :ids ORDER BY trial_id, objective"
+        ):
+            rows[trial_id]["values"].append(_INFINITE.get(str(value_type), value))
+        distributions: dict[str, Any] = {}
+        for trial_id, name, value, distribution_json in select(
+            "SELECT trial_id, param_name, param_value, distribution_json FROM trial_params "
+            "WHERE trial_id IN :ids ORDER BY param_id"
+        ):
+            if distribution_json not in distributions:
+                distributions[distribution_json] = json_to_distribution(distribution_json)
+            distribution = distributions[distribution_json]
+            rows[trial_id]["params"][name] = distribution.to_external_repr(value)
+        for trial_id, step, value, value_type in select(
+            "SELECT trial_id, step, intermediate_value, intermediate_value_type "
+            "FROM trial_intermediate_values WHERE trial_id IN :ids ORDER BY trial_id, step"
+        ):
+            rows[trial_id]["intermediate_values"][int(step)] = _INFINITE.get(
+                str(value_type), value
+            )
+        errors = _query(
+            "SELECT trial_id, value_json FROM trial_user_attributes "
+            "WHERE trial_id IN :ids AND key = :key"
+        ).bindparams(sa.bindparam("ids", expanding=True))
+        for trial_id, value_json in connection.execute(errors, {**ids, "key": error_key}):
+            rows[trial_id]["error"] = json.loads(value_json)
+    return list(rows.values())
+
+
+def change_marks(storage: RDBStorage) -> dict[str, Any]:
+    """Figures that move whenever something a listing shows is written: latest ids, counts
+    and the latest completion time."""
+    query = _query(
+        "SELECT "
+        "(SELECT COUNT(*) FROM studies) AS n_studies, "
+        "(SELECT COALESCE(SUM(study_id), 0) FROM studies) AS sum_studies, "
+        "(SELECT COALESCE(MAX(study_id), -1) FROM studies) AS study, "
+        "(SELECT COALESCE(MAX(study_user_attribute_id), -1) FROM study_user_attributes) "
+        "AS study_attr, "
+        "(SELECT COALESCE(MAX(trial_id), -1) FROM trials) AS trial, "
+        "(SELECT COUNT(*) FROM trials WHERE state <> 'RUNNING') AS finished, "
+        "(SELECT MAX(datetime_complete) FROM trials) AS complete, "
+        "(SELECT COALESCE(MAX(trial_value_id), -1) FROM trial_values) AS value, "
+        "(SELECT COALESCE(MAX(trial_intermediate_value_id), -1) FROM trial_intermediate_values) "
+        "AS intermediate, "
+        "(SELECT COALESCE(MAX(param_id), -1) FROM trial_params) AS param, "
+        "(SELECT COALESCE(MAX(trial_user_attribute_id), -1) FROM trial_user_attributes) AS attr",
+        **{name: sa.Integer for name in _INTEGER_MARKS},
+        complete=sa.DateTime,
+    )
+    with storage.engine.connect() as connection:
+        row = connection.execute(query).one()._asdict()
+    marks: dict[str, Any] = {name: int(row[name]) for name in _INTEGER_MARKS}
+    marks["complete"] = None if row["complete"] is None else row["complete"].isoformat()
+    return marks
+
+
+_INTEGER_MARKS = (
+    "n_studies",
+    "sum_studies",
+    "study",
+    "study_attr",
+    "trial",
+    "finished",
+    "value",
+    "intermediate",
+    "param",
+    "attr",
+)
+
+
+def changed_study_ids(
+    storage: RDBStorage, since: dict[str, Any], now: dict[str, Any]
+) -> set[int] | None:
+    """Ids of the studies written to between the marks ``since`` and ``now``; None when a
+    study was deleted or the marks do not fit (a full refresh is then needed)."""
+    if not all(isinstance(since.get(name), int) for name in _INTEGER_MARKS):
+        return None
+    changed: set[int] = set()
+    with storage.engine.connect() as connection:
+
+        def ids(sql: str, **parameters: Any) -> None:
+            changed.update(int(row[0]) for row in connection.execute(_query(sql), parameters))
+
+        ids("SELECT study_id FROM studies WHERE study_id > :id", id=since["study"])
+        new_sum = sum(i for i in changed)
+        if now["sum_studies"] != since["sum_studies"] + new_sum:
+            return None  # a study was deleted
+        ids(
+            "SELECT study_id FROM study_user_attributes WHERE study_user_attribute_id > :id",
+            id=since["study_attr"],
+        )
+        ids("SELECT study_id FROM trials WHERE trial_id > :id", id=since["trial"])
+        for table, column, name in (
+            ("trial_values", "trial_value_id", "value"),
+            ("trial_intermediate_values", "trial_intermediate_value_id", "intermediate"),
+            ("trial_params", "param_id", "param"),
+            ("trial_user_attributes", "trial_user_attribute_id", "attr"),
+        ):
+            ids(
+                f"SELECT DISTINCT t.study_id FROM {table} x JOIN trials t "
+                f"ON t.trial_id = x.trial_id WHERE x.{column} > :id",
+                id=since[name],
+            )
+        if since.get("complete") is None:
+            ids("SELECT DISTINCT study_id FROM trials WHERE datetime_complete IS NOT NULL")
+        else:
+            moment = sa.bindparam("moment", type_=sa.DateTime)
+            clause = _query(
+                "SELECT DISTINCT study_id FROM trials WHERE datetime_complete > :moment"
+            ).bindparams(moment)
+            changed.update(
+                int(row[0])
+                for row in connection.execute(
+                    clause, {"moment": datetime.datetime.fromisoformat(since["complete"])}
+                )
+            )
+        if now["finished"] != since["finished"] and now["complete"] == since["complete"]:
+            # a trial finished without a completion time: find it by its state
+            ids("SELECT DISTINCT study_id FROM trials WHERE state <> 'RUNNING'")
+    return changed

@@ -1,0 +1,156 @@
+"""Opening a :class:`Store`, and the list of the stores configured here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from optuna.storages import BaseStorage
+
+from workbench.exceptions import StorageError
+from workbench.store._browse import Store
+from workbench.store._open import (
+    DEFAULT_DIRECTORY,
+    JOURNAL_NAME,
+    StorageLike,
+    configured,
+    describe,
+    hide_password,
+    journal_path,
+    kind_of,
+    open_storage,
+    resolve,
+)
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """One configured store, as :func:`stores` lists it.
+
+    Attributes
+    ----------
+    name : str
+        ``"default"`` for the embedded store of the working directory, else the store's
+        location with any password hidden.
+    url : str
+        The location (a journal file's absolute path, or a database URL), password hidden.
+    kind : str
+        ``"journal"``, ``"sqlite"``, ``"postgresql"``, ``"memory"``, ...
+    opens : bool
+        Whether it opened read-only just now (a store that does not exist yet opens, empty).
+    error : str or None
+        Why it did not open.
+    storage : str
+        What to pass to :func:`open_store` (may hold a password: never shown or sent).
+    """
+
+    name: str
+    url: str
+    kind: str
+    opens: bool
+    error: str | None
+    storage: str = field(repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The public fields as JSON-ready data (``storage`` left out: it may hold a
+        password)."""
+        return {
+            "name": self.name,
+            "url": self.url,
+            "kind": self.kind,
+            "opens": self.opens,
+            "error": self.error,
+        }
+
+
+def open_store(storage: StorageLike | StoreInfo = None, *, readonly: bool = False) -> Store:
+    """Open a run/study store to browse it.
+
+    Parameters
+    ----------
+    storage : str, path, optuna storage, StoreInfo or None
+        A journal file (or a folder, which gets ``journal.log``), ``"sqlite:///x.db"``,
+        ``"postgresql://user@host/db"`` (``pip install 'workbench[postgres]'``), ``":memory:"``,
+        an Optuna storage, or an entry of :func:`stores`. Default: the first store named by
+        ``$WORKBENCH_STORAGE``, else the embedded ``.workbench/journal.log`` here.
+    readonly : bool
+        Create no folder, file or table and take no lock; a store that does not exist lists
+        as empty. A journal file this user cannot write always opens read-only.
+
+    Raises
+    ------
+    StorageError
+        The store cannot be reached (with what to check), or is not a store at all.
+
+    Examples
+    --------
+    >>> from optuna.storages import InMemoryStorage
+    >>> store = open_store(InMemoryStorage(), readonly=True)
+    >>> store.kind, len(store.studies()), len(store.runs())
+    ('memory', 0, 0)
+    """
+    if isinstance(storage, StoreInfo):
+        storage = storage.storage
+    opened = open_storage(storage, readonly=readonly)
+    resolved = resolve(storage)
+    name = describe(storage)
+    kind = kind_of(opened if isinstance(resolved, BaseStorage) else resolved)
+    journal = journal_path(opened)
+    backend_writable = getattr(getattr(opened, "_backend", None), "writable", True)
+    return Store(
+        opened,
+        name=journal or name,
+        kind=kind,
+        readonly=readonly or (journal is not None and not backend_writable),
+    )
+
+
+def stores(
+    extra: Iterable[str] = (), *, root: str | os.PathLike[str] | None = None
+) -> list[StoreInfo]:
+    """The stores configured here, each opened read-only to say whether it can be.
+
+    They are, in order and without repeats: the embedded store of ``root`` (default: the
+    working directory), those named by ``$WORKBENCH_STORAGE`` (one or more, separated by
+    whitespace), then ``extra`` (such as the Jupyter server's configured stores).
+
+    Examples
+    --------
+    >>> [info.name for info in stores(extra=[":memory:"])][-1]
+    ':memory:'
+    """
+    base = Path.cwd() if root is None else Path(root)
+    default = str((base / DEFAULT_DIRECTORY / JOURNAL_NAME).resolve())
+    entries: list[tuple[str, str]] = [("default", default)]
+    entries += [("", text) for text in configured()]
+    if isinstance(extra, str):
+        raise StorageError(
+            f"extra must be a list of store URLs or paths, but got the string {extra!r}; "
+            f"wrap it in a list: extra=[{extra!r}]."
+        )
+    entries += [("", str(text)) for text in extra]
+    seen: set[str] = set()
+    listed = []
+    for label, text in entries:
+        try:
+            resolved = resolve(text)
+        except StorageError as error:
+            shown = hide_password(text)
+            listed.append(StoreInfo(shown, shown, "unknown", False, str(error), text))
+            continue
+        key = str(resolved)
+        if key in seen:
+            continue
+        seen.add(key)
+        url = describe(text)
+        kind = kind_of(resolved)
+        try:
+            open_storage(text, readonly=True)
+        except StorageError as error:
+            listed.append(StoreInfo(label or url, url, kind, False, str(error), key))
+            continue
+        listed.append(StoreInfo(label or url, url, kind, True, None, key))
+    return listed
