@@ -4,10 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: PostgreSQL (storage tests start their own server), only when missing.
-if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+# System packages, only when missing: PostgreSQL (storage tests start their own server) and
+# Debian's Chromium (browser tests drive it through Python Playwright; never `playwright install`).
+missing=()
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

@@ -1,4 +1,9 @@
-"""Every notebook in example_notebooks/ runs top to bottom in a real kernel."""
+"""The example notebooks (``example_notebooks/NN_name.ipynb``) run top to bottom in a real kernel.
+
+Only numbered notebooks are examples: the lab opens on ``example_notebooks/``, so the notebooks
+a user creates there (``Untitled.ipynb``, ``scratch.ipynb``) land beside them and must never
+become part of the suite.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,24 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "example_notebooks").glob("*.ipynb"))
+EXAMPLES = Path(__file__).parent.parent / "example_notebooks"
+EXAMPLE_PATTERN = "[0-9][0-9]_*.ipynb"
+
+
+def example_notebooks(folder: Path) -> list[Path]:
+    """The numbered example notebooks in ``folder``, in order."""
+    return sorted(folder.glob(EXAMPLE_PATTERN))
+
+
+NOTEBOOKS = example_notebooks(EXAMPLES)
+
+
+def test_only_numbered_notebooks_are_examples(tmp_path):
+    for name in ("01_pipelines.ipynb", "Untitled.ipynb", "scratch.ipynb", "Untitled1.ipynb"):
+        (tmp_path / name).write_text("{}")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "02_tuning-checkpoint.ipynb").write_text("{}")
+    assert [path.name for path in example_notebooks(tmp_path)] == ["01_pipelines.ipynb"]
 
 
 @pytest.mark.slow

@@ -7,9 +7,12 @@ workbench.store`` (what the Jupyter server does) loads neither the core nor scik
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+import typing
 
-if TYPE_CHECKING:
+from workbench._internal.display import register_html_renderer as _register_html_renderer
+from workbench._internal.version import package_version as _package_version
+
+if typing.TYPE_CHECKING:
     from workbench.core import Callback
     from workbench.core import Choose
     from workbench.core import Hyperparam
@@ -20,7 +23,21 @@ if TYPE_CHECKING:
     from workbench.core import floats
     from workbench.core import ints
 
-__version__ = "0.1.0"
+__version__ = _package_version()
+
+# A notebook draws steps and plain-data results with the views; the core only knows their names.
+_register_html_renderer("step", "workbench.views:step_html")
+_register_html_renderer("description", "workbench.views:description_html")
+_register_html_renderer("space", "workbench.views:space_html")
+_register_html_renderer("fitted_attributes", "workbench.views:fitted_attributes_html")
+
+
+def load_ipython_extension(ipython: typing.Any) -> None:
+    """``%load_ext workbench``: register the Workbench magics (see :mod:`workbench.magics`)."""
+    from workbench.magics import load_ipython_extension as load
+
+    load(ipython)
+
 
 __all__ = [
     "Callback",
@@ -33,10 +50,11 @@ __all__ = [
     "categorical",
     "floats",
     "ints",
+    "load_ipython_extension",
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     if name in __all__:
         value = getattr(importlib.import_module("workbench.core"), name)
         globals()[name] = value

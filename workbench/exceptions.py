@@ -10,6 +10,7 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
     ├── StructureError (ValueError)         duplicate or malformed step names, bad mutations
     ├── NotFittedError (sklearn's NotFittedError: ValueError, AttributeError)
     ├── CallbackError (RuntimeError)        a callback raised; the pipeline is left consistent
+    │   └── InvalidCallbackError (ValueError)  attaching what is no callback, removing a stranger
     ├── LifecycleError (RuntimeError)       setup/teardown failed
     ├── StepContractError (AssertionError)  ``workbench.testing.check_step`` found a violation
     ├── TrainingError (ValueError)          bad training options, a step without partial_fit
@@ -18,8 +19,11 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
     ├── StorageError (ConnectionError)      a store that cannot be reached, read or written
     ├── PersistenceError (OSError)          a file that cannot be written or read back
     │   ├── UntrustedTypesError (TypeError) loading met types nobody trusted
-    │   └── UnsavableStepError (TypeError)  a step with no saver that pickle cannot handle
-    └── ParallelError (RuntimeError)        a step failed in a worker
+    │   ├── UnsavableStepError (TypeError)  a step with no saver that pickle cannot handle
+    │   ├── InvalidSaverError (TypeError)   register_saver() got no class, or no Saver
+    │   └── UnknownSaverError (KeyError)    unregister_saver() for a class without one
+    ├── ParallelError (RuntimeError)        a step failed in a worker
+    └── ViewError (ValueError)              a view given something it cannot show or do
 
     StopTraining (Exception)   not an error: a callback raises it to end an epoch run cleanly
     WorkbenchWarning (UserWarning)
@@ -27,12 +31,14 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing
 
 __all__ = [
     "CallbackError",
     "DivergedError",
     "HyperparamError",
+    "InvalidCallbackError",
+    "InvalidSaverError",
     "LifecycleError",
     "NotFittedError",
     "ParallelError",
@@ -45,8 +51,10 @@ __all__ = [
     "TrainingError",
     "TuningError",
     "UnknownPathError",
+    "UnknownSaverError",
     "UnsavableStepError",
     "UntrustedTypesError",
+    "ViewError",
     "WorkbenchError",
     "WorkbenchWarning",
 ]
@@ -75,14 +83,14 @@ class StructureError(WorkbenchError, ValueError):
     """The shape of a pipeline is wrong: duplicate names, ``__`` in a name, a bad mutation."""
 
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
     class NotFittedError(WorkbenchError, _SklearnNotFittedError):
         """A step was used, or frozen, before it was fitted."""
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     # NotFittedError derives from scikit-learn's; it is made on first use so that importing
     # this module (as the store and the Jupyter server do) does not import scikit-learn.
     if name != "NotFittedError":
@@ -100,6 +108,11 @@ def __getattr__(name: str) -> Any:
 
 class CallbackError(WorkbenchError, RuntimeError):
     """A callback raised while handling an event."""
+
+
+class InvalidCallbackError(CallbackError, ValueError):
+    """An object without ``on_<event>`` methods was attached as a callback, or a callback that
+    was never attached was removed."""
 
 
 class LifecycleError(WorkbenchError, RuntimeError):
@@ -138,8 +151,20 @@ class UnsavableStepError(PersistenceError, TypeError):
     """A step has no saver and cannot be pickled."""
 
 
+class InvalidSaverError(PersistenceError, TypeError):
+    """``register_saver`` was given something other than a class and a Saver."""
+
+
+class UnknownSaverError(PersistenceError, KeyError):
+    """``unregister_saver`` was asked to forget a saver that is not registered."""
+
+
 class ParallelError(WorkbenchError, RuntimeError):
     """A step failed in a parallel worker."""
+
+
+class ViewError(WorkbenchError, ValueError):
+    """A notebook view was given something it cannot show, or asked what it cannot do."""
 
 
 class StopTraining(Exception):  # noqa: N818 - control flow, not an error

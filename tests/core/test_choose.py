@@ -61,3 +61,13 @@ def test_choose_via_set_params_to_a_missing_option_fails_at_use(data):
     model = Choose([("linear", LogisticRegression())], choice="nope")
     with pytest.raises(StructureError, match="Choose has no option 'nope'.*\\['linear'\\]"):
         model.fit(*data)
+
+
+def test_hyperparams_name_the_branch_in_use_when_none_was_chosen(nested):
+    assert nested["model"].choice is None  # the constructor's argument, stored unchanged
+    assert nested["model"].chosen == "linear"
+    assert nested.get_hyperparams()["model__choice"] == "linear"
+    assert nested.get_hyperparams(active_only=True)["model__choice"] == "linear"
+    assert nested.get_hyperparams(nested=True)["model"]["choice"] == "linear"
+    nested.set_hyperparams(model__choice="forest")
+    assert nested.get_hyperparams()["model__choice"] == nested["model"].chosen == "forest"

@@ -4,7 +4,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from workbench import Callback, floats
-from workbench.exceptions import CallbackError, StopTraining
+from workbench.exceptions import CallbackError, InvalidCallbackError, StopTraining
 from workbench.testing import EventRecorder
 
 
@@ -80,3 +80,12 @@ def test_add_callback_rejects_objects_without_event_methods(nested):
         nested.add_callback(print)
     with pytest.raises(ValueError, match="is not attached"):
         nested.remove_callback(EventRecorder())
+
+
+def test_callback_misuse_is_a_callback_error_and_changes_nothing(nested):
+    with pytest.raises(InvalidCallbackError, match="must have on_<event> methods") as caught:
+        nested.add_callback(object())
+    assert isinstance(caught.value, CallbackError)
+    with pytest.raises(CallbackError, match="is not attached"):
+        nested.remove_callback(EventRecorder())
+    assert nested.callbacks == ()

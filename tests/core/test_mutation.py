@@ -102,3 +102,26 @@ def test_removing_the_only_step_or_addressing_badly_is_refused(nested):
         TypeError, match="indices must be step paths \\(str\\) or positions \\(int\\), not float"
     ):
         nested[1.5]
+
+
+def test_a_clone_keeps_frozen_steps_fitted_and_frozen(nested, data):
+    from sklearn.base import clone
+
+    nested.fit(*data).freeze("encoder")
+    copy = clone(nested)
+    assert copy.is_frozen("encoder")
+    assert np.array_equal(copy["encoder__pca"].components_, nested["encoder__pca"].components_)
+    assert copy["encoder__pca"] is not nested["encoder__pca"]  # its own copy
+    assert not hasattr(copy["model__linear"], "coef_")  # the rest is unfitted, as clone says
+    copy.unfreeze("encoder").fit(data[0][:20], data[1][:20])
+    assert not np.array_equal(copy["encoder__pca"].mean_, nested["encoder__pca"].mean_)
+
+
+def test_frozen_steps_are_left_out_of_the_active_space(nested, data):
+    nested.fit(*data).freeze("encoder")
+    active = nested.get_hyperparams_space(active_only=True)
+    assert not [path for path in active if path.startswith("encoder__")]
+    assert "model__linear__C" in active
+    assert "encoder__pca__n_components" in nested.get_hyperparams_space()  # still readable
+    nested.unfreeze("encoder")
+    assert "encoder__pca__n_components" in nested.get_hyperparams_space(active_only=True)

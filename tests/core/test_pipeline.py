@@ -27,7 +27,8 @@ def test_hyperparams_by_flat_path_and_nested_dict_round_trip(nested):
 
 
 def test_the_current_value_and_the_default_are_accepted_even_outside_the_space(nested):
-    assert nested["encoder__pca"].n_components == 3  # the default PCA space is a variance fraction
+    nested.set_hyperparams_space(encoder__pca__n_components=floats(0.5, 0.999))
+    assert nested["encoder__pca"].n_components == 3  # the space declared is a variance fraction
     nested.set_hyperparams(encoder__pca__n_components=3)
     nested.set_hyperparams(encoder__pca__n_components=None)  # PCA's own default
     assert nested["encoder__pca"].n_components is None
@@ -38,6 +39,16 @@ def test_the_current_value_and_the_default_are_accepted_even_outside_the_space(n
         nested.set_hyperparams(encoder__pca__n_components=4)
 
 
+def test_a_builtin_default_space_never_refuses_a_value_the_estimator_takes(nested, data):
+    assert nested.get_hyperparams_space()["encoder__pca__n_components"] == floats(0.5, 0.999)
+    nested.set_hyperparams(encoder__pca__n_components=2, model__linear__C=1e6)
+    assert nested["encoder__pca"].n_components == 2 and nested["model__linear"].C == 1e6
+    nested.fit(*data)
+    assert nested["encoder__pca"].components_.shape == (2, 5)
+    # the space is still where a tuner searches
+    assert nested.get_hyperparams_space()["encoder__pca__n_components"] == floats(0.5, 0.999)
+
+
 def test_dict_valued_hyperparam_stays_a_value_in_nested_form(nested):
     nested.set_hyperparams(model__linear__class_weight={0: 1.0, 1: 2.0})
     tree = nested.get_hyperparams(nested=True)
@@ -46,7 +57,8 @@ def test_dict_valued_hyperparam_stays_a_value_in_nested_form(nested):
     assert nested["model__linear"].class_weight == {0: 1.0, 1: 2.0}
 
 
-def test_value_outside_space_raises_and_changes_nothing(nested):
+def test_value_outside_a_declared_space_raises_and_changes_nothing(nested):
+    nested.set_hyperparams_space(model__linear__C=floats(0.01, 100.0, log=True))
     before = nested.get_hyperparams()
     with pytest.raises(
         HyperparamError, match=r"1000000.0 is outside the space of 'model__linear__C'"
@@ -172,6 +184,19 @@ def test_describe_is_complete_json_ready_plain_data(nested, data):
     forest = model["children"][1]
     assert forest["active"] is False and forest["fitted"] is False
     assert tree["kind"] == "classifier" and tree["training"] is False
+
+
+def test_describe_writes_nan_and_infinite_values_as_json_null():
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import Ridge
+
+    pipe = Pipeline(
+        [("impute", SimpleImputer(fill_value=float("nan"))), ("model", Ridge(alpha=np.inf))]
+    )
+    tree = json.loads(json.dumps(pipe.describe(), allow_nan=False))  # strict JSON
+    impute, model = tree["children"]
+    assert impute["hyperparams"]["fill_value"] is None
+    assert model["hyperparams"]["alpha"] is None
 
 
 def test_predict_matches_hand_written_calls(data):

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench import Choose, Hyperparam, Pipeline, Step, categorical, floats, ints
-from workbench.core import nest
+from workbench.core.authoring import nest
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -6,12 +6,8 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from workbench import categorical, floats, ints
-from workbench.core import (
-    contains,
-    describe_distribution,
-    distribution_from_dict,
-    distribution_to_dict,
-)
+from workbench.core import contains, describe_distribution
+from workbench.core.authoring import distribution_from_dict, distribution_to_dict
 from workbench.exceptions import SpaceError
 
 

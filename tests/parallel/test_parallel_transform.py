@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +15,7 @@ import scipy.sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from tests.parallel.steps import Failing, Locked, RowKernel, WhereAmI
+from tests.parallel.steps import Failing, Killer, Locked, RowKernel, Unmarked, WhereAmI
 from workbench import Pipeline, floats
 from workbench.exceptions import HyperparamError, NotFittedError, ParallelError, UnsavableStepError
 from workbench.parallel import ParallelTransform
@@ -82,13 +85,20 @@ def test_parallel_transform_step_pickle_cannot_handle_runs_through_its_saver(dat
 
 def test_parallel_transform_step_without_saver_is_an_error_naming_its_path(data):
     X, _ = data
-    step = Locked().fit(X)
-    step.setup()
-    wrapper = ParallelTransform(Pipeline([("locked", step)]), n_jobs=2)
+    wrapper = ParallelTransform(Pipeline([("locked", Unmarked().fit(X))]), n_jobs=2)
     with pytest.raises(
-        UnsavableStepError, match=r"ship the step at 'step__locked'.*register_saver"
+        UnsavableStepError,
+        match=r"ship the step at 'step__locked'.*holds_resources = True.*register_saver",
     ):
         wrapper.transform(X)
+
+
+def test_parallel_transform_step_that_holds_resources_ships_without_a_saver(data):
+    X, _ = data
+    step = Locked(factor=3.0).fit(X)
+    step.setup()  # it holds a lock here: it travels by its hyperparams and fitted state
+    wrapper = ParallelTransform(step, n_jobs=2, chunk_size=30)
+    np.testing.assert_allclose(wrapper.transform(X), (X - X.mean(axis=0)) * 3.0)
 
 
 class JsonKernelSaver(Saver):
@@ -220,3 +230,69 @@ def test_parallel_transform_torch_step_ships_through_its_state_dicts(data):
     step = TorchStep(module=mlp, epochs=2, device="cpu", random_state=0).fit(X, y)
     wrapper = ParallelTransform(step, n_jobs=2, chunk_size=30)
     np.testing.assert_allclose(wrapper.predict_proba(X), step.predict_proba(X), rtol=1e-6)
+
+
+def test_parallel_transform_worker_killed_is_a_parallel_error_naming_step_and_rows(data):
+    X, _ = data
+    X = np.abs(X)
+    wrapper = ParallelTransform(Killer(), n_jobs=2, chunk_size=45).fit(X)
+    hostile = X.copy()
+    hostile[0, 0] = -1.0  # the worker with rows 0:45 is killed
+    with pytest.raises(
+        ParallelError,
+        match=r"A worker process died while running transform\(\) of the step at 'step' on "
+        r"rows 0:45 \(1 later task dropped\)\. .*fewer n_jobs(?s:.*)SIGKILL",
+    ):
+        wrapper.transform(hostile)
+    np.testing.assert_array_equal(wrapper.transform(X), X)  # the wrapper still works
+
+
+NOTEBOOK_STEP = """
+import threading
+import numpy as np
+from workbench import Step
+from workbench.exceptions import ParallelError
+from workbench.parallel import ParallelTransform
+
+LOCK = threading.Lock()
+
+class Guarded(Step):
+    def fit(self, X, y=None):
+        self.n_features_in_ = np.shape(X)[1]
+        return self
+
+    def transform(self, X):
+        with LOCK:
+            return np.asarray(X) * 2
+
+X = np.arange(40.0).reshape(20, 2)
+wrapper = ParallelTransform(Guarded(), n_jobs=2).fit(X)
+try:
+    wrapper.transform(X)
+except ParallelError as error:
+    print(error)
+wrapper.set_hyperparams(backend="threading")
+print(wrapper.transform(X).sum())
+"""
+
+
+def test_parallel_transform_class_of_a_notebook_using_an_unpicklable_global(tmp_path):
+    script = tmp_path / "notebook.py"  # run as __main__, as a notebook's cells are
+    script.write_text(NOTEBOOK_STEP)
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        check=True,
+    )
+    first, second = done.stdout.strip().splitlines()
+    assert first.startswith(
+        "Cannot ship the step at 'step' (Guarded, defined in __main__: a notebook or a script) "
+        "to worker processes."
+    )
+    assert "'LOCK' (a _thread.lock) cannot be pickled" in first
+    assert "declare holds_resources = True on Guarded, create it in acquire_resources()" in first
+    assert float(second) == 2 * np.arange(40.0).sum()  # in this process it runs

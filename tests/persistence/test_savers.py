@@ -10,9 +10,14 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import StandardScaler
 
-from tests.persistence.steps import Locked, Shift
+from tests.persistence.steps import Locked, Shift, Unmarked
 from workbench import Pipeline
-from workbench.exceptions import PersistenceError, UnsavableStepError
+from workbench.exceptions import (
+    InvalidSaverError,
+    PersistenceError,
+    UnknownSaverError,
+    UnsavableStepError,
+)
 from workbench.persistence import (
     FittedStateSaver,
     Saver,
@@ -92,12 +97,12 @@ def test_save_subclass_of_registered_class_needs_trust_to_load(tmp_path, data, l
 
 def test_save_unpicklable_step_without_saver_names_its_path(tmp_path, data):
     X, _ = data
-    step = Locked().fit(X)
-    step.setup()  # now it holds a lock
-    pipe = Pipeline([("outer", Pipeline([("locked", step)]))])
+    pipe = Pipeline([("outer", Pipeline([("locked", Unmarked().fit(X))]))])
     target = tmp_path / "p.wbz"
     with pytest.raises(
-        UnsavableStepError, match=r"'outer__locked'.*pickle cannot handle.*register_saver\(Locked"
+        UnsavableStepError,
+        match=r"'outer__locked'.*pickle cannot handle.*holds_resources = True on Unmarked.*"
+        r"register_saver\(Unmarked",
     ):
         save(pipe, target)
     assert list(tmp_path.iterdir()) == []  # nothing half-written
@@ -144,6 +149,18 @@ def test_register_saver_bad_arguments():
         register_saver(Counter, object())
     with pytest.raises(KeyError, match="No saver is registered for .*Counter"):
         unregister_saver(Counter)
+
+
+def test_saver_registry_errors_are_persistence_errors():
+    with pytest.raises(InvalidSaverError, match="needs a class") as caught:
+        register_saver(Counter(), CounterSaver())
+    assert isinstance(caught.value, PersistenceError)
+    with pytest.raises(InvalidSaverError, match="needs a workbench.persistence.Saver"):
+        register_saver(Counter, object())
+    with pytest.raises(UnknownSaverError, match="No saver is registered for .*Counter") as caught:
+        unregister_saver(Counter)
+    assert isinstance(caught.value, PersistenceError)
+    assert isinstance(saver_for(Counter()), SkopsSaver)  # the failed calls registered nothing
 
 
 def test_saver_base_methods_say_what_to_define():

@@ -77,3 +77,32 @@ def test_user_saver_for_torch_step_wins_over_the_built_in(fitted):
     finally:
         unregister_saver(TorchStep)
     assert type(saver_for(fitted["net"])) is TorchStepSaver  # the built-in is back
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA GPU on this machine; the CPU path is tested"
+)
+def test_torch_step_saved_on_a_gpu_loads_on_a_cpu_and_predicts_the_same(
+    tmp_path, data, monkeypatch
+):
+    X, y = data
+    X = X.astype("float32")
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("net", TorchStep(module=mlp, lr=0.05, epochs=3, random_state=0, device="auto")),
+        ]
+    ).fit(X, y)
+    assert next(pipe["net"].module_.parameters()).device.type == "cuda"
+    expected, proba = pipe.predict(X), pipe.predict_proba(X)
+    path = save(pipe, tmp_path / "gpu.wbz")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a machine without a GPU
+    loaded = load(path, trusted=[MLP])
+    np.testing.assert_array_equal(loaded.predict(X), expected)
+    np.testing.assert_allclose(loaded.predict_proba(X), proba, atol=1e-5)
+    assert next(loaded["net"].module_.parameters()).device.type == "cpu"
+    net = loaded["net"]
+    steps = net.optimizer_.state_dict()["state"][0]["step"].item()
+    net.partial_fit(loaded["scale"].transform(X[:32]), y[:32])  # Adam's state is on the CPU
+    assert net.optimizer_.state_dict()["state"][0]["step"].item() == steps + 1
+    pipe.teardown()

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.linear_model import LinearRegression, LogisticRegression, SGDClassifier
+from sklearn.preprocessing import FunctionTransformer, LabelEncoder, StandardScaler
 
 from workbench import Choose, Hyperparam, Pipeline, Step, TrainOnly, floats
 from workbench.exceptions import StepContractError
@@ -43,6 +43,11 @@ BUILTIN_STEPS = {
         X,
         X[:, 0],
     ),
+    "TransformTarget of labels": (
+        TransformTarget(SGDClassifier(random_state=0), transformer=LabelEncoder()),
+        X,
+        np.array(["a", "b"])[y],
+    ),
     "InputAsTarget": (InputAsTarget(), X, None),
     "NextValueTarget": (NextValueTarget(window=3), X[:, 0], None),
     "TorchStep": (
@@ -50,6 +55,7 @@ BUILTIN_STEPS = {
         X,
         X[:, 1],
     ),
+    "TorchStep classifier": (TorchStep(module=linear_module, epochs=1, random_state=0), X, y),
     "ParallelTransform": (
         ParallelTransform(StandardScaler(), n_jobs=2, backend="threading"),
         X,

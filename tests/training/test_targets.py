@@ -121,3 +121,69 @@ def test_next_value_target_rejects_a_too_short_series():
         NextValueTarget(window=4).fit_resample(np.arange(4.0))
     with pytest.raises(TrainingError, match=r"at least window=4 values.*shape \(3,\)"):
         NextValueTarget(window=4).transform(np.arange(3.0))
+
+
+def test_a_regressor_on_one_hot_targets_is_a_classifier_scored_by_accuracy():
+    from sklearn.base import is_classifier
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import Ridge
+    from sklearn.metrics import accuracy_score
+
+    X, y = load_digits(return_X_y=True)
+    model = TransformTarget(Ridge(), transformer=OneHotEncoder(sparse_output=False))
+    assert is_classifier(model) and is_classifier(Pipeline([("model", model)]))
+    model.fit(X, y)
+    accuracy = accuracy_score(y, model.predict(X))
+    assert model.score(X, y) == pytest.approx(accuracy) and accuracy > 0.9
+    assert model.classes_.tolist() == list(range(10))
+
+
+def test_fit_epochs_scores_a_class_encoding_target_by_accuracy(blobs):
+    X, y = blobs
+    labels = np.array(["no", "yes"])[y]
+    pipe = Pipeline(
+        [
+            (
+                "model",
+                TransformTarget(
+                    MLPRegressor(hidden_layer_sizes=(8,), random_state=0),
+                    transformer=OneHotEncoder(sparse_output=False),
+                ),
+            )
+        ]
+    )
+    history = fit_epochs(pipe, X, labels, epochs=3, batch_size=50, validation_fraction=0.2)
+    assert "valid_accuracy" in history.columns and "valid_r2" not in history.columns
+    assert pipe.classes_.tolist() == ["no", "yes"]
+
+
+def test_a_scaled_target_stays_a_regressor_without_classes():
+    from sklearn.base import is_regressor
+
+    model = TransformTarget(LinearRegression(), transformer=StandardScaler())
+    assert is_regressor(model) and not model.encodes_classes
+    model.fit(np.arange(6.0).reshape(-1, 1), np.arange(6.0))
+    with pytest.raises(
+        AttributeError,
+        match=r"classes_ only when its step is a fitted classifier or its transformer a fitted "
+        r"class encoder, but got step LinearRegression and transformer StandardScaler",
+    ):
+        model.classes_  # noqa: B018
+
+
+def test_a_tuner_with_default_scoring_optimises_the_accuracy_of_a_one_hot_target(blobs):
+    import optuna
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import cross_val_score
+
+    from workbench.tuning import Tuner
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    X, y = blobs
+    pipe = Pipeline(
+        [("model", TransformTarget(Ridge(), transformer=OneHotEncoder(sparse_output=False)))]
+    )
+    tuner = Tuner(pipe, cv=3, storage=":memory:", random_state=0).optimize(X, y, n_trials=2)
+    best = tuner.candidate(tuner.best_params_)
+    expected = cross_val_score(best, X, y, cv=3, scoring="accuracy").mean()
+    assert tuner.best_value_ == pytest.approx(expected)

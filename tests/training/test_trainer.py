@@ -16,6 +16,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from workbench import Callback, Pipeline, Step, TrainOnly
+from workbench.core.authoring import MinibatchRoute, Wrapper
 from workbench.exceptions import DivergedError, StopTraining, TrainingError
 from workbench.testing import EventRecorder
 from workbench.training import EarlyStopping, History, fit_epochs
@@ -324,6 +325,37 @@ def test_fit_epochs_names_a_step_without_partial_fit_before_touching_any(blobs):
     with pytest.raises(TrainingError, match=r"'reduce' \(PCA\) has no partial_fit.*freeze"):
         fit_epochs(pipe, X, y, epochs=1, batch_size=10)
     assert not hasattr(pipe["scale"], "mean_")
+
+
+class Passing(Wrapper):
+    """A composite of a new kind that only hands mini-batches on to its step."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def fit(self, X, y=None):
+        self.step.fit(X, y)
+        return self
+
+    def predict(self, X):
+        return self.step.predict(X)
+
+    def minibatch_route(self):
+        return MinibatchRoute([("step", self.step)])
+
+
+def test_fit_epochs_learns_through_a_new_composite_by_its_minibatch_route(blobs):
+    X, y = blobs
+    pipe = Pipeline(
+        [("scale", StandardScaler()), ("model", Passing(SGDClassifier(random_state=0)))]
+    )
+    history = fit_epochs(pipe, X, y, epochs=2, batch_size=50, random_state=0)
+    assert len(history) == 2
+    assert pipe["model__step"].classes_.tolist() == [0, 1]
+    assert (pipe.predict(X) == y).mean() > 0.9
+    pipe = Pipeline([("reduce", Passing(PCA(2))), ("model", SGDClassifier())])
+    with pytest.raises(TrainingError, match=r"'reduce__step' \(PCA\) has no partial_fit"):
+        fit_epochs(pipe, X, y, epochs=1, batch_size=10)
 
 
 def test_early_stopping_rejects_bad_settings():

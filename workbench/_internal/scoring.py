@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from sklearn.metrics import get_scorer, get_scorer_names
+
+from workbench._internal.names import did_you_mean
 
 
 def scorer_by_name(name: str, *, error: type[Exception], what: str) -> Any:
@@ -13,8 +14,7 @@ def scorer_by_name(name: str, *, error: type[Exception], what: str) -> Any:
     try:
         return get_scorer(name)
     except ValueError:
-        close = difflib.get_close_matches(name, get_scorer_names(), n=3)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(name, get_scorer_names())
         raise error(
             f"Unknown {what} {name!r}: scikit-learn has no scorer of that name.{hint} "
             f"sklearn.metrics.get_scorer_names() lists them; or pass a callable "

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any, Self
 
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core._composite import Composite, delegate_tags, fit_transform_step
+from workbench._internal.names import did_you_mean
+from workbench.core._composite import (
+    Composite,
+    MinibatchRoute,
+    delegate_tags,
+    fit_transform_step,
+)
 from workbench.core._introspection import is_fitted
-from workbench.core._paths import check_step_names, did_you_mean
-from workbench.core._pipeline import (
+from workbench.core._minibatch import (
     can_partial_fit,
     check_partial_fit,
     partial_fit_final,
     partial_fit_step,
 )
+from workbench.core._paths import check_step_names
 from workbench.core._space import Space, categorical
 from workbench.exceptions import HyperparamError, StructureError
 
@@ -97,6 +104,14 @@ class Choose(Composite):
             space["choice"] = categorical(names)
         return space
 
+    def _own_hyperparams(self) -> dict[str, Any]:
+        """``choice`` is the branch in use (the first one when the constructor got None)."""
+        hyperparams = super()._own_hyperparams()
+        if hyperparams.get("choice") is None and self.options:
+            with contextlib.suppress(StructureError, TypeError, ValueError):
+                hyperparams["choice"] = self.chosen
+        return hyperparams
+
     def _inactive_children(self) -> tuple[str, ...]:
         chosen = self.chosen
         return tuple(name for name, _ in self.named_children() if name != chosen)
@@ -169,6 +184,10 @@ class Choose(Composite):
         return result
 
     # -- learning by mini-batch -----------------------------------------------------------
+    def minibatch_route(self) -> MinibatchRoute:
+        """A mini-batch goes through the chosen branch only."""
+        return MinibatchRoute([(self.chosen, self.chosen_step)])
+
     @available_if(_chosen_has("partial_fit"))
     @available_if(can_partial_fit)
     def partial_fit(

@@ -11,16 +11,17 @@ import contextlib
 import copy
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, NamedTuple, Self
 
 from optuna.distributions import BaseDistribution
 from sklearn.utils import get_tags
 
+from workbench._internal.names import did_you_mean
 from workbench.core import _tree
 from workbench.core._callbacks import current_scope, event_scope, notify
 from workbench.core._default_spaces import constructor_params
 from workbench.core._introspection import is_fitted
-from workbench.core._paths import SEPARATOR, check_step_names, did_you_mean, join
+from workbench.core._paths import SEPARATOR, check_step_names, join_path
 from workbench.core._step import Step
 from workbench.exceptions import NotFittedError, StructureError, UnknownPathError
 
@@ -77,6 +78,20 @@ def route_fit_params(
     return routed
 
 
+class MinibatchRoute(NamedTuple):
+    """How a composite passes a mini-batch on, returned by ``Composite.minibatch_route()``.
+
+    A batch goes through ``children``, in order, as if they stood in the parent's place; the
+    last one is the last step of the run where the composite is. ``target``, when given, is a
+    label transform that changes ``y`` before the children see it, with the methods of
+    :class:`~workbench.training.TransformTarget`: ``target_operation()``, ``fit_target(y)``,
+    ``transform_target(y)``, and its ``transformer``, fitted once on the whole ``y``.
+    """
+
+    children: list[tuple[str, Any]]
+    target: Any = None
+
+
 class FitEmitter:
     """Sends events of one fit to its listeners, with paths under the fit's prefix."""
 
@@ -88,13 +103,13 @@ class FitEmitter:
 
     def __call__(self, event: str, name: str, step: Any, /, **data: Any) -> None:
         if self.listeners:
-            notify(self.listeners, event, path=join(self.prefix, name), step=step, **data)
+            notify(self.listeners, event, path=join_path(self.prefix, name), step=step, **data)
 
     @contextlib.contextmanager
     def child(self, name: str, step: Any) -> Iterator[None]:
         """Nested composites fitted inside this block emit under ``prefix__name``."""
         if _tree.is_workbench(step) and step.named_children():
-            with event_scope(self.listeners, join(self.prefix, name)):
+            with event_scope(self.listeners, join_path(self.prefix, name)):
                 yield
         else:
             yield
@@ -164,6 +179,22 @@ class Composite(Step):
     def _own_hyperparams(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._own_param_names()}
 
+    # -- learning by mini-batch (the hooks of the contract in ``_minibatch``) -------------------
+    def partial_fit_children(self) -> list[tuple[str, Any]]:
+        """The children that learn when this composite learns from a mini-batch: all of them,
+        unless a subclass says otherwise (a label transform fitted once, a mode that keeps
+        nothing between batches). Each must have ``partial_fit`` or be frozen."""
+        return self.named_children()
+
+    def minibatch_route(self) -> MinibatchRoute | None:
+        """How a compiled mini-batch run (``fit_epochs``) passes a batch through this composite.
+
+        None (the default): the composite learns from a batch by its own ``partial_fit``. A
+        composite that only hands batches on to its children (a Pipeline, a Choose) returns
+        them in a :class:`MinibatchRoute`, so that the run calls the children directly.
+        """
+        return None
+
     # -- scikit-learn parameters -----------------------------------------------------------
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         params = super().get_params(deep=False)
@@ -220,9 +251,21 @@ class Composite(Step):
         self._foreign_spaces = spaces
 
     def __sklearn_clone__(self) -> Self:
+        """An unfitted copy, except that frozen steps stay fitted and frozen.
+
+        A frozen step is fixed, its fitted state included (a pre-trained encoder): the copies
+        that a tuner or a cross-validation makes keep it, as scikit-learn's
+        ``FrozenEstimator`` does. Each copy gets its own deep copy; a frozen step that cannot
+        be copied is shared.
+        """
         new = super().__sklearn_clone__()
         if self._foreign_spaces:
             new._foreign_spaces = copy.deepcopy(self._foreign_spaces)
+        if self._frozen_children:
+            for name, step in self.named_children():
+                if name in self._frozen_children:
+                    new._set_child(name, _copy_frozen(step))
+            new._frozen_children = self._frozen_children
         return new
 
     def _diagram_label(self, name: str, step: Any) -> str:
@@ -432,6 +475,13 @@ class Composite(Step):
             raise
         finally:
             self.train(was_training)
+
+
+def _copy_frozen(step: Any) -> Any:
+    try:
+        return copy.deepcopy(step)
+    except Exception:  # a handle, a lock: share the fitted step rather than lose it
+        return step
 
 
 def _class_name(step: Any) -> str:

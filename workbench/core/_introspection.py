@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import math
+import inspect
 from typing import Any
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from workbench._internal.plain import finite_or_none
 from workbench.core import _tree
 from workbench.core._space import distribution_to_dict
 
 
 def plain_value(value: Any) -> Any:
-    """A JSON-ready rendering of a hyperparam value: scalars as they are, the rest as repr."""
+    """A JSON-ready rendering of a hyperparam value: scalars as they are (NaN and the
+    infinities as None, as the store writes them), the rest as repr."""
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int | np.integer):
         return int(value)
     if isinstance(value, float | np.floating):
-        number = float(value)
-        return number if math.isfinite(number) else repr(number)
+        return finite_or_none(float(value))
     if isinstance(value, list | tuple) and all(
         item is None or isinstance(item, bool | int | float | str) for item in value
     ):
@@ -93,6 +94,11 @@ def describe_tree(root: Any) -> dict[str, Any]:
     for node in _tree.walk(root):
         step = node.step
         workbench = _tree.is_workbench(step)
+        hyperparams = {
+            name: value
+            for name, value in _tree.own_hyperparams(step).items()
+            if not _is_step_like(value)
+        }
         frozen = bool(node.parent is not None and node.parent._is_child_frozen(node.name))
         entry: dict[str, Any] = {
             "name": node.name,
@@ -102,17 +108,19 @@ def describe_tree(root: Any) -> dict[str, Any]:
             "kind": estimator_kind(step),
             "workbench": workbench,
             "active": node.path in active_paths,
-            "hyperparams": {
-                name: plain_value(value)
-                for name, value in _tree.own_hyperparams(step).items()
-                if not _is_step_like(value)
-            },
+            "hyperparams": {name: plain_value(value) for name, value in hyperparams.items()},
+            "changed": sorted(
+                name
+                for name, value in hyperparams.items()
+                if _differs_from_default(step, name, value)
+            ),
             "space": {
                 name: distribution_to_dict(distribution)
                 for name, distribution in _tree.own_space(step, node.parent, node.name).items()
             },
             "fitted": is_fitted(step),
             "frozen": frozen,
+            "chosen": getattr(step, "chosen", None) if _choice_param(step) else None,
             "training": bool(getattr(step, "training", False)) if workbench else None,
             "holds_resources": bool(getattr(step, "holds_resources", False)),
             "is_set_up": bool(getattr(step, "is_set_up", False)) if workbench else None,
@@ -133,3 +141,24 @@ def _is_step_like(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(isinstance(item, tuple) and len(item) == 2 for item in value)
     return hasattr(value, "get_params") and not isinstance(value, type)
+
+
+def _choice_param(step: Any) -> str | None:
+    return getattr(step, "_choice_param", None) if _tree.is_workbench(step) else None
+
+
+def _differs_from_default(step: Any, name: str, value: Any) -> bool:
+    """Whether a hyperparam was set to something other than its constructor's default."""
+    try:
+        parameter = inspect.signature(type(step)).parameters.get(name)
+    except (TypeError, ValueError):
+        return False
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return False
+    default = parameter.default
+    if default is value:
+        return False
+    try:
+        return not bool(default == value)
+    except (TypeError, ValueError):  # arrays and other values without one truth
+        return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -11,17 +10,9 @@ from workbench.exceptions import StructureError
 SEPARATOR = "__"
 
 
-def join(prefix: str, name: str) -> str:
-    """``join("encoder", "pca") == "encoder__pca"``; an empty prefix gives ``name``."""
+def join_path(prefix: str, name: str) -> str:
+    """``join_path("encoder", "pca") == "encoder__pca"``; an empty prefix gives ``name``."""
     return f"{prefix}{SEPARATOR}{name}" if prefix else name
-
-
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """A " Did you mean ...?" suffix for near misses, or an empty string."""
-    matches = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
-    if not matches:
-        return ""
-    return " Did you mean " + " or ".join(repr(match) for match in matches) + "?"
 
 
 def check_step_names(owner: str, names: list[str], reserved: Iterable[str] = ()) -> None:

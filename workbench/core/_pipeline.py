@@ -11,20 +11,20 @@ from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metaestimators import available_if
 
 from workbench.core import _tree
-from workbench.core._composite import Composite, fit_transform_step, route_fit_params
+from workbench.core._composite import (
+    Composite,
+    MinibatchRoute,
+    fit_transform_step,
+    route_fit_params,
+)
 from workbench.core._introspection import is_fitted
-from workbench.core._paths import check_step_names, join
-from workbench.exceptions import TrainingError
-
-
-def can_partial_fit(composite: Any) -> bool:
-    """True when every active, unfrozen step learns incrementally; else an AttributeError
-    (``available_if`` turns it into a missing method) that names the step that does not."""
-    try:
-        check_partial_fit(composite)
-    except TrainingError as error:
-        raise AttributeError(str(error)) from error
-    return True
+from workbench.core._minibatch import (
+    can_partial_fit,
+    check_partial_fit,
+    partial_fit_final,
+    partial_fit_step,
+)
+from workbench.core._paths import check_step_names
 
 
 def _final_has(method: str) -> Any:
@@ -118,10 +118,7 @@ class Pipeline(Composite):
         return self.steps[0][1].feature_names_in_
 
     def __sklearn_is_fitted__(self) -> bool:
-        final = self._final_estimator
-        from workbench.core._introspection import is_fitted
-
-        return is_fitted(final)
+        return is_fitted(self._final_estimator)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -232,6 +229,10 @@ class Pipeline(Composite):
         return self._fit(X, y, callbacks, fit_params, "fit_predict")
 
     # -- learning by mini-batch -----------------------------------------------------------
+    def minibatch_route(self) -> MinibatchRoute:
+        """A mini-batch goes through every step, in order."""
+        return MinibatchRoute(self.named_children())
+
     def _partial_fit(
         self, X: Any, y: Any, callbacks: Sequence[Any] | None, classes: Any, last_transforms: bool
     ) -> tuple[Any, Any]:
@@ -354,74 +355,3 @@ def _num_samples(X: Any) -> int | None:
         return len(X)
     except TypeError:
         return None
-
-
-_INCREMENTAL = ("partial_fit", "partial_fit_resample", "partial_fit_transform")
-
-
-def partial_fit_step(step: Any, X: Any, y: Any, *, frozen: bool = False) -> tuple[Any, Any]:
-    """Let ``step`` learn from one mini-batch and return what the next step learns from.
-
-    A frozen step only transforms; a step with ``partial_fit_resample`` returns new
-    ``(X, y)``; any other step learns with ``partial_fit`` and then transforms.
-    """
-    if frozen:
-        return (step.transform(X), y) if hasattr(step, "transform") else (X, y)
-    if hasattr(step, "partial_fit_resample"):
-        return step.partial_fit_resample(X, y)
-    if hasattr(step, "partial_fit_transform"):
-        return step.partial_fit_transform(X, y), y
-    if not hasattr(step, "partial_fit"):  # stateless (checked): fitting costs nothing
-        return fit_transform_step(step, X, y)
-    step.partial_fit(X, y)
-    return step.transform(X), y
-
-
-def is_stateless(step: Any) -> bool:
-    """Whether scikit-learn's tags say ``step`` learns nothing (``requires_fit=False``)."""
-    try:
-        return not get_tags(step).requires_fit
-    except (TypeError, ValueError, AttributeError):
-        return False
-
-
-def accepts_classes(step: Any) -> bool:
-    """Whether ``step.partial_fit`` takes ``classes`` (scikit-learn's incremental classifiers)."""
-    import inspect
-
-    try:
-        return "classes" in inspect.signature(step.partial_fit).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def partial_fit_final(step: Any, X: Any, y: Any, *, classes: Any = None) -> None:
-    """``step.partial_fit`` on one batch, with ``classes`` on a classifier's first call."""
-    if accepts_classes(step):
-        if classes is None and y is not None and not is_fitted(step):
-            classes = np.unique(y)
-        if classes is not None:
-            step.partial_fit(X, y, classes=classes)
-            return
-    step.partial_fit(X, y)
-
-
-def check_partial_fit(root: Any, prefix: str = "") -> None:
-    """Raise a TrainingError naming the first active, unfrozen step without ``partial_fit``."""
-    inactive = root._inactive_children() if _tree.is_workbench(root) else ()
-    # A composite whose children learn otherwise names those that must learn incrementally.
-    learning = getattr(root, "partial_fit_children", None)
-    pairs = learning() if learning is not None else _tree.children(root)
-    for name, step in pairs:
-        path = join(prefix, name)
-        if name in inactive or _tree.is_passthrough(step) or root._is_child_frozen(name):
-            continue
-        if not any(hasattr(step, method) for method in _INCREMENTAL) and not is_stateless(step):
-            raise TrainingError(
-                f"Step {path!r} ({type(step).__name__}) has no partial_fit, so it cannot learn "
-                f"from mini-batches. Fit it on the whole data first and freeze it "
-                f"(pipe.fit(X, y); pipe.freeze({path!r})), or replace it with a step that "
-                f"learns incrementally (SGDClassifier, MiniBatchKMeans, IncrementalPCA, ...)."
-            )
-        if _tree.children(step):
-            check_partial_fit(step, path)

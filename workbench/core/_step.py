@@ -10,12 +10,14 @@ from typing import Any, ClassVar, Self
 from optuna.distributions import BaseDistribution
 from sklearn.base import BaseEstimator
 
+from workbench._internal.names import did_you_mean
 from workbench.core import _tree
 from workbench.core._callbacks import EVENTS, notify
+from workbench.core._display import Description, FittedAttributes, SpaceDict, mimebundle
 from workbench.core._introspection import describe_tree, fitted_attributes_of
-from workbench.core._paths import did_you_mean, nest
+from workbench.core._paths import nest
 from workbench.core._space import Space, check_distribution
-from workbench.exceptions import HyperparamError, LifecycleError
+from workbench.exceptions import InvalidCallbackError, LifecycleError
 
 _RESOURCE_METHODS = (
     "fit",
@@ -177,8 +179,13 @@ class Step(BaseEstimator):
     def set_hyperparams(self, values: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Self:
         """Set hyperparams by flat paths or nested dicts, validated against their spaces.
 
-        Every value is checked before any is set: after an error nothing has changed. A value
-        equal to the current one, or to the constructor's default, is always accepted.
+        A value must lie in the spaces that were declared: a step's ``Hyperparam(space=...)``
+        and any space set with :meth:`set_hyperparams_space`. The built-in default space of a
+        scikit-learn estimator only says where a tuner searches; the estimator judges the
+        values it takes (``pca__n_components=12`` is accepted though PCA's default space is a
+        variance fraction). Every value is checked before any is set: after an error nothing
+        has changed. A value equal to the current one, or to the constructor's default, is
+        always accepted.
         """
         changes = _tree.set_hyperparams(self, {**(values or {}), **kwargs})
         if changes:
@@ -186,9 +193,14 @@ class Step(BaseEstimator):
         return self
 
     def get_hyperparams_space(self, *, nested: bool = False, active_only: bool = False) -> Space:
-        """The space of the tree: flat path -> Optuna distribution (or nested dicts)."""
-        flat = _tree.flat_space(self, active_only=active_only)
-        return nest(flat) if nested else flat
+        """The space of the tree: flat path -> Optuna distribution (or nested dicts).
+
+        ``active_only`` keeps what a tuner may change now: it leaves out the branches a
+        :class:`Choose` did not choose and the steps that are frozen (fixed, fitted state
+        included: a tuner never samples them).
+        """
+        flat = _tree.flat_space(self, active_only=active_only, skip_frozen=active_only)
+        return nest(flat) if nested else SpaceDict(flat)
 
     def set_hyperparams_space(
         self, values: Mapping[str, BaseDistribution | None] | None = None, /, **kwargs: Any
@@ -287,7 +299,7 @@ class Step(BaseEstimator):
     def describe(self) -> dict[str, Any]:
         """Plain, JSON-ready data on the whole tree: names, classes, hyperparams, spaces,
         modes, fitted state and the type/shape/dtype of fitted attributes."""
-        return describe_tree(self)
+        return Description(describe_tree(self))
 
     def fitted_attributes(self) -> dict[str, dict[str, Any]]:
         """The fitted attributes (``name_``) of every node with any, by step path."""
@@ -296,7 +308,12 @@ class Step(BaseEstimator):
             attributes = fitted_attributes_of(node.step)
             if attributes:
                 found[node.path] = attributes
-        return found
+        return FittedAttributes(found)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """A notebook's rich display: text/plain always, and the tree as HTML when the views
+        can draw it (``workbench.views``); never raises."""
+        return mimebundle(self, "step", lambda: repr(self))
 
     # -- events --------------------------------------------------------------------------
     @property
@@ -307,7 +324,7 @@ class Step(BaseEstimator):
     def add_callback(self, callback: Any) -> Self:
         """Attach a callback to every later event of this step (and fit, for composites)."""
         if not any(hasattr(callback, "on_" + event) for event in EVENTS):
-            raise HyperparamError(
+            raise InvalidCallbackError(
                 f"A callback must have on_<event> methods (subclass workbench.Callback), "
                 f"but got {callback!r}."
             )
@@ -317,7 +334,7 @@ class Step(BaseEstimator):
     def remove_callback(self, callback: Any) -> Self:
         """Detach a callback attached with :meth:`add_callback`."""
         if callback not in self._callbacks:
-            raise HyperparamError(f"{callback!r} is not attached to this step.")
+            raise InvalidCallbackError(f"{callback!r} is not attached to this step.")
         self._callbacks = tuple(item for item in self._callbacks if item is not callback)
         return self
 

@@ -6,8 +6,8 @@ from typing import Any, Self
 
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core._composite import Wrapper, fit_transform_step
-from workbench.core._pipeline import can_partial_fit, check_partial_fit, partial_fit_step
+from workbench.core._composite import MinibatchRoute, Wrapper, fit_transform_step
+from workbench.core._minibatch import can_partial_fit, check_partial_fit, partial_fit_step
 
 
 class TrainOnly(Wrapper):
@@ -47,6 +47,10 @@ class TrainOnly(Wrapper):
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """Fit, and return the training data as the next step sees it."""
         return self.fit_resample(X, y, **fit_params)[0]
+
+    def minibatch_route(self) -> MinibatchRoute:
+        """In a mini-batch run (train mode) a batch goes through the wrapped step."""
+        return MinibatchRoute([("step", self.step)])
 
     @available_if(can_partial_fit)
     def partial_fit(self, X: Any, y: Any = None) -> Self:

@@ -13,8 +13,10 @@ from typing import Any, NamedTuple
 from optuna.distributions import BaseDistribution
 from sklearn.base import BaseEstimator
 
+from workbench._internal.names import did_you_mean
+from workbench.core._constraints import check_constraints
 from workbench.core._default_spaces import constructor_params, default_space
-from workbench.core._paths import SEPARATOR, did_you_mean, join
+from workbench.core._paths import SEPARATOR, join_path
 from workbench.core._space import Space, check_distribution, contains, describe_distribution
 from workbench.exceptions import HyperparamError, StructureError, UnknownPathError
 
@@ -33,6 +35,7 @@ def is_workbench(step: Any) -> bool:
 
 
 def is_passthrough(step: Any) -> bool:
+    """Whether ``step`` stands for no step at all: ``None`` or ``"passthrough"``."""
     return step is None or (isinstance(step, str) and step == "passthrough")
 
 
@@ -72,15 +75,35 @@ def own_space(step: Any, parent: Any, name: str) -> Space:
     return space
 
 
-def walk(root: Any, *, active_only: bool = False) -> Iterator[Node]:
-    """Pre-order walk from ``root`` (path ``""``); a parent comes before its children."""
+def binding_space(step: Any, parent: Any, name: str) -> Space:
+    """The part of a node's space that refuses values outside it: what a step declares
+    (``Hyperparam(space=...)``) and what the user set (``set_hyperparams_space``). A built-in
+    default space of a scikit-learn estimator is only where to search: the estimator itself
+    judges its values (``PCA(n_components=12)``)."""
+    if is_workbench(step):
+        return own_space(step, parent, name)
+    overrides = parent._foreign_space_overrides(name) if parent is not None else {}
+    return {param: dist for param, dist in overrides.items() if dist is not None}
+
+
+def walk(root: Any, *, active_only: bool = False, skip_frozen: bool = False) -> Iterator[Node]:
+    """Pre-order walk from ``root`` (path ``""``); a parent comes before its children.
+
+    ``active_only`` leaves out the branches a Choose did not choose; ``skip_frozen`` leaves out
+    frozen steps and everything inside them.
+    """
     stack = [Node("", root, None, "")]
     while stack:
         node = stack.pop()
         yield node
-        skipped = node.step._inactive_children() if active_only and is_workbench(node.step) else ()
+        skipped: tuple[str, ...] = ()
+        if is_workbench(node.step):
+            if active_only:
+                skipped = node.step._inactive_children()
+            if skip_frozen:
+                skipped = (*skipped, *getattr(node.step, "_frozen_children", ()))
         nested = [
-            Node(join(node.path, name), child, node.step, name)
+            Node(join_path(node.path, name), child, node.step, name)
             for name, child in children(node.step)
             if name not in skipped
         ]
@@ -91,15 +114,15 @@ def flat_hyperparams(root: Any, *, active_only: bool = False) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for node in walk(root, active_only=active_only):
         for param, value in own_hyperparams(node.step).items():
-            values[join(node.path, param)] = value
+            values[join_path(node.path, param)] = value
     return values
 
 
-def flat_space(root: Any, *, active_only: bool = False) -> Space:
+def flat_space(root: Any, *, active_only: bool = False, skip_frozen: bool = False) -> Space:
     space: Space = {}
-    for node in walk(root, active_only=active_only):
+    for node in walk(root, active_only=active_only, skip_frozen=skip_frozen):
         for param, distribution in own_space(node.step, node.parent, node.name).items():
-            space[join(node.path, param)] = distribution
+            space[join_path(node.path, param)] = distribution
     return space
 
 
@@ -111,13 +134,13 @@ def conditions(root: Any) -> dict[str, tuple[tuple[str, Any], ...]]:
         needs = required[node.path]
         for param in own_space(node.step, node.parent, node.name):
             if needs:
-                found[join(node.path, param)] = needs
+                found[join_path(node.path, param)] = needs
         choice_param = (
             getattr(node.step, "_choice_param", None) if is_workbench(node.step) else None
         )
         for name, _ in children(node.step):
-            extra = ((join(node.path, choice_param), name),) if choice_param else ()
-            required[join(node.path, name)] = needs + extra
+            extra = ((join_path(node.path, choice_param), name),) if choice_param else ()
+            required[join_path(node.path, name)] = needs + extra
     return found
 
 
@@ -134,7 +157,7 @@ def resolve_step(root: Any, path: str) -> Node:
                 f"No step at path {path!r}: {node.path or 'the root'} has no step {name!r}; "
                 f"its steps are {sorted(named)}.{did_you_mean(path, known)}"
             )
-        node = Node(join(node.path, name), named[name], node.step, name)
+        node = Node(join_path(node.path, name), named[name], node.step, name)
     return node
 
 
@@ -167,7 +190,7 @@ class _Owners:
 
     def space(self, node: Node) -> Space:
         if node.path not in self._spaces:
-            self._spaces[node.path] = own_space(node.step, node.parent, node.name)
+            self._spaces[node.path] = binding_space(node.step, node.parent, node.name)
         return self._spaces[node.path]
 
 
@@ -179,7 +202,7 @@ def flatten(root: Any, values: Mapping[str, Any], prefix: str = "") -> dict[str,
     for key, value in values.items():
         if not isinstance(key, str):
             raise HyperparamError(f"Hyperparameter paths must be strings, but got {key!r}.")
-        path = join(prefix, key)
+        path = join_path(prefix, key)
         if key in names and isinstance(value, Mapping):
             flat.update(flatten(root, value, path))
         else:
@@ -223,6 +246,7 @@ def set_hyperparams(root: Any, values: Mapping[str, Any]) -> dict[str, Any]:
                 f"{describe_distribution(distribution)}. Pass a value inside it, or widen "
                 f"the space first: set_hyperparams_space({{{path!r}: ...}})."
             )
+        check_constraints(node.step, param, value, path)
         if is_workbench(node.step):
             node.step._check_own_hyperparam(param, value)
         plan.append((node, param, value))

@@ -8,7 +8,8 @@ from typing import Any, Self
 import numpy as np
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core import Wrapper, is_fitted
+from workbench.core import is_fitted
+from workbench.core.authoring import Wrapper
 from workbench.exceptions import NotFittedError
 from workbench.parallel import _workers
 
@@ -150,7 +151,10 @@ class ParallelTransform(Wrapper):
             (_apply_chunk, (shipped, method, _workers.take(X, start, stop), start, stop))
             for start, stop in bounds
         ]
-        parts = _workers.run(tasks, n_jobs=self.n_jobs, backend=self.backend)
+        labels = [
+            f"{method}() of the step at 'step' on rows {start}:{stop}" for start, stop in bounds
+        ]
+        parts = _workers.run(tasks, n_jobs=self.n_jobs, backend=self.backend, labels=labels)
         return _workers.concat_rows(parts)
 
     @available_if(_inner_has("transform"))

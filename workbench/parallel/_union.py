@@ -7,10 +7,10 @@ from typing import Any, Self
 
 import numpy as np
 
-from workbench.core import (
+from workbench.core import is_fitted
+from workbench.core.authoring import (
     Composite,
     fit_transform_step,
-    is_fitted,
     is_passthrough,
     route_fit_params,
 )
@@ -135,7 +135,11 @@ class ParallelUnion(Composite):
                     (_fit_branch, (shipped, X, y, routed.get(name, {}), name, with_output))
                 )
                 fitted_names.append((name, True))
-            results = _workers.run(tasks, n_jobs=self.n_jobs, backend=self.backend)
+            labels = [
+                f"{'fit' if fitted else 'transform'}() of the branch {name!r}"
+                for name, fitted in fitted_names
+            ]
+            results = _workers.run(tasks, n_jobs=self.n_jobs, backend=self.backend, labels=labels)
             for (name, fitted), result in zip(fitted_names, results, strict=True):
                 if not fitted:
                     outputs[name] = result
@@ -167,11 +171,15 @@ class ParallelUnion(Composite):
                 "This ParallelUnion is not fitted yet; call fit() before transform()."
             )
         tasks: list[tuple[Any, tuple[Any, ...]]] = []
+        labels: list[str] = []
         for name, step in branches:
             if not is_passthrough(step):
                 shipped = _workers.ship(step, self.n_jobs, self.backend, path=name)
                 tasks.append((_transform_branch, (shipped, X, name)))
-        results = iter(_workers.run(tasks, n_jobs=self.n_jobs, backend=self.backend))
+                labels.append(f"transform() of the branch {name!r}")
+        results = iter(
+            _workers.run(tasks, n_jobs=self.n_jobs, backend=self.backend, labels=labels)
+        )
         parts = [X if is_passthrough(step) else next(results) for _, step in branches]
         return _workers.concat_columns(parts)
 

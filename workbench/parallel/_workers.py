@@ -7,18 +7,19 @@ pickles of the steps. Threads and in-process runs use the steps as they are.
 
 from __future__ import annotations
 
-import difflib
-import importlib.util
 import math
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import joblib
 import numpy as np
 
-from workbench.core import Composite
+from workbench._internal.names import did_you_mean
+from workbench._internal.optional import optional_import
+from workbench.core.authoring import Composite, join_path
 from workbench.exceptions import HyperparamError, ParallelError
 from workbench.persistence import Packed, pack
 
@@ -38,10 +39,9 @@ def check_n_jobs(n_jobs: Any) -> None:
 
 def check_backend(backend: Any) -> None:
     if backend not in BACKENDS:
-        close = difflib.get_close_matches(str(backend), BACKENDS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise HyperparamError(
-            f"backend must be one of {list(BACKENDS)}, but got {backend!r}.{hint}"
+            f"backend must be one of {list(BACKENDS)}, but got {backend!r}."
+            f"{did_you_mean(str(backend), BACKENDS, n=1)}"
         )
 
 
@@ -72,12 +72,9 @@ def effective_n_jobs(n_jobs: int, backend: str) -> int:
 def _check_dask(backend: str) -> None:
     if backend != "dask":
         return
-    if importlib.util.find_spec("distributed") is None:
-        raise ImportError("backend='dask' needs dask.distributed: pip install 'workbench[dask]'.")
-    from distributed import get_client
-
+    distributed = optional_import("distributed", extra="dask", needed_by="backend='dask'")
     try:
-        get_client()
+        distributed.get_client()
     except ValueError as error:
         raise ParallelError(
             "backend='dask' runs on the current dask.distributed Client, and there is none. "
@@ -95,7 +92,87 @@ def ship(step: Any, n_jobs: int, backend: str, *, path: str) -> Any:
     """What a task carries: the step itself in this process, else the step packed by savers."""
     if in_process(n_jobs, backend):
         return step
+    check_classes_travel(step, path)
     return pack(step, describe=False, path=path, secure=False)
+
+
+def check_classes_travel(step: Any, path: str) -> None:
+    """Raise a ParallelError if a class of the tree defined in ``__main__`` cannot be pickled.
+
+    Such classes (defined in a notebook or a script) reach worker processes by value, with the
+    globals their code uses; joblib would only say that it could not pickle the task.
+    """
+    import cloudpickle  # a dependency of joblib
+
+    nodes = [(path, step)]
+    if isinstance(step, Composite):
+        nodes += [(f"{path}__{name}" if path else name, node) for name, node in step.walk()]
+    checked: set[type] = set()
+    for node_path, node in nodes:
+        cls = type(node)
+        if cls.__module__ != "__main__" or cls in checked:
+            continue
+        checked.add(cls)
+        try:
+            cloudpickle.dumps(cls)
+        except Exception as error:
+            raise ParallelError(_untravelled(cls, node_path, error)) from error
+
+
+def _untravelled(cls: type, path: str, error: Exception) -> str:
+    found = _unpicklable_global(cls)
+    if found is None:
+        what = "something its code refers to"
+    else:
+        name, value = found
+        what = f"{name!r} (a {type(value).__module__}.{type(value).__qualname__})"
+    return (
+        f"Cannot ship the step at {path!r} ({cls.__name__}, defined in __main__: a notebook or "
+        f"a script) to worker processes. Such a class travels by value with the globals its "
+        f"code uses, and {what} cannot be pickled ({type(error).__name__}: {error}). Keep the "
+        f"resource on the instance instead: declare holds_resources = True on {cls.__name__}, "
+        f"create it in acquire_resources() and drop it in release_resources(), so that each "
+        f"worker makes its own; or define {cls.__name__} in a module file and import it; or "
+        f"run in this process with backend='threading'."
+    )
+
+
+def _unpicklable_global(cls: type) -> tuple[str, Any] | None:
+    """The first global, or class attribute, of ``cls``'s own code that cloudpickle refuses."""
+    for klass in cls.__mro__:
+        if klass.__module__ != "__main__":
+            continue
+        for attribute, value in vars(klass).items():
+            found: list[Any] = [getattr(value, "__func__", value)]  # a static or class method
+            if isinstance(value, property):
+                found = [value.fget, value.fset, value.fdel]
+            functions = [function for function in found if hasattr(function, "__code__")]
+            if not functions and not attribute.startswith("__") and not _pickles(value):
+                return f"{klass.__name__}.{attribute}", value
+            for function in functions:
+                for name in _global_names(function.__code__):
+                    candidate = function.__globals__.get(name, _pickles)
+                    if candidate is not _pickles and not _pickles(candidate):
+                        return name, candidate
+    return None
+
+
+def _pickles(value: Any) -> bool:
+    import cloudpickle
+
+    try:
+        cloudpickle.dumps(value)
+    except Exception:
+        return False
+    return True
+
+
+def _global_names(code: Any) -> list[str]:
+    names = list(code.co_names)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_names"):
+            names.extend(_global_names(constant))
+    return names
 
 
 def receive(shipped: Any) -> Any:
@@ -119,9 +196,17 @@ MEMMAP_ABOVE = "64M"
 
 
 def run(
-    tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]], *, n_jobs: int, backend: str
+    tasks: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]],
+    *,
+    n_jobs: int,
+    backend: str,
+    labels: Sequence[str],
 ) -> list[Any]:
-    """Run ``(function, args)`` tasks with joblib; the first failure stops the others."""
+    """Run ``(function, args)`` tasks with joblib; the first failure stops the others.
+
+    ``labels`` say what each task does (``transform() of the step at 'step' on rows 0:50``),
+    for the ParallelError raised when a worker process dies under a task.
+    """
     if backend == "sequential" or len(tasks) == 1:
         return [function(*args) for function, args in tasks]
     _check_dask(backend)
@@ -129,10 +214,35 @@ def run(
     # ~0.1 s a call for an 8 MB array (measured) where sending the bytes costs 0.01 s. Only
     # inputs large enough for copies to hurt go through memory maps.
     jobs = (joblib.delayed(function)(*args) for function, args in tasks)
-    if backend == "dask":  # distributed's joblib backend is reached through parallel_config
-        with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
-            return list(joblib.Parallel()(jobs))
-    return list(joblib.Parallel(n_jobs=n_jobs, backend=backend, max_nbytes=MEMMAP_ABOVE)(jobs))
+    results: list[Any] = []  # in task order: the first task without a result was unfinished
+    try:
+        if backend == "dask":  # distributed's joblib backend is reached through parallel_config
+            with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
+                results.extend(joblib.Parallel(return_as="generator")(jobs))
+        else:
+            parallel = joblib.Parallel(
+                n_jobs=n_jobs, backend=backend, max_nbytes=MEMMAP_ABOVE, return_as="generator"
+            )
+            results.extend(parallel(jobs))
+    except Exception as error:
+        if not _worker_died(error):
+            raise
+        unfinished = labels[len(results) :]
+        later = len(unfinished) - 1
+        others = f" ({later} later task{'s' if later > 1 else ''} dropped)"
+        raise ParallelError(
+            f"A worker process died while running {unfinished[0]}"
+            f"{others if len(unfinished) > 1 else ''}. It was killed from outside (out of "
+            f"memory, a signal) or crashed in native code. Nothing here changed; run again, "
+            f"with fewer n_jobs or a smaller chunk_size if memory ran out.\n\n"
+            f"{type(error).__name__}: {error}"
+        ) from error
+    return results
+
+
+def _worker_died(error: BaseException) -> bool:
+    """joblib's loky (TerminatedWorkerError), multiprocessing, or dask's KilledWorker."""
+    return isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker"
 
 
 def failure(error: BaseException, step: Any, *, prefix: str, doing: str) -> ParallelError:
@@ -150,7 +260,7 @@ def _failing_path(error: BaseException, step: Any, prefix: str) -> str:
     paths = {id(step): prefix}
     if isinstance(step, Composite):
         for path, node in step.walk():
-            paths.setdefault(id(node), f"{prefix}__{path}" if prefix else path)
+            paths.setdefault(id(node), join_path(prefix, path))
     found = prefix
     tb = error.__traceback__
     while tb is not None:

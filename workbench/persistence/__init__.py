@@ -12,12 +12,13 @@ from workbench.persistence._files import load
 from workbench.persistence._files import loads
 from workbench.persistence._files import read_manifest
 from workbench.persistence._files import save
-from workbench.persistence._format import FORMAT_VERSION
 from workbench.persistence._format import Packed
 from workbench.persistence._format import pack
+from workbench.persistence._manifest import FORMAT_VERSION
 from workbench.persistence._savers import FittedStateSaver
 from workbench.persistence._savers import Saver
 from workbench.persistence._savers import SkopsSaver
+from workbench.persistence._savers import TRUSTED_TYPES
 from workbench.persistence._savers import TorchStepSaver
 from workbench.persistence._savers import register_saver
 from workbench.persistence._savers import saver_for
@@ -25,6 +26,7 @@ from workbench.persistence._savers import unregister_saver
 
 __all__ = [
     "FORMAT_VERSION",
+    "TRUSTED_TYPES",
     "FittedStateSaver",
     "Packed",
     "Saver",

@@ -14,7 +14,9 @@ from typing import IO, Any
 
 from workbench.exceptions import PersistenceError
 from workbench.persistence._format import pack
-from workbench.persistence._unpacking import check_manifest, unpack, untrusted_types
+from workbench.persistence._manifest import check_manifest
+from workbench.persistence._savers import trusted_names
+from workbench.persistence._unpacking import unpack, untrusted_types
 
 _MANIFEST = "manifest.json"
 _COMMENT = b"workbench-pipeline"  # in the end record: a truncated file loses it
@@ -165,7 +167,7 @@ def _read(archive: zipfile.ZipFile, where: str) -> tuple[dict[str, Any], dict[st
             f"Cannot load {where}: it has no {_MANIFEST}, so it was not written by "
             f"workbench.persistence.save()."
         ) from None
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, RecursionError) as error:
         raise PersistenceError(
             f"Cannot load {where}: its manifest is corrupted ({error}). Save the pipeline again."
         ) from error
@@ -184,16 +186,19 @@ def _read(archive: zipfile.ZipFile, where: str) -> tuple[dict[str, Any], dict[st
     return manifest, members
 
 
-def load(path: str | os.PathLike[str], *, trusted: Sequence[str] = ()) -> Any:
+def load(path: str | os.PathLike[str], *, trusted: Sequence[str | type] = ()) -> Any:
     """Load what :func:`save` wrote; types nobody trusted are refused, all listed at once.
 
     Parameters
     ----------
     path : str or PathLike
         A file written by :func:`save`.
-    trusted : sequence of str
-        Type names (``module.Class``) to accept beyond those skops trusts (scikit-learn, NumPy,
-        SciPy) and Workbench's own; :func:`get_untrusted_types` lists what a file needs.
+    trusted : sequence of str or class
+        Types to accept, by name (``module.Class``) or the classes themselves, beyond those
+        skops trusts (scikit-learn, NumPy, SciPy), Workbench's step classes and Optuna's
+        distributions (``TRUSTED_TYPES``), and the classes you registered a saver for in this
+        session; :func:`get_untrusted_types` lists what a file needs. Trust only files from
+        sources you trust: building an object of a trusted type can run its code.
 
     Raises
     ------
@@ -210,18 +215,32 @@ def load(path: str | os.PathLike[str], *, trusted: Sequence[str] = ()) -> Any:
     >>> load(path)
     StandardScaler()
     """
+    names = trusted_names(trusted)
     archive, where = _open(path)
     with archive:
         manifest, members = _read(archive, where)
-    return unpack(manifest, members, trusted=trusted, where=where)
+    return unpack(
+        manifest,
+        members,
+        trusted=names,
+        where=where,
+        call=lambda untrusted: f"workbench.persistence.load({where}, trusted={untrusted!r})",
+    )
 
 
-def loads(data: bytes, *, trusted: Sequence[str] = ()) -> Any:
+def loads(data: bytes, *, trusted: Sequence[str | type] = ()) -> Any:
     """Load bytes made by :func:`dumps`, with the checks of :func:`load`."""
+    names = trusted_names(trusted)
     archive, where = _open(bytes(data))
     with archive:
         manifest, members = _read(archive, where)
-    return unpack(manifest, members, trusted=trusted, where=where)
+    return unpack(
+        manifest,
+        members,
+        trusted=names,
+        where=where,
+        call=lambda untrusted: f"workbench.persistence.loads(data, trusted={untrusted!r})",
+    )
 
 
 def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -8,22 +8,34 @@ saver: the file format walks them and saves their children one by one.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import pickle
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from workbench.core import distribution_from_dict, distribution_to_dict, fitted_attributes_of
-from workbench.exceptions import PersistenceError, UnsavableStepError
+from workbench._internal.optional import optional_import
+from workbench.core.authoring import (
+    Composite,
+    distribution_from_dict,
+    distribution_to_dict,
+    fitted_attributes_of,
+)
+from workbench.exceptions import (
+    InvalidSaverError,
+    PersistenceError,
+    UnknownSaverError,
+    UnsavableStepError,
+)
 
 # Built-in savers for classes of other subpackages, by public name: resolved only once their
 # module is imported, so that saving never imports torch.
 _LAZY_CLASSES = {"workbench.training.TorchStep": ("workbench.training", "TorchStep")}
 
 
-def qualified_name(cls: type) -> str:
+def qualified_name(cls: Any) -> str:
     """``module.QualName`` of a class, the name files and trust lists use."""
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -72,10 +84,11 @@ class Saver:
 class SkopsSaver(Saver):
     """The default saver: scikit-learn's secure format, skops, which loads trusted types only.
 
-    scikit-learn, NumPy and SciPy types are trusted by skops; types of the ``workbench``
-    package and Optuna distributions are trusted by Workbench; any other type must be trusted
-    explicitly with ``load(path, trusted=[...])``. Before dumping, the step must pickle: skops
-    follows pickle's protocol, so a step pickle cannot handle needs a saver of its own.
+    scikit-learn, NumPy and SciPy types are trusted by skops; Workbench's own step classes and
+    Optuna's distributions (:data:`TRUSTED_TYPES`) are trusted by Workbench; any other type must
+    be trusted explicitly with ``load(path, trusted=[...])``. Before dumping, the step must
+    pickle: skops follows pickle's protocol, so a step pickle cannot handle needs a saver of
+    its own.
 
     Examples
     --------
@@ -155,7 +168,9 @@ class TorchStepSaver(Saver):
     def dump(self, step: Any) -> bytes:
         torch_state = None
         if hasattr(step, "module_"):
-            torch = _import_torch()
+            torch = optional_import(
+                "torch", extra="torch", needed_by="Saving or loading a TorchStep"
+            )
             buffer = io.BytesIO()
             torch.save(step.state_dict(), buffer)
             torch_state = buffer.getvalue()
@@ -171,7 +186,9 @@ class TorchStepSaver(Saver):
         step = step_class(**state["params"])
         _restore_space(step, state["space"])
         if state["torch_state"] is not None:
-            torch = _import_torch()
+            torch = optional_import(
+                "torch", extra="torch", needed_by="Saving or loading a TorchStep"
+            )
             torch_state = torch.load(io.BytesIO(state["torch_state"]), weights_only=True)
             step.load_state_dict(torch_state)
         return step
@@ -196,16 +213,6 @@ def _restore_space(step: Any, space: dict[str, Any] | None) -> None:
     for name in step.get_hyperparams_space():
         values.setdefault(name, None)  # removed from the space when saved
     step.set_hyperparams_space(values)
-
-
-def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError as error:  # pragma: no cover - torch is in the test extras
-        raise ImportError(
-            "Saving or loading a TorchStep needs PyTorch: pip install 'workbench[torch]'."
-        ) from error
-    return torch
 
 
 # -- skops with Workbench's trust ---------------------------------------------------------------
@@ -258,16 +265,66 @@ def decode_state(data: bytes, trusted: Sequence[str], *, where: str = "a step") 
     return skops_loads(data, trusted)
 
 
-_WORKBENCH_TRUSTED = (
+#: What ``load()`` trusts without being told, beyond skops' own list (scikit-learn, NumPy,
+#: SciPy): the Workbench step classes that saved files hold, and Optuna's distributions. Classes
+#: only, each by name: never a function and never a whole namespace, since skops calls what a
+#: file names (a function of the package, such as the one that opens steps shipped to workers,
+#: would run with the file's data as its arguments).
+TRUSTED_TYPES = (
     "optuna.distributions.CategoricalDistribution",
     "optuna.distributions.FloatDistribution",
     "optuna.distributions.IntDistribution",
+    "workbench.core._choose.Choose",
+    "workbench.core._pipeline.Pipeline",
+    "workbench.core._train_only.TrainOnly",
+    "workbench.parallel._transform.ParallelTransform",
+    "workbench.parallel._union.ParallelUnion",
+    "workbench.training._foreach.Flatten",
+    "workbench.training._foreach.ForEach",
+    "workbench.training._targets.InputAsTarget",
+    "workbench.training._targets.NextValueTarget",
+    "workbench.training._targets.TransformTarget",
+    "workbench.training._torch.TorchStep",
 )
+_TRUSTED = frozenset(TRUSTED_TYPES)
 
 
 def trusted_by_workbench(name: str) -> bool:
-    """Types Workbench trusts without being told: its own, and Optuna's distributions."""
-    return name.startswith("workbench.") or name in _WORKBENCH_TRUSTED
+    """Whether ``name`` is one of :data:`TRUSTED_TYPES`, which files load without ``trusted=``."""
+    return name in _TRUSTED
+
+
+def trusted_names(trusted: Iterable[str | type]) -> tuple[str, ...]:
+    """The type names ``trusted`` stands for, plus the classes with a saver registered here.
+
+    A class (or function) counts under both names files give it: ``module.QualName`` in the
+    manifest and ``module.Name`` in skops data (they differ for a nested class).
+    """
+    if isinstance(trusted, str | type):
+        raise TypeError(
+            f"trusted= takes a list of type names or classes, but got {trusted!r}; pass "
+            f"trusted=[{trusted if isinstance(trusted, str) else trusted.__name__!r}]."
+        )
+    names: list[str] = []
+    for entry in trusted:
+        if isinstance(entry, str):
+            names.append(entry)
+        elif isinstance(entry, type) or inspect.isfunction(entry):
+            names.extend(_names_of(entry))
+        else:
+            raise TypeError(
+                f"trusted= takes type names ('module.Class'), classes or functions, but got "
+                f"{entry!r} "
+                f"({type(entry).__name__}). get_untrusted_types(path) lists the names a file "
+                f"needs."
+            )
+    for registered, _ in _resolved_registry():
+        names.extend(_names_of(registered))
+    return tuple(dict.fromkeys(names))
+
+
+def _names_of(cls: Any) -> tuple[str, str]:
+    return qualified_name(cls), f"{cls.__module__}.{cls.__name__}"
 
 
 def skops_untrusted(data: bytes) -> list[str]:
@@ -282,14 +339,9 @@ def skops_untrusted(data: bytes) -> list[str]:
 
 
 def skops_loads(data: bytes, trusted: Sequence[str]) -> Any:
-    """skops.loads with Workbench's trusted types; one parse when nothing else is needed."""
-    try:
-        return skops_io().loads(data, trusted=[*_WORKBENCH_TRUSTED, *trusted])
-    except skops_io().exceptions.UntrustedTypesFoundException:
-        pass
-    found = skops_io().get_untrusted_types(data=data)
-    extra = [name for name in found if trusted_by_workbench(name) or name in trusted]
-    return skops_io().loads(data, trusted=[*_WORKBENCH_TRUSTED, *trusted, *extra])
+    """skops.loads trusting :data:`TRUSTED_TYPES` and ``trusted``; skops audits every type the
+    data names before it builds anything."""
+    return skops_io().loads(data, trusted=[*TRUSTED_TYPES, *trusted])
 
 
 class _NullWriter:
@@ -330,12 +382,12 @@ def register_saver(step_class: type, saver: Saver) -> None:
     >>> unregister_saver(Handle)
     """
     if not isinstance(step_class, type):
-        raise TypeError(
+        raise InvalidSaverError(
             f"register_saver() needs a class as its first argument, but got {step_class!r}; "
             f"pass type(step) to register a saver for a step."
         )
     if not isinstance(saver, Saver):
-        raise TypeError(
+        raise InvalidSaverError(
             f"register_saver() needs a workbench.persistence.Saver (with dump and load), but "
             f"got {saver!r}. Subclass Saver, or use FittedStateSaver()."
         )
@@ -348,7 +400,7 @@ def unregister_saver(step_class: type) -> None:
     keys = keys or [key for key in _REGISTRY if _resolve(key) is step_class]  # a built-in
     if not keys:
         names = [key if isinstance(key, str) else qualified_name(key) for key in _REGISTRY]
-        raise KeyError(
+        raise UnknownSaverError(
             f"No saver is registered for {qualified_name(step_class)!r}; savers are registered "
             f"for {sorted(names)}."
         )
@@ -388,15 +440,33 @@ def registered_saver(step: Any) -> tuple[type, Saver] | None:
 def registered_class(name: str) -> tuple[type, Saver] | None:
     """The registered ``(class, saver)`` whose class is called ``name`` in files, or None."""
     for key, (module_name, _) in _LAZY_CLASSES.items():
-        if key in _REGISTRY and module_name not in sys.modules and name.startswith("workbench."):
-            __import__(module_name)  # a file names a built-in class of ours
+        if key in _REGISTRY and module_name not in sys.modules and name in _TRUSTED:
+            __import__(module_name)  # a file names a built-in class of ours (a fixed module)
     for registered, saver in _resolved_registry():
         if qualified_name(registered) == name:
             return registered, saver
     return None
 
 
+def holds_resources(step: Any) -> bool:
+    """Whether ``step`` is a leaf that declares ``holds_resources = True``."""
+    return bool(getattr(type(step), "holds_resources", False)) and not isinstance(step, Composite)
+
+
 def saver_for(step: Any) -> Saver:
-    """The saver that would save ``step``: the registered one, else :class:`SkopsSaver`."""
+    """The saver that would save ``step``: the registered one; else :class:`FittedStateSaver`
+    for a step that declares ``holds_resources = True``; else :class:`SkopsSaver`.
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from workbench import Step
+    >>> class Handle(Step):
+    ...     holds_resources = True
+    >>> saver_for(Handle()), saver_for(StandardScaler())
+    (FittedStateSaver(), SkopsSaver())
+    """
     found = registered_saver(step)
-    return found[1] if found is not None else SkopsSaver()
+    if found is not None:
+        return found[1]
+    return FittedStateSaver() if holds_resources(step) else SkopsSaver()

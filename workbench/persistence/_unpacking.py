@@ -5,15 +5,23 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pickle
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.core import Composite, distribution_from_dict
+from workbench.core import Step
+from workbench.core.authoring import (
+    Composite,
+    children_param_of,
+    is_passthrough,
+    rebuild_composite,
+)
 from workbench.exceptions import PersistenceError, UntrustedTypesError
-from workbench.persistence._format import BATCH, FORMAT, FORMAT_VERSION, versions
+from workbench.persistence._manifest import BATCH, corrupted, versions
 from workbench.persistence._savers import (
+    FittedStateSaver,
     Saver,
+    TorchStepSaver,
     decode_state,
     qualified_name,
     registered_class,
@@ -22,26 +30,8 @@ from workbench.persistence._savers import (
     skops_loads,
     skops_untrusted,
     trusted_by_workbench,
+    trusted_names,
 )
-
-
-def check_manifest(manifest: Any, where: str) -> dict[str, Any]:
-    """Raise a PersistenceError unless ``manifest`` is one this version can read."""
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        got = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
-        raise PersistenceError(
-            f"{where} is not a Workbench pipeline file: expected a manifest with format "
-            f"{FORMAT!r}, but got {got!r}. Save pipelines with workbench.persistence.save()."
-        )
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
-        saved_with = manifest.get("versions", {}).get("workbench", "an unknown version")
-        raise PersistenceError(
-            f"{where} uses file format version {version!r} (saved by workbench "
-            f"{saved_with}); this workbench reads versions 1 to {FORMAT_VERSION}. Load it with "
-            f"the workbench version that saved it, or upgrade workbench."
-        )
-    return manifest
 
 
 def _nodes(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -51,7 +41,61 @@ def _nodes(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return found
 
 
-_BUILT_IN_SAVERS = ("FittedStateSaver", "TorchStepSaver")  # their load enforces trust itself
+_KEYS: dict[str, dict[str, type]] = {  # what each kind of node record holds, and of which type
+    "passthrough": {"path": str},
+    "leaf": {"path": str, "class": str, "saver": str, "member": str},
+    "composite": {
+        "path": str,
+        "class": str,
+        "children_param": str,
+        "children_form": str,
+        "children": list,
+        "member": str,
+    },
+}
+_SAVERS = ("skops", "registered", "fitted_state", "pickle")
+_CHILDREN_FORMS = ("list", "tuple", "single")
+_MAX_DEPTH = 200
+
+
+def check_tree(root: Any, where: str) -> None:
+    """Raise a PersistenceError unless every node record of the manifest is well formed.
+
+    Names and members are only read here; which members exist, and which classes are trusted,
+    is checked while unpacking.
+    """
+    pending: list[tuple[Any, int]] = [(root, 0)]
+    while pending:
+        record, depth = pending.pop()
+        if depth > _MAX_DEPTH:
+            raise corrupted(where, f"the tree is nested more than {_MAX_DEPTH} levels deep")
+        kind = record.get("kind") if isinstance(record, dict) else None
+        if kind not in _KEYS:
+            raise corrupted(where, f"a node record of unknown kind {kind!r}")
+        for key, expected in _KEYS[kind].items():
+            if not isinstance(record.get(key), expected):
+                raise corrupted(
+                    where,
+                    f"the {kind} node at {record.get('path')!r} needs {key!r} as a "
+                    f"{expected.__name__}, but has {record.get(key)!r}",
+                )
+        if kind == "passthrough" and not is_passthrough(record.get("value")):
+            raise corrupted(where, f"a passthrough node holds {record.get('value')!r}")
+        if kind == "leaf" and record["saver"] not in _SAVERS:
+            raise corrupted(where, f"the step at {record['path']!r} names no known saver")
+        registered = kind == "leaf" and record["saver"] == "registered"
+        if registered and not isinstance(record.get("registered_for"), str):
+            raise corrupted(where, f"the step at {record['path']!r} names no saver class")
+        if kind == "composite":
+            if record["children_form"] not in _CHILDREN_FORMS:
+                raise corrupted(where, f"the children of {record['path']!r} have no known form")
+            for child in record["children"]:
+                if not (isinstance(child, dict) and isinstance(child.get("name"), str)):
+                    raise corrupted(where, f"a child of {record['path']!r} has no name")
+                pending.append((child.get("node"), depth + 1))
+
+
+_BUILT_IN_SAVERS = (FittedStateSaver, TorchStepSaver)  # their load enforces trust itself
 
 
 @dataclass
@@ -61,7 +105,9 @@ class _Loader:
     savers: Mapping[str, tuple[type, Saver]] | None = None  # a shipment's own savers
     classes: Mapping[str, type] | None = None
     trust_all: bool = False
+    where: str = "the file"
     batch: dict[str, Any] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
 
     def saver(self, record: Mapping[str, Any]) -> tuple[type, Saver]:
         name = record["registered_for"]
@@ -84,14 +130,21 @@ class _Loader:
         for record in records:
             if record["kind"] == "composite" and not trusted_by_workbench(record["class"]):
                 found.add(record["class"])
+            elif record["kind"] == "leaf" and record["saver"] == "fitted_state":
+                if not trusted_by_workbench(record["class"]):
+                    found.add(record["class"])
+                data = self.members.get(record["member"])
+                if deep and data is not None:
+                    found.update(skops_untrusted(data))
             elif record["kind"] == "leaf" and record["saver"] == "registered":
                 registered, saver = self.saver(record)
                 if record["class"] != qualified_name(registered) and not trusted_by_workbench(
                     record["class"]
                 ):
                     found.add(record["class"])
-                if deep or type(saver).__name__ not in _BUILT_IN_SAVERS:
-                    found.update(saver.untrusted_types(self.members[record["member"]]))
+                data = self.members.get(record["member"])
+                if data is not None and (deep or type(saver) not in _BUILT_IN_SAVERS):
+                    found.update(saver.untrusted_types(data))
         return sorted(name for name in found if name not in self.trusted)
 
     def open_batch(self) -> None:
@@ -101,7 +154,27 @@ class _Loader:
         trusted = self.trusted
         if self.trust_all:
             trusted = [*trusted, *skops_io().get_untrusted_types(data=data)]
-        self.batch = skops_loads(data, trusted)
+        batch = skops_loads(data, trusted)
+        if not isinstance(batch, dict):
+            raise corrupted(self.where, f"{BATCH!r} holds a {type(batch).__name__}, not steps")
+        self.batch = batch
+
+    def member(self, record: Mapping[str, Any], *, batched: bool) -> tuple[bool, Any]:
+        """``(True, object)`` from the skops blob, or ``(False, bytes)`` of a member of its own:
+        the member the record names, used by no other node."""
+        name = record["member"]
+        if name in self.used:
+            raise corrupted(self.where, f"two steps point at the same saved data {name!r}")
+        self.used.add(name)
+        if batched and name in self.batch:
+            return True, self.batch[name]
+        if name != BATCH and name in self.members and name.startswith("nodes/"):
+            return False, self.members[name]
+        raise corrupted(
+            self.where,
+            f"the step at {record['path'] or 'the root'!r} points at saved data {name!r}, "
+            f"which the file does not hold",
+        )
 
     def load(self, record: Mapping[str, Any]) -> Any:
         kind = record.get("kind")
@@ -109,17 +182,22 @@ class _Loader:
             return record.get("value")
         if kind == "composite":
             return self._load_composite(record)
-        if kind != "leaf":
-            raise PersistenceError(f"The file is corrupted: a node of unknown kind {kind!r}.")
         if record["saver"] == "skops":
-            return self.batch[record["member"]]
-        data = self.members[record["member"]]
+            found, step = self.member(record, batched=True)
+            if not found:  # a leaf saved by skops is in the skops blob, never a member apart
+                raise corrupted(self.where, f"the step at {record['path']!r} is not in the file")
+            return step
+        _, data = self.member(record, batched=False)
         if record["saver"] == "pickle":
             return self._unpickle(data, record)
-        registered, saver = self.saver(record)
-        cls = registered
-        if record["class"] != qualified_name(registered):
-            cls = self._class(record["class"], base=registered)
+        if record["saver"] == "fitted_state":  # a step that holds resources, no saver registered
+            saver: Saver = FittedStateSaver()
+            cls = self._class(record["class"], base=Step)
+        else:
+            registered, saver = self.saver(record)
+            cls = registered
+            if record["class"] != qualified_name(registered):
+                cls = self._class(record["class"], base=registered)
         try:
             return saver.load(data, step_class=cls, trusted=self.trusted)
         except (PersistenceError, ImportError):
@@ -163,43 +241,28 @@ class _Loader:
         return cls
 
     def _load_composite(self, record: Mapping[str, Any]) -> Any:
-        cls = self._class(record["class"], base=Composite)
-        member = record["member"]
-        if member in self.batch:
-            state = dict(self.batch[member])
-        else:
-            where = f"the {record['class']} at {record.get('path') or 'the root'!r}"
-            state = decode_state(self.members[member], self.trusted, where=where)
-        if "_frozen_children" in state:
-            state["_frozen_children"] = frozenset(state["_frozen_children"])
-        if state.get("_space_overrides"):
-            state["_space_overrides"] = _overrides_from_plain(state["_space_overrides"])
-        if state.get("_foreign_spaces"):
-            state["_foreign_spaces"] = {
-                name: _overrides_from_plain(values)
-                for name, values in state["_foreign_spaces"].items()
-            }
-        if "_mutation_log" in state:
-            state["_mutation_log"] = tuple(state["_mutation_log"])
-        children = [(child["name"], self.load(child["node"])) for child in record["children"]]
-        step: Any = object.__new__(cls)
-        step.__setstate__(state)
-        form = record["children_form"]
-        if form == "single":  # children held one by one: the composite puts each in place
-            for name, child in children:
-                step._set_child(name, child)
-        else:
-            setattr(
-                step, record["children_param"], tuple(children) if form == "tuple" else children
+        cls: Any = self._class(record["class"], base=Composite)
+        held_in = children_param_of(cls)
+        if record["children_param"] != held_in:
+            raise corrupted(
+                self.where,
+                f"the {cls.__name__} at {record['path'] or 'the root'!r} keeps its children in "
+                f"{held_in!r}, not {record['children_param']!r}",
             )
-        return step
-
-
-def _overrides_from_plain(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        name: None if data is None else distribution_from_dict(data)
-        for name, data in values.items()
-    }
+        batched, state = self.member(record, batched=True)
+        if not batched:
+            where = f"the {record['class']} at {record.get('path') or 'the root'!r}"
+            state = decode_state(state, self.trusted, where=where)
+        if not isinstance(state, dict):
+            raise corrupted(self.where, f"the state of {record['path']!r} is not a mapping")
+        children = [(child["name"], self.load(child["node"])) for child in record["children"]]
+        return rebuild_composite(
+            cls,
+            state,
+            children,
+            children_param=record["children_param"],
+            children_form=record["children_form"],
+        )
 
 
 def unpack(
@@ -211,6 +274,7 @@ def unpack(
     classes: Mapping[str, type] | None = None,
     trust_all: bool = False,
     where: str = "the file",
+    call: Callable[[list[str]], str] = lambda names: f"load(path, trusted={names!r})",
 ) -> Any:
     """Rebuild the tree from a checked manifest and its blobs (checked against their hashes).
 
@@ -226,8 +290,9 @@ def unpack(
                 f"{'missing' if data is None else 'damaged (its checksum does not match)'}. "
                 f"Save the pipeline again."
             )
-    loader = _Loader(members, tuple(trusted), savers, classes, trust_all)
     root = manifest["root"]
+    check_tree(root, where)
+    loader = _Loader(members, tuple(trusted), savers, classes, trust_all, where)
     if trust_all:
         with shipping():
             loader.open_batch()
@@ -240,13 +305,17 @@ def unpack(
         return loader.load(root)
     except skops_io().exceptions.UntrustedTypesFoundException:
         untrusted = loader.untrusted(nodes)
+        short_names = ", ".join(name.rpartition(".")[2] for name in untrusted)
         raise UntrustedTypesError(
-            f"{where} holds types that are not trusted: {untrusted}. Loading builds "
-            f"objects of these types, which can run their code. If you trust the file's "
-            f"source, pass them: load(path, trusted={untrusted!r})."
+            f"{where} holds types that are not trusted: {untrusted}. Loading builds objects of "
+            f"these types, which can run their code. If you trust the file's source, load it "
+            f"with:\n\n    {call(untrusted)}\n\nor pass the classes themselves "
+            f"(trusted=[{short_names}]). Classes you registered a saver for in this session are "
+            f"trusted already."
         ) from None
 
 
 def untrusted_types(manifest: Mapping[str, Any], members: Mapping[str, bytes]) -> list[str]:
     """The type names that unpacking would refuse without ``trusted=``."""
-    return _Loader(members, ()).untrusted(_nodes(manifest["root"]))
+    check_tree(manifest["root"], "the file")
+    return _Loader(members, trusted_names(())).untrusted(_nodes(manifest["root"]))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
 from optuna.storages import BaseStorage
 
+from workbench._internal.names import did_you_mean
 from workbench.exceptions import StorageError
 from workbench.store._history import History
 from workbench.store._recording import metric_direction
@@ -244,8 +244,7 @@ class Store:
         try:
             return self._source.study(study)
         except KeyError:
-            close = difflib.get_close_matches(str(study), self._source.names(), n=3)
-            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            hint = did_you_mean(str(study), self._source.names())
             raise StorageError(
                 f"No study or run named {study!r} in the store {self.name!r}.{hint} "
                 f"Store.studies() and Store.runs() list them."

@@ -15,13 +15,13 @@ form, or the list of rows a pruned trial left.
 from __future__ import annotations
 
 import datetime
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
 
+from workbench._internal.plain import finite_or_none
 from workbench.store._history import History
 
 #: Version of the records written now; raise it when their shape changes.
@@ -64,7 +64,7 @@ def to_json_value(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return finite_or_none(value)
     if isinstance(value, History):
         return encode_history(value)
     if isinstance(value, pd.DataFrame):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import copy
-import difflib
 import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from workbench._internal.names import did_you_mean
 from workbench.core import Callback
 from workbench.exceptions import StopTraining, TrainingError, WorkbenchWarning
 
@@ -74,11 +74,9 @@ class EarlyStopping(Callback):
         """The monitored column among those a run will have; an error when it has none."""
         if self.monitor is not None:
             if self.monitor not in columns:
-                close = difflib.get_close_matches(self.monitor, columns, n=1)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
                 raise TrainingError(
                     f"EarlyStopping monitors {self.monitor!r}, but this run's History has "
-                    f"the statistics {list(columns)}.{hint}"
+                    f"the statistics {list(columns)}.{did_you_mean(self.monitor, columns, n=1)}"
                 )
             return self.monitor
         for prefix in ("valid_", "train_loss", "train_"):

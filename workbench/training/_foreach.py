@@ -8,7 +8,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core import Hyperparam, Step, Wrapper, categorical, is_fitted
+from workbench.core import Hyperparam, Step, categorical, is_fitted
+from workbench.core.authoring import Wrapper
 from workbench.exceptions import TrainingError
 
 _MODES = ("flatten", "per_sample")

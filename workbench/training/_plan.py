@@ -12,11 +12,19 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import is_classifier
-from sklearn.utils import get_tags
 
-from workbench.core import Choose, Composite, Pipeline, TrainOnly, is_fitted, is_passthrough
+from workbench.core import is_fitted
+from workbench.core.authoring import (
+    Composite,
+    accepts_classes,
+    check_partial_fit,
+    is_passthrough,
+    is_stateless,
+    join_path,
+    minibatch_route,
+    no_partial_fit_error,
+)
 from workbench.exceptions import TrainingError
-from workbench.training._targets import TransformTarget
 
 Operation = Callable[[Any, Any], tuple[Any, Any]]
 
@@ -26,9 +34,10 @@ class Plan:
     """What one mini-batch goes through, and what the run reads back after it."""
 
     operations: list[Operation] = field(default_factory=list)
+    steps: list[Any] = field(default_factory=list)  # the step of each operation, in order
     final: Any = None  # the step that learns at the end (it gets ``classes``)
     final_path: str = ""
-    targets: list[TransformTarget] = field(default_factory=list)  # y goes through these
+    targets: list[Any] = field(default_factory=list)  # y goes through these
     loss_attribute: str | None = None  # read on ``final`` after each batch
     classes: Any = None  # given to the final step's partial_fit, set once per run
     chain: tuple[Any, str] | None = None  # a step whose output carries its gradient graph
@@ -37,21 +46,10 @@ class Plan:
         for operation in self.operations:
             X, y = operation(X, y)
 
-
-def _stateless(step: Any) -> bool:
-    try:
-        return not get_tags(step).requires_fit
-    except (TypeError, ValueError, AttributeError):
-        return False
-
-
-def _no_partial_fit(step: Any, path: str) -> TrainingError:
-    return TrainingError(
-        f"Step {path!r} ({type(step).__name__}) has no partial_fit, so it cannot learn from "
-        f"mini-batches. Fit it on the whole data first and freeze it (pipe.fit(X, y); "
-        f"pipe.freeze({path!r})), or replace it with a step that learns incrementally "
-        f"(SGDClassifier, MiniBatchKMeans, IncrementalPCA, ...)."
-    )
+    def add(self, step: Any, operation: Operation) -> None:
+        """Append ``operation``, done by ``step``."""
+        self.operations.append(operation)
+        self.steps.append(step)
 
 
 def _loss_attribute(step: Any) -> str | None:
@@ -96,55 +94,27 @@ def _compile(plan: Plan, step: Any, path: str, *, frozen: bool, last: bool) -> N
         _consume(plan, step, path, frozen=True)
         if not last and hasattr(step, "transform"):
             transform = step.transform
-            plan.operations.append(lambda X, y: (transform(X), y))
+            plan.add(step, lambda X, y: (transform(X), y))
         return
-    if isinstance(step, Pipeline):
-        steps = step.named_children()
-        for index, (name, child) in enumerate(steps):
+    route = minibatch_route(step)
+    if route is not None:  # a composite that hands batches on: its children go in the plan
+        if route.target is not None:
+            plan.targets.append(route.target)
+            plan.add(route.target, route.target.target_operation())
+        for index, (name, child) in enumerate(route.children):
             _compile(
                 plan,
                 child,
-                _join(path, name),
+                join_path(path, name),
                 frozen=step.is_frozen(name),
-                last=last and index == len(steps) - 1,
+                last=last and index == len(route.children) - 1,
             )
-        return
-    if isinstance(step, Choose):
-        name = step.chosen
-        _compile(
-            plan,
-            step.chosen_step,
-            _join(path, name),
-            frozen=step.is_frozen(name),
-            last=last,
-        )
-        return
-    if isinstance(step, TrainOnly):
-        _compile(
-            plan,
-            step.step,
-            _join(path, "step"),
-            frozen=step.is_frozen("step"),
-            last=last,
-        )
-        return
-    if isinstance(step, TransformTarget):
-        plan.targets.append(step)
-        plan.operations.append(step.target_operation())
-        _compile(
-            plan,
-            step.step,
-            _join(path, "step"),
-            frozen=step.is_frozen("step"),
-            last=last,
-        )
         return
     if isinstance(step, Composite) and not any(
         hasattr(step, name) for name in ("partial_fit", "partial_fit_resample")
     ):
-        raise _no_partial_fit(step, path or type(step).__name__)
-    if isinstance(step, Composite):
-        _check_learning_children(step, path)
+        raise no_partial_fit_error(step, path or type(step).__name__)
+    check_partial_fit(step, path)
     _consume(plan, step, path, frozen=False)
     if last:
         _compile_final(plan, step, path)
@@ -152,47 +122,32 @@ def _compile(plan: Plan, step: Any, path: str, *, frozen: bool, last: bool) -> N
         _compile_middle(plan, step, path)
 
 
-def _check_learning_children(composite: Any, path: str) -> None:
-    """The children a composite of another kind lets learn by mini-batch must be able to."""
-    learning = getattr(composite, "partial_fit_children", None)
-    inactive = composite._inactive_children()
-    for name, child in learning() if learning is not None else composite.named_children():
-        if is_passthrough(child) or name in inactive or composite.is_frozen(name):
-            continue
-        child_path = _join(path, name)
-        incremental = ("partial_fit", "partial_fit_resample", "partial_fit_transform")
-        if not any(hasattr(child, method) for method in incremental) and not _stateless(child):
-            raise _no_partial_fit(child, child_path)
-        if isinstance(child, Composite):
-            _check_learning_children(child, child_path)
-
-
 def _compile_final(plan: Plan, step: Any, path: str) -> None:
     if not hasattr(step, "partial_fit"):
-        if _stateless(step):
+        if is_stateless(step):
             return
-        raise _no_partial_fit(step, path or type(step).__name__)
+        raise no_partial_fit_error(step, path or type(step).__name__)
     plan.final, plan.final_path = step, path
     plan.loss_attribute = _loss_attribute(step)
     partial_fit = step.partial_fit
-    if _accepts_classes(step):
+    if accepts_classes(step):
         holder = plan
 
         def learn_final(X: Any, y: Any) -> tuple[Any, Any]:
             partial_fit(X, y, classes=holder.classes)
             return X, y
 
-        plan.operations.append(learn_final)
+        plan.add(step, learn_final)
     else:
-        plan.operations.append(lambda X, y: (partial_fit(X, y), (X, y))[1])
+        plan.add(step, lambda X, y: (partial_fit(X, y), (X, y))[1])
 
 
 def _compile_middle(plan: Plan, step: Any, path: str) -> None:
     if hasattr(step, "partial_fit_resample"):
-        plan.operations.append(step.partial_fit_resample)
+        plan.add(step, step.partial_fit_resample)
     elif hasattr(step, "partial_fit_transform"):
         learn_transform = step.partial_fit_transform
-        plan.operations.append(lambda X, y: (learn_transform(X, y), y))
+        plan.add(step, lambda X, y: (learn_transform(X, y), y))
         if getattr(type(step), "passes_gradient", False):
             plan.chain = (step, path)
     elif hasattr(step, "partial_fit"):
@@ -202,25 +157,12 @@ def _compile_middle(plan: Plan, step: Any, path: str) -> None:
             partial_fit(X, y)
             return transform(X), y
 
-        plan.operations.append(learn_then_transform)
-    elif _stateless(step):
+        plan.add(step, learn_then_transform)
+    elif is_stateless(step):
         fit_transform = step.fit_transform
-        plan.operations.append(lambda X, y: (fit_transform(X, y), y))
+        plan.add(step, lambda X, y: (fit_transform(X, y), y))
     else:
-        raise _no_partial_fit(step, path or type(step).__name__)
-
-
-def _accepts_classes(step: Any) -> bool:
-    import inspect
-
-    try:
-        return "classes" in inspect.signature(step.partial_fit).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}__{name}" if prefix else name
+        raise no_partial_fit_error(step, path or type(step).__name__)
 
 
 def prepare(plan: Plan, root: Any, y: Any) -> Any:
@@ -232,7 +174,7 @@ def prepare(plan: Plan, root: Any, y: Any) -> Any:
         if not is_fitted(target.transformer):
             target.fit_target(y)
         y = target.transform_target(y)
-    if y is None or plan.final is None or not _accepts_classes(plan.final):
+    if y is None or plan.final is None or not accepts_classes(plan.final):
         return None
     if plan.targets or is_classifier(plan.final) or is_classifier(root):
         return np.unique(np.asarray(y))

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any, Self
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils import get_tags
+from sklearn.preprocessing import LabelBinarizer, LabelEncoder, OneHotEncoder, OrdinalEncoder
+from sklearn.utils import ClassifierTags, get_tags
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core import Hyperparam, Step, Wrapper, ints, is_fitted
+from workbench.core import Hyperparam, Step, ints, is_fitted
+from workbench.core.authoring import MinibatchRoute, Wrapper, accepts_classes
 from workbench.exceptions import TrainingError
 
 
 def _step_has(method: str) -> Callable[[Any], bool]:
     return lambda self: hasattr(self.step, method)
+
+
+_CLASS_ENCODERS = (OneHotEncoder, OrdinalEncoder, LabelEncoder, LabelBinarizer)
 
 
 class TransformTarget(Wrapper):
@@ -30,6 +35,12 @@ class TransformTarget(Wrapper):
     whole ``y``; alone, ``partial_fit`` fits it on ``classes`` when given, else on the first
     batch. Both children are addressable (``model__step__alpha``,
     ``model__transformer__...``).
+
+    A transformer that encodes classes (``OneHotEncoder``, ``OrdinalEncoder``,
+    ``LabelEncoder``, ``LabelBinarizer``, or any fitted one with ``classes_`` or
+    ``categories_``) makes the composite a classifier, whatever ``step`` is: ``score`` is the
+    accuracy, ``classes_`` are the classes of ``y``, and ``fit_epochs`` and tuners score it
+    as a classifier.
 
     Parameters
     ----------
@@ -55,9 +66,30 @@ class TransformTarget(Wrapper):
         self.step = step
         self.transformer = transformer
 
+    @property
+    def encodes_classes(self) -> bool:
+        """Whether the transformer encodes classes, which makes this step a classifier."""
+        transformer = self.transformer
+        return isinstance(transformer, _CLASS_ENCODERS) or (
+            hasattr(transformer, "inverse_transform")
+            and (hasattr(transformer, "classes_") or hasattr(transformer, "categories_"))
+        )
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        if self.encodes_classes and tags.estimator_type != "classifier":
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags()
+            tags.regressor_tags = None
+        return tags
+
     def partial_fit_children(self) -> list[tuple[str, Any]]:
         """Only ``step`` learns by mini-batch; the transformer is fitted once."""
         return [("step", self.step)]
+
+    def minibatch_route(self) -> MinibatchRoute:
+        """In a mini-batch run ``y`` is transformed here, then the batch goes to ``step``."""
+        return MinibatchRoute([("step", self.step)], target=self)
 
     # -- the target ----------------------------------------------------------------------
     def _wants_2d(self) -> bool:
@@ -119,7 +151,7 @@ class TransformTarget(Wrapper):
             self.fit_target(classes if classes is not None else y)
         yt = self.transform_target(y)
         params: dict[str, Any] = {}
-        if "classes" in inspect.signature(self.step.partial_fit).parameters:
+        if accepts_classes(self.step):
             params["classes"] = np.unique(
                 yt if classes is None else self.transform_target(classes)
             )
@@ -132,8 +164,21 @@ class TransformTarget(Wrapper):
     # -- using ---------------------------------------------------------------------------
     @property
     def classes_(self) -> Any:
-        """The classes of ``step``, in the units of ``y``."""
-        return self.inverse_transform_target(self.step.classes_)
+        """The classes, in the units of ``y``: those of ``step`` turned back, or those the
+        transformer encodes (a regressor learning one-hot targets)."""
+        if hasattr(self.step, "classes_"):
+            return self.inverse_transform_target(self.step.classes_)
+        encoded = getattr(self.transformer, "classes_", None)
+        if encoded is None and hasattr(self.transformer, "categories_"):
+            categories = self.transformer.categories_
+            encoded = categories[0] if len(categories) == 1 else categories
+        if encoded is None:
+            raise AttributeError(
+                f"TransformTarget has classes_ only when its step is a fitted classifier or its "
+                f"transformer a fitted class encoder, but got step "
+                f"{type(self.step).__name__} and transformer {type(self.transformer).__name__}."
+            )
+        return encoded
 
     @available_if(_step_has("predict"))
     def predict(self, X: Any) -> Any:
@@ -147,9 +192,10 @@ class TransformTarget(Wrapper):
 
     @available_if(_step_has("predict"))
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Accuracy for a classifier, R^2 otherwise, on the original ``y``."""
+        """Accuracy for a classifier (see :attr:`encodes_classes`), R^2 otherwise, on the
+        original ``y``."""
         predicted = self.predict(X)
-        if get_tags(self.step).estimator_type == "classifier" or predicted.dtype.kind in "OUSb":
+        if is_classifier(self) or predicted.dtype.kind in "OUSb":
             return float(accuracy_score(y, predicted, sample_weight=sample_weight))
         return float(r2_score(y, predicted, sample_weight=sample_weight))
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import math
+import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from workbench._internal.optional import optional_import
 from workbench.core import Hyperparam, Step, categorical, floats, ints
 from workbench.exceptions import NotFittedError, TrainingError
 
@@ -20,17 +21,14 @@ _LOSSES = {
 _OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop"}
 _EVAL_CHUNK = 8192
 
+#: The TorchSteps set up on a CUDA device; the last to let go also gives back torch's cuBLAS
+#: workspaces, which the first matrix product of a process keeps (32 MiB each on an H100).
+_CUDA_HOLDERS: weakref.WeakSet[Any] = weakref.WeakSet()
+
 
 def import_torch() -> Any:
     """``torch``, or an ImportError that names the extra to install."""
-    try:
-        import torch
-    except ImportError as error:  # pragma: no cover - torch is installed in the test env
-        raise ImportError(
-            "TorchStep needs PyTorch, which is not installed. Install the extra: "
-            "pip install 'workbench[torch]'."
-        ) from error
-    return torch
+    return optional_import("torch", extra="torch", needed_by="TorchStep")
 
 
 def _to_device(value: Any, device: Any) -> Any:
@@ -54,12 +52,14 @@ class TorchStep(Step):
     so layer sizes get spaces like any hyperparameter (or override :meth:`build_module`).
 
     The device is chosen at :meth:`setup` (``device="auto"``: CUDA where present, else the
-    CPU) and released at :meth:`teardown` (the weights move to the CPU, CUDA memory is given
-    back). ``partial_fit`` learns from one batch and leaves its loss in ``batch_loss_``;
-    :func:`~workbench.training.fit_epochs` reads it into the History. A frozen TorchStep
-    (``pipe.freeze(path)``) has no gradients and only transforms. Between two TorchSteps of a
-    pipeline the gradient flows: a TorchStep in the middle learns from the loss of the next
-    one (an encoder under a decoder, then under a classification head).
+    CPU) and released at :meth:`teardown`: the weights and the optimizer's state move to the
+    CPU, the gradients are dropped and CUDA memory is given back. ``partial_fit`` learns from
+    one batch and leaves its loss in ``batch_loss_`` (read from the device only when asked);
+    :func:`~workbench.training.fit_epochs` reads the losses into the History once per epoch.
+    A frozen TorchStep (``pipe.freeze(path)``) has no gradients and only transforms. Between
+    two TorchSteps of a pipeline the gradient flows: a TorchStep in the middle learns from the
+    loss of the next one (an encoder under a decoder, then under a classification head), its
+    update applied as soon as that loss's backward pass ends.
 
     ``state_dict()`` / ``load_state_dict()`` carry the module's and the optimizer's state and
     the fitted metadata in torch's vocabulary (tensors, lists, numbers), so saving needs no
@@ -96,6 +96,7 @@ class TorchStep(Step):
     random_state = Hyperparam(None, doc="seed of the weights' initialisation and of fit()")
 
     _device: Any = None
+    _batch_loss: Any = None  # the last batch's loss: a float, or a scalar on the device
     _frozen: bool = False
     _pending_step: bool = False
     _module_training: bool | None = None
@@ -120,25 +121,38 @@ class TorchStep(Step):
                 f"device='auto' or 'cpu'."
             )
         self._device = device
+        if device.type == "cuda":
+            _CUDA_HOLDERS.add(self)
         self._move(device)
 
     def release_resources(self) -> None:
-        """Move the module to the CPU and give back CUDA memory."""
+        """Move the module and the optimizer's state to the CPU, drop the gradients and the
+        last loss, and give back CUDA memory (cached blocks; and cuBLAS's workspaces when no
+        other TorchStep is set up on a GPU)."""
+        torch = import_torch()
         was_cuda = self._device is not None and self._device.type == "cuda"
         if hasattr(self, "module_"):
             self._flush()
-            self._move(import_torch().device("cpu"))
+            self.optimizer_.zero_grad(set_to_none=True)
+            self._move(torch.device("cpu"))
+        if self._batch_loss is not None and not isinstance(self._batch_loss, float):
+            self._batch_loss = float(self._batch_loss)
         self._device = None
+        _CUDA_HOLDERS.discard(self)
         if was_cuda:
-            import_torch().cuda.empty_cache()
+            if not _CUDA_HOLDERS:
+                clear_workspaces = getattr(torch._C, "_cuda_clearCublasWorkspaces", None)
+                if clear_workspaces is not None:
+                    clear_workspaces()
+            torch.cuda.empty_cache()
 
     def _move(self, device: Any) -> None:
         if hasattr(self, "module_"):
             self.module_.to(device)
-            for state in self.optimizer_.state.values():
-                for key, value in state.items():
-                    if hasattr(value, "to") and getattr(value, "dim", lambda: 1)() > 0:
-                        state[key] = value.to(device)
+            # The optimizer's own loading puts each state tensor where torch wants it: beside
+            # its parameter, except Adam's step counts, which stay on the CPU unless the
+            # optimizer is fused or capturable.
+            self.optimizer_.load_state_dict(self.optimizer_.state_dict())
 
     # -- building ------------------------------------------------------------------------
     def _extra_hyperparams(self) -> dict[str, Any]:
@@ -237,18 +251,32 @@ class TorchStep(Step):
             X = X.astype(np.float32)
         return torch.from_numpy(X).to(self._device)
 
-    def _targets(self, y: Any) -> Any:
-        torch = import_torch()
-        if isinstance(y, torch.Tensor):
-            return y.to(self._device)
+    def _encode_targets(self, y: Any, classes: Any = None) -> np.ndarray:
+        """``y`` as the loss wants it: class indices (int64) or float32 values, on the host.
+
+        Before the first fit, the classes are those of ``classes`` (else of ``y``)."""
         y = np.asarray(y)
         if self._classifies:
-            index = y if self._identity_classes else np.searchsorted(self.classes_, y)
-            return torch.from_numpy(np.asarray(index, dtype=np.int64)).to(self._device)
-        if y.dtype != np.float32:
-            y = y.astype(np.float32)
-        target = torch.from_numpy(y).to(self._device)
-        return target.reshape(len(target), -1) if target.dim() == 1 else target
+            labels = getattr(self, "classes_", None)
+            if labels is not None:
+                identity = self._identity_classes
+            else:
+                labels = np.unique(np.asarray(classes if classes is not None else y))
+                identity = labels.dtype.kind in "iu" and np.array_equal(
+                    labels, np.arange(len(labels))
+                )
+            return np.asarray(y if identity else np.searchsorted(labels, y), dtype=np.int64)
+        return y if y.dtype == np.float32 else y.astype(np.float32)
+
+    def _targets(self, y: Any) -> Any:
+        torch = import_torch()
+        if isinstance(y, torch.Tensor):  # encoded already (see _encode_targets)
+            target = y if y.device == self._device else y.to(self._device)
+        else:
+            target = torch.from_numpy(self._encode_targets(y)).to(self._device)
+        if self._classifies or target.dim() != 1:
+            return target
+        return target.reshape(len(target), 1)
 
     def _mode(self, training: bool) -> None:
         if self._module_training is not training:
@@ -285,12 +313,25 @@ class TorchStep(Step):
         loss = self.loss_function_(self.module_(X_t), self._targets(y))
         loss.backward()
         optimizer.step()
-        self.batch_loss_ = loss.item()
+        self._batch_loss = loss.detach()  # read back only when asked: no wait per batch
         return self
+
+    @property
+    def batch_loss_(self) -> float:
+        """The loss of the last mini-batch learned."""
+        loss = self._batch_loss
+        if loss is None:
+            raise AttributeError(
+                f"This {type(self).__name__} has learned no mini-batch yet, so it has no "
+                f"batch_loss_; call partial_fit or fit first."
+            )
+        if not isinstance(loss, float):
+            loss = self._batch_loss = float(loss)
+        return loss
 
     def partial_fit_transform(self, X: Any, y: Any = None) -> Any:
         """Forward one mini-batch in train mode and return the output with its graph: the
-        next TorchStep's loss updates this one too (the update is applied at the next call)."""
+        next TorchStep's loss updates this one too, as soon as its backward pass ends."""
         if not self._is_set_up:
             self.setup()
         X_t = self._inputs(X)
@@ -302,30 +343,45 @@ class TorchStep(Step):
         self._flush()
         self.optimizer_.zero_grad(set_to_none=True)
         self._pending_step = True
-        return self.module_(X_t)
+        output = self.module_(X_t)
+        if output.requires_grad:
+            output.register_hook(self._on_output_gradient)
+        return output
+
+    def _on_output_gradient(self, gradient: Any) -> None:
+        """The next step's backward pass reached this step's output: once it has finished
+        (every gradient of this module accumulated), apply the update."""
+        engine = import_torch().autograd.Variable._execution_engine
+        engine.queue_callback(self._flush)
 
     def fit(self, X: Any, y: Any = None) -> Self:
         """Train from scratch for ``epochs`` epochs of ``batch_size`` shuffled samples."""
-        for name in ("module_", "optimizer_", "loss_function_", "classes_", "batch_loss_"):
+        from workbench.training._torch_data import TorchBatches
+
+        for name in ("module_", "optimizer_", "loss_function_", "classes_"):
             self.__dict__.pop(name, None)
+        self._batch_loss = None
         settings: Any = self  # hyperparams, typed as declared
         epochs, batch_size = int(settings.epochs), int(settings.batch_size)
-        X = np.asarray(X)
         rng = np.random.default_rng(settings.random_state)
         classes = np.unique(y) if self._classifies and y is not None else None
-        for _ in range(epochs):
-            order = rng.permutation(len(X))
-            for start in range(0, len(X), batch_size):
-                index = order[start : start + batch_size]
-                self.partial_fit(
-                    X[index], None if y is None else np.asarray(y)[index], classes=classes
-                )
-                if not math.isfinite(self.batch_loss_):
+        data = TorchBatches(X, y, entry=self, final=self, classes=classes)
+        try:
+            for _ in range(epochs):
+                losses = []
+                order = rng.permutation(data.n_samples)
+                for X_batch, y_batch, _ in data.batches(order, batch_size):
+                    self.partial_fit(X_batch, y_batch, classes=classes)
+                    losses.append(self._batch_loss)
+                diverged = [loss for loss in data.to_floats(losses) if not np.isfinite(loss)]
+                if diverged:
                     from workbench.exceptions import DivergedError
 
                     raise DivergedError(
-                        f"The loss became {self.batch_loss_}; lower lr (now {self.lr})."
+                        f"The loss became {diverged[0]}; lower lr (now {self.lr})."
                     )
+        finally:
+            data.release()
         return self
 
     def set_frozen(self, frozen: bool) -> None:

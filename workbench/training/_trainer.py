@@ -7,19 +7,22 @@ import math
 import numbers
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from optuna import TrialPruned
 from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 
-from workbench.core import notify
+from workbench.core import Callback
+from workbench.core.authoring import notify
 from workbench.exceptions import DivergedError, StopTraining, TrainingError
 from workbench.store import History, RunRecorder
 from workbench.training._early_stopping import EarlyStopping
 from workbench.training._metrics import default_metrics, resolve_metrics
 from workbench.training._plan import Plan, compile_plan, prepare
+from workbench.training._snapshot import Snapshot
 
 
 def _length(data: Any, what: str) -> int:
@@ -46,6 +49,62 @@ def _take(data: Any, index: Any) -> Any:
     if hasattr(data, "iloc"):
         return data.iloc[index]
     return data[index]
+
+
+class _HostBatches:
+    """A run's batches taken on the host, as they are."""
+
+    def __init__(
+        self,
+        X: Any,
+        y: Any,
+        read_loss: Callable[[], Any],
+        to_floats: Callable[[Sequence[Any]], list[float]],
+    ) -> None:
+        self.X, self.y, self.n_samples = X, y, _length(X, "X")
+        self.read_loss, self.to_floats = read_loss, to_floats
+
+    def batches(self, order: np.ndarray | None, batch_size: int) -> Iterator[tuple[Any, Any, int]]:
+        X, y, n_samples = self.X, self.y, self.n_samples
+        for start in range(0, n_samples, batch_size):
+            index = (
+                slice(start, start + batch_size)
+                if order is None
+                else order[start : start + batch_size]
+            )
+            yield _take(X, index), _take(y, index), min(batch_size, n_samples - start)
+
+    def release(self) -> None:
+        self.X = self.y = None
+
+
+def _floats(losses: Sequence[Any]) -> list[float]:
+    return [float(loss) for loss in losses]
+
+
+def _batch_source(plan: Plan, X: Any, y: Any) -> Any:
+    """Where the run's batches come from, and how the final step's losses are read.
+
+    A plan of TorchSteps alone takes its batches on their device (the data moved there once
+    when it fits); a TorchStep at the end leaves each loss on its device, read back once per
+    epoch; any other final step's loss is read as a float after each batch.
+    """
+    from workbench.training._torch import TorchStep
+
+    final, attribute, steps = plan.final, plan.loss_attribute, plan.steps
+    if not isinstance(final, TorchStep):
+        return _HostBatches(X, y, lambda: float(getattr(final, str(attribute))), _floats)
+    from workbench.training._torch_data import TorchBatches
+
+    if not plan.targets and all(isinstance(step, TorchStep) for step in steps):
+        return TorchBatches(X, y, entry=steps[0], final=final, classes=plan.classes)
+    return _HostBatches(X, y, lambda: final._batch_loss, TorchBatches.to_floats)
+
+
+def _hears_batches(listener: Any) -> bool:
+    """Whether ``listener`` does anything on ``batch_end`` (the base Callback's does not)."""
+    method = getattr(listener, "on_batch_end", None)
+    return method is not None and getattr(method, "__func__", None) is not Callback.on_batch_end
 
 
 def _check_positive_int(value: Any, name: str) -> None:
@@ -112,6 +171,12 @@ def fit_epochs(
     end gets ``classes`` from the whole ``y``. The tree is in train mode during the run and
     back in its former mode afterwards. Every option is checked before any step is touched.
 
+    A pipeline of :class:`~workbench.training.TorchStep` alone takes its batches on the
+    steps' device: the data are moved there once per run when they take at most half of its
+    free memory, else each batch is copied from pinned memory without waiting. A TorchStep's
+    losses are read from the device once per epoch (after each batch only for callbacks that
+    handle ``batch_end``).
+
     Parameters
     ----------
     pipeline : Pipeline or estimator
@@ -137,9 +202,10 @@ def fit_epochs(
     callbacks : list of Callback, optional
         They get ``fit_begin``, ``epoch_begin``, ``batch_end``, ``epoch_end`` (with ``row``,
         the History row) and ``fit_end``, besides the pipeline's own callbacks. Raising
-        :class:`~workbench.exceptions.StopTraining` ends the run cleanly; any other
-        exception (Optuna's ``TrialPruned`` included) leaves the run as it is, with the
-        history so far on the exception's ``history`` attribute.
+        :class:`~workbench.exceptions.StopTraining` ends the run cleanly. Any error, from a
+        step or a callback, puts every step back as it was before the run; an interruption
+        (Ctrl-C, Optuna's ``TrialPruned``) keeps the training so far. Either way the history
+        so far is on the exception's ``history`` attribute.
     progress : bool, optional
         A progress bar (tqdm.auto); by default only where the session is interactive.
     record_batches : bool
@@ -277,11 +343,15 @@ def fit_epochs(
         return _combine(previous, rows, batch_rows, {**attrs, "mutation_count": seen_mutations})
 
     show = _interactive() if progress is None else bool(progress)
+    hears_batches = any(_hears_batches(listener) for listener in listeners)
+    source: Any = None
+    before = Snapshot(pipeline)  # a failed run leaves the steps as they were
     try:
         if workbench:
             pipeline.setup()
             pipeline.train()
         plan.classes = prepare(plan, pipeline, y)
+        source, source_steps = _batch_source(plan, X, y), list(map(id, plan.steps))
         if listeners:
             notify(
                 listeners,
@@ -300,19 +370,22 @@ def fit_epochs(
                     classes = plan.classes
                     plan = compile_plan(pipeline)  # the tree may have changed between epochs
                     plan.classes = classes if mutation is None else prepare(plan, pipeline, y)
+                    if list(map(id, plan.steps)) != source_steps or mutation is not None:
+                        source.release()
+                        source = _batch_source(plan, X, y)
+                        source_steps = list(map(id, plan.steps))
                 try:
                     if listeners:
                         notify(listeners, "epoch_begin", path="", step=pipeline, epoch=epoch)
                     row, stop = _run_epoch(
                         plan,
                         pipeline,
-                        X,
-                        y,
+                        source,
                         epoch,
                         batch_size,
                         shuffle,
                         rng,
-                        listeners,
+                        listeners if hears_batches else (),
                         batch_rows,
                     )
                 except StopTraining as stop_before:
@@ -354,6 +427,8 @@ def fit_epochs(
     except BaseException as error:
         with contextlib.suppress(Exception):
             error.history = current_history()  # type: ignore[attr-defined]
+        if isinstance(error, Exception) and not isinstance(error, TrialPruned):
+            before.restore()  # an interruption (Ctrl-C, pruning) keeps the training so far
         if recorder is not None:
             with contextlib.suppress(Exception):
                 recorder(pipeline, current_history(), error)
@@ -362,6 +437,8 @@ def fit_epochs(
                 pipeline.teardown()
         raise
     finally:
+        if source is not None:
+            source.release()  # the data on a device go now, even while a traceback lives on
         if workbench:
             pipeline.train(was_training)
     return result
@@ -377,8 +454,7 @@ def _split(X: Any, y: Any, fraction: float, seed: int, stratify: Any) -> list[An
 def _run_epoch(
     plan: Plan,
     pipeline: Any,
-    X: Any,
-    y: Any,
+    source: Any,
     epoch: int,
     batch_size: int,
     shuffle: bool,
@@ -386,37 +462,27 @@ def _run_epoch(
     listeners: Sequence[Any],
     batch_rows: list[dict[str, Any]] | None,
 ) -> tuple[dict[str, Any], str | None]:
-    """Learn from every batch once; the row's times and loss, and why it stopped, if so."""
-    n_samples = _length(X, "X")
+    """Learn from every batch once; the row's times and loss, and why it stopped, if so.
+
+    Losses stay where the final step left them (a GPU's memory) until the epoch's end, and
+    are read back then at once; only listeners of ``batch_end`` get (and wait for) each.
+    """
+    n_samples = source.n_samples
     order = rng.permutation(n_samples) if shuffle else None
-    learn, final, loss_attribute = plan.learn, plan.final, plan.loss_attribute
-    loss_sum = 0.0
-    seen = 0
+    learn, loss_attribute = plan.learn, plan.loss_attribute
+    losses: list[Any] = []
+    sizes: list[int] = []
     stop: str | None = None
     started = time.perf_counter()
-    for batch, start in enumerate(range(0, n_samples, batch_size)):
-        index = (
-            slice(start, start + batch_size)
-            if order is None
-            else order[start : start + batch_size]
-        )
-        X_batch, y_batch = _take(X, index), _take(y, index)
+    for batch, (X_batch, y_batch, size) in enumerate(source.batches(order, batch_size)):
         learn(X_batch, y_batch)
-        size = min(batch_size, n_samples - start)
-        seen += size
+        sizes.append(size)
         loss = None
         if loss_attribute is not None:
-            loss = float(getattr(final, loss_attribute))
-            if not math.isfinite(loss):
-                raise DivergedError(
-                    f"The training loss became {loss} at epoch {epoch}, batch {batch} (step "
-                    f"{plan.final_path or type(final).__name__!r}). Lower the learning rate, "
-                    f"scale the inputs or clip the gradients; error.history holds the epochs "
-                    f"before this one."
-                )
-            loss_sum += loss * size
-        if batch_rows is not None:
-            batch_rows.append({"epoch": epoch, "batch": batch, "n_samples": size, "loss": loss})
+            loss = source.read_loss()
+            if listeners or isinstance(loss, float):  # a float costs nothing to check now
+                loss = _finite(float(loss), plan, epoch, batch)
+            losses.append(loss)
         if listeners:
             try:
                 notify(
@@ -432,10 +498,30 @@ def _run_epoch(
             except StopTraining as stopped:
                 stop = str(stopped) or "StopTraining"
                 break
+    values = source.to_floats(losses) if loss_attribute is not None else [None] * len(sizes)
+    for batch, (loss, size) in enumerate(zip(values, sizes, strict=True)):
+        if loss is not None:
+            _finite(loss, plan, epoch, batch)
+        if batch_rows is not None:
+            batch_rows.append({"epoch": epoch, "batch": batch, "n_samples": size, "loss": loss})
+    seen = sum(sizes)
     row: dict[str, Any] = {"n_train": seen, "epoch_time": time.perf_counter() - started}
     if loss_attribute is not None:
-        row["train_loss"] = loss_sum / seen
+        row["train_loss"] = (
+            sum(loss * size for loss, size in zip(values, sizes, strict=True)) / seen
+        )
     return row, stop
+
+
+def _finite(loss: float, plan: Plan, epoch: int, batch: int) -> float:
+    if not math.isfinite(loss):
+        raise DivergedError(
+            f"The training loss became {loss} at epoch {epoch}, batch {batch} (step "
+            f"{plan.final_path or type(plan.final).__name__!r}). Lower the learning rate, "
+            f"scale the inputs or clip the gradients; error.history holds the epochs "
+            f"before this one."
+        )
+    return loss
 
 
 def _evaluate(

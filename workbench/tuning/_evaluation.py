@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 from collections.abc import Callable, Mapping
@@ -16,6 +15,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv, train_test_split
 from sklearn.utils import _safe_indexing
 
+from workbench._internal.names import did_you_mean
 from workbench._internal.scoring import scorer_by_name
 from workbench.core import Callback
 from workbench.exceptions import TuningError
@@ -160,8 +160,7 @@ class EpochPruning(Callback):
         self.rows.append(dict(row))
         if self.monitor not in row:
             columns = [str(column) for column in row]
-            close = difflib.get_close_matches(self.monitor, columns, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(self.monitor, columns, n=1)
             raise TuningError(
                 f"The epoch rows have no column {self.monitor!r} to report to the pruner "
                 f"(columns: {columns}).{hint} Give validation data to the epoch run "
@@ -183,6 +182,7 @@ class EpochRun(Evaluation):
     kind = "epochs"
 
     def __init__(self, options: Mapping[str, Any], monitor: str | None, direction: str):
+        _check_epoch_options(options)
         self.options = dict(options)
         if "validation_data" not in self.options:
             self.options.setdefault("validation_fraction", 0.2)
@@ -232,6 +232,28 @@ class EpochRun(Evaluation):
     def refit(self, candidate: Any, X: Any, y: Any) -> Any:
         self._fit_epochs(**self.options)(candidate, X, y)
         return candidate
+
+
+def _check_epoch_options(options: Mapping[str, Any]) -> None:
+    """Unknown or missing ``fit_epochs`` options are an error now, not in every trial."""
+    from workbench.training import fit_epochs
+
+    parameters = inspect.signature(fit_epochs).parameters
+    accepted = [name for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY]
+    for name in options:
+        if name not in accepted:
+            hint = did_you_mean(str(name), accepted, n=1)
+            raise TuningError(
+                f"epochs= got {name!r}, which fit_epochs does not take.{hint} Its options are "
+                f"{accepted}."
+            )
+    missing = [name for name in accepted if parameters[name].default is inspect.Parameter.empty]
+    missing = [name for name in missing if name not in options]
+    if missing:
+        raise TuningError(
+            f"epochs= must give {missing} (fit_epochs needs them), but got {dict(options)!r}. "
+            f"For example epochs={{'epochs': 10, 'batch_size': 128}}."
+        )
 
 
 def _summary(value: Any) -> Any:

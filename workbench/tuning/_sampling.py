@@ -13,7 +13,8 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from workbench.core import describe_distribution, distribution_to_dict
+from workbench.core import describe_distribution
+from workbench.core.authoring import distribution_to_dict
 from workbench.exceptions import SpaceError
 
 Conditions = Mapping[str, tuple[tuple[str, Any], ...]]

@@ -13,13 +13,15 @@ from typing import Any, Literal, Self
 import optuna
 import pandas as pd
 from optuna.distributions import BaseDistribution
-from optuna.trial import FrozenTrial, TrialState
+from optuna.storages import InMemoryStorage
+from optuna.trial import FrozenTrial
 from sklearn.base import clone
 
 from workbench import store
-from workbench.core import notify
+from workbench.core.authoring import notify
 from workbench.exceptions import TuningError
 from workbench.store import History
+from workbench.tuning._browse import _FIXED_COLUMNS, trials_frame
 from workbench.tuning._evaluation import (
     CrossValidation,
     EpochRun,
@@ -27,6 +29,13 @@ from workbench.tuning._evaluation import (
     HoldOut,
     resolve_scorer,
 )
+from workbench.tuning._failures import (
+    DEFAULT_STOP_AFTER_FAILURES,
+    FailureStreak,
+    no_completed_trial,
+    one_line_failures,
+)
+from workbench.tuning._points import check_not_frozen, tunable_space
 from workbench.tuning._sampling import check_space, space_to_plain, suggest
 
 Direction = Literal["maximize", "minimize"]
@@ -37,10 +46,11 @@ class Tuner:
 
     The space is the pipeline's (``get_hyperparams_space()``) or a narrowed one passed as
     ``space``; ``Choose`` branches are sampled conditionally (the choice first, then only the
-    chosen branch's hyperparams). Every trial is scored by cross-validation (``cv``), on a
-    hold-out fraction (``holdout``) or by an epoch run (``epochs``: options for
-    ``workbench.training.fit_epochs``, whose per-epoch validation score is reported so that the
-    pruner may stop a trial early).
+    chosen branch's hyperparams). Frozen steps are fixed: their hyperparams are left out, and
+    every trial keeps them as they were fitted (a pre-trained encoder). Every trial is scored
+    by cross-validation (``cv``), on a hold-out fraction (``holdout``) or by an epoch run
+    (``epochs``: options for ``workbench.training.fit_epochs``, whose per-epoch validation
+    score is reported so that the pruner may stop a trial early).
 
     The study lives in the Workbench store (``storage``: default the journal file
     ``.workbench/journal.log`` in the working directory, or ``$WORKBENCH_STORAGE``, or any
@@ -66,6 +76,11 @@ class Tuner:
         in this process only.
     study_name : str, optional
         Default: derived from the pipeline's structure and space, so that re-running resumes.
+    stop_after_failures : int or None
+        When this many trials in a row fail with the same error before any trial of the run
+        has completed, the pipeline fails whatever its hyperparams: the study stops and
+        ``optimize`` raises a TuningError that shows the first error once. None runs every
+        trial. Each failed trial is logged in one line; its error is in ``trials_dataframe()``.
 
     Examples
     --------
@@ -100,10 +115,20 @@ class Tuner:
         callbacks: Sequence[Any] = (),
         heartbeat_interval: int | None = store.DEFAULT_HEARTBEAT_INTERVAL,
         grace_period: int | None = store.DEFAULT_GRACE_PERIOD,
+        stop_after_failures: int | None = DEFAULT_STOP_AFTER_FAILURES,
     ):
         if direction not in ("maximize", "minimize"):
             raise TuningError(
                 f"direction must be 'maximize' or 'minimize', but got {direction!r}."
+            )
+        if stop_after_failures is not None and (
+            not isinstance(stop_after_failures, int)
+            or isinstance(stop_after_failures, bool)
+            or stop_after_failures < 1
+        ):
+            raise TuningError(
+                f"stop_after_failures must be a positive integer or None, but got "
+                f"{stop_after_failures!r}."
             )
         given = [name for name, v in (("cv", cv), ("holdout", holdout), ("epochs", epochs)) if v]
         if len(given) > 1:
@@ -125,10 +150,11 @@ class Tuner:
             self.evaluation = CrossValidation(5 if cv is None else cv)
         self._base = clone(pipeline)
         if space is not None:
+            check_not_frozen(self._base, list(space))
             self._base.set_hyperparams_space(dict(space))
             self.space = {path: self._base.get_hyperparams_space()[path] for path in space}
         else:
-            self.space = self._base.get_hyperparams_space()
+            self.space = tunable_space(self._base)  # frozen steps are fixed: never sampled
         check_space(self.space)
         self.conditions = self._base.hyperparams_conditions()
         self.sampler = sampler or optuna.samplers.TPESampler(seed=random_state)
@@ -140,6 +166,7 @@ class Tuner:
         self.callbacks = list(callbacks)
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
+        self.stop_after_failures = stop_after_failures
         self._study: optuna.Study | None = None
         self._fresh_pending = fresh
         self.trials_run_: list[int] = []
@@ -270,9 +297,7 @@ class Tuner:
                 show_progress_bar=show_progress_bar,
             )
         else:
-            from workbench.tuning._workers import optimize_in_processes
-
-            self.trials_run_ += optimize_in_processes(
+            self.trials_run_ += _optimize_in_processes(
                 self, X, y, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs
             )
         if self.refit:
@@ -291,22 +316,28 @@ class Tuner:
         stop_after: int | None = None,
     ) -> None:
         store.fail_stale_trials(study)
-        callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [self._after_trial]
+        streak = FailureStreak(self.study_name, self.stop_after_failures)
+        callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [self._after_trial, streak]
         if stop_after is not None:
             callbacks.append(optuna.study.MaxTrialsCallback(stop_after, states=None))
-        study.optimize(
-            self._objective(X, y),
-            n_trials=n_trials,
-            timeout=timeout,
-            catch=(Exception,),
-            callbacks=callbacks,
-            show_progress_bar=show_progress_bar,
-        )
+        with one_line_failures():
+            study.optimize(
+                self._objective(X, y, streak),
+                n_trials=n_trials,
+                timeout=timeout,
+                catch=(Exception,),
+                callbacks=callbacks,
+                show_progress_bar=show_progress_bar,
+            )
+        if streak.stopped:
+            raise streak.error()
 
     def _after_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self.trials_run_.append(trial.number)
 
-    def _objective(self, X: Any, y: Any) -> Callable[[optuna.Trial], float]:
+    def _objective(
+        self, X: Any, y: Any, failures: FailureStreak | None = None
+    ) -> Callable[[optuna.Trial], float]:
         storage = self._open_storage()
         worker = store.worker_lease(storage)
         fixed = self._fixed_choices()
@@ -314,11 +345,11 @@ class Tuner:
         def objective(trial: optuna.Trial) -> float:
             if worker is not None:
                 storage.set_trial_system_attr(trial._trial_id, store.WORKER_KEY, worker)
-            params = suggest(trial, self.space, self.conditions, fixed)
-            if self.callbacks:
-                notify(self.callbacks, "trial_begin", trial=trial.number, params=dict(params))
             candidate = None
-            try:
+            try:  # sampling too: a sampler's error is the trial's, recorded on it
+                params = suggest(trial, self.space, self.conditions, fixed)
+                if self.callbacks:
+                    notify(self.callbacks, "trial_begin", trial=trial.number, params=dict(params))
                 candidate = self.candidate(params)
                 outcome = self.evaluation.score(candidate, X, y, self.scorer, trial)
             except optuna.TrialPruned as pruned:
@@ -332,6 +363,8 @@ class Tuner:
                 if isinstance(error, KeyboardInterrupt):
                     message = "KeyboardInterrupt: the study was interrupted during this trial."
                 trial.set_user_attr(store.ERROR_KEY, message)
+                if failures is not None:
+                    failures.remember(trial.number, error)
                 _record(trial, getattr(error, "history", None), candidate)
                 self._notify_end(trial, "fail", None)
                 raise
@@ -374,9 +407,8 @@ class Tuner:
     def _refit(self, X: Any, y: Any) -> None:
         try:
             best = self.study.best_trial
-        except ValueError:
-            self.best_pipeline_ = None
-            return
+        except ValueError:  # no trial completed: say so, never a silent None
+            raise no_completed_trial(self.study) from None
         self.best_pipeline_ = self.evaluation.refit(self.candidate(best.params), X, y)
 
     # -- results -----------------------------------------------------------------------------
@@ -448,33 +480,6 @@ def _record(trial: optuna.Trial, history: Any, candidate: Any) -> None:
         )
 
 
-_FIXED_COLUMNS = ("number", "state", "value", "duration", "started", "error")
-
-
-def trials_frame(study: optuna.Study, space: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """The trials of ``study`` as a DataFrame (see :meth:`Tuner.trials_dataframe`)."""
-    rows = []
-    paths: list[str] = list(space or ())
-    for trial in study.get_trials(deepcopy=False):
-        duration = None
-        if trial.datetime_start is not None and trial.datetime_complete is not None:
-            duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
-        row: dict[str, Any] = {
-            "number": trial.number,
-            "state": trial.state.name.lower(),
-            "value": trial.value,
-            "duration": duration,
-            "started": trial.datetime_start,
-            "error": trial.user_attrs.get(store.ERROR_KEY),
-        }
-        for path, value in trial.params.items():
-            if path not in paths:
-                paths.append(path)
-            row[path] = value
-        rows.append(row)
-    return pd.DataFrame(rows, columns=[*_FIXED_COLUMNS, *paths])
-
-
 def _walk_description(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     yield node
     for child in node.get("children", ()):
@@ -535,7 +540,83 @@ class GracefulStop:
             signal.signal(signal.SIGTERM, self.previous)
 
 
-def study_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """Finished trials of ``study`` (complete, pruned or failed)."""
-    finished = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-    return study.get_trials(deepcopy=False, states=finished)
+# -- many workers on one study ---------------------------------------------------------------
+def _optimize_in_processes(
+    tuner: Tuner,
+    X: Any,
+    y: Any,
+    *,
+    n_trials: int | None,
+    timeout: float | None,
+    n_jobs: int,
+) -> list[int]:
+    """Run trials in ``n_jobs`` processes that share the study through the store."""
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    if isinstance(tuner._open_storage(), InMemoryStorage):
+        raise TuningError(
+            f"n_jobs={n_jobs} runs trials in several processes, which share the study through "
+            f"the store, but the store is in memory ({tuner.storage!r}). Use the embedded "
+            f"store (storage=None), a journal file path or a database URL."
+        )
+    study = tuner.study  # created here, once, before the workers join it
+    stop_after = None
+    if n_trials is not None:
+        stop_after = len(study.get_trials(deepcopy=False)) + n_trials
+    jobs = effective_n_jobs(n_jobs)
+    resolved = store.resolve(tuner.storage)
+    numbers = Parallel(n_jobs=jobs, backend="loky")(
+        delayed(_work_in_process)(tuner, resolved, X, y, n_trials, timeout, stop_after, seed)
+        for seed in range(jobs)
+    )
+    return sorted(number for chunk in numbers for number in chunk)
+
+
+def _work_in_process(
+    tuner: Tuner,
+    storage: Any,
+    X: Any,
+    y: Any,
+    n_trials: int | None,
+    timeout: float | None,
+    stop_after: int | None,
+    seed: int,
+) -> list[int]:
+    tuner.storage = storage
+    tuner._study = None
+    tuner.refit = False
+    tuner.trials_run_ = []
+    tuner.sampler.reseed_rng()
+    tuner._optimize_here(
+        tuner.study, X, y, n_trials=n_trials, timeout=timeout, stop_after=stop_after
+    )
+    return tuner.trials_run_
+
+
+def run_worker(
+    tuner: Tuner,
+    X: Any,
+    y: Any = None,
+    *,
+    n_trials: int | None = None,
+    timeout: float | None = None,
+) -> list[int]:
+    """Join ``tuner``'s study and run trials until ``n_trials`` trials exist in the study, the
+    timeout passes, or SIGTERM (finish the running trial) / Ctrl-C (stop now); return the
+    numbers of the trials this worker ran.
+    """
+    tuner.refit = False
+    tuner._fresh_pending = False  # a worker joins; it never deletes what others recorded
+    tuner.evaluation.prepare(tuner._base, X, y)
+    study = tuner.study
+    with GracefulStop(study) as stop:
+        if not stop.requested:
+            tuner._optimize_here(
+                study,
+                X,
+                y,
+                n_trials=n_trials,
+                timeout=timeout,
+                stop_after=n_trials,
+            )
+    return list(tuner.trials_run_)

@@ -1,0 +1,154 @@
+/**
+ * The server extension's REST routes (`<base_url>/workbench/api/`), typed.
+ *
+ * Every request goes through JupyterLab's ServerConnection, which adds the token and XSRF
+ * headers; the routes refuse anything without them.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+export type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
+
+export interface IStoreInfo {
+  id: string;
+  name: string | null;
+  url: string;
+  kind: string | null;
+  opens: boolean;
+  error: string | null;
+}
+
+/** One row of the studies or runs listing (columns as the store gives them). */
+export interface IStudyRow {
+  name: string;
+  kind?: string;
+  metric?: string | null;
+  direction?: string | null;
+  best_value?: number | null;
+  n_trials?: number;
+  running?: number;
+  complete?: number;
+  pruned?: number;
+  fail?: number;
+  last_change?: string | null;
+  [key: string]: Plain | undefined;
+}
+
+export interface IListing {
+  kind: 'study' | 'run';
+  stores: { store: string; url: string; error: string | null; rows: IStudyRow[] }[];
+}
+
+export interface IChanges {
+  cursor: string;
+  changed: { store: string; names: string[]; error: string | null }[];
+}
+
+export interface ITable {
+  columns: string[];
+  rows: Plain[][];
+}
+
+export interface ITrialsPage extends ITable {
+  offset: number;
+  limit: number;
+  total: number | null;
+}
+
+/** Everything recorded for one trial (the store's TrialRecord as JSON). */
+export interface IRecord {
+  study: string;
+  kind: string;
+  number: number;
+  state: string;
+  value: number | null;
+  metric: string | null;
+  direction: string | null;
+  params: { [key: string]: Plain };
+  hyperparams: { [key: string]: Plain };
+  history: { columns: string[]; data: Plain[][] } | null;
+  structure: Plain;
+  mutation_log: { [key: string]: Plain }[];
+  error: string | null;
+}
+
+/** An error answered by the server, with its JSON message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message);
+  }
+}
+
+/** GET one route; `parts` are path segments (escaped here), `params` the query. */
+export async function get<T>(
+  parts: string[],
+  params: { [key: string]: string | number | undefined } = {}
+): Promise<T> {
+  const settings = ServerConnection.makeSettings();
+  const path = parts.map(part => encodeURIComponent(part)).join('/');
+  const query = Object.entries(params)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
+    .join('&');
+  const url =
+    URLExt.join(settings.baseUrl, 'workbench', 'api', path) + (query ? `?${query}` : '');
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, {}, settings);
+  } catch (error) {
+    throw new ApiError(0, `The Jupyter server cannot be reached: ${String(error)}`);
+  }
+  const text = await response.text();
+  let data: any = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const message = data && typeof data.message === 'string' ? data.message : text;
+    throw new ApiError(response.status, message || response.statusText);
+  }
+  return data as T;
+}
+
+export const api = {
+  stores: () => get<{ stores: IStoreInfo[] }>(['stores']),
+  listing: (kind: 'studies' | 'runs', store?: string) =>
+    get<IListing>([kind], { store }),
+  changes: (since?: string) => get<IChanges>(['changes'], { since }),
+  study: (store: string, study: string) =>
+    get<{ study: IStudyRow }>(['stores', store, 'studies', study]),
+  trials: (
+    store: string,
+    study: string,
+    page: { offset: number; limit: number; sort?: string; descending?: boolean }
+  ) =>
+    get<ITrialsPage>(['stores', store, 'studies', study, 'trials'], {
+      offset: page.offset,
+      limit: page.limit,
+      sort: page.sort,
+      descending: page.sort ? (page.descending ? 1 : 0) : undefined
+    }),
+  values: (store: string, study: string) =>
+    get<ITable>(['stores', store, 'studies', study, 'values']),
+  record: (store: string, study: string, trial: number) =>
+    get<{ record: IRecord }>(['stores', store, 'studies', study, 'trials', String(trial)])
+};
+
+/** A value as short text (numbers to 6 significant digits). */
+export function formatValue(value: Plain | undefined): string {
+  if (value === null || value === undefined) {
+    return '';
+  }
+  if (typeof value === 'number') {
+    return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+  }
+  if (typeof value === 'object') {
+    return JSON.stringify(value);
+  }
+  return String(value);
+}

@@ -1,0 +1,185 @@
+/**
+ * Workbench's JupyterLab extension: the side panel, study views and commands.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  ICommandPalette,
+  IThemeManager,
+  MainAreaWidget,
+  Notification,
+  WidgetTracker
+} from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { LabIcon } from '@jupyterlab/ui-components';
+
+import { api } from './api';
+import { IBest, bestPipelineCode } from './code';
+import { IStudyRef, WorkbenchPanel } from './panel';
+import { StudyView, findBest } from './study';
+
+const ICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="16" viewBox="0 0 24 24">' +
+  '<path class="jp-icon3" fill="#616161" d="M3 3h2v16h16v2H3zm4 12 4-5 3 3 5-7 1.6 1.2-6.4 ' +
+  '9-3-3-2.6 3.2z"/></svg>';
+
+export const workbenchIcon = new LabIcon({ name: 'workbench:icon', svgstr: ICON_SVG });
+
+export const CommandIDs = {
+  openPanel: 'workbench:open-panel',
+  refresh: 'workbench:refresh',
+  openStudy: 'workbench:open-study',
+  insertBest: 'workbench:insert-best-pipeline-code'
+};
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'workbench-lab:plugin',
+  description: 'Every Workbench study and run, live, in a side panel.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [ICommandPalette, ILayoutRestorer, IThemeManager],
+  activate: (
+    app: JupyterFrontEnd,
+    notebooks: INotebookTracker,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    themes: IThemeManager | null
+  ) => {
+    const { commands, shell } = app;
+    const views = new WidgetTracker<MainAreaWidget<StudyView>>({ namespace: 'workbench-study' });
+    const open = new Map<string, MainAreaWidget<StudyView>>();
+
+    const openStudy = (ref: IStudyRef): MainAreaWidget<StudyView> => {
+      const key = `${ref.store}\u0000${ref.study}`;
+      let widget = open.get(key);
+      if (!widget || widget.isDisposed) {
+        const content = new StudyView(ref, view =>
+          void commands.execute(CommandIDs.insertBest, { store: view.ref.store, study: view.ref.study })
+        );
+        widget = new MainAreaWidget({ content });
+        widget.id = content.id;
+        widget.title.label = ref.study;
+        widget.title.caption = content.title.caption;
+        widget.title.icon = workbenchIcon;
+        open.set(key, widget);
+        void views.add(widget);
+        shell.add(widget, 'main');
+      }
+      shell.activateById(widget.id);
+      return widget;
+    };
+
+    const panel = new WorkbenchPanel(ref => openStudy(ref));
+    panel.title.icon = workbenchIcon;
+    shell.add(panel, 'left', { rank: 650 });
+    if (restorer) {
+      restorer.add(panel, 'workbench-panel');
+    }
+    panel.changed.connect((_, changed) => {
+      for (const widget of open.values()) {
+        const view = widget.content;
+        if (widget.isDisposed) {
+          continue;
+        }
+        if (changed.some(entry => entry.store === view.ref.store && entry.names.includes(view.ref.study))) {
+          void view.refresh();
+        }
+      }
+    });
+
+    // plots take their colours from the theme: draw them again when it changes
+    themes?.themeChanged.connect(() => {
+      for (const widget of open.values()) {
+        if (!widget.isDisposed) {
+          widget.content.redraw();
+        }
+      }
+    });
+
+    commands.addCommand(CommandIDs.openPanel, {
+      label: 'Show the Workbench panel',
+      caption: 'Every stored study and run, live',
+      execute: () => shell.activateById(panel.id)
+    });
+    commands.addCommand(CommandIDs.refresh, {
+      label: 'Refresh the Workbench panel',
+      execute: () => panel.refresh()
+    });
+    commands.addCommand(CommandIDs.openStudy, {
+      label: args => (args.study ? `Open Workbench study ${String(args.study)}` : 'Open Workbench study'),
+      execute: args => {
+        const store = String(args.store ?? '0');
+        const study = String(args.study ?? '');
+        const row = panel.row({ store, study });
+        return openStudy({
+          store,
+          study,
+          url: panel.storeUrl(store) ?? store,
+          kind: row?.kind === 'run' ? 'run' : 'study'
+        });
+      }
+    });
+    commands.addCommand(CommandIDs.insertBest, {
+      label: 'Insert code to load this study’s best pipeline',
+      caption: 'Add a cell to the active notebook that loads the best pipeline of the open study',
+      execute: async args => {
+        const view =
+          args.study !== undefined
+            ? [...open.values()].find(
+                widget =>
+                  !widget.isDisposed &&
+                  widget.content.ref.store === String(args.store ?? '0') &&
+                  widget.content.ref.study === String(args.study)
+              )?.content
+            : views.currentWidget?.content;
+        const store = view?.ref.store ?? (args.store !== undefined ? String(args.store) : null);
+        const study = view?.ref.study ?? (args.study !== undefined ? String(args.study) : null);
+        if (store === null || study === null) {
+          Notification.warning('Open a study from the Workbench panel first, then insert its code.');
+          return;
+        }
+        const notebook = notebooks.currentWidget;
+        if (!notebook) {
+          Notification.warning('Open a notebook first: the code goes into a new cell of the active notebook.');
+          return;
+        }
+        let best: IBest;
+        try {
+          best = await findBestOf(store, study, panel.storeUrl(store) ?? store);
+        } catch (error) {
+          Notification.error(`No best pipeline to load: ${(error as Error).message}`);
+          return;
+        }
+        NotebookActions.insertBelow(notebook.content);
+        notebook.content.activeCell?.model.sharedModel.setSource(bestPipelineCode(best));
+        shell.activateById(notebook.id);
+      }
+    });
+    if (palette) {
+      for (const command of [CommandIDs.openPanel, CommandIDs.refresh, CommandIDs.insertBest]) {
+        palette.addItem({ command, category: 'Workbench' });
+      }
+    }
+  }
+};
+
+async function findBestOf(store: string, study: string, url: string): Promise<IBest> {
+  const [{ study: row }, values] = await Promise.all([api.study(store, study), api.values(store, study)]);
+  const best = findBest(values.columns, values.rows, row.direction !== 'minimize');
+  if (best === null) {
+    throw new Error(`the study ${JSON.stringify(study)} has no complete trial yet.`);
+  }
+  return {
+    url,
+    study,
+    trial: best.trial,
+    value: best.value,
+    metric: row.metric ? String(row.metric) : null,
+    direction: row.direction ? String(row.direction) : null
+  };
+}
+
+export default plugin;

@@ -1,0 +1,481 @@
+/**
+ * One study (or run) in the main area: summary, best so far, learning curves, the trial
+ * table (sortable, paged) and the selected trial's History, params and pipeline structure.
+ *
+ * A live refresh fetches the same page again and redraws in place: plots keep their zoom
+ * (Plotly's uirevision), the table keeps its sort, page and selected trial.
+ */
+import { Widget } from '@lumino/widgets';
+
+import { ApiError, IRecord, IStudyRow, ITrialsPage, Plain, api, formatValue } from './api';
+import { IStudyRef, element, setText } from './panel';
+import { ITrace, draw, purge } from './plot';
+
+export const PAGE_SIZE = 100;
+
+/** Columns too wide for the table; shown elsewhere. */
+const HIDDEN_COLUMNS = new Set([
+  'intermediate_values',
+  'datetime_complete',
+  'user_attrs',
+  'system_attrs'
+]);
+/** Headers that say more than the column's name. */
+const HEADERS: { [column: string]: string } = {
+  datetime_start: 'started',
+  duration: 'duration (s)'
+};
+/** Columns shown only when a trial on the page has a value there. */
+const OPTIONAL_COLUMNS = new Set(['error', 'values']);
+
+/** An ISO 8601 time from the store as "2026-11-26 11:16:28" (to the second). */
+export function formatTime(value: Plain | undefined): string {
+  return typeof value === 'string' ? value.replace('T', ' ').replace(/\.\d+$/, '') : '';
+}
+
+export interface IBestTrial {
+  trial: number;
+  value: number | null;
+}
+
+export class StudyView extends Widget {
+  private readonly heading = element('h2', 'jp-Workbench-studyName');
+  private readonly meta = element('div', 'jp-Workbench-meta');
+  private readonly error = element('div', 'jp-Workbench-error');
+  private readonly bestPlot = element('div', 'jp-Workbench-plot jp-Workbench-bestPlot');
+  private readonly curvePlot = element('div', 'jp-Workbench-plot jp-Workbench-curvePlot');
+  private readonly tableHead = element('thead');
+  private readonly tableBody = element('tbody');
+  private readonly pager = element('div', 'jp-Workbench-pager');
+  private readonly pageLabel = element('span', 'jp-Workbench-pageLabel');
+  private readonly previous = element('button', 'jp-Workbench-button', '‹ Previous');
+  private readonly next = element('button', 'jp-Workbench-button', 'Next ›');
+  private readonly detailTitle = element('h3', 'jp-Workbench-detailTitle');
+  private readonly historyPlot = element('div', 'jp-Workbench-plot jp-Workbench-historyPlot');
+  private readonly params = element('table', 'jp-Workbench-table jp-Workbench-params');
+  private readonly structure = element('pre', 'jp-Workbench-structure');
+  private summary: IStudyRow | null = null;
+  private page: ITrialsPage | null = null;
+  private offset = 0;
+  private sort: string | undefined;
+  private descending = false;
+  private selected: number | null = null;
+  private best: IBestTrial | null = null;
+  private loading: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    readonly ref: IStudyRef,
+    onInsertCode: (view: StudyView) => void
+  ) {
+    super();
+    this.addClass('jp-Workbench-study');
+    this.id = `workbench-study-${ref.store}-${encodeURIComponent(ref.study)}`;
+    this.title.label = ref.study;
+    this.title.caption = `${ref.kind === 'run' ? 'Run' : 'Study'} ${ref.study} in ${ref.url}`;
+    this.title.closable = true;
+    setText(this.heading, ref.study);
+    const top = element('div', 'jp-Workbench-studyHeader');
+    const titles = element('div');
+    titles.appendChild(this.heading);
+    titles.appendChild(this.meta);
+    top.appendChild(titles);
+    const insert = element('button', 'jp-Workbench-button jp-mod-accept', 'Insert code for the best pipeline');
+    insert.title = 'Add a cell to the active notebook that loads this study’s best pipeline';
+    insert.addEventListener('click', () => onInsertCode(this));
+    top.appendChild(insert);
+    this.node.appendChild(top);
+    this.node.appendChild(this.error);
+    const plots = element('div', 'jp-Workbench-plots');
+    plots.appendChild(this.bestPlot);
+    plots.appendChild(this.curvePlot);
+    this.node.appendChild(plots);
+    const table = element('table', 'jp-Workbench-table jp-Workbench-trials');
+    table.appendChild(this.tableHead);
+    table.appendChild(this.tableBody);
+    const scroller = element('div', 'jp-Workbench-tableScroller');
+    scroller.appendChild(table);
+    this.previous.addEventListener('click', () => this.turn(-1));
+    this.next.addEventListener('click', () => this.turn(1));
+    this.pager.appendChild(this.previous);
+    this.pager.appendChild(this.pageLabel);
+    this.pager.appendChild(this.next);
+    this.node.appendChild(element('h3', undefined, 'Trials'));
+    this.node.appendChild(this.pager);
+    this.node.appendChild(scroller);
+    const detail = element('div', 'jp-Workbench-detail');
+    detail.appendChild(this.detailTitle);
+    detail.appendChild(this.historyPlot);
+    const sideBySide = element('div', 'jp-Workbench-detailBody');
+    sideBySide.appendChild(this.params);
+    sideBySide.appendChild(this.structure);
+    detail.appendChild(sideBySide);
+    this.node.appendChild(detail);
+    this.error.style.display = 'none';
+    void this.refresh();
+  }
+
+  /** The best complete trial seen so far, and the listing row of the study. */
+  get bestTrial(): IBestTrial | null {
+    return this.best;
+  }
+
+  get row(): IStudyRow | null {
+    return this.summary;
+  }
+
+  /** Fetch the summary, the current page and the values again; redraw in place. */
+  refresh(): Promise<void> {
+    if (this.loading) {
+      this.again = true;
+      return this.loading;
+    }
+    this.loading = this.load().finally(() => {
+      this.loading = null;
+      if (this.again) {
+        this.again = false;
+        void this.refresh();
+      }
+    });
+    return this.loading;
+  }
+
+  dispose(): void {
+    for (const node of [this.bestPlot, this.curvePlot, this.historyPlot]) {
+      purge(node);
+    }
+    super.dispose();
+  }
+
+  /** Draw the plots again (the theme changed: their colours come from it). */
+  redraw(): void {
+    if (this.summary && this.page) {
+      void this.refresh();
+    }
+  }
+
+  private async load(): Promise<void> {
+    const { store, study } = this.ref;
+    try {
+      const [{ study: row }, page] = await Promise.all([
+        api.study(store, study),
+        api.trials(store, study, {
+          offset: this.offset,
+          limit: PAGE_SIZE,
+          sort: this.sort,
+          descending: this.descending
+        })
+      ]);
+      this.summary = row;
+      this.page = page;
+      this.showSummary(row);
+      this.showTable(page);
+      this.showError(null);
+      const values = await api.values(store, study);
+      this.drawBest(values.columns, values.rows, row);
+      this.drawCurves(page);
+      if (this.selected === null && this.best !== null) {
+        this.selected = this.best.trial;
+      }
+      if (this.selected !== null) {
+        await this.showTrial(this.selected);
+      }
+    } catch (error) {
+      this.showError(error);
+    }
+  }
+
+  private showError(error: unknown): void {
+    const message = error === null ? '' : error instanceof ApiError ? error.message : String(error);
+    setText(this.error, message);
+    this.error.style.display = message ? '' : 'none';
+  }
+
+  private showSummary(row: IStudyRow): void {
+    const parts = [
+      row.kind === 'run' ? 'run' : 'study',
+      row.metric ? `${row.metric}, ${row.direction ?? ''}` : row.direction ?? '',
+      `${formatValue(row.n_trials ?? 0)} trials`,
+      row.running ? `${row.running} running` : '',
+      row.complete !== undefined ? `${formatValue(row.complete)} complete` : '',
+      row.pruned ? `${row.pruned} pruned` : '',
+      row.fail ? `${row.fail} failed` : '',
+      row.best_value !== null && row.best_value !== undefined
+        ? `best ${formatValue(row.best_value)}`
+        : '',
+      this.ref.url
+    ];
+    setText(this.meta, parts.filter(Boolean).join(' · '));
+  }
+
+  private turn(direction: number): void {
+    const total = this.total();
+    const offset = this.offset + direction * PAGE_SIZE;
+    if (offset < 0 || (total !== null && offset >= total)) {
+      return;
+    }
+    this.offset = offset;
+    void this.refresh();
+  }
+
+  private total(): number | null {
+    return this.page?.total ?? (this.summary?.n_trials as number | undefined) ?? null;
+  }
+
+  private showTable(page: ITrialsPage): void {
+    const columns = page.columns.filter(
+      (column, index) =>
+        !HIDDEN_COLUMNS.has(column) &&
+        (!OPTIONAL_COLUMNS.has(column) || page.rows.some(row => row[index] !== null))
+    );
+    const indices = columns.map(column => page.columns.indexOf(column));
+    const headRow = element('tr');
+    for (const column of columns) {
+      const arrow = column === this.sort ? (this.descending ? ' ▼' : ' ▲') : '';
+      const th = element('th', 'jp-Workbench-sortable', column.replace(/^params_/, '') + arrow);
+      th.title = `Sort by ${column}`;
+      if (column in HEADERS) {
+        th.textContent = HEADERS[column] + arrow;
+      }
+      th.addEventListener('click', () => {
+        this.descending = this.sort === column ? !this.descending : false;
+        this.sort = column;
+        this.offset = 0;
+        void this.refresh();
+      });
+      headRow.appendChild(th);
+    }
+    this.tableHead.replaceChildren(headRow);
+    const numberAt = page.columns.indexOf('number');
+    const rows = page.rows.map(row => {
+      const tr = element('tr', 'jp-Workbench-row');
+      const number = numberAt >= 0 ? (row[numberAt] as number) : null;
+      if (number !== null) {
+        tr.dataset.trial = String(number);
+        tr.classList.toggle('jp-mod-selected', number === this.selected);
+        tr.addEventListener('click', () => {
+          this.selected = number;
+          for (const other of Array.from(this.tableBody.children)) {
+            other.classList.toggle('jp-mod-selected', other === tr);
+          }
+          void this.showTrial(number);
+        });
+      }
+      for (const index of indices) {
+        const value = row[index];
+        const td = element('td', typeof value === 'number' ? 'jp-Workbench-number' : '');
+        td.textContent = page.columns[index].startsWith('datetime_')
+          ? formatTime(value)
+          : formatValue(value);
+        tr.appendChild(td);
+      }
+      return tr;
+    });
+    this.tableBody.replaceChildren(...rows);
+    const total = this.total();
+    const last = this.offset + page.rows.length;
+    setText(
+      this.pageLabel,
+      page.rows.length
+        ? `${this.offset + 1}–${last}${total !== null ? ` of ${total}` : ''}`
+        : 'no trials yet'
+    );
+    this.previous.disabled = this.offset === 0;
+    this.next.disabled = total !== null ? last >= total : page.rows.length < PAGE_SIZE;
+  }
+
+  private drawBest(columns: string[], rows: Plain[][], summary: IStudyRow): void {
+    const maximize = summary.direction !== 'minimize';
+    const xs: number[] = [];
+    const ys: number[] = [];
+    const bestX: number[] = [];
+    const bestY: number[] = [];
+    let best: number | null = null;
+    for (const [number, value] of completeValues(columns, rows)) {
+      xs.push(number);
+      ys.push(value);
+      if (best === null || (maximize ? value > best : value < best)) {
+        best = value;
+      }
+      bestX.push(number);
+      bestY.push(best);
+    }
+    this.best = findBest(columns, rows, maximize);
+    const metric = summary.metric ? String(summary.metric) : 'value';
+    void draw(
+      this.bestPlot,
+      [
+        { x: xs, y: ys, name: 'trial', mode: 'markers', marker: { size: 5 }, opacity: 0.6 },
+        { x: bestX, y: bestY, name: 'best so far', mode: 'lines', line: { shape: 'hv' } }
+      ],
+      { title: 'Best so far', x: 'trial', y: metric }
+    );
+  }
+
+  private drawCurves(page: ITrialsPage): void {
+    const at = page.columns.indexOf('intermediate_values');
+    const numberAt = page.columns.indexOf('number');
+    const traces: ITrace[] = [];
+    if (at >= 0) {
+      for (const row of page.rows) {
+        const steps = row[at];
+        if (!steps || typeof steps !== 'object' || Array.isArray(steps)) {
+          continue;
+        }
+        const points = Object.entries(steps)
+          .map(([step, value]) => [Number(step), value] as [number, Plain])
+          .filter(([, value]) => typeof value === 'number')
+          .sort((a, b) => a[0] - b[0]);
+        if (points.length) {
+          traces.push({
+            x: points.map(([step]) => step),
+            y: points.map(([, value]) => value as number),
+            name: `trial ${formatValue(row[numberAt])}`,
+            mode: 'lines',
+            opacity: 0.7
+          });
+        }
+      }
+    }
+    const metric = this.summary?.metric ? String(this.summary.metric) : 'value';
+    void draw(this.curvePlot, traces, {
+      title: 'Learning curves (trials on this page)',
+      x: 'epoch',
+      y: metric,
+      showLegend: false,
+      empty: 'Learning curves: no trial on this page reported per-epoch values.'
+    });
+  }
+
+  private async showTrial(trial: number): Promise<void> {
+    const { store, study } = this.ref;
+    let record: IRecord;
+    try {
+      record = (await api.record(store, study, trial)).record;
+    } catch (error) {
+      setText(this.detailTitle, `Trial ${trial}: ${error instanceof ApiError ? error.message : String(error)}`);
+      return;
+    }
+    if (this.selected !== trial) {
+      return;
+    }
+    const best = this.best?.trial === trial ? ', the best' : '';
+    const failed = record.error ? ` · ${record.error}` : '';
+    setText(this.detailTitle, `Trial ${trial} (${record.state}${best})${failed}`);
+    this.drawHistory(record);
+    const params = Object.keys(record.params ?? {}).length ? record.params : record.hyperparams;
+    this.showParams(params ?? {});
+    setText(
+      this.structure,
+      describeStructure(record.structure ?? null) + describeMutations(record.mutation_log ?? [])
+    );
+  }
+
+  private drawHistory(record: IRecord): void {
+    const history = record.history;
+    const traces: ITrace[] = [];
+    if (history && Array.isArray(history.columns)) {
+      const epochAt = history.columns.indexOf('epoch');
+      const xs = history.data.map((row, index) =>
+        epochAt >= 0 && typeof row[epochAt] === 'number' ? (row[epochAt] as number) : index + 1
+      );
+      history.columns.forEach((column, index) => {
+        if (index === epochAt || !isStatistic(column)) {
+          return;
+        }
+        const ys = history.data.map(row => (typeof row[index] === 'number' ? (row[index] as number) : null));
+        if (ys.some(value => value !== null)) {
+          traces.push({ x: xs, y: ys, name: column });
+        }
+      });
+    }
+    void draw(this.historyPlot, traces, {
+      title: 'History',
+      x: 'epoch',
+      y: '',
+      showLegend: true,
+      empty: 'History: none recorded for this trial (it was scored without epochs).'
+    });
+  }
+
+  private showParams(params: { [key: string]: Plain }): void {
+    const body = element('tbody');
+    const head = element('tr');
+    head.appendChild(element('th', undefined, 'Hyperparameter'));
+    head.appendChild(element('th', undefined, 'Value'));
+    body.appendChild(head);
+    for (const [name, value] of Object.entries(params)) {
+      const tr = element('tr');
+      tr.appendChild(element('td', undefined, name));
+      tr.appendChild(element('td', 'jp-Workbench-number', formatValue(value)));
+      body.appendChild(tr);
+    }
+    this.params.replaceChildren(body);
+  }
+}
+
+/** A History column worth a curve: scores and losses, not counts, times or the epoch. */
+export function isStatistic(column: string): boolean {
+  return !/^(epoch|batch|n_.*|.*_time|time|lr|learning_rate)$/.test(column);
+}
+
+/** (number, value) of every complete trial with a value, in the order given. */
+export function completeValues(columns: string[], rows: Plain[][]): [number, number][] {
+  const numberAt = columns.indexOf('number');
+  const valueAt = columns.indexOf('value');
+  const stateAt = columns.indexOf('state');
+  const found: [number, number][] = [];
+  for (const row of rows) {
+    const value = row[valueAt];
+    const state = stateAt >= 0 ? String(row[stateAt] ?? '').toLowerCase() : 'complete';
+    if (typeof value === 'number' && state === 'complete') {
+      found.push([row[numberAt] as number, value]);
+    }
+  }
+  return found;
+}
+
+/** The best complete trial (first of equals), or null when none has finished. */
+export function findBest(columns: string[], rows: Plain[][], maximize: boolean): IBestTrial | null {
+  let best: IBestTrial | null = null;
+  for (const [trial, value] of completeValues(columns, rows)) {
+    if (best === null || (maximize ? value > best.value! : value < best.value!)) {
+      best = { trial, value };
+    }
+  }
+  return best;
+}
+
+/** The mutation log as text lines after the structure (nothing when there was none). */
+export function describeMutations(log: { [key: string]: Plain }[]): string {
+  if (!log.length) {
+    return '';
+  }
+  const lines = log.map(entry =>
+    ['  ', formatValue(entry.op ?? ''), formatValue(entry.path ?? ''), formatValue(entry.time ?? '')]
+      .filter(Boolean)
+      .join(' ')
+  );
+  return `\n\nMutations:\n${lines.join('\n')}`;
+}
+
+/** The pipeline structure as an indented text tree: class, then its hyperparams. */
+export function describeStructure(node: Plain, depth = 0): string {
+  if (!node || typeof node !== 'object' || Array.isArray(node)) {
+    return depth === 0 ? 'No pipeline structure recorded.' : '';
+  }
+  const indent = '  '.repeat(depth);
+  const name = node.name ? `${String(node.name)}: ` : '';
+  const lines = [`${indent}${name}${String(node.class ?? '?')}`];
+  const hyperparams = node.hyperparams;
+  if (hyperparams && typeof hyperparams === 'object' && !Array.isArray(hyperparams)) {
+    for (const [key, value] of Object.entries(hyperparams)) {
+      lines.push(`${indent}    ${key} = ${formatValue(value)}`);
+    }
+  }
+  const children = Array.isArray(node.children) ? node.children : [];
+  for (const child of children) {
+    lines.push(describeStructure(child, depth + 1));
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,231 @@
+"""The Workbench side panel in a real JupyterLab and Chromium, fed by real tuning processes.
+
+A study is tuned by a Python process outside the browser, then a ``workbench worker`` process
+adds trials while the panel is open; the panel, the study view and the insert-code command are
+checked as a user would see them, and screenshots are saved as artifacts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+
+from tests.browser.harness import REPO, Lab, Notebook, start_lab, wait_for, write_notebook
+
+STUDY = "sgd-classifier"
+HTML_NAME = "<img src=x onerror=alert(1)>"
+
+TUNE = textwrap.dedent(
+    """
+    import optuna
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    from workbench import Pipeline
+    from workbench.tuning import Tuner
+
+    X, y = make_classification(n_samples=400, n_features=8, flip_y=0.1, random_state=0)
+    pipe = Pipeline([("scale", StandardScaler()), ("model", SGDClassifier(random_state=0))])
+    pipe.set_hyperparams_space(scale__with_mean=None, scale__with_std=None)
+    tuner = Tuner(
+        pipe,
+        scoring="accuracy",
+        epochs={"epochs": 6, "batch_size": 40, "random_state": 0},
+        sampler=optuna.samplers.RandomSampler(),
+        pruner=optuna.pruners.NopPruner(),
+        study_name=STUDY,
+    )
+    """
+).replace("STUDY", repr(STUDY))
+
+
+def _python(root: Path, env: dict[str, str], code: str) -> None:
+    subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, check=True, capture_output=True
+    )
+
+
+@pytest.fixture(scope="module")
+def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A lab whose store already holds a study tuned by a Python process, and a hostile name."""
+    base = tmp_path_factory.mktemp("panel")
+    root = base / "notebooks"
+    root.mkdir()
+    journal = base / "store" / "journal.log"
+    env = dict(
+        os.environ,
+        WORKBENCH_STORAGE=str(journal),
+        PYTHONPATH=os.pathsep.join([str(REPO), str(root)]),
+    )
+    (root / "tune.py").write_text(TUNE)
+    _python(root, env, "from tune import tuner, X, y; tuner.optimize(X, y, n_trials=3)")
+    hostile = optuna.create_study(study_name=HTML_NAME, storage=_storage(journal))
+    hostile.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=2)
+    notebook = write_notebook(root / "panel.ipynb", ["from tune import pipe"])
+    with start_lab(root, env={"WORKBENCH_STORAGE": str(journal), "PYTHONPATH": str(root)}) as lab:
+        yield {"lab": lab, "journal": journal, "env": env, "root": root, "notebook": notebook}
+
+
+TITLE_FILL = """() => {
+  const shown = [...document.querySelectorAll('.jp-Workbench-bestPlot .gtitle')]
+    .filter(title => title.getBoundingClientRect().width > 0);
+  return shown.length ? shown[0].style.fill : '';
+}"""
+
+
+def _storage(journal: Path) -> JournalStorage:
+    return JournalStorage(JournalFileBackend(str(journal)))
+
+
+def _trial_count(journal: Path) -> int:
+    study = optuna.load_study(study_name=STUDY, storage=_storage(journal))
+    return len(study.get_trials(deepcopy=False))
+
+
+def _row(page: Any, name: str) -> Any:
+    return page.locator("#workbench-panel tr.jp-Workbench-row").filter(
+        has=page.locator("td.jp-Workbench-name", has_text=name)
+    )
+
+
+def _cell(page: Any, name: str, column: int) -> str:
+    row = _row(page, name)
+    if not row.count():
+        return ""
+    return str(row.first.locator("td").nth(column).inner_text()).strip()
+
+
+def test_panel_shows_live_studies_curves_and_inserts_best_pipeline_code(
+    setting: dict[str, Any], page: Any
+) -> None:
+    lab: Lab = setting["lab"]
+    alerts: list[str] = []
+    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+    notebook = Notebook.open(page, lab, setting["notebook"])
+    notebook.run_all()
+    notebook.command("workbench:open-panel")
+    panel = page.locator("#workbench-panel")
+    panel.wait_for(state="visible", timeout=30_000)
+
+    # the study tuned by a Python process outside the browser is there, with its 3 trials
+    wait_for(
+        lambda: _cell(page, STUDY, 1) == "3", timeout=30, what="the study's row with 3 trials"
+    )
+    notebook.screenshot("lab_panel_listing")
+    # a name holding HTML is shown as text: no image element, no script ran
+    wait_for(lambda: _row(page, HTML_NAME).count() == 1, timeout=10, what="the HTML-named row")
+    assert _cell(page, HTML_NAME, 0) == HTML_NAME
+    assert panel.locator("img").count() == 0
+
+    # a worker process adds trials; the panel follows without a reload
+    page.evaluate("() => { window.__sameDocument = true; }")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "workbench.cli", "worker", "tune.py", "--n-trials", "40"],
+        cwd=setting["root"],
+        env=setting["env"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        seen = wait_for(
+            lambda: int(_cell(page, STUDY, 1) or 0) > 3 and _cell(page, STUDY, 1),
+            timeout=90,
+            what="the panel to show the worker's new trials",
+        )
+        assert worker.poll() is None, "the worker finished before the panel was checked"
+        assert int(seen) <= _trial_count(setting["journal"])
+        # it keeps following: a later count is larger still
+        wait_for(
+            lambda: int(_cell(page, STUDY, 1) or 0) > int(seen),
+            timeout=60,
+            what="a second update from the worker's trials",
+        )
+        assert page.evaluate("() => window.__sameDocument === true")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    final = _trial_count(setting["journal"])
+    wait_for(
+        lambda: _cell(page, STUDY, 1) == str(final),
+        timeout=10,
+        what=f"the panel to show all {final} trials once the worker stopped",
+    )
+
+    # opening the study shows the best so far, per-trial learning curves and the History
+    _row(page, STUDY).first.click()
+    view = page.locator(".jp-Workbench-study").filter(has_text=STUDY).first
+    view.wait_for(state="visible", timeout=30_000)
+    wait_for(
+        lambda: view.locator(".jp-Workbench-curvePlot .scatterlayer .trace").count() >= 3,
+        timeout=30,
+        what="learning curves of the trials",
+    )
+    assert view.locator(".jp-Workbench-bestPlot .scatterlayer .trace").count() == 2
+    wait_for(
+        lambda: view.locator(".jp-Workbench-historyPlot .scatterlayer .trace").count() >= 1,
+        timeout=30,
+        what="the best trial's History",
+    )
+    assert view.locator(".jp-Workbench-trials tbody tr").count() == min(final, 100)
+    notebook.screenshot("lab_panel_study")
+
+    # the insert-code command writes a cell that loads the best pipeline
+    study = optuna.load_study(study_name=STUDY, storage=_storage(setting["journal"]))
+    best = study.best_trial
+    cells_before = page.locator(".jp-Notebook .jp-Cell").count()
+    view.get_by_role("button", name="Insert code for the best pipeline").click()
+    wait_for(
+        lambda: page.locator(".jp-Notebook .jp-Cell").count() == cells_before + 1,
+        timeout=10,
+        what="a new cell in the notebook",
+    )
+    notebook.page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.content"
+        " && window.jupyterapp.shell.currentWidget.content.activeCell"
+    )
+    source = page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel"
+        ".getSource()"
+    )
+    assert f"trial={best.number}" in source
+    notebook.command("notebook:run-cell")
+    notebook.wait_idle(timeout=60)
+    notebook.assert_no_problems()
+    loaded = notebook.evaluate("best_pipeline.get_hyperparams()")
+    for path, value in best.params.items():
+        assert loaded[path] == value
+    notebook.screenshot("lab_panel_inserted_code")
+
+    # the hostile name opens as text too, and nothing ran
+    _row(page, HTML_NAME).first.click()
+    hostile = page.locator(".jp-Workbench-study").filter(has_text="onerror").first
+    hostile.wait_for(state="visible", timeout=30_000)
+    assert hostile.locator(".jp-Workbench-studyName").inner_text() == HTML_NAME
+    assert page.locator(".jp-Workbench-study img, #workbench-panel img").count() == 0
+    notebook.screenshot("lab_panel_html_name")
+    assert alerts == []
+
+    # the dark theme redraws the plots in its colours (looked at in the screenshot)
+    _row(page, STUDY).first.click()
+    light_fill = page.evaluate(TITLE_FILL)
+    assert light_fill
+    notebook.set_theme("dark")
+    wait_for(
+        lambda: page.evaluate(TITLE_FILL) not in ("", light_fill),
+        timeout=20,
+        what="the plots to be drawn again in the dark theme's colours",
+    )
+    notebook.screenshot("lab_panel_study_dark")
+    notebook.set_theme("light")

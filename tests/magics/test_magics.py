@@ -1,0 +1,101 @@
+"""``%load_ext workbench`` and its magics, in a real IPython shell."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+
+from workbench import Pipeline
+from workbench.views import Inspector, MutationPanel, SpaceEditor
+
+
+@pytest.fixture
+def shell():
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "workbench")
+    names = {
+        "pipe": Pipeline([("model", SGDClassifier(random_state=0))]),
+        "X": np.random.default_rng(0).normal(size=(40, 3)),
+        "y": np.arange(40) % 2,
+        "count": 3,
+    }
+    shell.user_ns.update(names)
+    yield shell
+    for name in names:
+        shell.user_ns.pop(name, None)
+
+
+def test_load_ext_registers_every_magic(shell):
+    magics = shell.magics_manager.magics["line"]
+    for name in ("wb_inspect", "wb_space", "wb_mutate", "wb_tune", "wb_curves", "wb_studies"):
+        assert name in magics
+    assert (
+        "%wb_tune [--trials TRIALS] [--timeout TIMEOUT] pipeline X [y]"
+        in magics["wb_tune"].__doc__
+    )
+
+
+def test_view_magics_open_their_views(shell):
+    assert isinstance(shell.run_line_magic("wb_space", "pipe"), SpaceEditor)
+    inspector = shell.run_line_magic("wb_inspect", "pipe --path model")
+    assert isinstance(inspector, Inspector) and inspector.selected == "model"
+    panel = shell.run_line_magic("wb_mutate", "pipe X y --batch-size 20")
+    assert isinstance(panel, MutationPanel) and panel.options["batch_size"] == 20
+
+
+def test_an_unknown_variable_names_the_ones_that_exist(shell):
+    with pytest.raises(
+        UsageError,
+        match=r"No variable named 'pip' in the notebook\. Did you mean 'pipe'\? Variables that hold Workbench pipelines or steps: .*pipe",
+    ):
+        shell.run_line_magic("wb_space", "pip")
+    with pytest.raises(
+        UsageError, match=r"'count' holds a int, but Workbench pipelines or steps is expected here"
+    ):
+        shell.run_line_magic("wb_inspect", "count")
+    with pytest.raises(UsageError, match=r"No step at path 'nope'"):
+        shell.run_line_magic("wb_inspect", "pipe --path nope")
+
+
+def test_bad_arguments_give_the_usage_line(shell):
+    with pytest.raises(
+        UsageError, match=r"unrecognized arguments: --bogus\nUsage: %wb_space pipeline"
+    ):
+        shell.run_line_magic("wb_space", "pipe --bogus")
+    with pytest.raises(
+        UsageError, match=r"required: pipeline\nUsage: %wb_inspect \[--path PATH\] pipeline"
+    ):
+        shell.run_line_magic("wb_inspect", "")
+    with pytest.raises(UsageError, match=r"argument --trials: invalid int value: 'many'"):
+        shell.run_line_magic("wb_tune", "pipe X y --trials many")
+    with pytest.raises(UsageError, match=r"--trials must be at least 1, but got 0\."):
+        shell.run_line_magic("wb_tune", "pipe X y --trials 0")
+    with pytest.raises(UsageError, match=r"--timeout must be positive seconds, but got -1\.0\."):
+        shell.run_line_magic("wb_tune", "pipe X y --timeout -1")
+    with pytest.raises(UsageError, match=r"--batch-size must be at least 1, but got 0\."):
+        shell.run_line_magic("wb_mutate", "pipe X y --batch-size 0")
+
+
+def test_the_extension_loads_as_ipython_expects():
+    import workbench
+
+    registered = []
+
+    class FakeShell:
+        def register_magics(self, magics):
+            registered.append(magics)
+
+    workbench.load_ipython_extension(FakeShell())
+    assert registered == [workbench.magics.WorkbenchMagics]
+
+
+def test_a_plain_estimator_is_not_a_pipeline(shell):
+    shell.user_ns["plain"] = LogisticRegression()
+    try:
+        with pytest.raises(UsageError, match=r"'plain' holds a LogisticRegression"):
+            shell.run_line_magic("wb_space", "plain")
+    finally:
+        shell.user_ns.pop("plain")

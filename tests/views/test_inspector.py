@@ -1,0 +1,93 @@
+"""View 5: the inspector shows every step and edits hyperparams in place."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from workbench.views import Inspector
+from workbench.views._inspector import _get_step_info, _get_tree_info, _render_step, parse_value
+
+
+def test_tree_lists_every_step_with_marks(nested, data):
+    nested.fit(*data).freeze("encoder")
+    entries = _get_tree_info(nested.describe())
+    labels = {entry.path: (entry.label, entry.depth) for entry in entries}
+    assert labels[""] == ("(root) · Pipeline", 0)
+    assert labels["encoder"] == ("encoder · Pipeline  [frozen]", 1)
+    assert labels["model__forest"] == ("forest · RandomForestClassifier  [not chosen]", 2)
+    assert labels["encoder__pca"][1] == 2
+
+
+def test_step_info_has_hyperparams_spaces_and_plottable_attributes(nested, data):
+    nested.fit(*data)
+    info = _get_step_info(nested, "encoder__pca")
+    params = {name: (value, changed, space) for name, value, changed, space in info.hyperparams}
+    assert params["n_components"] == ("3", True, "∈ [0.5, 0.999]")
+    attributes = {item.name: item for item in info.attributes}
+    components = attributes["components_"]
+    assert (components.shape, components.dtype) == ("(3, 6)", "float64")
+    assert len(components.values) == 3 and len(components.values[0]) == 6
+    assert attributes["explained_variance_"].values is not None
+    assert attributes["n_components_"].values is None
+    page = _render_step(info)
+    assert page.count("<svg") >= 2  # components_ as a heat map, variances as bars
+
+
+def test_selecting_a_step_shows_it(nested, data):
+    nested.fit(*data)
+    inspector = Inspector(nested)
+    assert inspector.selected == ""
+    inspector.select("model__linear")
+    assert "LogisticRegression" in inspector.detail.value and "coef_" in inspector.detail.value
+    assert "C" in inspector.param.options and inspector.value.value in ("0.5",)
+    with pytest.raises(KeyError, match=r"No step at path 'model__svm'"):
+        inspector.select("model__svm")
+
+
+def test_setting_a_hyperparam_in_place_is_validated(nested):
+    from workbench import floats
+
+    nested.set_hyperparams_space({"model__linear__C": floats(0.01, 100.0, log=True)})
+    inspector = Inspector(nested, path="model__linear")
+    inspector.set_value("C", "2.0")
+    assert nested["model__linear"].C == 2.0
+    assert "set model__linear__C = 2" in inspector.error.value
+    inspector.set_value("C", "1e9")
+    assert nested["model__linear"].C == 2.0
+    assert "outside the space of 'model__linear__C'" in html.unescape(inspector.error.value)
+
+
+def test_the_apply_button_sets_the_selected_hyperparam(nested):
+    inspector = Inspector(nested, path="model__linear")
+    inspector.param.value = "max_iter"
+    inspector.value.value = "250"
+    inspector.apply.click()
+    assert nested["model__linear"].max_iter == 250
+
+
+def test_the_inspector_follows_mutations_and_fits(nested, data):
+    from sklearn.linear_model import SGDClassifier
+
+    inspector = Inspector(nested, path="model__forest")
+    nested.replace("model__forest", SGDClassifier())
+    assert "SGDClassifier" in inspector.tree.options[-1][0]
+    assert "SGDClassifier" in inspector.detail.value
+    nested.fit(*data)
+    inspector.select("encoder__scale")
+    assert "mean_" in inspector.detail.value
+    inspector.close()
+    assert inspector._listener not in nested.callbacks
+
+
+def test_parse_value_and_refusal_of_plain_estimators():
+    from sklearn.linear_model import LogisticRegression
+
+    assert parse_value(" (8, 8) ") == (8, 8) and parse_value("l2") == "l2"
+    with pytest.raises(TypeError, match="Inspector needs a Workbench step or pipeline"):
+        Inspector(LogisticRegression())
+    with pytest.raises(KeyError, match=r"No step at path 'nope'"):
+        from workbench import Pipeline
+
+        Inspector(Pipeline([("model", LogisticRegression())]), path="nope")

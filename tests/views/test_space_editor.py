@@ -1,0 +1,136 @@
+"""View 2: the space editor edits the pipeline's space, and follows it."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+from workbench import Pipeline, ints
+from workbench.testing import EventRecorder
+from workbench.views import SpaceEditor
+from workbench.views._space_editor import EditError, _get_space_editor_info, parse_edit
+
+
+def test_editor_info_groups_by_step_with_frozen_and_unchosen_marks(nested, data):
+    nested.fit(*data).freeze("encoder")
+    groups = {group.path: group for group in _get_space_editor_info(nested.describe())}
+    assert groups["encoder__pca"].frozen and groups["encoder__pca"].depth == 2
+    assert groups["model__linear"].active and not groups["model__forest"].active
+    assert [row.path for row in groups["model"].rows] == ["model__choice"]
+
+
+def test_a_valid_edit_writes_into_the_space_and_emits_space_changed(nested):
+    recorder = EventRecorder()
+    nested.add_callback(recorder)
+    editor = SpaceEditor(nested)
+    row = editor.rows["model__linear__C"]
+    row.low.value = "0.5"  # what typing into the widget does
+    assert nested.get_hyperparams_space()["model__linear__C"] == FloatDistribution(
+        0.5, 10000.0, log=True
+    )
+    assert any(event == "space_changed" for event, _ in recorder.events)
+    editor.edit("encoder__pca__n_components", low="0.6", log=False)
+    assert nested.get_hyperparams_space()["encoder__pca__n_components"].low == 0.6
+    editor.edit("model__choice", choices=["forest"])
+    assert nested.get_hyperparams_space()["model__choice"] == CategoricalDistribution(["forest"])
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"low": "100", "high": "1"}, r"low <= high must hold, but got low=100, high=1\."),
+        ({"low": "0", "log": True}, r"A log scale needs low > 0, but got low=0\."),
+        ({"low": "abc"}, r"low must be a number, but got 'abc'\."),
+        ({"step": "-1", "log": False}, r"step must be > 0, but got step=-1\."),
+    ],
+)
+def test_an_invalid_edit_shows_its_error_and_changes_nothing(nested, edit, message):
+    editor = SpaceEditor(nested)
+    before = nested.get_hyperparams_space()
+    editor.edit("model__linear__C", **edit)
+    assert nested.get_hyperparams_space() == before
+    error = editor.rows["model__linear__C"].message.value
+    assert re.search(message, html.unescape(error))
+
+
+def test_unticking_every_choice_is_refused(nested):
+    editor = SpaceEditor(nested)
+    editor.edit("model__choice", choices=[])
+    assert "Keep at least one choice" in editor.rows["model__choice"].message.value
+    assert nested.get_hyperparams_space()["model__choice"].choices == ("linear", "forest")
+
+
+def test_parse_edit_reads_integers_and_steps():
+    assert parse_edit("int", low="2", high="10", step="2") == IntDistribution(2, 10, step=2)
+    with pytest.raises(EditError, match=r"low must be an integer, but got '2.5'\."):
+        parse_edit("int", low="2.5", high="10")
+    with pytest.raises(EditError, match=r"A log scale cannot have a step, but got step=2\."):
+        parse_edit("int", low="2", high="10", step="2", log=True)
+    with pytest.raises(EditError, match=r"high must be finite, but got 'inf'\."):
+        parse_edit("float", low="1", high="inf")
+
+
+def test_editing_the_space_from_python_refreshes_the_editor(nested, data):
+    editor = SpaceEditor(nested)
+    nested.set_hyperparams_space({"encoder__pca__n_components": ints(2, 5)})
+    row = editor.rows["encoder__pca__n_components"]
+    assert (row.kind, row.low.value, row.high.value) == ("int", "2", "5")
+    nested.set_hyperparams(model__choice="forest")
+    assert "wb-inactive" in editor._group_boxes["model__linear"][0]._dom_classes
+    assert "wb-inactive" not in editor._group_boxes["model__forest"][0]._dom_classes
+    nested.fit(*data).freeze("encoder")
+    assert all(control.disabled for control in editor.rows["encoder__pca__whiten"].controls)
+    assert not any(control.disabled for control in editor.rows["model__linear__C"].controls)
+
+
+def test_close_detaches_the_editor(nested):
+    editor = SpaceEditor(nested)
+    assert editor._listener in nested.callbacks
+    editor.close()
+    assert editor._listener not in nested.callbacks
+
+
+def test_editor_refuses_a_plain_estimator():
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(
+        TypeError,
+        match=r"SpaceEditor needs a Workbench step or pipeline, but got LogisticRegression",
+    ):
+        SpaceEditor(LogisticRegression())
+
+
+def test_an_empty_space_says_so():
+    from sklearn.preprocessing import FunctionTransformer
+
+    editor = SpaceEditor(Pipeline([("f", FunctionTransformer())]))
+    assert any(
+        "no hyperparameter space" in getattr(child, "value", "") for child in editor.children
+    )
+
+
+def test_the_next_tuning_run_uses_the_edited_space(data):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from workbench.tuning import tune
+
+    pipe = Pipeline([("knn", KNeighborsClassifier())])
+    editor = SpaceEditor(pipe)
+    editor.edit("knn__n_neighbors", low="3", high="5")
+    editor.edit("knn__weights", choices=["distance"])
+    tuner = tune(pipe, *data, n_trials=6, scoring="accuracy", cv=2, storage=":memory:")
+    sampled = [trial.params for trial in tuner.study.trials]
+    assert all(3 <= params["knn__n_neighbors"] <= 5 for params in sampled)
+    assert {params["knn__weights"] for params in sampled} == {"distance"}
+
+
+def test_a_rebuild_closes_the_replaced_widgets(nested):
+    editor = SpaceEditor(nested)
+    old_row = editor.rows["encoder__pca__n_components"]
+    nested.set_hyperparams_space({"encoder__pca__n_components": ints(2, 5)})  # float -> int
+    assert old_row.low.comm is None and old_row.box.comm is None  # gone from the front end
+    assert editor.rows["encoder__pca__n_components"].low.comm is not None
+    assert editor.status.comm is not None

@@ -1,0 +1,330 @@
+"""The tuning panel: plain data, running off the main thread, Stop and Resume, apply."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import numpy as np
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from sklearn.base import ClassifierMixin
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.preprocessing import StandardScaler
+
+from workbench import Choose, Hyperparam, Pipeline, Step, floats
+from workbench.exceptions import ViewError
+from workbench.views import TuningPanel
+from workbench.views._tuning_data import TrialRow, _get_tuning_info
+
+LOG_C = {"model__C": FloatDistribution(1e-3, 1e2, log=True)}
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    return X, y
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return str(tmp_path / "journal.log")
+
+
+def _logistic():
+    return Pipeline([("model", LogisticRegression(max_iter=200))])
+
+
+def _until(condition, seconds=20.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+class Gated(ClassifierMixin, Step):
+    """A classifier whose fit waits for ``Gated.gate`` (a trial held running by the test)."""
+
+    gate = threading.Event()
+    C = Hyperparam(1.0, space=floats(0.01, 10.0, log=True))
+
+    def fit(self, X, y):
+        assert type(self).gate.wait(20), "the test never opened the gate"
+        self.model_ = LogisticRegression(C=self.C).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+class Failing(ClassifierMixin, Step):
+    """A classifier whose fit always fails."""
+
+    C = Hyperparam(1.0, space=floats(0.01, 10.0, log=True))
+
+    def fit(self, X, y):
+        raise ValueError(f"C={self.C:.3g} is not accepted here")
+
+
+# -- plain data ---------------------------------------------------------------------------------
+def _row(number, state, value, **params):
+    return TrialRow(
+        number, state, value, 0.1, params, "ValueError: bad" if state == "fail" else None
+    )
+
+
+def test_tuning_info_counts_trials_and_tracks_the_best_so_far():
+    rows = [_row(0, "complete", 0.7), _row(1, "pruned", 0.2), _row(2, "complete", 0.9),
+            _row(3, "fail", None), _row(4, "complete", 0.8)]  # fmt: skip
+    info = _get_tuning_info("s", "maximize", rows, {})
+    assert info.counts == {"complete": 3, "pruned": 1, "fail": 1}
+    assert info.best.number == 2
+    assert info.best_so_far == [(0, 0.7), (1, 0.7), (2, 0.9), (3, 0.9), (4, 0.9)]
+    assert not info.all_failed
+
+
+def test_tuning_info_minimizes_when_told():
+    rows = [_row(0, "complete", 0.7), _row(1, "complete", 0.2)]
+    assert _get_tuning_info("s", "minimize", rows, {}).best.number == 1
+
+
+def test_tuning_info_says_when_every_trial_failed_with_the_first_error():
+    rows = [_row(0, "fail", None), _row(1, "fail", None), _row(2, "running", None)]
+    info = _get_tuning_info("s", "maximize", rows, {})
+    assert info.all_failed
+    assert info.first_error == (0, "ValueError: bad")
+
+
+def test_tuning_info_axes_are_log_for_log_distributions():
+    space = {
+        "model__C": FloatDistribution(1e-3, 1e2, log=True),
+        "model__max_iter": IntDistribution(10, 100),
+        "model__solver": CategoricalDistribution(["lbfgs", "saga"]),
+    }
+    axes = {axis.path: axis for axis in _get_tuning_info("s", "maximize", [], space).axes}
+    assert (axes["model__C"].kind, axes["model__C"].log) == ("float", True)
+    assert (axes["model__max_iter"].kind, axes["model__max_iter"].log) == ("int", False)
+    assert axes["model__solver"].choices == ["lbfgs", "saga"]
+
+
+# -- options ------------------------------------------------------------------------------------
+def test_panel_without_a_budget_runs_until_stopped(data, storage):
+    panel = TuningPanel(_logistic(), *data, cv=2, space=LOG_C, storage=storage)
+    assert "Start runs trials until Stop" in panel.status.value
+    panel.start()
+    _until(lambda: sum(row["state"] == "complete" for row in panel.table.rows) >= 2)
+    panel.stop()
+    assert panel.wait(3)
+    assert panel.state == "stopped" and panel.resume_button.disabled is False
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"n_trials": 0}, r"n_trials must be a positive integer, but got 0"),
+        ({"timeout": -1}, r"timeout must be a number of seconds > 0, but got -1"),
+    ],
+)
+def test_panel_rejects_a_bad_budget(data, options, message):
+    with pytest.raises(ViewError, match=message):
+        TuningPanel(_logistic(), *data, **options)
+
+
+# -- running ------------------------------------------------------------------------------------
+def test_panel_runs_the_study_off_the_main_thread_and_fills_its_widgets(data, storage):
+    panel = TuningPanel(_logistic(), *data, n_trials=4, cv=2, space=LOG_C, storage=storage,
+                        study_name="run", random_state=0)  # fmt: skip
+    threads = []
+    panel.tuner.callbacks.append(
+        type(
+            "Spy",
+            (),
+            {"on_trial_begin": lambda self, **d: threads.append(threading.current_thread())},
+        )()
+    )
+    assert panel.start() is panel
+    assert panel.wait(60)
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    assert panel.state == "finished"
+    assert [row["state"] for row in panel.table.rows] == ["complete"] * 4
+    assert panel.table.best == panel.tuner.study.best_trial.number
+    assert len(panel.charts.data["trials"]) == 4
+    assert panel.charts.data["axes"][0]["log"] is True
+    assert "finished · 4 complete · best" in panel.status.value
+    assert panel.bar.bar_style == "success" and panel.bar.value == 4
+    assert panel.start_button.disabled is False and panel.stop_button.disabled is True
+
+
+def test_panel_shows_trials_already_in_the_store(data, storage):
+    first = TuningPanel(_logistic(), *data, n_trials=2, cv=2, space=LOG_C, storage=storage,
+                        study_name="kept")  # fmt: skip
+    first.start().wait(60)
+    again = TuningPanel(_logistic(), *data, n_trials=2, cv=2, space=LOG_C, storage=storage,
+                        study_name="kept")  # fmt: skip
+    assert [row["number"] for row in again.table.rows] == [0, 1]
+    assert "2 trials so far" in again.status.value
+
+
+def test_stop_finishes_the_running_trial_then_resume_runs_the_rest(data, storage):
+    Gated.gate.clear()
+    panel = TuningPanel(Pipeline([("model", Gated())]), *data, n_trials=4, holdout=0.25,
+                        storage=storage, study_name="gated")  # fmt: skip
+    panel.start()
+    _until(lambda: any(row["state"] == "running" for row in panel.table.rows))
+    panel.stop()
+    assert panel.state == "stopping" and "stopping after the running trial" in panel.status.value
+    assert panel.stop_button.disabled
+    Gated.gate.set()
+    assert panel.wait(3)
+    assert panel.state == "stopped"
+    assert [row["state"] for row in panel.table.rows] == ["complete"]
+    assert panel.resume_button.disabled is False
+    panel.resume().wait(60)
+    assert panel.state == "finished"
+    assert [row["state"] for row in panel.table.rows] == ["complete"] * 4
+    with pytest.raises(ViewError, match=r"Nothing to resume: the panel is finished"):
+        panel.resume()
+
+
+def test_start_while_running_says_to_stop_first(data, storage):
+    Gated.gate.clear()
+    panel = TuningPanel(Pipeline([("model", Gated())]), *data, n_trials=1, holdout=0.25,
+                        storage=storage)  # fmt: skip
+    panel.start()
+    try:
+        with pytest.raises(ViewError, match=r"already running; press Stop"):
+            panel.start()
+    finally:
+        Gated.gate.set()
+        panel.wait(60)
+
+
+def test_a_study_whose_trials_all_fail_says_so_with_the_first_error(data, storage):
+    panel = TuningPanel(Pipeline([("model", Failing())]), *data, n_trials=3, holdout=0.25,
+                        storage=storage, random_state=0)  # fmt: skip
+    heard = []
+    handler = logging.Handler()
+    handler.emit = heard.append
+    logging.getLogger("optuna").addHandler(handler)
+    try:
+        panel.start().wait(60)
+    finally:
+        logging.getLogger("optuna").removeHandler(handler)
+    first = panel.info().trials[0]
+    assert f"All 3 trials failed. First error (trial 0): {first.error}" in panel.status.value
+    assert first.error.startswith("ValueError: C=")
+    assert panel.bar.bar_style == "danger"
+    assert heard == []  # no traceback per failed trial in the notebook
+    assert [row["error"][:11] for row in panel.table.rows] == ["ValueError:"] * 3
+
+
+# -- selecting and applying ---------------------------------------------------------------------
+def _choose_pipe():
+    return Pipeline([
+        ("scale", StandardScaler()),
+        ("reduce", Choose([("pca", PCA(n_components=2)), ("none", "passthrough")])),
+        ("model", LogisticRegression(max_iter=200)),
+    ])  # fmt: skip
+
+
+def test_selecting_a_trial_shows_its_sampled_values_and_chosen_branch(data, storage):
+    space = {"reduce__choice": CategoricalDistribution(["pca", "none"]), **LOG_C}
+    panel = TuningPanel(_choose_pipe(), *data, n_trials=3, holdout=0.25, space=space,
+                        storage=storage, random_state=0)  # fmt: skip
+    panel.start().wait(60)
+    row = panel.info().trials[1]
+    panel.table.selected = 1
+    shown = panel.trial_view.value
+    assert "Trial 1" in shown
+    assert f"<b>C</b> = {row.params['model__C']!r}" in shown
+    chosen = row.params["reduce__choice"]
+    assert f"{chosen} <span class='wb-class'>" in shown and "wb-chosen" in shown
+
+
+def test_apply_sets_the_best_trials_values_and_shows_what_changed(data, storage):
+    pipe = _logistic()
+    panel = TuningPanel(pipe, *data, n_trials=3, cv=2, space=LOG_C, storage=storage,
+                        random_state=0)  # fmt: skip
+    panel.start().wait(60)
+    best = panel.info().best
+    changes = panel.apply()
+    assert changes == {"model__C": (1.0, best.params["model__C"])}
+    assert pipe.get_hyperparams()["model__C"] == best.params["model__C"]
+    assert f"Applied trial {best.number} to the pipeline" in panel.status.value
+    assert panel.apply() == {}
+    assert "already had its values" in panel.status.value
+
+
+def test_apply_a_chosen_trial(data, storage):
+    pipe = _logistic()
+    panel = TuningPanel(pipe, *data, n_trials=2, cv=2, space=LOG_C, storage=storage)
+    panel.start().wait(60)
+    panel.apply(trial=0)
+    assert pipe.get_hyperparams()["model__C"] == panel.info().trials[0].params["model__C"]
+
+
+def test_apply_before_any_trial_says_so(data, storage):
+    pipe = _logistic()
+    panel = TuningPanel(pipe, *data, n_trials=2, cv=2, space=LOG_C, storage=storage)
+    with pytest.raises(ViewError, match=r"has completed yet, so there is no best trial"):
+        panel.apply()
+    assert pipe.get_hyperparams()["model__C"] == 1.0
+
+
+def test_apply_an_unknown_trial_lists_the_trials(data, storage):
+    panel = TuningPanel(_logistic(), *data, n_trials=2, cv=2, space=LOG_C, storage=storage)
+    panel.start().wait(60)
+    with pytest.raises(ViewError, match=r"has no trial 7; its trials: 0..1"):
+        panel.apply(trial=7)
+
+
+def test_apply_a_failed_trial_is_refused(data, storage):
+    pipe = Pipeline([("model", Failing())])
+    panel = TuningPanel(pipe, *data, n_trials=1, holdout=0.25, storage=storage)
+    panel.start().wait(60)
+    with pytest.raises(ViewError, match=r"Trial 0 is fail \(ValueError: C=.*\); apply a complete"):
+        panel.apply(trial=0)
+    assert pipe.get_hyperparams()["model__C"] == 1.0
+
+
+def test_apply_button_errors_show_in_the_panel(data, storage):
+    panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
+    panel.apply_button.click()
+    assert "no best trial to apply" in panel.status.value
+
+
+# -- space edits and epochs ---------------------------------------------------------------------
+def test_start_uses_the_space_as_edited_since_the_panel_was_made(data, storage):
+    pipe = _logistic()
+    pipe.set_hyperparams_space({"model__C": FloatDistribution(0.5, 0.6)})
+    panel = TuningPanel(pipe, *data, n_trials=2, cv=2, storage=storage)
+    first_study = panel.tuner.study_name
+    pipe.set_hyperparams_space({"model__C": FloatDistribution(5.0, 6.0)})
+    panel.start().wait(60)
+    assert panel.tuner.study_name != first_study
+    assert all(5.0 <= row.params["model__C"] <= 6.0 for row in panel.info().trials)
+
+
+def test_epoch_trials_draw_live_curves_with_pruned_trials_marked(data, storage):
+    pipe = Pipeline([("model", SGDClassifier(random_state=0))])
+    panel = TuningPanel(
+        pipe, *data, n_trials=3, scoring="accuracy", epochs={"epochs": 4, "batch_size": 40},
+        space={"model__alpha": FloatDistribution(1e-5, 1e-1, log=True)}, storage=storage,
+        pruner=optuna.pruners.ThresholdPruner(lower=1.01, n_warmup_steps=2), random_state=0,
+    )  # fmt: skip
+    panel.start().wait(60)
+    assert panel.curves.runs == {"trial 0": "pruned", "trial 1": "pruned", "trial 2": "pruned"}
+    assert panel.curves.layout.display != "none"
+    assert len(panel.curves.data["series"]) == 3  # the saved state has them
+
+
+def test_cross_validated_trials_hide_the_curves(data, storage):
+    panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
+    assert panel.curves.layout.display == "none"

@@ -1,0 +1,142 @@
+"""The stores one server shows: opened lazily, read-only, each failing on its own."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.store import Store, StoreInfo, open_store, stores
+
+#: Seconds before a store that failed to open is tried again (an unreachable database can take
+#: seconds to refuse; the panel polls every second).
+RETRY_AFTER = 10.0
+
+
+class UnknownStoreError(LookupError):
+    """A store id that this server does not show."""
+
+
+class StoreUnavailableError(ConnectionError):
+    """A configured store that cannot be opened now."""
+
+
+@dataclass
+class Entry:
+    """One configured store: its id, what the listing says of it, and its opened Store."""
+
+    id: str
+    info: dict[str, Any]
+    storage: StoreInfo
+    opened: Store | None = None
+    error: str | None = None
+    failed_at: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def open(self) -> Store:
+        """The opened store; raises StoreUnavailableError with the store's own message."""
+        with self.lock:
+            if self.opened is not None:
+                return self.opened
+            if self.error is not None and time.monotonic() - self.failed_at < RETRY_AFTER:
+                raise StoreUnavailableError(self.error)
+            try:
+                self.opened = open_store(self.storage, readonly=True)
+            except Exception as error:  # any failure is this store's alone
+                self.error = f"{type(error).__name__}: {error}"
+                self.failed_at = time.monotonic()
+                raise StoreUnavailableError(self.error) from error
+            self.error = None
+            return self.opened
+
+    def describe(self) -> dict[str, Any]:
+        """Id, name, URL (password hidden), kind, and whether it opens now."""
+        with contextlib.suppress(StoreUnavailableError):  # the error is kept in self.error
+            self.open()
+        return {
+            "id": self.id,
+            "name": self.info.get("name"),
+            "url": self.info.get("url", self.info.get("name")),
+            "kind": self.info.get("kind"),
+            "opens": self.error is None,
+            "error": self.error,
+        }
+
+
+class StoreCatalog:
+    """Every store a server shows, in a fixed order, with a thread pool for their calls.
+
+    ``extra`` are storage URLs or journal paths beside the embedded store of ``root`` and
+    ``$WORKBENCH_STORAGE``; store calls block, so handlers run them in :attr:`executor`.
+    """
+
+    def __init__(self, extra: Sequence[str] = (), *, root: str | None = None, workers: int = 4):
+        self.extra = list(extra)
+        self.root = root
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workbench")
+        self._entries: list[Entry] | None = None
+        self._lock = threading.Lock()
+
+    def entries(self) -> list[Entry]:
+        """The configured stores, listed once (the configuration does not change)."""
+        with self._lock:
+            if self._entries is None:
+                infos = stores(extra=self.extra, root=self.root)
+                self._entries = [
+                    Entry(id=str(number), info=info.to_json(), storage=info)
+                    for number, info in enumerate(infos)
+                ]
+            return self._entries
+
+    def entry(self, store_id: str) -> Entry:
+        """The store with this id; UnknownStoreError lists the ids there are."""
+        for entry in self.entries():
+            if entry.id == store_id:
+                return entry
+        known = ", ".join(repr(entry.id) for entry in self.entries())
+        raise UnknownStoreError(
+            f"No store with id {store_id!r} on this server; the stores are {known}. "
+            f"GET workbench/api/stores lists them."
+        )
+
+    def close(self) -> None:
+        """Stop the thread pool (the server is shutting down)."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def encode_cursor(cursors: dict[str, Any]) -> str:
+    """One opaque cursor for every store's own cursor."""
+    text = json.dumps(cursors, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    """The per-store cursors :func:`encode_cursor` packed; ValueError when it is not one."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        cursors = json.loads(text)
+    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(
+            f"since= must be a cursor this server handed out (the 'cursor' of an earlier "
+            f"changes answer), but got {cursor!r}. Omit since= to get a fresh cursor."
+        ) from error
+    if not isinstance(cursors, dict):
+        raise ValueError(
+            f"since= must be a cursor this server handed out, but got {cursor!r}. Omit "
+            f"since= to get a fresh cursor."
+        )
+    return {key: _as_tuple(value) for key, value in cursors.items()}
+
+
+def _as_tuple(value: Any) -> Any:
+    """JSON turns a store's tuple cursor into a list; give it back as it was."""
+    if isinstance(value, list):
+        return tuple(_as_tuple(item) for item in value)
+    return value

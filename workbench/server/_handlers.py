@@ -1,0 +1,322 @@
+"""REST routes under ``<base_url>/workbench/api/``: read-only, JSON, authenticated, every one.
+
+No catch-all route: each path below is matched whole, and every method is wrapped in
+``tornado.web.authenticated``, reads included, so a request without Jupyter's token is refused.
+Store calls block (files, databases), so they run in the catalog's thread pool.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+from tornado.ioloop import IOLoop
+
+from workbench.server._catalog import (
+    Entry,
+    StoreCatalog,
+    StoreUnavailableError,
+    UnknownStoreError,
+    decode_cursor,
+    encode_cursor,
+)
+from workbench.store import Store, to_json_value
+
+T = TypeVar("T")
+
+#: Largest page of trials one request returns.
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+
+
+def to_json(data: Any) -> str:
+    """The one JSON encoding of the store (NaN and inf as null, datetimes as ISO 8601)."""
+    return json.dumps(to_json_value(data), allow_nan=False)
+
+
+def _missing(store: Store, study: str, trial: int | None) -> bool:
+    """Whether ``study`` (or its trial ``trial``) is not in ``store``: after a failed read,
+    tells a 404 from a store that failed."""
+    try:
+        study_id = store.storage.get_study_id_from_name(study)
+        if trial is not None:
+            store.storage.get_trial_id_from_study_id_trial_number(study_id, trial)
+    except KeyError:
+        return True
+    return False
+
+
+class ApiError(tornado.web.HTTPError):
+    """An HTTP error whose JSON ``message`` is ``message`` exactly (names may hold ``%``)."""
+
+    def __init__(self, status_code: int, message: str):
+        super().__init__(status_code, "%s", message)
+        self.message = message
+
+
+class _Handler(APIHandler):
+    """Shared plumbing: the catalog, calls off the event loop, errors as JSON."""
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if not isinstance(error, ApiError):
+            super().write_error(status_code, **kwargs)
+            return
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(to_json({"message": error.message, "reason": self._reason}))
+
+    @property
+    def catalog(self) -> StoreCatalog:
+        catalog: StoreCatalog = self.settings["workbench_catalog"]
+        return catalog
+
+    async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking store call in the catalog's thread pool."""
+        return await IOLoop.current().run_in_executor(
+            self.catalog.executor, functools.partial(function, *args, **kwargs)
+        )
+
+    def reply(self, data: Any) -> None:
+        """Answer ``data`` as JSON (NaN and inf as null)."""
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(to_json(data))
+
+    def entry(self, store_id: str) -> Entry:
+        try:
+            return self.catalog.entry(store_id)
+        except UnknownStoreError as error:
+            raise ApiError(404, str(error)) from None
+
+    async def opened(self, store_id: str) -> Any:
+        """The opened store ``store_id``; 404 if there is none, 503 if it cannot open now."""
+        entry = self.entry(store_id)
+        try:
+            return await self.call(entry.open)
+        except StoreUnavailableError as error:
+            raise ApiError(
+                503, f"The store {store_id} ({entry.info['url']}) cannot be opened: {error}"
+            ) from None
+
+    async def read(
+        self,
+        store: Store,
+        study: str,
+        function: Callable[..., T],
+        *args: Any,
+        trial: int | None = None,
+        **kwargs: Any,
+    ) -> T:
+        """A read of ``study`` in ``store``: 404 if the study (or ``trial``) is not there,
+        503 if the store failed, both with the store's own message."""
+        try:
+            return await self.call(function, *args, **kwargs)
+        except Exception as error:
+            if await self.call(_missing, store, study, trial):
+                raise ApiError(404, str(error)) from None
+            raise ApiError(
+                503, f"Reading the store failed: {type(error).__name__}: {error}"
+            ) from None
+
+    def int_argument(self, name: str, default: int | None, *, low: int, high: int) -> int | None:
+        text = self.get_query_argument(name, None)
+        if text is None or text == "":
+            return default
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise ApiError(
+                400, f"{name} must be a whole number from {low} to {high}, but got {text!r}."
+            )
+        return value
+
+
+class StoresHandler(_Handler):
+    """``GET stores``: every configured store, whether it opens, and why not."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        entries = self.catalog.entries()
+        described = [await self.call(entry.describe) for entry in entries]
+        self.reply({"stores": described})
+
+
+class ListingHandler(_Handler):
+    """``GET studies`` or ``GET runs``: per store, one row per study (or run), or its error."""
+
+    def initialize(self, kind: str) -> None:
+        self.kind = kind
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        wanted = self.get_query_argument("store", None)
+        entries = [self.entry(wanted)] if wanted is not None else self.catalog.entries()
+        listed = []
+        for entry in entries:
+            listed.append(await self._listing(entry))
+        self.reply({"kind": self.kind, "stores": listed})
+
+    async def _listing(self, entry: Entry) -> dict[str, Any]:
+        try:
+            opened = await self.call(entry.open)
+            frame = await self.call(getattr(opened, "studies" if self.kind == "study" else "runs"))
+        except Exception as error:
+            message = (
+                str(error)
+                if isinstance(error, StoreUnavailableError)
+                else (f"{type(error).__name__}: {error}")
+            )
+            return {"store": entry.id, "url": entry.info["url"], "error": message, "rows": []}
+        return {
+            "store": entry.id,
+            "url": entry.info["url"],
+            "error": None,
+            "rows": frame.to_dict(orient="records"),
+        }
+
+
+class StudyHandler(_Handler):
+    """``GET stores/<id>/studies/<name>``: one study's or run's row of the listing."""
+
+    @tornado.web.authenticated
+    async def get(self, store: str, study: str) -> None:
+        opened = await self.opened(store)
+        frame = await self.read(opened, study, opened.summaries)
+        rows = frame[frame["name"] == study]
+        if not len(rows):
+            raise ApiError(
+                404,
+                f"No study or run named {study!r} in the store {opened.name!r}; "
+                f"GET workbench/api/studies lists them.",
+            )
+        self.reply({"store": store, "study": rows.iloc[0].to_dict()})
+
+
+class TrialsHandler(_Handler):
+    """``GET stores/<id>/studies/<name>/trials?offset=&limit=&sort=&descending=``: one page.
+
+    Without ``sort`` the page is read alone (cheap on any size of study); sorting by a column
+    reads every trial, then pages.
+    """
+
+    @tornado.web.authenticated
+    async def get(self, store: str, study: str) -> None:
+        offset = self.int_argument("offset", 0, low=0, high=10**9)
+        limit = self.int_argument("limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+        assert offset is not None and limit is not None
+        sort = self.get_query_argument("sort", None)
+        descending = self.get_query_argument("descending", "0") in ("1", "true")
+        opened = await self.opened(store)
+        total = None
+        if sort is None:
+            frame = await self.read(
+                opened, study, opened.trials, study, offset=offset, limit=limit
+            )
+        else:
+            frame = await self.read(opened, study, opened.trials, study)
+            if sort not in frame.columns:
+                known = ", ".join(map(str, frame.columns))
+                raise ApiError(
+                    400, f"sort must name a column of the trials ({known}), but got {sort!r}."
+                )
+            total = len(frame)
+            frame = frame.sort_values(
+                sort, ascending=not descending, na_position="last", kind="stable"
+            ).iloc[offset : offset + limit]
+        self.reply(
+            {
+                "store": store,
+                "study": study,
+                "offset": offset,
+                "limit": limit,
+                "total": total,
+                "columns": [str(column) for column in frame.columns],
+                "rows": frame.to_dict(orient="split")["data"],
+            }
+        )
+
+
+class ValuesHandler(_Handler):
+    """``GET stores/<id>/studies/<name>/values``: number, state and value of every trial.
+
+    What a best-so-far plot needs, without params or intermediate values.
+    """
+
+    @tornado.web.authenticated
+    async def get(self, store: str, study: str) -> None:
+        opened = await self.opened(store)
+        frame = await self.read(opened, study, opened.trials, study)
+        columns = [column for column in ("number", "state", "value") if column in frame.columns]
+        self.reply(
+            {
+                "store": store,
+                "study": study,
+                "columns": columns,
+                "rows": frame[columns].to_dict(orient="split")["data"],
+            }
+        )
+
+
+class RecordHandler(_Handler):
+    """``GET stores/<id>/studies/<name>/trials/<n>``: History, structure, mutations, params."""
+
+    @tornado.web.authenticated
+    async def get(self, store: str, study: str, trial: str) -> None:
+        opened = await self.opened(store)
+        record = await self.read(opened, study, opened.record, study, int(trial), trial=int(trial))
+        self.reply(
+            {"store": store, "study": study, "trial": int(trial), "record": record.to_json()}
+        )
+
+
+class ChangesHandler(_Handler):
+    """``GET changes?since=<cursor>``: which studies and runs changed since that cursor.
+
+    Without ``since`` it answers a fresh cursor and names everything. With nothing changed the
+    answer is ``{"changed": []}`` with the same cursor: each store compares its own cheap
+    marker (a journal's size, a database's latest ids) and reads no trial.
+    """
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        since = self.get_query_argument("since", None)
+        try:
+            previous = decode_cursor(since) if since else {}
+        except ValueError as error:
+            raise ApiError(400, str(error)) from None
+        cursors: dict[str, Any] = {}
+        changed: list[dict[str, Any]] = []
+        for entry in self.catalog.entries():
+            try:
+                opened = await self.call(entry.open)
+                cursor, names = await self.call(opened.changes, previous.get(entry.id))
+            except Exception as error:
+                cursors[entry.id] = previous.get(entry.id)
+                changed.append({"store": entry.id, "names": [], "error": str(error)})
+                continue
+            cursors[entry.id] = cursor
+            if names or (entry.id not in previous and since):
+                changed.append({"store": entry.id, "names": list(names), "error": None})
+        self.reply({"cursor": encode_cursor(cursors), "changed": changed})
+
+
+_STUDY = r"/workbench/api/stores/(?P<store>[^/]+)/studies/(?P<study>[^/]+)"
+
+
+def routes() -> list[tuple[str, type[APIHandler], dict[str, Any]]]:
+    """Every route of the extension, relative to the server's base URL."""
+    return [
+        (r"/workbench/api/stores", StoresHandler, {}),
+        (r"/workbench/api/studies", ListingHandler, {"kind": "study"}),
+        (r"/workbench/api/runs", ListingHandler, {"kind": "run"}),
+        (r"/workbench/api/changes", ChangesHandler, {}),
+        (_STUDY, StudyHandler, {}),
+        (_STUDY + r"/trials", TrialsHandler, {}),
+        (_STUDY + r"/values", ValuesHandler, {}),
+        (_STUDY + r"/trials/(?P<trial>[0-9]+)", RecordHandler, {}),
+    ]

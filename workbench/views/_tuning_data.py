@@ -1,0 +1,240 @@
+"""The tuning panel as plain data: trials, best so far, parallel-coordinate axes, trial trees."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.trial import FrozenTrial
+
+from workbench import store
+
+
+class TrialRow(NamedTuple):
+    """One trial as the table shows it."""
+
+    number: int
+    state: str  # running, complete, pruned, fail, waiting
+    value: float | None
+    duration: float | None
+    params: dict[str, Any]
+    error: str | None
+
+
+class AxisInfo(NamedTuple):
+    """One axis of the parallel coordinates: a hyperparameter and how to scale it."""
+
+    path: str
+    kind: str  # float, int or categorical
+    log: bool
+    low: float | None
+    high: float | None
+    choices: list[Any]
+
+
+class TuningInfo(NamedTuple):
+    """Everything the tuning panel shows about a study, as plain data."""
+
+    study_name: str
+    direction: str
+    trials: list[TrialRow]
+    best: TrialRow | None
+    best_so_far: list[tuple[int, float]]
+    counts: dict[str, int]
+    all_failed: bool
+    first_error: tuple[int, str] | None
+    axes: list[AxisInfo]
+
+
+def trial_row(trial: FrozenTrial) -> TrialRow:
+    """A TrialRow from one of Optuna's frozen trials."""
+    duration = None
+    if trial.datetime_start is not None and trial.datetime_complete is not None:
+        duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
+    value = trial.value if trial.value is not None and math.isfinite(trial.value) else None
+    return TrialRow(
+        trial.number,
+        trial.state.name.lower(),
+        value,
+        duration,
+        dict(trial.params),
+        trial.user_attrs.get(store.ERROR_KEY),
+    )
+
+
+def axis_info(path: str, distribution: BaseDistribution) -> AxisInfo:
+    """How the parallel coordinates scale ``path``."""
+    if isinstance(distribution, CategoricalDistribution):
+        return AxisInfo(path, "categorical", False, None, None, list(distribution.choices))
+    if isinstance(distribution, IntDistribution | FloatDistribution):
+        kind = "int" if isinstance(distribution, IntDistribution) else "float"
+        low, high = float(distribution.low), float(distribution.high)
+        return AxisInfo(path, kind, bool(distribution.log), low, high, [])
+    return AxisInfo(path, "categorical", False, None, None, [])
+
+
+def _get_tuning_info(
+    study_name: str,
+    direction: str,
+    trials: Iterable[TrialRow],
+    space: Mapping[str, BaseDistribution],
+) -> TuningInfo:
+    """Counts, the best trial, the best value after each trial and the axes to draw."""
+    rows = sorted(trials, key=lambda row: row.number)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.state] = counts.get(row.state, 0) + 1
+    maximize = direction == "maximize"
+    best: TrialRow | None = None
+    best_so_far: list[tuple[int, float]] = []
+    for row in rows:
+        if (
+            row.state == "complete"
+            and row.value is not None
+            and (
+                best is None
+                or best.value is None
+                or (row.value > best.value if maximize else row.value < best.value)
+            )
+        ):
+            best = row
+        if best is not None and best.value is not None and row.state != "running":
+            best_so_far.append((row.number, best.value))
+    finished = [row for row in rows if row.state not in ("running", "waiting")]
+    failed = [row for row in finished if row.state == "fail"]
+    first_error = next(((row.number, row.error or "no message") for row in failed), None)
+    paths = list(space)
+    for row in rows:
+        paths += [path for path in row.params if path not in paths]
+    axes = [axis_info(path, space[path]) if path in space else _axis_from_values(path, rows)
+            for path in paths]  # fmt: skip
+    return TuningInfo(
+        study_name=study_name,
+        direction=direction,
+        trials=rows,
+        best=best,
+        best_so_far=best_so_far,
+        counts=counts,
+        all_failed=bool(finished) and len(failed) == len(finished),
+        first_error=first_error,
+        axes=axes,
+    )
+
+
+def _axis_from_values(path: str, rows: list[TrialRow]) -> AxisInfo:
+    values = [row.params[path] for row in rows if path in row.params]
+    if values and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return AxisInfo(path, "float", False, float(min(values)), float(max(values)), [])
+    return AxisInfo(path, "categorical", False, None, None, sorted(set(values), key=repr))
+
+
+def plain_value(value: Any) -> Any:
+    """A JSON-ready value: numbers as they are (NaN and inf as None), others as strings."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return repr(value)
+
+
+def charts_data(info: TuningInfo) -> dict[str, Any]:
+    """What the best-so-far and parallel-coordinate charts draw (JSON-ready)."""
+    return {
+        "direction": info.direction,
+        "axes": [
+            {
+                **axis._asdict(),
+                "choices": [plain_value(c) for c in axis.choices],
+                "labels": [str(c) for c in axis.choices] if axis.kind == "categorical" else None,
+            }
+            for axis in info.axes
+        ],
+        "trials": [
+            {
+                "number": row.number,
+                "state": row.state,
+                "value": row.value,
+                "params": {path: plain_value(v) for path, v in row.params.items()},
+            }
+            for row in info.trials
+        ],
+        "best": info.best.number if info.best is not None else None,
+    }
+
+
+def table_rows(info: TuningInfo) -> list[dict[str, Any]]:
+    """The trial table's rows (JSON-ready)."""
+    return [
+        {
+            "number": row.number,
+            "state": row.state,
+            "value": row.value,
+            "duration": None if row.duration is None else round(row.duration, 2),
+            **{
+                f"p:{path}": str(v) if isinstance(v, bool) else plain_value(v)
+                for path, v in row.params.items()
+            },
+            "error": row.error,
+        }
+        for row in info.trials
+    ]
+
+
+def changed_hyperparams(
+    before: Mapping[str, Any], params: Mapping[str, Any]
+) -> dict[str, tuple[Any, Any]]:
+    """Path -> (old, new) for the ``params`` that differ from ``before``."""
+    return {
+        path: (before.get(path), value)
+        for path, value in params.items()
+        if path not in before or before[path] != value or type(before[path]) is not type(value)
+    }
+
+
+def trial_tree_html(description: Mapping[str, Any], row: TrialRow) -> str:
+    """A trial's pipeline: its steps, the chosen branches lit, the sampled values in bold."""
+    sampled = row.params
+    lines: list[str] = []
+
+    def visit(node: Mapping[str, Any], depth: int) -> None:
+        path = node.get("path") or ""
+        active = node.get("active", True)
+        name = html.escape(str(node.get("name") or node.get("class", "")))
+        cls = html.escape(str(node.get("class", "")))
+        classes = "wb-node" + ("" if active else " wb-inactive")
+        badge = ""
+        parent_choice = f"{path.rpartition('__')[0]}__choice" if "__" in path else "choice"
+        if parent_choice in sampled and sampled[parent_choice] == node.get("name"):
+            badge = ' <span class="wb-chosen">chosen</span>'
+        values = "".join(
+            f'<div class="wb-param" style="margin-left:{depth + 1}em">'
+            f"<b>{html.escape(key)}</b> = {html.escape(repr(sampled[full]))}</div>"
+            for key in node.get("hyperparams", {})
+            if (full := f"{path}__{key}" if path else key) in sampled and key != "choice"
+        )
+        label = f"{name} <span class='wb-class'>({cls})</span>" if path else cls
+        lines.append(
+            f'<div class="{classes}" style="margin-left:{depth}em">{label}{badge}</div>'
+            f"{values if active else ''}"
+        )
+        for child in node.get("children", ()):
+            visit(child, depth + 1)
+
+    visit(description, 0)
+    value = "none" if row.value is None else f"{row.value:.6g}"
+    head = (
+        f'<div class="wb-trial-head"><b>Trial {row.number}</b> · {html.escape(row.state)} · '
+        f"value {value}</div>"
+    )
+    error = (
+        f'<div class="wb-error">{html.escape(row.error)}</div>' if row.error is not None else ""
+    )
+    return f'<div class="wb-trial">{head}{error}{"".join(lines)}</div>'
