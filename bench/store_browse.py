@@ -11,8 +11,9 @@ each and a store holding one study of 10,000 trials; every trial holds what the 
 - one page of 100 trials of the 10,000-trial study, ``Store.trials(offset=5000, limit=100)``,
   beside Optuna's ``get_all_trials()`` of that study from a fresh open.
 
-Run: ``PYTHONPATH=. python bench/store_browse.py [--scale 0.1]`` (``--scale`` shrinks the
-stores for a quick look). Figures are medians of ``--repeat`` runs, in milliseconds.
+Run: ``PYTHONPATH=. python bench/store_browse.py [--scale 0.1] [--folder DIR]``
+(``--scale`` shrinks the stores for a quick look; ``--folder`` keeps them for the next run).
+Figures are medians of ``--repeat`` runs, in milliseconds of wall and of CPU time.
 """
 
 from __future__ import annotations
@@ -200,17 +201,24 @@ def optuna_everything(storage: Any) -> int:
     return total
 
 
-def timed(function: Callable[[], Any], repeat: int) -> float:
-    times = []
+def timed(function: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of ``repeat`` calls (CPU time is steadier on a
+    shared machine)."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls) * 1000, statistics.median(cpus) * 1000
 
 
-def line(label: str, ours: float, theirs: float, digits: int = 1) -> None:
-    print(f"{'':9} {label:52} {ours:10.{digits}f} {theirs:10.1f}")
+def line(label: str, ours: tuple[float, float], theirs: tuple[float, float]) -> None:
+    digits = 2 if ours[0] < 1 else 1
+    print(
+        f"{'':9} {label:46} {ours[0]:9.{digits}f} {ours[1]:9.{digits}f} "
+        f"{theirs[0]:9.1f} {theirs[1]:9.1f}"
+    )
 
 
 def measure(many: str, big: str, n_studies: int, n_trials: int, n_big: int, repeat: int) -> None:
@@ -227,7 +235,7 @@ def measure(many: str, big: str, n_studies: int, n_trials: int, n_big: int, repe
     optuna_everything(opened)
     nothing = timed(lambda: reader.changes(cursor), max(repeat, 50))
     optuna_nothing = timed(lambda: optuna_everything(opened), repeat)
-    line(f"changes(), nothing changed, {n_big}-trial study", nothing, optuna_nothing, 2)
+    line(f"changes(), nothing changed, {n_big}-trial study", nothing, optuna_nothing)
 
     offset = n_big // 2
     page = timed(lambda: cold_store(big).trials("study-000", offset=offset, limit=100), repeat)
@@ -245,21 +253,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--folder", default=None, help="build the stores here, or reuse them")
     args = parser.parse_args()
     n_studies = max(2, round(200 * args.scale))
     n_trials = max(2, round(100 * args.scale))
     n_big = max(10, round(10_000 * args.scale))
-    folder = Path(tempfile.mkdtemp(prefix="workbench-bench-"))
+    folder = Path(args.folder or tempfile.mkdtemp(prefix="workbench-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
     print(f"stores in {folder}: {n_studies} studies x {n_trials} trials; one study of {n_big}")
-    print(f"{'':9} {'measure (median ms)':52} {'workbench':>10} {'optuna':>10}")
+    print(f"{'':9} {'median ms':46} {'ours wall':>9} {'ours cpu':>9} {'optuna':>9} {'cpu':>9}")
     for kind, build in (("journal", build_journal), ("sqlite", build_sqlite)):
         start = time.perf_counter()
         suffix = ".log" if kind == "journal" else ".db"
-        many = build(folder / f"many{suffix}", n_studies, n_trials)
-        big = build(folder / f"big{suffix}", 1, n_big)
+        many, big = (
+            (f"sqlite:///{path}" if kind == "sqlite" else str(path))
+            if path.exists()  # built by an earlier run with --folder
+            else build(path, *sizes)
+            for path, sizes in (
+                (folder / f"many{suffix}", (n_studies, n_trials)),
+                (folder / f"big{suffix}", (1, n_big)),
+            )
+        )
         print(f"{kind:9} (built in {time.perf_counter() - start:.0f} s)")
         measure(many, big, n_studies, n_trials, n_big, args.repeat)
-    shutil.rmtree(folder, ignore_errors=True)
+    if args.folder is None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@ through SQL for listings and pages, and any other Optuna storage through its own
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from optuna.storages import BaseStorage, RDBStorage
@@ -16,6 +19,7 @@ from optuna.trial import FrozenTrial
 
 from workbench.store import _rdb
 from workbench.store._journal_index import (
+    IndexedStudy,
     IndexedTrial,
     JournalIndex,
     file_identity,
@@ -81,85 +85,86 @@ class JournalSource(Source):
     def __init__(self, path: str):
         self.path = path
 
-    @property
-    def index(self) -> JournalIndex:
-        return journal_index(self.path)
+    @contextlib.contextmanager
+    def _view(self) -> Iterator[JournalIndex]:
+        """The index, brought up to date and held still (server threads share it)."""
+        index = journal_index(self.path)
+        with index.lock:
+            yield index
 
     def names(self) -> list[str]:
-        return sorted(study.name for study in self.index.studies.values())
+        with self._view() as index:
+            return sorted(study.name for study in index.studies.values())
 
     def summaries(self) -> list[dict[str, Any]]:
-        index = self.index
         rows = []
-        for study in list(index.studies.values()):
-            trials = [index.trials[i] for i in study.trial_ids]
-            row = _journal_summary(trials, study.user_attrs, study.directions, study.name)
-            first = trials[0] if trials else None
-            row["first_record"] = lambda first=first: self._record_of(first)
-            rows.append(row)
+        with self._view() as index:
+            for study in index.studies.values():
+                trials = [index.trials[i] for i in study.trial_ids]
+                row = _journal_summary(trials, study.user_attrs, study.directions, study.name)
+                first = trials[0] if trials else None
+                row["first_record"] = functools.partial(self._record_of, first)
+                rows.append(row)
         return rows
 
     def _record_of(self, trial: IndexedTrial | None) -> Any:
         if trial is None:
             return None
-        attrs = self.index.details([trial], user_attrs=RECORD_KEY)[0]["user_attrs"]
+        with self._view() as index:
+            attrs = index.details([trial], user_attrs=RECORD_KEY)[0]["user_attrs"]
         return attrs.get(RECORD_KEY)
 
-    def _find(self, name: str) -> Any:
-        for study in self.index.studies.values():
+    @staticmethod
+    def _find(index: JournalIndex, name: str) -> IndexedStudy:
+        for study in index.studies.values():
             if study.name == name:
                 return study
         raise KeyError(name)
 
     def study(self, name: str) -> tuple[dict[str, Any], list[str], int]:
-        study = self._find(name)
-        return dict(study.user_attrs), list(study.directions), len(study.trial_ids)
+        with self._view() as index:
+            study = self._find(index, name)
+            return dict(study.user_attrs), list(study.directions), len(study.trial_ids)
 
     def trial_rows(self, name: str, offset: int, limit: int | None) -> list[dict[str, Any]]:
-        index = self.index
-        study = self._find(name)
-        end = None if limit is None else offset + limit
-        trials = [index.trials[trial_id] for trial_id in study.trial_ids[offset:end]]
-        details = index.details(trials, user_attrs=ERROR_KEY)
+        with self._view() as index:
+            study = self._find(index, name)
+            end = None if limit is None else offset + limit
+            trials = [index.trials[trial_id] for trial_id in study.trial_ids[offset:end]]
+            details = index.details(trials, user_attrs=ERROR_KEY)
         return [_indexed_row(trial, found) for trial, found in zip(trials, details, strict=True)]
 
     def trial(self, name: str, number: int) -> dict[str, Any] | None:
-        index = self.index
-        study = self._find(name)
-        if not isinstance(number, int) or not 0 <= number < len(study.trial_ids):
-            return None
-        trial = index.trials[study.trial_ids[number]]
-        [details] = index.details([trial], user_attrs=True)
+        with self._view() as index:
+            study = self._find(index, name)
+            if not isinstance(number, int) or not 0 <= number < len(study.trial_ids):
+                return None
+            trial = index.trials[study.trial_ids[number]]
+            [details] = index.details([trial], user_attrs=True)
         return {**_indexed_row(trial, details), "user_attrs": details["user_attrs"]}
 
     def changes(self, since: Any) -> tuple[str, list[str]]:
         old = parse_cursor(since, "journal")
         if old is not None and old == list(file_identity(self.path)):
             return since, []  # nothing appended: one stat
-        index = self.index
-        cursor = _cursor("journal", index.inode, index.offset)
-        names = sorted(study.name for study in index.studies.values())
-        if (
-            old is None
-            or len(old) != 2
-            or old[0] != index.inode
-            or not 0 <= old[1] <= index.offset
-        ):
-            return cursor, names
-        if any(at >= old[1] for at in index.deleted_at):
-            return cursor, names  # a study went away: refresh everything
-        touched = {
-            study.study_id for study in index.studies.values() if study.last_offset >= old[1]
-        }
-        with open(self.path, "rb") as journal:  # params, intermediate values, attributes
-            journal.seek(old[1])
-            data = journal.read(index.offset - old[1])
-        for _, trial_id in index.trial_lines(data, old[1]):
-            if 0 <= trial_id < len(index.trials):
-                touched.add(index.trials[trial_id].study_id)
-        return cursor, sorted(
-            index.studies[study_id].name for study_id in touched if study_id in index.studies
-        )
+        with self._view() as index:
+            cursor = _cursor("journal", index.inode, index.offset)
+            names = sorted(study.name for study in index.studies.values())
+            fits = old is not None and len(old) == 2 and old[0] == index.inode
+            if old is None or not fits or not 0 <= old[1] <= index.offset:
+                return cursor, names
+            if any(at >= old[1] for at in index.deleted_at):
+                return cursor, names  # a study went away: refresh everything
+            touched = {
+                study.study_id for study in index.studies.values() if study.last_offset >= old[1]
+            }
+            with open(self.path, "rb") as journal:  # params, intermediate values, attributes
+                journal.seek(old[1])
+                data = journal.read(index.offset - old[1])
+            for _, trial_id in index.trial_lines(data, old[1]):
+                if 0 <= trial_id < len(index.trials):
+                    touched.add(index.trials[trial_id].study_id)
+            return cursor, sorted(index.studies[i].name for i in touched if i in index.studies)
 
 
 def _indexed_row(trial: IndexedTrial, details: dict[str, Any]) -> dict[str, Any]:
