@@ -34,7 +34,7 @@ def test_stores_opens_an_entry_by_its_info(tmp_path, monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
     journal = tmp_path / "x.log"
     record_run(structure={}, hyperparams={}, history=None, storage=str(journal), run_name="r")
-    default, info = stores(extra=[str(journal)], root=tmp_path)
+    _default, info = stores(extra=[str(journal)], root=tmp_path)
     assert open_store(info, readonly=True).runs()["name"].tolist() == ["r"]
     assert info.to_json() == {
         "name": str(journal),
