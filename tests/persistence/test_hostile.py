@@ -29,6 +29,7 @@ from workbench.exceptions import PersistenceError, UntrustedTypesError
 from workbench.parallel import ParallelTransform, ParallelUnion
 from workbench.persistence import (
     TRUSTED_TYPES,
+    FittedStateSaver,
     Packed,
     get_untrusted_types,
     load,
@@ -309,3 +310,17 @@ def test_load_malformed_member_list_or_root_is_an_error(mixed, change, problem):
     _edit_manifest(mixed, change)
     with pytest.raises(PersistenceError, match=problem):
         load(mixed)
+
+
+def test_fitted_state_naming_other_attributes_is_refused(data):
+    X, _ = data
+    blob = skops.io.dumps(
+        {"params": {}, "fitted": {"__class__": Pipeline, "mean_": 1.0}, "space": None}
+    )
+    with pytest.raises(
+        PersistenceError, match=r"not fitted attributes \(name_\): \['__class__'\]"
+    ):
+        FittedStateSaver().load(blob, step_class=Locked)
+    assert FittedStateSaver().load(
+        FittedStateSaver().dump(Locked().fit(X)), step_class=Locked
+    ).scale_.shape == (4,)
