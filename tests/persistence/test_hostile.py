@@ -16,6 +16,7 @@ import skops.io
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+import workbench.core
 import workbench.core.authoring
 import workbench.parallel
 import workbench.parallel._workers
@@ -28,6 +29,7 @@ from workbench.exceptions import PersistenceError, UntrustedTypesError
 from workbench.parallel import ParallelTransform, ParallelUnion
 from workbench.persistence import (
     TRUSTED_TYPES,
+    FittedStateSaver,
     Packed,
     get_untrusted_types,
     load,
@@ -140,7 +142,8 @@ def test_load_refuses_a_manifest_that_names_a_workbench_function(tmp_path):
 
 def _public_step_classes():
     found = set()
-    for module in (workbench.core, workbench.training, workbench.parallel):
+    modules = (workbench.core, workbench.core.authoring, workbench.training, workbench.parallel)
+    for module in modules:
         for name in module.__all__:
             value = getattr(module, name)
             if (
@@ -307,3 +310,17 @@ def test_load_malformed_member_list_or_root_is_an_error(mixed, change, problem):
     _edit_manifest(mixed, change)
     with pytest.raises(PersistenceError, match=problem):
         load(mixed)
+
+
+def test_fitted_state_naming_other_attributes_is_refused(data):
+    X, _ = data
+    blob = skops.io.dumps(
+        {"params": {}, "fitted": {"__class__": Pipeline, "mean_": 1.0}, "space": None}
+    )
+    with pytest.raises(
+        PersistenceError, match=r"not fitted attributes \(name_\): \['__class__'\]"
+    ):
+        FittedStateSaver().load(blob, step_class=Locked)
+    assert FittedStateSaver().load(
+        FittedStateSaver().dump(Locked().fit(X)), step_class=Locked
+    ).scale_.shape == (4,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import Any
 
@@ -31,11 +32,13 @@ class Snapshot:
             leaves = [step for _, step in root.walk() if not isinstance(step, Composite)]
         self.saved: list[tuple[Any, dict[str, Any], Any]] = []
         for step in leaves:
-            if step is None or isinstance(step, str):  # passthrough
+            if not hasattr(step, "__dict__"):  # passthrough (None, "passthrough")
                 continue
             torch_state = None
             if hasattr(step, "load_state_dict") and hasattr(step, "module_"):
-                torch_state = step.state_dict()
+                with contextlib.suppress(Exception):  # else copied as any other step
+                    torch_state = step.state_dict()
+            if torch_state is not None:
                 attributes = dict(vars(step))
             else:
                 attributes = {
