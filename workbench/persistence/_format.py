@@ -247,12 +247,18 @@ def _pack_fitted_state(step: Any, path: str, member: str, packed: Packed) -> dic
     }
 
 
-def _unsavable(error: Exception, path: str, cls: type) -> UnsavableStepError:
+def _unsavable(
+    error: Exception, path: str, cls: type, *, shipping: bool = False
+) -> UnsavableStepError:
+    where = f"the step at {path or 'the root'!r}"
+    doing, then = (
+        (f"ship {where} to workers", "travels by") if shipping else (f"save {where}", "saves")
+    )
     return UnsavableStepError(
-        f"Cannot save the step at {path or 'the root'!r}: {error} If it holds a resource (a "
-        f"lock, a file, a device), declare holds_resources = True on {cls.__name__} and acquire "
-        f"it in acquire_resources(): it then saves its hyperparams and fitted attributes. Or "
-        f"register a saver for it: workbench.persistence.register_saver({cls.__name__}, "
+        f"Cannot {doing}: {error} If it holds a resource (a lock, a file, a device), declare "
+        f"holds_resources = True on {cls.__name__} and acquire it in acquire_resources(): it "
+        f"then {then} its hyperparams and fitted attributes. Or register a saver for it: "
+        f"workbench.persistence.register_saver({cls.__name__}, "
         f"workbench.persistence.FittedStateSaver()), or subclass workbench.persistence.Saver."
     )
 
@@ -279,15 +285,7 @@ def _pack_pickled(step: Any, path: str, member: str, packed: Packed) -> dict[str
         check_picklable(step)
         packed.members[member] = pickle_dumps(step)
     except Exception as error:
-        name = type(step).__name__
-        raise UnsavableStepError(
-            f"Cannot ship the step at {path or 'the root'!r} to workers: {error} If it holds a "
-            f"resource (a lock, a file, a device), declare holds_resources = True on {name} "
-            f"and acquire it in acquire_resources(): it then travels by its hyperparams and "
-            f"fitted attributes. Or register a saver for it: "
-            f"workbench.persistence.register_saver({name}, "
-            f"workbench.persistence.FittedStateSaver()), or subclass workbench.persistence.Saver."
-        ) from error
+        raise _unsavable(error, path, type(step), shipping=True) from error
     return {
         "kind": "leaf",
         "path": path,

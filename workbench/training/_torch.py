@@ -8,9 +8,9 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from workbench._internal.optional import optional_import
 from workbench.core import Hyperparam, Step, categorical, floats, ints
 from workbench.exceptions import NotFittedError, TrainingError
+from workbench.training._torch_data import import_torch
 
 _LOSSES = {
     "cross_entropy": "CrossEntropyLoss",
@@ -24,11 +24,6 @@ _EVAL_CHUNK = 8192
 #: The TorchSteps set up on a CUDA device; the last to let go also gives back torch's cuBLAS
 #: workspaces, which the first matrix product of a process keeps (32 MiB each on an H100).
 _CUDA_HOLDERS: weakref.WeakSet[Any] = weakref.WeakSet()
-
-
-def import_torch() -> Any:
-    """``torch``, or an ImportError that names the extra to install."""
-    return optional_import("torch", extra="torch", needed_by="TorchStep")
 
 
 def _to_device(value: Any, device: Any) -> Any:

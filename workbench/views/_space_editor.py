@@ -23,7 +23,7 @@ from optuna.distributions import (
 )
 
 from workbench.core import Callback
-from workbench.core.authoring import distribution_to_dict
+from workbench.core.authoring import distribution_to_dict, join_path
 from workbench.exceptions import WorkbenchError
 from workbench.views._html import STYLE, badge, distribution_text, esc, number
 
@@ -56,7 +56,7 @@ def _get_space_editor_info(description: Mapping[str, Any]) -> list[SpaceGroupInf
         frozen = frozen or bool(node.get("frozen"))
         path = str(node.get("path", ""))
         rows = [
-            SpaceRowInfo(f"{path}__{name}" if path else name, name, dict(data))
+            SpaceRowInfo(join_path(path, name), name, dict(data))
             for name, data in node.get("space", {}).items()
         ]
         if rows:

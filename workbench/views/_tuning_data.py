@@ -16,6 +16,7 @@ from optuna.distributions import (
 from optuna.trial import FrozenTrial
 
 from workbench import store
+from workbench.core.authoring import join_path, plain_value
 
 
 class TrialRow(NamedTuple):
@@ -136,15 +137,6 @@ def _axis_from_values(path: str, rows: list[TrialRow]) -> AxisInfo:
     return AxisInfo(path, "categorical", False, None, None, sorted(set(values), key=repr))
 
 
-def plain_value(value: Any) -> Any:
-    """A JSON-ready value: numbers as they are (NaN and inf as None), others as strings."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    return repr(value)
-
-
 def charts_data(info: TuningInfo) -> dict[str, Any]:
     """What the best-so-far and parallel-coordinate charts draw (JSON-ready)."""
     return {
@@ -218,7 +210,7 @@ def trial_tree_html(description: Mapping[str, Any], row: TrialRow) -> str:
             f'<div class="wb-param" style="margin-left:{depth + 1}em">'
             f"<b>{html.escape(key)}</b> = {html.escape(repr(sampled[full]))}</div>"
             for key in node.get("hyperparams", {})
-            if (full := f"{path}__{key}" if path else key) in sampled and key != "choice"
+            if (full := join_path(path, key)) in sampled and key != "choice"
         )
         label = f"{name} <span class='wb-class'>({cls})</span>" if path else cls
         lines.append(
