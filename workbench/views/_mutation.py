@@ -201,8 +201,9 @@ class MutationPanel(widgets.VBox):
         self.run_button = widgets.Button(description="Run", icon="play", button_style="primary")
         self.message = widgets.HTML(value="")
         self.curve = curves(history)  # continues ``history``; each Run feeds it as a callback
+        self.curve.layout = widgets.Layout(flex="1 1 0%", min_width="520px")
         self.log_view = widgets.HTML(
-            value="", layout=widgets.Layout(min_width="260px", margin="0 0 0 12px")
+            value="", layout=widgets.Layout(flex="0 0 340px", margin="0 0 0 12px")
         )
         self.reload_button.on_click(lambda _b: self.refresh())
         self.replace_button.on_click(lambda _b: self._replace_clicked())
@@ -219,7 +220,7 @@ class MutationPanel(widgets.VBox):
             ]
         )
         body = widgets.HBox(
-            [self.curve, self.log_view], layout=widgets.Layout(flex_flow="row wrap")
+            [self.curve, self.log_view], layout=widgets.Layout(flex_flow="row wrap", width="100%")
         )
         super().__init__([widgets.HTML(value=STYLE), controls, body])
         self.add_class("wb-mutation-panel")
