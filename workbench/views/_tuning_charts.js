@@ -31,7 +31,7 @@ function bestChart(data, width) {
   node("text", { x: 8, y: 14, class: "wb-chart-title" }, svg, "Best value so far");
   const done = data.trials.filter((t) => t.value !== null && (t.state === "complete" || t.state === "pruned"));
   if (!done.length) { node("text", { x: width / 2, y: H / 2, "text-anchor": "middle", class: "wb-note" }, svg, "no trial with a value yet"); return svg; }
-  const L = 50, R = 10, T = 24, B = 28;
+  const L = 50, R = 10, T = 24, B = 34;
   const xs = data.trials.map((t) => t.number), vs = done.map((t) => t.value);
   let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...vs), y1 = Math.max(...vs);
   if (x1 === x0) { x0 -= 1; x1 += 1; }
@@ -41,7 +41,7 @@ function bestChart(data, width) {
     node("line", { x1: L, x2: width - R, y1: Y(v), y2: Y(v), class: "wb-gridline" }, svg);
     node("text", { x: L - 4, y: Y(v) + 4, "text-anchor": "end" }, svg, fmt(v));
   }
-  node("text", { x: (L + width - R) / 2, y: H - 6, "text-anchor": "middle", class: "wb-note" }, svg, "trial");
+  node("text", { x: (L + width - R) / 2, y: H - 3, "text-anchor": "middle", class: "wb-note" }, svg, "trial");
   for (const v of nice(x0, x1).filter(Number.isInteger)) node("text", { x: X(v), y: H - B + 14, "text-anchor": "middle" }, svg, fmt(v));
   const better = data.direction === "maximize" ? (a, b) => a > b : (a, b) => a < b;
   let best = null, d = "";
