@@ -1,6 +1,6 @@
 // Learning curves: one small SVG chart per statistic; the kernel sends only new points.
-const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
-  "#b07aa1", "#ff9da7", "#9c755f", "#8cd17d"];
+const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b8860b",
+  "#b07aa1", "#d37295", "#9c755f", "#7f7f7f"]; // readable on light and dark backgrounds
 const H = 230, M = { l: 54, r: 14, t: 8, b: 32 }, LANE = 14, NS = "http://www.w3.org/2000/svg";
 let ruler = null;
 

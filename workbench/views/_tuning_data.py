@@ -191,7 +191,7 @@ def changed_hyperparams(
     }
 
 
-def trial_tree_html(description: Mapping[str, Any], row: TrialRow) -> str:
+def trial_tree_html(description: Mapping[str, Any], row: TrialRow, *, note: str = "") -> str:
     """A trial's pipeline: its steps, the chosen branches lit, the sampled values in bold."""
     sampled = row.params
     lines: list[str] = []
@@ -222,9 +222,10 @@ def trial_tree_html(description: Mapping[str, Any], row: TrialRow) -> str:
 
     visit(description, 0)
     value = "none" if row.value is None else f"{row.value:.6g}"
+    aside = f" ({html.escape(note)})" if note else ""
     head = (
-        f'<div class="wb-trial-head"><b>Trial {row.number}</b> · {html.escape(row.state)} · '
-        f"value {value}</div>"
+        f'<div class="wb-trial-head"><b>Trial {row.number}</b>{aside} · '
+        f"{html.escape(row.state)} · value {value}</div>"
     )
     error = (
         f'<div class="wb-error">{html.escape(row.error)}</div>' if row.error is not None else ""
