@@ -8,6 +8,7 @@ import {
 } from '@jupyterlab/application';
 import {
   ICommandPalette,
+  IThemeManager,
   MainAreaWidget,
   Notification,
   WidgetTracker
@@ -39,12 +40,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Every Workbench study and run, live, in a side panel.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette, ILayoutRestorer],
+  optional: [ICommandPalette, ILayoutRestorer, IThemeManager],
   activate: (
     app: JupyterFrontEnd,
     notebooks: INotebookTracker,
     palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    themes: IThemeManager | null
   ) => {
     const { commands, shell } = app;
     const views = new WidgetTracker<MainAreaWidget<StudyView>>({ namespace: 'workbench-study' });
@@ -84,6 +86,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
         if (changed.some(entry => entry.store === view.ref.store && entry.names.includes(view.ref.study))) {
           void view.refresh();
+        }
+      }
+    });
+
+    // plots take their colours from the theme: draw them again when it changes
+    themes?.themeChanged.connect(() => {
+      for (const widget of open.values()) {
+        if (!widget.isDisposed) {
+          widget.content.redraw();
         }
       }
     });

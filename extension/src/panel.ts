@@ -97,7 +97,7 @@ class ListingTable {
         setText(cells[1], formatValue(row.n_trials ?? null));
       }
       cells[1].title = countsText(row);
-      const best = formatValue(row.best_value ?? null);
+      const best = shortNumber(row.best_value ?? null);
       setText(cells[2], best);
       cells[2].title = row.metric ? `${row.metric} (${row.direction ?? ''})` : '';
       tr.classList.toggle('jp-Workbench-live', Boolean(row.running));
@@ -137,6 +137,11 @@ function countsText(row: IStudyRow): string {
   return parts.join(', ');
 }
 
+/** A number to 4 significant digits, for the narrow listing. */
+function shortNumber(value: number | null): string {
+  return typeof value === 'number' ? String(Number(value.toPrecision(4))) : '';
+}
+
 /** A long address cut at its start: the end names the file. */
 export function shortAddress(url: string, room = 44): string {
   return url.length <= room ? url : `…${url.slice(url.length - room + 1)}`;
@@ -164,7 +169,10 @@ class StoreSection {
     readonly info: IStoreInfo,
     onOpen: (ref: IStudyRef) => void
   ) {
-    setText(this.title, shortAddress(info.url));
+    setText(
+      this.title,
+      info.name === 'default' ? `This folder: ${shortAddress(info.url, 24)}` : shortAddress(info.url, 34)
+    );
     this.title.title = `${info.kind ?? 'store'}: ${info.url}`;
     this.node.appendChild(this.title);
     this.node.appendChild(this.error);

@@ -42,12 +42,26 @@ function themeColor(node: HTMLElement, variable: string, fallback: string): stri
   return value || fallback;
 }
 
+/**
+ * Draw ``traces`` in ``node`` (in place: zoom kept); with no trace, say ``empty`` instead of
+ * drawing empty axes.
+ */
 export async function draw(
   node: HTMLElement,
   traces: ITrace[],
-  options: { title: string; x: string; y: string; showLegend?: boolean }
+  options: { title: string; x: string; y: string; showLegend?: boolean; empty?: string }
 ): Promise<void> {
   const Plotly = await plotly();
+  if (!traces.length) {
+    Plotly.purge(node);
+    node.textContent = options.empty ?? `${options.title}: nothing to draw yet`;
+    node.classList.add('jp-Workbench-plotEmpty');
+    return;
+  }
+  if (node.classList.contains('jp-Workbench-plotEmpty')) {
+    node.classList.remove('jp-Workbench-plotEmpty');
+    node.textContent = '';
+  }
   const font = themeColor(node, '--jp-ui-font-color1', '#222');
   const grid = themeColor(node, '--jp-border-color2', '#ddd');
   const layout = {

@@ -14,7 +14,24 @@ import { ITrace, draw, purge } from './plot';
 export const PAGE_SIZE = 100;
 
 /** Columns too wide for the table; shown elsewhere. */
-const HIDDEN_COLUMNS = new Set(['intermediate_values', 'user_attrs', 'system_attrs']);
+const HIDDEN_COLUMNS = new Set([
+  'intermediate_values',
+  'datetime_complete',
+  'user_attrs',
+  'system_attrs'
+]);
+/** Headers that say more than the column's name. */
+const HEADERS: { [column: string]: string } = {
+  datetime_start: 'started',
+  duration: 'duration (s)'
+};
+/** Columns shown only when a trial on the page has a value there. */
+const OPTIONAL_COLUMNS = new Set(['error', 'values']);
+
+/** An ISO 8601 time from the store as "2026-11-26 11:16:28" (to the second). */
+export function formatTime(value: Plain | undefined): string {
+  return typeof value === 'string' ? value.replace('T', ' ').replace(/\.\d+$/, '') : '';
+}
 
 export interface IBestTrial {
   trial: number;
@@ -130,6 +147,13 @@ export class StudyView extends Widget {
     super.dispose();
   }
 
+  /** Draw the plots again (the theme changed: their colours come from it). */
+  redraw(): void {
+    if (this.summary && this.page) {
+      void this.refresh();
+    }
+  }
+
   private async load(): Promise<void> {
     const { store, study } = this.ref;
     try {
@@ -199,13 +223,20 @@ export class StudyView extends Widget {
   }
 
   private showTable(page: ITrialsPage): void {
-    const columns = page.columns.filter(column => !HIDDEN_COLUMNS.has(column));
+    const columns = page.columns.filter(
+      (column, index) =>
+        !HIDDEN_COLUMNS.has(column) &&
+        (!OPTIONAL_COLUMNS.has(column) || page.rows.some(row => row[index] !== null))
+    );
     const indices = columns.map(column => page.columns.indexOf(column));
     const headRow = element('tr');
     for (const column of columns) {
       const arrow = column === this.sort ? (this.descending ? ' ▼' : ' ▲') : '';
       const th = element('th', 'jp-Workbench-sortable', column.replace(/^params_/, '') + arrow);
       th.title = `Sort by ${column}`;
+      if (column in HEADERS) {
+        th.textContent = HEADERS[column] + arrow;
+      }
       th.addEventListener('click', () => {
         this.descending = this.sort === column ? !this.descending : false;
         this.sort = column;
@@ -233,7 +264,9 @@ export class StudyView extends Widget {
       for (const index of indices) {
         const value = row[index];
         const td = element('td', typeof value === 'number' ? 'jp-Workbench-number' : '');
-        td.textContent = formatValue(value);
+        td.textContent = page.columns[index].startsWith('datetime_')
+          ? formatTime(value)
+          : formatValue(value);
         tr.appendChild(td);
       }
       return tr;
@@ -306,12 +339,11 @@ export class StudyView extends Widget {
     }
     const metric = this.summary?.metric ? String(this.summary.metric) : 'value';
     void draw(this.curvePlot, traces, {
-      title: traces.length
-        ? 'Learning curves (trials on this page)'
-        : 'Learning curves: no trial reported per-epoch values',
+      title: 'Learning curves (trials on this page)',
       x: 'epoch',
       y: metric,
-      showLegend: false
+      showLegend: false,
+      empty: 'Learning curves: no trial on this page reported per-epoch values.'
     });
   }
 
@@ -358,10 +390,11 @@ export class StudyView extends Widget {
       });
     }
     void draw(this.historyPlot, traces, {
-      title: traces.length ? 'History' : 'History: none recorded for this trial',
+      title: 'History',
       x: 'epoch',
       y: '',
-      showLegend: true
+      showLegend: true,
+      empty: 'History: none recorded for this trial (it was scored without epochs).'
     });
   }
 

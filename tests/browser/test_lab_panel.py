@@ -77,6 +77,13 @@ def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         yield {"lab": lab, "journal": journal, "env": env, "root": root, "notebook": notebook}
 
 
+TITLE_FILL = """() => {
+  const shown = [...document.querySelectorAll('.jp-Workbench-bestPlot .gtitle')]
+    .filter(title => title.getBoundingClientRect().width > 0);
+  return shown.length ? shown[0].style.fill : '';
+}"""
+
+
 def _storage(journal: Path) -> JournalStorage:
     return JournalStorage(JournalFileBackend(str(journal)))
 
@@ -210,8 +217,15 @@ def test_panel_shows_live_studies_curves_and_inserts_best_pipeline_code(
     notebook.screenshot("lab_panel_html_name")
     assert alerts == []
 
-    # the dark theme is readable too (looked at in the screenshot)
+    # the dark theme redraws the plots in its colours (looked at in the screenshot)
     _row(page, STUDY).first.click()
+    light_fill = page.evaluate(TITLE_FILL)
+    assert light_fill
     notebook.set_theme("dark")
+    wait_for(
+        lambda: page.evaluate(TITLE_FILL) not in ("", light_fill),
+        timeout=20,
+        what="the plots to be drawn again in the dark theme's colours",
+    )
     notebook.screenshot("lab_panel_study_dark")
     notebook.set_theme("light")

@@ -16,7 +16,7 @@ import skops.io
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-import workbench.core
+import workbench.core.authoring
 import workbench.parallel
 import workbench.parallel._workers
 import workbench.training
@@ -114,13 +114,13 @@ def test_load_refuses_a_file_that_calls_a_workbench_function_and_runs_nothing(tm
 
 
 def test_load_refuses_a_workbench_function_as_a_value(tmp_path):
-    step = FunctionTransformer(func=workbench.core.fit_transform_step)
+    step = FunctionTransformer(func=workbench.core.authoring.fit_transform_step)
     path = save(Pipeline([("f", step)]), tmp_path / "function.wbz")
     name = "workbench.core._composite.fit_transform_step"
     assert get_untrusted_types(path) == [name]
     with pytest.raises(UntrustedTypesError, match=re.escape(repr([name]))):
         load(path)
-    assert load(path, trusted=[name])["f"].func is workbench.core.fit_transform_step
+    assert load(path, trusted=[name])["f"].func is workbench.core.authoring.fit_transform_step
 
 
 def test_load_refuses_a_manifest_that_names_a_workbench_function(tmp_path):

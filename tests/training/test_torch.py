@@ -427,6 +427,9 @@ def test_torch_run_that_fails_keeps_no_batch_tensor_in_its_traceback(data):
 
 
 def test_torch_last_step_on_a_gpu_to_let_go_gives_back_cublas_workspaces(monkeypatch):
+    from workbench.training import _torch
+
+    monkeypatch.setattr(_torch, "_CUDA_HOLDERS", weakref.WeakSet())  # none from other tests
     cleared, emptied = [], []
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(1))

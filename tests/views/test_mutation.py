@@ -77,3 +77,18 @@ def test_notebook_steps_lists_variables_that_hold_steps(incremental):
 def test_the_panel_needs_a_composite():
     with pytest.raises(TypeError, match="MutationPanel needs a Workbench Pipeline"):
         MutationPanel(SGDClassifier(), [[1.0]], [0])
+
+
+def test_the_reload_button_offers_new_notebook_variables(incremental, data):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()  # the notebook's namespace, as get_ipython() gives it
+    shell.user_ns.pop("new_head", None)
+    panel = MutationPanel(incremental, *data)
+    assert "new_head" not in panel.replacement.options
+    shell.user_ns["new_head"] = SGDClassifier()
+    try:
+        panel.reload_button.click()
+        assert "new_head" in panel.replacement.options
+    finally:
+        shell.user_ns.pop("new_head")

@@ -14,6 +14,7 @@ from optuna.distributions import BaseDistribution
 from sklearn.base import BaseEstimator
 
 from workbench._internal.names import did_you_mean
+from workbench.core._constraints import check_constraints
 from workbench.core._default_spaces import constructor_params, default_space
 from workbench.core._paths import SEPARATOR, join_path
 from workbench.core._space import Space, check_distribution, contains, describe_distribution
@@ -253,6 +254,7 @@ def set_hyperparams(root: Any, values: Mapping[str, Any]) -> dict[str, Any]:
                 f"{describe_distribution(distribution)}. Pass a value inside it, or widen "
                 f"the space first: set_hyperparams_space({{{path!r}: ...}})."
             )
+        check_constraints(node.step, param, value, path)
         if is_workbench(node.step):
             node.step._check_own_hyperparam(param, value)
         plan.append((node, param, value))

@@ -14,8 +14,9 @@ from typing import IO, Any
 
 from workbench.exceptions import PersistenceError
 from workbench.persistence._format import pack
+from workbench.persistence._manifest import check_manifest
 from workbench.persistence._savers import trusted_names
-from workbench.persistence._unpacking import check_manifest, unpack, untrusted_types
+from workbench.persistence._unpacking import unpack, untrusted_types
 
 _MANIFEST = "manifest.json"
 _COMMENT = b"workbench-pipeline"  # in the end record: a truncated file loses it

@@ -112,6 +112,13 @@ def _latest(a: datetime.datetime | None, b: datetime.datetime | None) -> Any:
     return b if a is None else a if b is None else max(a, b)
 
 
+def trial_count(storage: RDBStorage, study_id: int) -> int:
+    """How many trials study ``study_id`` holds."""
+    query = _query("SELECT COUNT(*) FROM trials WHERE study_id = :study")
+    with storage.engine.connect() as connection:
+        return int(connection.execute(query, {"study": study_id}).scalar_one())
+
+
 def trial_page(
     storage: RDBStorage, study_id: int, offset: int, limit: int | None, error_key: str
 ) -> list[dict[str, Any]]:

@@ -238,6 +238,11 @@ class MutationPanel(widgets.VBox):
             description="with", layout=widgets.Layout(width="330px")
         )
         self.replacement.style.description_width = "36px"
+        self.reload_button = widgets.Button(
+            icon="refresh",
+            tooltip="look again for the notebook's variables that hold steps",
+            layout=widgets.Layout(width="36px"),
+        )
         self.replace_button = widgets.Button(description="Replace", icon="exchange")
         self.freeze_button = widgets.Button(description="Freeze", icon="snowflake-o")
         self.epochs = widgets.BoundedIntText(
@@ -250,13 +255,16 @@ class MutationPanel(widgets.VBox):
         self.log_view = widgets.HTML(
             value="", layout=widgets.Layout(min_width="260px", margin="0 0 0 12px")
         )
+        self.reload_button.on_click(lambda _b: self.refresh())
         self.replace_button.on_click(lambda _b: self._replace_clicked())
         self.freeze_button.on_click(lambda _b: self._freeze_clicked())
         self.run_button.on_click(lambda _b: self.run(self.epochs.value))
         self.target.observe(lambda _change: self._label_freeze(), names="value")
         controls = widgets.VBox(
             [
-                widgets.HBox([self.target, self.replacement, self.replace_button]),
+                widgets.HBox(
+                    [self.target, self.replacement, self.reload_button, self.replace_button]
+                ),
                 widgets.HBox([self.freeze_button, self.epochs, self.run_button]),
                 self.message,
             ]

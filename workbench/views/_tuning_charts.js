@@ -23,7 +23,7 @@ function bestChart(data, width) {
   const svg = node("svg", { width, height: H, class: "wb-best-chart" });
   node("text", { x: 8, y: 14, class: "wb-chart-title" }, svg, "Best value so far");
   const done = data.trials.filter((t) => t.value !== null && (t.state === "complete" || t.state === "pruned"));
-  if (!done.length) { node("text", { x: width / 2, y: H / 2, "text-anchor": "middle", class: "wb-note" }, svg, "no finished trial yet"); return svg; }
+  if (!done.length) { node("text", { x: width / 2, y: H / 2, "text-anchor": "middle", class: "wb-note" }, svg, "no trial with a value yet"); return svg; }
   const L = 50, R = 10, T = 24, B = 28;
   const xs = data.trials.map((t) => t.number), vs = done.map((t) => t.value);
   let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...vs), y1 = Math.max(...vs);
@@ -56,7 +56,8 @@ function scaleOf(axis, trials) {
   if (axis.kind === "categorical") {
     const choices = axis.choices.length ? axis.choices : [...new Set(trials.map((t) => t.params[axis.path]).filter((v) => v !== undefined))];
     const n = Math.max(choices.length - 1, 1);
-    return { ticks: choices.map((c, i) => [i / n, fmt(c)]), at: (v) => { const i = choices.findIndex((c) => c === v); return i < 0 ? null : i / n; } };
+    const labels = axis.labels || choices.map(fmt);
+    return { ticks: choices.map((c, i) => [i / n, labels[i]]), at: (v) => { const i = choices.findIndex((c) => c === v); return i < 0 ? null : i / n; } };
   }
   const f = axis.log ? Math.log10 : (v) => v;
   const lo = f(axis.low), hi = f(axis.high), span = hi - lo || 1;
@@ -68,19 +69,21 @@ function scaleOf(axis, trials) {
 
 function parallel(data, width) {
   const svg = node("svg", { width, height: H, class: "wb-parallel" });
-  node("text", { x: 8, y: 14, class: "wb-chart-title" }, svg, "Hyperparameters of each trial");
+  node("text", { x: 8, y: 14, class: "wb-chart-title" }, svg, "Hyperparameters of each trial (colour: value, orange is best)");
   const trials = data.trials.filter((t) => t.state === "complete" || t.state === "pruned");
   const values = trials.filter((t) => t.value !== null).map((t) => t.value);
   const axes = [...data.axes, { path: "value", kind: "float", log: false, low: Math.min(...values), high: Math.max(...values), choices: [] }];
-  if (!trials.length || !values.length) { node("text", { x: width / 2, y: H / 2, "text-anchor": "middle", class: "wb-note" }, svg, "no finished trial yet"); return svg; }
-  if (axes[axes.length - 1].high === axes[axes.length - 1].low) axes[axes.length - 1].high += 1;
+  if (!trials.length || !values.length) { node("text", { x: width / 2, y: H / 2, "text-anchor": "middle", class: "wb-note" }, svg, "no trial with a value yet"); return svg; }
+  const last = axes[axes.length - 1];
+  if (last.high === last.low) { const pad = Math.abs(last.low) * 0.05 || 0.5; last.low -= pad; last.high += pad; }
   const T = 40, B = 22, L = 40, R = 50, step = (width - L - R) / Math.max(axes.length - 1, 1);
   const scales = axes.map((a) => scaleOf(a, trials));
   const Y = (u) => H - B - u * (H - T - B);
   axes.forEach((a, i) => {
     const x = L + i * step;
     node("line", { x1: x, x2: x, y1: T, y2: H - B, class: "wb-axis" }, svg);
-    const label = node("text", { x, y: T - 8, "text-anchor": "middle" }, svg, short(a.path) + (a.log ? " (log)" : ""));
+    const anchor = i === 0 ? "start" : i === axes.length - 1 ? "end" : "middle";
+    const label = node("text", { x: i === 0 ? x - 6 : i === axes.length - 1 ? x + 6 : x, y: T - 8, "text-anchor": anchor }, svg, short(a.path) + (a.log ? " (log)" : ""));
     node("title", {}, label, a.path + (a.log ? ", log scale" : ""));
     for (const [u, text] of scales[i].ticks) node("text", { x: x + 4, y: Y(u) + 4, class: "wb-note" }, svg, text);
   });

@@ -150,7 +150,11 @@ def charts_data(info: TuningInfo) -> dict[str, Any]:
     return {
         "direction": info.direction,
         "axes": [
-            {**axis._asdict(), "choices": [plain_value(c) for c in axis.choices]}
+            {
+                **axis._asdict(),
+                "choices": [plain_value(c) for c in axis.choices],
+                "labels": [str(c) for c in axis.choices] if axis.kind == "categorical" else None,
+            }
             for axis in info.axes
         ],
         "trials": [
@@ -174,7 +178,10 @@ def table_rows(info: TuningInfo) -> list[dict[str, Any]]:
             "state": row.state,
             "value": row.value,
             "duration": None if row.duration is None else round(row.duration, 2),
-            **{f"p:{path}": plain_value(v) for path, v in row.params.items()},
+            **{
+                f"p:{path}": str(v) if isinstance(v, bool) else plain_value(v)
+                for path, v in row.params.items()
+            },
             "error": row.error,
         }
         for row in info.trials
