@@ -77,11 +77,19 @@ def own_space(step: Any, parent: Any, name: str) -> Space:
 
 def binding_space(step: Any, parent: Any, name: str) -> Space:
     """The part of a node's space that refuses values outside it: what a step declares
-    (``Hyperparam(space=...)``) and what the user set (``set_hyperparams_space``). A built-in
+    (``Hyperparam(space=...)``, unless ``strict=False``) and what the user set
+    (``set_hyperparams_space``). A built-in
     default space of a scikit-learn estimator is only where to search: the estimator itself
     judges its values (``PCA(n_components=12)``)."""
     if is_workbench(step):
-        return own_space(step, parent, name)
+        overrides = step._space_overrides or {}
+        loose = {
+            param
+            for param, hyperparam in step._declared_hyperparams.items()
+            if not hyperparam.strict and param not in overrides
+        }
+        space = own_space(step, parent, name)
+        return {param: dist for param, dist in space.items() if param not in loose}
     overrides = parent._foreign_space_overrides(name) if parent is not None else {}
     return {param: dist for param, dist in overrides.items() if dist is not None}
 
