@@ -284,3 +284,26 @@ async def test_an_idle_changes_request_reads_no_study_or_trial(
     answer = await _get(jp_fetch, "changes", since=cursor)
     assert "one-more" in answer["changed"][0]["names"]
     assert reads  # a change is read
+
+
+async def test_listings_are_read_again_only_after_a_change(
+    jp_fetch: Any, embedded: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.store import Store
+
+    read: list[str] = []
+    original = Store.summaries
+
+    def counted(self: Store) -> Any:
+        read.append(self.name)
+        return original(self)
+
+    monkeypatch.setattr(Store, "summaries", counted)
+    await _get(jp_fetch, "studies", store="0")
+    await _get(jp_fetch, "runs", store="0")
+    await _get(jp_fetch, "stores", "0", "studies", "digits")
+    assert len(read) == 1  # studies, runs and one study's row share one read
+    _study(embedded, "later", [0.3])
+    rows = (await _get(jp_fetch, "studies", store="0"))["stores"][0]["rows"]
+    assert "later" in [row["name"] for row in rows]
+    assert len(read) == 2

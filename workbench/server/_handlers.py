@@ -163,20 +163,20 @@ class ListingHandler(_Handler):
 
     async def _listing(self, entry: Entry) -> dict[str, Any]:
         try:
-            opened = await self.call(entry.open)
-            frame = await self.call(getattr(opened, "studies" if self.kind == "study" else "runs"))
+            frame = await self.call(entry.summaries)
         except Exception as error:
             message = (
                 str(error)
                 if isinstance(error, StoreUnavailableError)
-                else (f"{type(error).__name__}: {error}")
+                else f"{type(error).__name__}: {error}"
             )
             return {"store": entry.id, "url": entry.info["url"], "error": message, "rows": []}
+        rows = frame[frame["kind"] == self.kind]
         return {
             "store": entry.id,
             "url": entry.info["url"],
             "error": None,
-            "rows": frame.to_dict(orient="records"),
+            "rows": rows.to_dict(orient="records"),
         }
 
 
@@ -186,7 +186,7 @@ class StudyHandler(_Handler):
     @tornado.web.authenticated
     async def get(self, store: str, study: str) -> None:
         opened = await self.opened(store)
-        frame = await self.read(opened, study, opened.summaries)
+        frame = await self.read(opened, study, self.entry(store).summaries)
         rows = frame[frame["name"] == study]
         if not len(rows):
             raise ApiError(
