@@ -157,23 +157,25 @@ export class StudyView extends Widget {
   private async load(): Promise<void> {
     const { store, study } = this.ref;
     try {
-      const [{ study: row }, page] = await Promise.all([
-        api.study(store, study),
-        api.trials(store, study, {
-          offset: this.offset,
-          limit: PAGE_SIZE,
-          sort: this.sort,
-          descending: this.descending
-        })
-      ]);
-      this.summary = row;
+      // the page first: a study of many trials shows its first rows before its summary
+      const summary = api.study(store, study);
+      summary.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
+      const page = await api.trials(store, study, {
+        offset: this.offset,
+        limit: PAGE_SIZE,
+        sort: this.sort,
+        descending: this.descending
+      });
       this.page = page;
-      this.showSummary(row);
       this.showTable(page);
       this.showError(null);
+      const { study: row } = await summary;
+      this.summary = row;
+      this.showSummary(row);
+      this.showPager(page);
+      this.drawCurves(page);
       const values = await api.values(store, study);
       this.drawBest(values.columns, values.rows, row);
-      this.drawCurves(page);
       if (this.selected === null && this.best !== null) {
         this.selected = this.best.trial;
       }
@@ -272,6 +274,10 @@ export class StudyView extends Widget {
       return tr;
     });
     this.tableBody.replaceChildren(...rows);
+    this.showPager(page);
+  }
+
+  private showPager(page: ITrialsPage): void {
     const total = this.total();
     const last = this.offset + page.rows.length;
     setText(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -262,9 +261,49 @@ async def test_changes_reject_a_cursor_it_did_not_hand_out(jp_fetch: Any, embedd
     assert "since= must be a cursor this server handed out" in error["message"]
 
 
-async def test_an_idle_changes_request_is_cheap(jp_fetch: Any, embedded: Any) -> None:
+async def test_an_idle_changes_request_reads_no_study_or_trial(
+    jp_fetch: Any, embedded: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cursor = (await _get(jp_fetch, "changes"))["cursor"]
-    started = time.perf_counter()
-    for _ in range(20):
-        await _get(jp_fetch, "changes", since=cursor)
-    assert (time.perf_counter() - started) / 20 < 0.05
+    reads: list[str] = []
+    for method in ("get_all_studies", "get_all_trials", "get_trial"):
+        original = getattr(JournalStorage, method)
+
+        def counted(
+            self: Any, *args: Any, _name: str = method, _original: Any = original, **kwargs: Any
+        ) -> Any:
+            reads.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(JournalStorage, method, counted)
+    for _ in range(5):
+        answer = await _get(jp_fetch, "changes", since=cursor)
+        assert [entry for entry in answer["changed"] if entry["names"]] == []
+    assert reads == []  # a stat of each journal file, nothing read from it
+    _study(embedded, "one-more", [0.1])
+    answer = await _get(jp_fetch, "changes", since=cursor)
+    assert "one-more" in answer["changed"][0]["names"]
+    assert reads  # a change is read
+
+
+async def test_listings_are_read_again_only_after_a_change(
+    jp_fetch: Any, embedded: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.store import Store
+
+    read: list[str] = []
+    original = Store.summaries
+
+    def counted(self: Store) -> Any:
+        read.append(self.name)
+        return original(self)
+
+    monkeypatch.setattr(Store, "summaries", counted)
+    await _get(jp_fetch, "studies", store="0")
+    await _get(jp_fetch, "runs", store="0")
+    await _get(jp_fetch, "stores", "0", "studies", "digits")
+    assert len(read) == 1  # studies, runs and one study's row share one read
+    _study(embedded, "later", [0.3])
+    rows = (await _get(jp_fetch, "studies", store="0"))["stores"][0]["rows"]
+    assert "later" in [row["name"] for row in rows]
+    assert len(read) == 2

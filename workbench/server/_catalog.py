@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from workbench.store import Store, StoreInfo, open_store, stores
 
 #: Seconds before a store that failed to open is tried again (an unreachable database can take
@@ -39,6 +41,19 @@ class Entry:
     error: str | None = None
     failed_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    listing: tuple[str, pd.DataFrame] | None = None
+
+    def summaries(self) -> pd.DataFrame:
+        """Every study and run of the store (``Store.summaries()``), read again only when
+        ``Store.changes`` says something was written since the last read."""
+        store = self.open()
+        cached = self.listing
+        cursor, changed = store.changes(cached[0] if cached is not None else None)
+        if cached is not None and not changed:
+            return cached[1]
+        frame = store.summaries()  # the cursor was taken first: a write meanwhile shows next time
+        self.listing = (cursor, frame)
+        return frame
 
     def open(self) -> Store:
         """The opened store; raises StoreUnavailableError with the store's own message."""

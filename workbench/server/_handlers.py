@@ -163,20 +163,20 @@ class ListingHandler(_Handler):
 
     async def _listing(self, entry: Entry) -> dict[str, Any]:
         try:
-            opened = await self.call(entry.open)
-            frame = await self.call(getattr(opened, "studies" if self.kind == "study" else "runs"))
+            frame = await self.call(entry.summaries)
         except Exception as error:
             message = (
                 str(error)
                 if isinstance(error, StoreUnavailableError)
-                else (f"{type(error).__name__}: {error}")
+                else f"{type(error).__name__}: {error}"
             )
             return {"store": entry.id, "url": entry.info["url"], "error": message, "rows": []}
+        rows = frame[frame["kind"] == self.kind]
         return {
             "store": entry.id,
             "url": entry.info["url"],
             "error": None,
-            "rows": frame.to_dict(orient="records"),
+            "rows": rows.to_dict(orient="records"),
         }
 
 
@@ -186,7 +186,7 @@ class StudyHandler(_Handler):
     @tornado.web.authenticated
     async def get(self, store: str, study: str) -> None:
         opened = await self.opened(store)
-        frame = await self.read(opened, study, opened.summaries)
+        frame = await self.read(opened, study, self.entry(store).summaries)
         rows = frame[frame["name"] == study]
         if not len(rows):
             raise ApiError(
@@ -289,20 +289,27 @@ class ChangesHandler(_Handler):
             previous = decode_cursor(since) if since else {}
         except ValueError as error:
             raise ApiError(400, str(error)) from None
-        cursors: dict[str, Any] = {}
-        changed: list[dict[str, Any]] = []
-        for entry in self.catalog.entries():
-            try:
-                opened = await self.call(entry.open)
-                cursor, names = await self.call(opened.changes, previous.get(entry.id))
-            except Exception as error:
-                cursors[entry.id] = previous.get(entry.id)
-                changed.append({"store": entry.id, "names": [], "error": str(error)})
-                continue
-            cursors[entry.id] = cursor
-            if names or (entry.id not in previous and since):
-                changed.append({"store": entry.id, "names": list(names), "error": None})
+        cursors, changed = await self.call(_changes, self.catalog.entries(), previous, bool(since))
         self.reply({"cursor": encode_cursor(cursors), "changed": changed})
+
+
+def _changes(
+    entries: list[Entry], previous: dict[str, Any], asked_since: bool
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Every store's cursor and what changed in it, in one trip to the thread pool."""
+    cursors: dict[str, Any] = {}
+    changed: list[dict[str, Any]] = []
+    for entry in entries:
+        try:
+            cursor, names = entry.open().changes(previous.get(entry.id))
+        except Exception as error:  # this store's failure is reported, the others go on
+            cursors[entry.id] = previous.get(entry.id)
+            changed.append({"store": entry.id, "names": [], "error": str(error)})
+            continue
+        cursors[entry.id] = cursor
+        if names or (entry.id not in previous and asked_since):
+            changed.append({"store": entry.id, "names": list(names), "error": None})
+    return cursors, changed
 
 
 _STUDY = r"/workbench/api/stores/(?P<store>[^/]+)/studies/(?P<study>[^/]+)"
