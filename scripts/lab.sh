@@ -3,6 +3,11 @@
 # Runs and studies go to the embedded store, .workbench/ beside the notebooks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The JupyterLab extension (extension/) is built with npm while pip installs the package.
+if ! command -v npm >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[torch,dask]"

@@ -28,7 +28,19 @@ def _quiet_optuna():
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def test_plain_postgresql_url_records_and_browses(postgres_url):
+@pytest.fixture
+def database_url(postgres_url):
+    """A fresh database on the suite's server, so that other tests' studies stay apart."""
+    import psycopg
+
+    name = f"store_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{postgres_url.rsplit('/', 1)[0]}/{name}"
+
+
+def test_plain_postgresql_url_records_and_browses(database_url):
+    postgres_url = database_url
     assert postgres_url.startswith("postgresql://")  # no +driver: what the README shows
     suffix = uuid.uuid4().hex[:6]
     history = fit_epochs(

@@ -136,15 +136,18 @@ def open_storage(
     resolved = resolve(storage)
     if isinstance(resolved, BaseStorage):
         return resolved
-    if readonly:
+    if resolved == MEMORY:  # this process's in-memory store: readers see the writers' one
+        if readonly:
+            heartbeat_interval, grace_period = DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_GRACE_PERIOD
+        readonly = False
+    elif readonly:
         heartbeat_interval = grace_period = None
     key = (resolved, readonly, heartbeat_interval, grace_period)
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
         if resolved == MEMORY:
-            # one in-memory store per process, shared by readers and writers
-            opened: BaseStorage = _CACHE.setdefault((MEMORY, False, None, None), InMemoryStorage())
+            opened: BaseStorage = InMemoryStorage()
         elif "://" in resolved:
             rdb = _open_rdb(resolved, readonly, heartbeat_interval, grace_period)
             if rdb is None:  # read-only, and no store there yet: empty, not cached
