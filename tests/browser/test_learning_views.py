@@ -214,8 +214,10 @@ def test_tuning_panel_says_when_every_trial_failed(lab: Lab, page: object) -> No
     notebook.run_all(timeout=120)
     panel = notebook.scroll_to(".wb-tuning-panel")
     status = panel.locator(".wb-tuning-status").inner_text()
-    # the study stops after three trials that fail the same way (Tuner's stop_after_failures)
-    assert "stopped: trials [0, 1, 2] all failed with the same error" in status
+    # the study stops after three trials that fail the same way (Tuner's stop_after_failures);
+    # the panel says so once, with the first error, not also as the tuner's long TuningError
+    assert "browser-failing: stopped · 3 fail" in status
     assert "All 3 trials failed. First error (trial 0): ValueError: this model cannot" in status
+    assert "stopped with an error" not in status
     notebook.assert_no_problems()  # no stack of red tracebacks
     notebook.screenshot("tuning-panel-all-failed", locator=panel)

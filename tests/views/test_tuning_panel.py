@@ -221,6 +221,7 @@ def test_a_study_whose_trials_all_fail_says_so_with_the_first_error(data, storag
         logging.getLogger("optuna").removeHandler(handler)
     first = panel.info().trials[0]
     assert f"All 3 trials failed. First error (trial 0): {first.error}" in panel.status.value
+    assert "stopped with an error" not in panel.status.value  # said once, not twice
     assert first.error.startswith("ValueError: C=")
     assert panel.bar.bar_style == "danger"
     assert heard == []  # no traceback per failed trial in the notebook

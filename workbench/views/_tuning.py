@@ -125,7 +125,8 @@ class TuningPanel(ipywidgets.VBox):
     >>> from workbench import Pipeline
     >>> X, y = load_iris(return_X_y=True)
     >>> pipe = Pipeline([("model", LogisticRegression(max_iter=300))])
-    >>> panel = TuningPanel(pipe, X, y, n_trials=3, cv=3, storage=":memory:")
+    >>> panel = TuningPanel(pipe, X, y, n_trials=3, cv=3, storage=":memory:",
+    ...                     study_name="panel-example", fresh=True)
     >>> panel.start().wait(timeout=60)
     True
     >>> panel.info().counts
@@ -479,6 +480,8 @@ class TuningPanel(ipywidgets.VBox):
             )
         elif status == "finished":
             text = f"<b>{name}</b>: finished · {counts}{best}"
+        elif info.all_failed:  # the tuner gave up on a pipeline that always fails: said below
+            text = f"<b>{name}</b>: stopped · {counts}"
         else:
             text = (
                 f"<b>{name}</b>: the study stopped with an error"
@@ -488,7 +491,8 @@ class TuningPanel(ipywidgets.VBox):
             number, message = info.first_error
             text += (
                 f'<div class="wb-error">All {len(finished)} trials failed. First error '
-                f"(trial {number}): {html.escape(message)}</div>"
+                f"(trial {number}): {html.escape(message.rstrip('.'))}. Fix the pipeline (try "
+                f"<code>pipe.fit(X, y)</code>), then press Start.</div>"
             )
         return f'<div class="wb-tuning-status">{text}{self._applied_html}</div>'
 
