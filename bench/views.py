@@ -170,6 +170,15 @@ def notebook_size() -> None:
         f"   executed in {time.perf_counter() - started:.1f} s; {len(states)} widget models saved"
     )
     print(f"   saved size: {size / 1e6:.3f} MB (goal < 1 MB)")
+    by_kind: dict[str, list[int]] = {}
+    for model in states.values():
+        state = model.get("state", {})
+        kind = state.get("_anywidget_id") or state.get("_model_name", "?")
+        entry = by_kind.setdefault(kind, [0, 0])
+        entry[0] += 1
+        entry[1] += len(json.dumps(model, separators=(",", ":")))
+    for kind, (count, size_of) in sorted(by_kind.items(), key=lambda item: -item[1][1])[:8]:
+        print(f"     {kind}: {count} models, {size_of / 1e3:.0f} kB")
 
 
 def _bench_notebook() -> Any:

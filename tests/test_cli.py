@@ -76,7 +76,7 @@ def test_cli_studies_of_an_empty_store_says_so(tmp_path, capsys):
 
 
 def test_cli_studies_unreachable_store_is_an_error(capsys):
-    status = main(["studies", "--storage", "postgresql+psycopg2://x@127.0.0.1:1/none"])
+    status = main(["studies", "--storage", "postgresql://x@127.0.0.1:1/none"])
     assert status == 2
     assert "workbench: error: Cannot reach the store" in capsys.readouterr().err
 

@@ -131,3 +131,19 @@ def test_pickling_drops_resources_and_callbacks():
     step.add_callback(object.__new__(type("CB", (), {"on_fit_end": lambda self, **d: None})))
     restored = pickle.loads(pickle.dumps(step))
     assert not restored.is_set_up and restored.callbacks == ()
+
+
+def test_a_space_declared_not_strict_only_says_where_to_search():
+    class Learner(Step):
+        rate = Hyperparam(0.01, space=floats(1e-4, 1e-1, log=True), strict=False)
+        depth = Hyperparam(2, space=ints(1, 8))
+
+    step = Learner().set_hyperparams(rate=0.5)
+    assert step.rate == 0.5
+    assert step.get_hyperparams_space()["rate"] == floats(1e-4, 1e-1, log=True)
+    with pytest.raises(HyperparamError, match=r"9 is outside the space of 'depth'"):
+        step.set_hyperparams(depth=9)
+    step.set_hyperparams_space(rate=floats(1e-3, 1e-2))  # the user's own space binds
+    with pytest.raises(HyperparamError, match=r"0.7 is outside the space of 'rate'"):
+        step.set_hyperparams(rate=0.7)
+    assert step.rate == 0.5

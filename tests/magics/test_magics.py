@@ -7,6 +7,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.neighbors import KNeighborsClassifier
 
 from workbench import Pipeline
 from workbench.views import Inspector, MutationPanel, SpaceEditor
@@ -99,3 +100,43 @@ def test_a_plain_estimator_is_not_a_pipeline(shell):
             shell.run_line_magic("wb_space", "plain")
     finally:
         shell.user_ns.pop("plain")
+
+
+def test_wb_tune_opens_a_running_panel_and_returns_at_once(shell):
+    from workbench.views import TuningPanel
+
+    shell.user_ns["knn"] = Pipeline([("knn", KNeighborsClassifier())])
+    try:
+        panel = shell.run_line_magic("wb_tune", "knn X y --trials 3 --timeout 60")
+        assert isinstance(panel, TuningPanel)
+        assert panel.wait(timeout=120)
+        trials = panel.tuner.study.trials
+        assert len(trials) == 3 and all(trial.state.is_finished() for trial in trials)
+    finally:
+        shell.user_ns.pop("knn")
+
+
+def test_wb_curves_draws_a_history_variable_or_names_the_store(shell):
+    from workbench.training import History
+    from workbench.views import Curves
+
+    shell.user_ns["history"] = History.from_rows(
+        [{"epoch": 1, "train_loss": 0.9}, {"epoch": 2, "train_loss": 0.6}]
+    )
+    try:
+        assert isinstance(shell.run_line_magic("wb_curves", "history"), Curves)
+    finally:
+        shell.user_ns.pop("history")
+    with pytest.raises(UsageError, match=r"No study or run named 'no_such_run' in the store"):
+        shell.run_line_magic("wb_curves", "no_such_run")
+
+
+def test_wb_studies_lists_the_store_as_a_table(shell, tmp_path):
+    import optuna
+
+    storage = f"sqlite:///{tmp_path / 'studies.db'}"
+    optuna.create_study(study_name="first-study", storage=storage)
+    table = shell.run_line_magic("wb_studies", f"--storage {storage}")
+    assert list(table["name"]) == ["first-study"]
+    with pytest.raises(UsageError, match=r"Usage: %wb_studies \[--storage STORAGE\]"):
+        shell.run_line_magic("wb_studies", "extra")

@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 import workbench.core
+import workbench.core.authoring
 import workbench.parallel
 import workbench.parallel._workers
 import workbench.training
@@ -28,6 +29,7 @@ from workbench.exceptions import PersistenceError, UntrustedTypesError
 from workbench.parallel import ParallelTransform, ParallelUnion
 from workbench.persistence import (
     TRUSTED_TYPES,
+    FittedStateSaver,
     Packed,
     get_untrusted_types,
     load,
@@ -114,13 +116,13 @@ def test_load_refuses_a_file_that_calls_a_workbench_function_and_runs_nothing(tm
 
 
 def test_load_refuses_a_workbench_function_as_a_value(tmp_path):
-    step = FunctionTransformer(func=workbench.core.fit_transform_step)
+    step = FunctionTransformer(func=workbench.core.authoring.fit_transform_step)
     path = save(Pipeline([("f", step)]), tmp_path / "function.wbz")
     name = "workbench.core._composite.fit_transform_step"
     assert get_untrusted_types(path) == [name]
     with pytest.raises(UntrustedTypesError, match=re.escape(repr([name]))):
         load(path)
-    assert load(path, trusted=[name])["f"].func is workbench.core.fit_transform_step
+    assert load(path, trusted=[name])["f"].func is workbench.core.authoring.fit_transform_step
 
 
 def test_load_refuses_a_manifest_that_names_a_workbench_function(tmp_path):
@@ -140,7 +142,8 @@ def test_load_refuses_a_manifest_that_names_a_workbench_function(tmp_path):
 
 def _public_step_classes():
     found = set()
-    for module in (workbench.core, workbench.training, workbench.parallel):
+    modules = (workbench.core, workbench.core.authoring, workbench.training, workbench.parallel)
+    for module in modules:
         for name in module.__all__:
             value = getattr(module, name)
             if (
@@ -307,3 +310,17 @@ def test_load_malformed_member_list_or_root_is_an_error(mixed, change, problem):
     _edit_manifest(mixed, change)
     with pytest.raises(PersistenceError, match=problem):
         load(mixed)
+
+
+def test_fitted_state_naming_other_attributes_is_refused(data):
+    X, _ = data
+    blob = skops.io.dumps(
+        {"params": {}, "fitted": {"__class__": Pipeline, "mean_": 1.0}, "space": None}
+    )
+    with pytest.raises(
+        PersistenceError, match=r"not fitted attributes \(name_\): \['__class__'\]"
+    ):
+        FittedStateSaver().load(blob, step_class=Locked)
+    assert FittedStateSaver().load(
+        FittedStateSaver().dump(Locked().fit(X)), step_class=Locked
+    ).scale_.shape == (4,)

@@ -15,7 +15,7 @@ from tornado.httpclient import HTTPClientError
 pytestmark = pytest.mark.filterwarnings("ignore:The value nan is not acceptable")
 
 HTML_NAME = "<img src=x onerror=alert(1)>"
-UNREACHABLE = "postgresql+psycopg2://nobody@127.0.0.1:9/none"
+UNREACHABLE = "postgresql://nobody@127.0.0.1:9/none"
 
 
 def _journal(path: Path) -> JournalStorage:

@@ -248,3 +248,28 @@ def test_to_json_value_makes_nan_and_inf_null_everywhere():
         "d": "2026-01-02T03:04:05",
         "1": None,
     }
+
+
+def test_store_record_of_an_epoch_tuning_trial_has_its_history_and_the_study_structure(tmp_path):
+    pipe = Pipeline([("scale", StandardScaler()), ("model", SGDClassifier(random_state=0))])
+    pipe.set_hyperparams_space(scale__with_mean=None, scale__with_std=None)
+    tuner = Tuner(
+        pipe,
+        scoring="accuracy",
+        epochs={"epochs": 3, "batch_size": 50, "random_state": 0},
+        sampler=optuna.samplers.RandomSampler(seed=0),
+        storage=str(tmp_path),
+        study_name="epochs",
+        refit=False,
+    ).optimize(*classification_data(), n_trials=4)
+    store = open_store(str(tmp_path), readonly=True)
+    listed = store.studies()
+    assert listed[["metric", "direction"]].values.tolist() == [["valid_accuracy", "maximize"]]
+    for number in range(4):
+        record = store.record("epochs", number)
+        assert record.kind == "study" and record.schema == 1
+        assert record.params == tuner.study.trials[number].params
+        assert record.structure["children"][1]["class"] == "SGDClassifier"
+        assert record.mutation_log == []
+        pd.testing.assert_frame_equal(record.history, tuner.history(number))
+        assert len(record.history) >= 1

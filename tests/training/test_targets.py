@@ -187,3 +187,9 @@ def test_a_tuner_with_default_scoring_optimises_the_accuracy_of_a_one_hot_target
     best = tuner.candidate(tuner.best_params_)
     expected = cross_val_score(best, X, y, cv=3, scoring="accuracy").mean()
     assert tuner.best_value_ == pytest.approx(expected)
+
+
+def test_next_value_target_takes_a_window_wider_than_its_search_space():
+    step = NextValueTarget().set_hyperparams(window=100)
+    X, y = step.fit_resample(np.arange(200.0), None)
+    assert X.shape == (100, 100) and y[0] == 100.0

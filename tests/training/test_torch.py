@@ -57,6 +57,13 @@ def test_torch_step_declares_hyperparams_with_spaces():
         step.set_hyperparams(hidden=1000)
 
 
+def test_torch_step_built_in_spaces_never_refuse_a_value_it_takes():
+    step = MLP(module=mlp).set_hyperparams(lr=0.5, batch_size=4096, epochs=500, weight_decay=0.1)
+    assert (step.lr, step.batch_size, step.epochs, step.weight_decay) == (0.5, 4096, 500, 0.1)
+    with pytest.raises(Exception, match=r"'nadam' is outside the space of 'optimizer'"):
+        step.set_hyperparams(optimizer="nadam")  # a name TorchStep does not know
+
+
 def test_torch_step_classifies_with_labels_of_any_kind(data):
     X, y = data
     labels = np.array(["left", "right"])[y]
@@ -420,6 +427,9 @@ def test_torch_run_that_fails_keeps_no_batch_tensor_in_its_traceback(data):
 
 
 def test_torch_last_step_on_a_gpu_to_let_go_gives_back_cublas_workspaces(monkeypatch):
+    from workbench.training import _torch
+
+    monkeypatch.setattr(_torch, "_CUDA_HOLDERS", weakref.WeakSet())  # none from other tests
     cleared, emptied = [], []
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(1))

@@ -131,7 +131,7 @@ def test_fit_epochs_with_an_unreachable_store_fails_before_training():
             *classification_data(),
             epochs=1,
             batch_size=32,
-            storage="postgresql+psycopg2://x@127.0.0.1:1/none",
+            storage="postgresql://x@127.0.0.1:1/none",
         )
     assert not hasattr(pipe["model"], "coef_")
 

@@ -325,7 +325,7 @@ def test_tuner_unreachable_storage_is_an_error_before_any_trial(data):
     tuner = Tuner(
         Pipeline([("model", LogisticRegression())]),
         cv=2,
-        storage="postgresql+psycopg2://nobody:secret@127.0.0.1:1/nothing",
+        storage="postgresql://nobody:secret@127.0.0.1:1/nothing",
     )
     with pytest.raises(StorageError, match=r"Cannot reach the store .*127\.0\.0\.1:1") as caught:
         tuner.optimize(*data, n_trials=1)

@@ -13,7 +13,7 @@ from workbench.views._mutation import _get_mutation_info, notebook_steps
 
 def test_run_replace_freeze_and_run_again_marks_the_mutations(incremental, data):
     panel = MutationPanel(incremental, *data, batch_size=30)
-    assert "No epochs yet" in panel.curve.value
+    assert panel.curve.to_frame().empty
     panel.run(2)
     panel.replace("model", SGDClassifier(loss="hinge", random_state=1))
     panel.freeze("scale")
@@ -22,17 +22,30 @@ def test_run_replace_freeze_and_run_again_marks_the_mutations(incremental, data)
     assert list(history["epoch"]) == [1, 2, 3, 4]
     assert history["mutation"].iloc[2] == "replace model; freeze scale"
     assert list(history["phase"]) == ["run 1", "run 1", "run 2", "run 2"]
-    info = _get_mutation_info(incremental, history)
-    assert info.marks == [(2.5, "replace model; freeze scale")]
+    info = _get_mutation_info(incremental)
     assert info.frozen == ["scale"] and [row["op"] for row in info.log] == ["replace", "freeze"]
-    assert "before epoch 3: replace model; freeze scale" in panel.curve.value
-    assert "<svg" in panel.curve.value and "valid_accuracy" in panel.curve.value
-    assert "replace" in panel.log_view.value and "SGDClassifier → SGDClassifier" in html.unescape(
-        panel.log_view.value
-    )
+    # one curve that continues across runs, the mutation marked where it happened
+    points = panel.curve.to_frame()
+    assert set(points["run"]) == {"run"}
+    valid = points.query("statistic == 'accuracy' and split == 'valid'")
+    assert valid["epoch"].tolist() == [1, 2, 3, 4]
+    labels = [segment["label"] for segment in panel.curve.data["segments"]]
+    assert any("replace model; freeze scale" in label for label in labels)
+    assert "SGDClassifier → SGDClassifier" in html.unescape(panel.log_view.value)
     assert panel.freeze_button.description == "Freeze"  # the target is the last step, 'model'
     panel.target.value = "scale"
     assert panel.freeze_button.description == "Unfreeze"
+
+
+def test_a_panel_continues_a_given_history(incremental, data):
+    from workbench.training import fit_epochs
+
+    history = fit_epochs(incremental, *data, epochs=2, batch_size=30, phase="pretrain",
+                         validation_fraction=0.2, progress=False, record=False)  # fmt: skip
+    panel = MutationPanel(incremental, *data, history=history, batch_size=30)
+    assert panel.curve.to_frame()["epoch"].max() == 2
+    panel.run(1)
+    assert panel.curve.to_frame()["epoch"].max() == 3 and len(panel.history) == 3
 
 
 def test_buttons_drive_the_same_actions(incremental, data):
@@ -77,3 +90,18 @@ def test_notebook_steps_lists_variables_that_hold_steps(incremental):
 def test_the_panel_needs_a_composite():
     with pytest.raises(TypeError, match="MutationPanel needs a Workbench Pipeline"):
         MutationPanel(SGDClassifier(), [[1.0]], [0])
+
+
+def test_the_reload_button_offers_new_notebook_variables(incremental, data):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()  # the notebook's namespace, as get_ipython() gives it
+    shell.user_ns.pop("new_head", None)
+    panel = MutationPanel(incremental, *data)
+    assert "new_head" not in panel.replacement.options
+    shell.user_ns["new_head"] = SGDClassifier()
+    try:
+        panel.reload_button.click()
+        assert "new_head" in panel.replacement.options
+    finally:
+        shell.user_ns.pop("new_head")

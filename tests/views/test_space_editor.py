@@ -52,14 +52,14 @@ def test_an_invalid_edit_shows_its_error_and_changes_nothing(nested, edit, messa
     before = nested.get_hyperparams_space()
     editor.edit("model__linear__C", **edit)
     assert nested.get_hyperparams_space() == before
-    error = editor.rows["model__linear__C"].error.value
+    error = editor.rows["model__linear__C"].message.value
     assert re.search(message, html.unescape(error))
 
 
 def test_unticking_every_choice_is_refused(nested):
     editor = SpaceEditor(nested)
     editor.edit("model__choice", choices=[])
-    assert "Keep at least one choice" in editor.rows["model__choice"].error.value
+    assert "Keep at least one choice" in editor.rows["model__choice"].message.value
     assert nested.get_hyperparams_space()["model__choice"].choices == ("linear", "forest")
 
 
@@ -110,3 +110,27 @@ def test_an_empty_space_says_so():
     assert any(
         "no hyperparameter space" in getattr(child, "value", "") for child in editor.children
     )
+
+
+def test_the_next_tuning_run_uses_the_edited_space(data):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from workbench.tuning import tune
+
+    pipe = Pipeline([("knn", KNeighborsClassifier())])
+    editor = SpaceEditor(pipe)
+    editor.edit("knn__n_neighbors", low="3", high="5")
+    editor.edit("knn__weights", choices=["distance"])
+    tuner = tune(pipe, *data, n_trials=6, scoring="accuracy", cv=2, storage=":memory:")
+    sampled = [trial.params for trial in tuner.study.trials]
+    assert all(3 <= params["knn__n_neighbors"] <= 5 for params in sampled)
+    assert {params["knn__weights"] for params in sampled} == {"distance"}
+
+
+def test_a_rebuild_closes_the_replaced_widgets(nested):
+    editor = SpaceEditor(nested)
+    old_row = editor.rows["encoder__pca__n_components"]
+    nested.set_hyperparams_space({"encoder__pca__n_components": ints(2, 5)})  # float -> int
+    assert old_row.low.comm is None and old_row.box.comm is None  # gone from the front end
+    assert editor.rows["encoder__pca__n_components"].low.comm is not None
+    assert editor.status.comm is not None

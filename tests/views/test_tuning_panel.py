@@ -155,6 +155,8 @@ def test_panel_runs_the_study_off_the_main_thread_and_fills_its_widgets(data, st
     assert panel.state == "finished"
     assert [row["state"] for row in panel.table.rows] == ["complete"] * 4
     assert panel.table.best == panel.tuner.study.best_trial.number
+    # until a row is picked, the best trial's pipeline is the one shown
+    assert f"<b>Trial {panel.table.best}</b> (best trial)" in panel.trial_view.value
     assert len(panel.charts.data["trials"]) == 4
     assert panel.charts.data["axes"][0]["log"] is True
     assert "finished · 4 complete · best" in panel.status.value

@@ -32,8 +32,20 @@ def floats(
     --------
     >>> floats(1e-3, 10.0, log=True)
     FloatDistribution(high=10.0, log=True, low=0.001, step=None)
+
+    Raises
+    ------
+    SpaceError
+        A bound or the step is NaN or infinite, ``low > high``, or another rule of Optuna's
+        ``FloatDistribution`` does not hold.
     """
-    return FloatDistribution(low=low, high=high, log=log, step=step)
+    _check_bounds("floats", low=low, high=high, step=step)
+    try:
+        return FloatDistribution(low=low, high=high, log=log, step=step)
+    except (ValueError, TypeError) as error:
+        raise SpaceError(
+            f"floats({low!r}, {high!r}, log={log!r}, step={step!r}): {error}"
+        ) from None
 
 
 def ints(low: int, high: int, *, log: bool = False, step: int = 1) -> IntDistribution:
@@ -43,8 +55,37 @@ def ints(low: int, high: int, *, log: bool = False, step: int = 1) -> IntDistrib
     --------
     >>> ints(10, 500, log=True)
     IntDistribution(high=500, log=True, low=10, step=1)
+
+    Raises
+    ------
+    SpaceError
+        A bound or the step is NaN or infinite, ``low > high``, or another rule of Optuna's
+        ``IntDistribution`` does not hold.
     """
-    return IntDistribution(low=low, high=high, log=log, step=step)
+    _check_bounds("ints", low=low, high=high, step=step)
+    try:
+        return IntDistribution(low=low, high=high, log=log, step=step)
+    except (ValueError, TypeError) as error:
+        raise SpaceError(f"ints({low!r}, {high!r}, log={log!r}, step={step!r}): {error}") from None
+
+
+def _check_bounds(kind: str, **bounds: Any) -> None:
+    """Raise a SpaceError unless every bound is a finite number (a sampler cannot draw from
+    NaN or infinite bounds: every trial would fail)."""
+    for name, value in bounds.items():
+        if value is None and name == "step":
+            continue
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise SpaceError(
+                f"The {name} of {kind}() must be a number, but got {value!r} "
+                f"({type(value).__name__})."
+            )
+        if not math.isfinite(value):
+            raise SpaceError(
+                f"The {name} of {kind}() must be a finite number, but got {value!r}: a sampler "
+                f"cannot draw from it. Give finite bounds (a log scale covers wide ranges: "
+                f"{kind}(1e-6, 1e6, log=True))."
+            )
 
 
 def categorical(choices: Sequence[CategoricalChoiceType]) -> CategoricalDistribution:
@@ -66,6 +107,14 @@ def check_distribution(path: str, distribution: object) -> BaseDistribution:
             f"IntDistribution or CategoricalDistribution; workbench.floats/ints/categorical "
             f"build them), but got {distribution!r}. Pass None to remove {path!r} from the space."
         )
+    if isinstance(distribution, FloatDistribution | IntDistribution):
+        kind = "floats" if isinstance(distribution, FloatDistribution) else "ints"
+        try:
+            _check_bounds(
+                kind, low=distribution.low, high=distribution.high, step=distribution.step
+            )
+        except SpaceError as error:
+            raise SpaceError(f"The space of {path!r} is {distribution!r}. {error}") from None
     return distribution
 
 
@@ -160,13 +209,9 @@ def distribution_from_dict(data: Mapping[str, Any]) -> BaseDistribution:
     if kind == "categorical":
         return CategoricalDistribution(choices=tuple(data["choices"]))
     if kind == "int":
-        return IntDistribution(
-            low=data["low"], high=data["high"], log=data["log"], step=data["step"]
-        )
+        return ints(data["low"], data["high"], log=data["log"], step=data["step"])
     if kind == "float":
-        return FloatDistribution(
-            low=data["low"], high=data["high"], log=data["log"], step=data["step"]
-        )
+        return floats(data["low"], data["high"], log=data["log"], step=data["step"])
     raise SpaceError(
         f"A distribution's 'type' must be 'float', 'int' or 'categorical', but got {kind!r}."
     )

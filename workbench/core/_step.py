@@ -37,26 +37,47 @@ _RESOURCE_METHODS = (
 class Hyperparam:
     """Declares a hyperparameter of a :class:`Step`: its default and, optionally, its space.
 
+    Parameters
+    ----------
+    default : object
+        The constructor's default.
+    space : Optuna distribution, optional
+        Where a tuner searches.
+    doc : str
+        One line on what it does.
+    strict : bool, default True
+        Whether ``set_hyperparams`` refuses values outside ``space``. Pass False when the space
+        is only where to search and the step takes other values too (a learning rate, a batch
+        size): a built-in space never refuses a value the step accepts.
+
     Examples
     --------
     >>> from workbench import Step, floats
     >>> class Noise(Step):
     ...     scale = Hyperparam(0.1, space=floats(0.0, 1.0))
-    >>> Noise(scale=0.3).get_hyperparams()
-    {'scale': 0.3}
+    ...     rate = Hyperparam(0.01, space=floats(1e-4, 1e-1, log=True), strict=False)
+    >>> Noise().set_hyperparams(scale=0.3, rate=0.5).get_hyperparams()
+    {'rate': 0.5, 'scale': 0.3}
     """
 
     def __init__(
-        self, default: Any = None, *, space: BaseDistribution | None = None, doc: str = ""
+        self,
+        default: Any = None,
+        *,
+        space: BaseDistribution | None = None,
+        doc: str = "",
+        strict: bool = True,
     ):
         if space is not None:
             check_distribution("this hyperparameter", space)
         self.default = default
         self.space = space
         self.doc = doc
+        self.strict = strict
 
     def __repr__(self) -> str:
-        return f"Hyperparam({self.default!r}, space={self.space!r})"
+        strict = "" if self.strict else ", strict=False"
+        return f"Hyperparam({self.default!r}, space={self.space!r}{strict})"
 
 
 def _make_init(cls: type, declared: dict[str, Hyperparam]) -> Callable[..., None]:
@@ -180,10 +201,11 @@ class Step(BaseEstimator):
         """Set hyperparams by flat paths or nested dicts, validated against their spaces.
 
         A value must lie in the spaces that were declared: a step's ``Hyperparam(space=...)``
-        and any space set with :meth:`set_hyperparams_space`. The built-in default space of a
-        scikit-learn estimator only says where a tuner searches; the estimator judges the
-        values it takes (``pca__n_components=12`` is accepted though PCA's default space is a
-        variance fraction). Every value is checked before any is set: after an error nothing
+        (unless declared with ``strict=False``) and any space set with
+        :meth:`set_hyperparams_space`. The built-in default space of a scikit-learn estimator
+        only says where a tuner searches; the estimator judges the values it takes
+        (``pca__n_components=12`` is accepted though PCA's default space is a variance
+        fraction). Every value is checked before any is set: after an error nothing
         has changed. A value equal to the current one, or to the constructor's default, is
         always accepted.
         """

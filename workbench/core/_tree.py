@@ -14,6 +14,7 @@ from optuna.distributions import BaseDistribution
 from sklearn.base import BaseEstimator
 
 from workbench._internal.names import did_you_mean
+from workbench.core._constraints import check_constraints
 from workbench.core._default_spaces import constructor_params, default_space
 from workbench.core._paths import SEPARATOR, join_path
 from workbench.core._space import Space, check_distribution, contains, describe_distribution
@@ -76,11 +77,19 @@ def own_space(step: Any, parent: Any, name: str) -> Space:
 
 def binding_space(step: Any, parent: Any, name: str) -> Space:
     """The part of a node's space that refuses values outside it: what a step declares
-    (``Hyperparam(space=...)``) and what the user set (``set_hyperparams_space``). A built-in
+    (``Hyperparam(space=...)``, unless ``strict=False``) and what the user set
+    (``set_hyperparams_space``). A built-in
     default space of a scikit-learn estimator is only where to search: the estimator itself
     judges its values (``PCA(n_components=12)``)."""
     if is_workbench(step):
-        return own_space(step, parent, name)
+        overrides = step._space_overrides or {}
+        loose = {
+            param
+            for param, hyperparam in step._declared_hyperparams.items()
+            if not hyperparam.strict and param not in overrides
+        }
+        space = own_space(step, parent, name)
+        return {param: dist for param, dist in space.items() if param not in loose}
     overrides = parent._foreign_space_overrides(name) if parent is not None else {}
     return {param: dist for param, dist in overrides.items() if dist is not None}
 
@@ -245,6 +254,7 @@ def set_hyperparams(root: Any, values: Mapping[str, Any]) -> dict[str, Any]:
                 f"{describe_distribution(distribution)}. Pass a value inside it, or widen "
                 f"the space first: set_hyperparams_space({{{path!r}: ...}})."
             )
+        check_constraints(node.step, param, value, path)
         if is_workbench(node.step):
             node.step._check_own_hyperparam(param, value)
         plan.append((node, param, value))

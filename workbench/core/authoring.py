@@ -10,6 +10,8 @@ above the core:
 - the mini-batch contract: the hooks ``Composite.partial_fit_children()`` and
   ``Composite.minibatch_route()`` (:class:`MinibatchRoute`), and how one step learns from a
   batch (:func:`partial_fit_step`, :func:`partial_fit_final`, :func:`check_partial_fit`, ...);
+- saving composites: :func:`composite_state` and :func:`rebuild_composite` (a composite
+  apart from its children, as plain data, and back), :func:`children_param_of`;
 - paths, events and plain data: :func:`join_path`, :func:`nest`, :func:`notify`,
   :func:`plain_value`, :func:`distribution_to_dict`, ...
 
@@ -33,6 +35,10 @@ from workbench.core._composite import Wrapper
 from workbench.core._composite import delegate_tags
 from workbench.core._composite import fit_transform_step
 from workbench.core._composite import route_fit_params
+from workbench.core._composite_state import CompositeState
+from workbench.core._composite_state import children_param_of
+from workbench.core._composite_state import composite_state
+from workbench.core._composite_state import rebuild_composite
 from workbench.core._introspection import attribute_summary
 from workbench.core._introspection import fitted_attributes_of
 from workbench.core._introspection import plain_value
@@ -53,6 +59,7 @@ from workbench.core._tree import is_passthrough
 
 __all__ = [
     "Composite",
+    "CompositeState",
     "FitEmitter",
     "MinibatchRoute",
     "Wrapper",
@@ -60,6 +67,8 @@ __all__ = [
     "attribute_summary",
     "can_partial_fit",
     "check_partial_fit",
+    "children_param_of",
+    "composite_state",
     "delegate_tags",
     "distribution_from_dict",
     "distribution_to_dict",
@@ -76,5 +85,6 @@ __all__ = [
     "partial_fit_final",
     "partial_fit_step",
     "plain_value",
+    "rebuild_composite",
     "route_fit_params",
 ]

@@ -5,7 +5,6 @@ which names of the right kind exist."""
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from workbench._internal.names import did_you_mean
+from workbench.exceptions import WorkbenchError
 
 
 def _is_step(value: Any) -> bool:
@@ -141,7 +141,8 @@ class WorkbenchMagics(Magics):
             raise UsageError(f"--trials must be at least 1, but got {args.trials}.")
         if args.timeout is not None and args.timeout <= 0:
             raise UsageError(f"--timeout must be positive seconds, but got {args.timeout}.")
-        TuningPanel = _views().TuningPanel  # the tuning panel's module (workbench.views)
+        from workbench.views import TuningPanel
+
         panel = TuningPanel(
             self._pipeline(args.pipeline),
             self._data(args.X),
@@ -161,13 +162,14 @@ class WorkbenchMagics(Magics):
     )
     def wb_curves(self, line: str = "") -> Any:
         """Draw learning curves of a History, a Tuner, or a run or study in the store."""
-        curves = _views().curves
+        from workbench.views import curves
+
         args = self._args("wb_curves", line)
         namespace = self.shell.user_ns if self.shell is not None else {}
         source = namespace.get(args.source, args.source)
         try:
             return curves(source)
-        except (KeyError, LookupError, ValueError) as error:
+        except (WorkbenchError, KeyError, ValueError) as error:
             raise UsageError(str(error.args[0] if error.args else error)) from None
 
     @line_magic
@@ -181,12 +183,10 @@ class WorkbenchMagics(Magics):
         from workbench.store import open_store
 
         args = self._args("wb_studies", line)
-        return open_store(args.storage, readonly=True).studies()
-
-
-def _views() -> Any:
-    """``workbench.views``, imported when a magic opens one of its views."""
-    return importlib.import_module("workbench.views")
+        try:
+            return open_store(args.storage, readonly=True).studies()
+        except (WorkbenchError, ValueError) as error:
+            raise UsageError(str(error.args[0] if error.args else error)) from None
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -106,7 +106,7 @@ def check_classes_travel(step: Any, path: str) -> None:
 
     nodes = [(path, step)]
     if isinstance(step, Composite):
-        nodes += [(f"{path}__{name}" if path else name, node) for name, node in step.walk()]
+        nodes += [(join_path(path, name), node) for name, node in step.walk()]
     checked: set[type] = set()
     for node_path, node in nodes:
         cls = type(node)

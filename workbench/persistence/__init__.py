@@ -12,9 +12,9 @@ from workbench.persistence._files import load
 from workbench.persistence._files import loads
 from workbench.persistence._files import read_manifest
 from workbench.persistence._files import save
-from workbench.persistence._format import FORMAT_VERSION
 from workbench.persistence._format import Packed
 from workbench.persistence._format import pack
+from workbench.persistence._manifest import FORMAT_VERSION
 from workbench.persistence._savers import FittedStateSaver
 from workbench.persistence._savers import Saver
 from workbench.persistence._savers import SkopsSaver

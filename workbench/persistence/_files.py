@@ -8,17 +8,22 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from workbench.exceptions import PersistenceError
 from workbench.persistence._format import pack
+from workbench.persistence._manifest import check_manifest
 from workbench.persistence._savers import trusted_names
-from workbench.persistence._unpacking import check_manifest, unpack, untrusted_types
+from workbench.persistence._unpacking import unpack, untrusted_types
 
 _MANIFEST = "manifest.json"
 _COMMENT = b"workbench-pipeline"  # in the end record: a truncated file loses it
+# what reading a damaged member raises: a bad header or CRC, a short read, a broken deflate
+# stream, a compression method or zip version no reader knows
+_DAMAGED = (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError)
 
 
 def _write_zip(step: Any, target: IO[bytes], *, compress: bool) -> None:
@@ -143,7 +148,7 @@ def _open(source: str | os.PathLike[str] | bytes) -> tuple[zipfile.ZipFile, str]
         handle = source
     try:
         archive = zipfile.ZipFile(handle)
-    except zipfile.BadZipFile as error:
+    except (zipfile.BadZipFile, NotImplementedError, EOFError, ValueError) as error:
         problem = str(error)
     except OSError as error:
         raise PersistenceError(f"Cannot load {where}: {error}.") from error
@@ -166,7 +171,7 @@ def _read(archive: zipfile.ZipFile, where: str) -> tuple[dict[str, Any], dict[st
             f"Cannot load {where}: it has no {_MANIFEST}, so it was not written by "
             f"workbench.persistence.save()."
         ) from None
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, RecursionError) as error:
+    except (*_DAMAGED, ValueError, RecursionError) as error:
         raise PersistenceError(
             f"Cannot load {where}: its manifest is corrupted ({error}). Save the pipeline again."
         ) from error
@@ -177,7 +182,7 @@ def _read(archive: zipfile.ZipFile, where: str) -> tuple[dict[str, Any], dict[st
             members[name] = archive.read(name)
         except KeyError:
             continue  # reported as missing by unpack
-        except (zipfile.BadZipFile, OSError, EOFError) as error:
+        except _DAMAGED as error:
             raise PersistenceError(
                 f"Cannot load {where}: the saved data {name!r} is corrupted ({error}). Save "
                 f"the pipeline again."

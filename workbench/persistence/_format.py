@@ -11,25 +11,24 @@ named in ``trusted``), their own state and their children.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
-import platform
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 from workbench.core.authoring import (
     Composite,
+    CompositeState,
+    composite_state,
     distribution_to_dict,
     is_passthrough,
     join_path,
     plain_value,
 )
 from workbench.exceptions import UnsavableStepError
+from workbench.persistence._manifest import BATCH, FORMAT, versions
 from workbench.persistence._savers import (
     FittedStateSaver,
     Saver,
@@ -42,11 +41,7 @@ from workbench.persistence._savers import (
     shipping,
     skops_io,
 )
-
-FORMAT = "workbench-pipeline"
-FORMAT_VERSION = 2  # 2: steps that hold resources saved by FittedStateSaver without registering
-BATCH = "nodes/skops"  # one skops blob for every node without a registered saver
-_LIBRARIES = ("workbench", "numpy", "scipy", "scikit-learn", "skops", "joblib", "optuna", "pandas")
+from workbench.persistence._unpacking import unpack
 
 
 @dataclass
@@ -83,8 +78,6 @@ class Packed:
 
     def unpack(self) -> Any:
         """Rebuild the tree; every type is trusted, since this process or its parent packed it."""
-        from workbench.persistence._unpacking import unpack  # it imports this module
-
         return unpack(
             self.manifest,
             self.members,
@@ -93,33 +86,6 @@ class Packed:
             trust_all=True,
             where="the packed step",
         )
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python and of the libraries a file depends on (torch once imported)."""
-    found = dict(_library_versions())
-    if "torch" in sys.modules:
-        found.update(_torch_version())
-    return found
-
-
-@functools.cache
-def _torch_version() -> dict[str, str]:
-    try:
-        return {"torch": metadata.version("torch")}
-    except metadata.PackageNotFoundError:
-        return {}
-
-
-@functools.cache
-def _library_versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
-    for name in _LIBRARIES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
 
 
 # -- packing -------------------------------------------------------------------------------------
@@ -205,27 +171,21 @@ def _pack_node(
     if found is None and not packed.secure and not isinstance(step, Composite):
         return _pack_pickled(step, path, member, packed)
     if isinstance(step, Composite) and found is None:
-        children_value = getattr(step, step._children_param)
-        pairs = isinstance(children_value, list | tuple) and all(
-            isinstance(pair, list | tuple) and len(pair) == 2 for pair in children_value
-        )
         children = [
             {"name": name, "node": _pack_node(child, join_path(path, name), packed, extra)}
             for name, child in step.named_children()
         ]
-        state = _shell_state(step, path, [child for _, child in step.named_children()])
+        shell = _shell_state(step, path)
         if packed.secure:
-            packed.batch[member] = state
+            packed.batch[member] = shell.state
         else:
-            packed.members[member] = encode_state(state)
+            packed.members[member] = encode_state(shell.state)
         return {
             "kind": "composite",
             "path": path,
             "class": qualified_name(cls),
-            "children_param": step._children_param,
-            "children_form": ("tuple" if isinstance(children_value, tuple) else "list")
-            if pairs
-            else "single",
+            "children_param": shell.children_param,
+            "children_form": shell.children_form,
             "children": children,
             "member": member,
         }
@@ -287,12 +247,18 @@ def _pack_fitted_state(step: Any, path: str, member: str, packed: Packed) -> dic
     }
 
 
-def _unsavable(error: Exception, path: str, cls: type) -> UnsavableStepError:
+def _unsavable(
+    error: Exception, path: str, cls: type, *, shipping: bool = False
+) -> UnsavableStepError:
+    where = f"the step at {path or 'the root'!r}"
+    doing, then = (
+        (f"ship {where} to workers", "travels by") if shipping else (f"save {where}", "saves")
+    )
     return UnsavableStepError(
-        f"Cannot save the step at {path or 'the root'!r}: {error} If it holds a resource (a "
-        f"lock, a file, a device), declare holds_resources = True on {cls.__name__} and acquire "
-        f"it in acquire_resources(): it then saves its hyperparams and fitted attributes. Or "
-        f"register a saver for it: workbench.persistence.register_saver({cls.__name__}, "
+        f"Cannot {doing}: {error} If it holds a resource (a lock, a file, a device), declare "
+        f"holds_resources = True on {cls.__name__} and acquire it in acquire_resources(): it "
+        f"then {then} its hyperparams and fitted attributes. Or register a saver for it: "
+        f"workbench.persistence.register_saver({cls.__name__}, "
         f"workbench.persistence.FittedStateSaver()), or subclass workbench.persistence.Saver."
     )
 
@@ -319,15 +285,7 @@ def _pack_pickled(step: Any, path: str, member: str, packed: Packed) -> dict[str
         check_picklable(step)
         packed.members[member] = pickle_dumps(step)
     except Exception as error:
-        name = type(step).__name__
-        raise UnsavableStepError(
-            f"Cannot ship the step at {path or 'the root'!r} to workers: {error} If it holds a "
-            f"resource (a lock, a file, a device), declare holds_resources = True on {name} "
-            f"and acquire it in acquire_resources(): it then travels by its hyperparams and "
-            f"fitted attributes. Or register a saver for it: "
-            f"workbench.persistence.register_saver({name}, "
-            f"workbench.persistence.FittedStateSaver()), or subclass workbench.persistence.Saver."
-        ) from error
+        raise _unsavable(error, path, type(step), shipping=True) from error
     return {
         "kind": "leaf",
         "path": path,
@@ -337,39 +295,17 @@ def _pack_pickled(step: Any, path: str, member: str, packed: Packed) -> dict[str
     }
 
 
-def _shell_state(step: Composite, path: str, children: list[Any]) -> dict[str, Any]:
+def _shell_state(step: Composite, path: str) -> CompositeState:
     """A composite's own state (hyperparams, frozen names, spaces, log) without children."""
-    state = dict(step.__getstate__())
-    state.pop(step._children_param, None)
-    for key in [key for key, value in state.items() if any(value is child for child in children)]:
-        del state[key]  # a child held in an attribute of its own (TransformTarget.transformer)
-    state.pop("_callbacks", None)
-    state.pop("_is_set_up", None)
-    if "_frozen_children" in state:
-        state["_frozen_children"] = sorted(state["_frozen_children"])
-    if state.get("_space_overrides"):
-        state["_space_overrides"] = _plain_overrides(state["_space_overrides"])
-    if state.get("_foreign_spaces"):
-        state["_foreign_spaces"] = {
-            name: _plain_overrides(values) for name, values in state["_foreign_spaces"].items()
-        }
-    if "_mutation_log" in state:
-        state["_mutation_log"] = [dict(record) for record in state["_mutation_log"]]
+    shell = composite_state(step)
     try:
-        check_picklable(state)
+        check_picklable(shell.state)
     except UnsavableStepError as error:
         raise UnsavableStepError(
             f"Cannot save the {type(step).__name__} at {path or 'the root'!r}: its own state "
-            f"({sorted(state)}) cannot be saved: {error}"
+            f"({sorted(shell.state)}) cannot be saved: {error}"
         ) from error
-    return state
-
-
-def _plain_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        name: None if distribution is None else distribution_to_dict(distribution)
-        for name, distribution in overrides.items()
-    }
+    return shell
 
 
 def _plain_hyperparams(step: Any) -> dict[str, Any]:

@@ -144,6 +144,16 @@ class FittedStateSaver(Saver):
 
     def load(self, data: bytes, *, step_class: type, trusted: Sequence[str] = ()) -> Any:
         state = decode_state(data, trusted, where=step_class.__name__)
+        learned = [
+            name
+            for name in state["fitted"]
+            if not (isinstance(name, str) and name.endswith("_") and not name.startswith("_"))
+        ]
+        if learned:  # only fitted attributes (name_) come back: never __class__ or a method
+            raise PersistenceError(
+                f"The saved state of a {step_class.__name__} names attributes that are not "
+                f"fitted attributes (name_): {learned}. The file was tampered with."
+            )
         step = step_class(**state["params"])
         for name, value in state["fitted"].items():
             setattr(step, name, value)

@@ -10,9 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.core import Step
-from workbench.core.authoring import Composite, distribution_from_dict, is_passthrough
+from workbench.core.authoring import (
+    Composite,
+    children_param_of,
+    is_passthrough,
+    rebuild_composite,
+)
 from workbench.exceptions import PersistenceError, UntrustedTypesError
-from workbench.persistence._format import BATCH, FORMAT, FORMAT_VERSION, versions
+from workbench.persistence._manifest import BATCH, corrupted, versions
 from workbench.persistence._savers import (
     FittedStateSaver,
     Saver,
@@ -27,33 +32,6 @@ from workbench.persistence._savers import (
     trusted_by_workbench,
     trusted_names,
 )
-
-
-def check_manifest(manifest: Any, where: str) -> dict[str, Any]:
-    """Raise a PersistenceError unless ``manifest`` is one this version can read."""
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        got = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
-        raise PersistenceError(
-            f"{where} is not a Workbench pipeline file: expected a manifest with format "
-            f"{FORMAT!r}, but got {got!r}. Save pipelines with workbench.persistence.save()."
-        )
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
-        saved_with = manifest.get("versions", {}).get("workbench", "an unknown version")
-        raise PersistenceError(
-            f"{where} uses file format version {version!r} (saved by workbench "
-            f"{saved_with}); this workbench reads versions 1 to {FORMAT_VERSION}. Load it with "
-            f"the workbench version that saved it, or upgrade workbench."
-        )
-    listed = manifest.get("members")
-    if not isinstance(listed, dict) or not all(
-        isinstance(name, str) and isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
-        for name, entry in listed.items()
-    ):
-        raise _corrupted(where, "its manifest does not list its saved data with checksums")
-    if not isinstance(manifest.get("root"), dict):
-        raise _corrupted(where, "its manifest has no root step")
-    return manifest
 
 
 def _nodes(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -90,38 +68,31 @@ def check_tree(root: Any, where: str) -> None:
     while pending:
         record, depth = pending.pop()
         if depth > _MAX_DEPTH:
-            raise _corrupted(where, f"the tree is nested more than {_MAX_DEPTH} levels deep")
+            raise corrupted(where, f"the tree is nested more than {_MAX_DEPTH} levels deep")
         kind = record.get("kind") if isinstance(record, dict) else None
         if kind not in _KEYS:
-            raise _corrupted(where, f"a node record of unknown kind {kind!r}")
+            raise corrupted(where, f"a node record of unknown kind {kind!r}")
         for key, expected in _KEYS[kind].items():
             if not isinstance(record.get(key), expected):
-                raise _corrupted(
+                raise corrupted(
                     where,
                     f"the {kind} node at {record.get('path')!r} needs {key!r} as a "
                     f"{expected.__name__}, but has {record.get(key)!r}",
                 )
         if kind == "passthrough" and not is_passthrough(record.get("value")):
-            raise _corrupted(where, f"a passthrough node holds {record.get('value')!r}")
+            raise corrupted(where, f"a passthrough node holds {record.get('value')!r}")
         if kind == "leaf" and record["saver"] not in _SAVERS:
-            raise _corrupted(where, f"the step at {record['path']!r} names no known saver")
+            raise corrupted(where, f"the step at {record['path']!r} names no known saver")
         registered = kind == "leaf" and record["saver"] == "registered"
         if registered and not isinstance(record.get("registered_for"), str):
-            raise _corrupted(where, f"the step at {record['path']!r} names no saver class")
+            raise corrupted(where, f"the step at {record['path']!r} names no saver class")
         if kind == "composite":
             if record["children_form"] not in _CHILDREN_FORMS:
-                raise _corrupted(where, f"the children of {record['path']!r} have no known form")
+                raise corrupted(where, f"the children of {record['path']!r} have no known form")
             for child in record["children"]:
                 if not (isinstance(child, dict) and isinstance(child.get("name"), str)):
-                    raise _corrupted(where, f"a child of {record['path']!r} has no name")
+                    raise corrupted(where, f"a child of {record['path']!r} has no name")
                 pending.append((child.get("node"), depth + 1))
-
-
-def _corrupted(where: str, problem: str) -> PersistenceError:
-    return PersistenceError(
-        f"{where} is corrupted or was tampered with: {problem}. Save the pipeline again with "
-        f"workbench.persistence.save()."
-    )
 
 
 _BUILT_IN_SAVERS = (FittedStateSaver, TorchStepSaver)  # their load enforces trust itself
@@ -185,7 +156,7 @@ class _Loader:
             trusted = [*trusted, *skops_io().get_untrusted_types(data=data)]
         batch = skops_loads(data, trusted)
         if not isinstance(batch, dict):
-            raise _corrupted(self.where, f"{BATCH!r} holds a {type(batch).__name__}, not steps")
+            raise corrupted(self.where, f"{BATCH!r} holds a {type(batch).__name__}, not steps")
         self.batch = batch
 
     def member(self, record: Mapping[str, Any], *, batched: bool) -> tuple[bool, Any]:
@@ -193,13 +164,13 @@ class _Loader:
         the member the record names, used by no other node."""
         name = record["member"]
         if name in self.used:
-            raise _corrupted(self.where, f"two steps point at the same saved data {name!r}")
+            raise corrupted(self.where, f"two steps point at the same saved data {name!r}")
         self.used.add(name)
         if batched and name in self.batch:
             return True, self.batch[name]
         if name != BATCH and name in self.members and name.startswith("nodes/"):
             return False, self.members[name]
-        raise _corrupted(
+        raise corrupted(
             self.where,
             f"the step at {record['path'] or 'the root'!r} points at saved data {name!r}, "
             f"which the file does not hold",
@@ -214,7 +185,7 @@ class _Loader:
         if record["saver"] == "skops":
             found, step = self.member(record, batched=True)
             if not found:  # a leaf saved by skops is in the skops blob, never a member apart
-                raise _corrupted(self.where, f"the step at {record['path']!r} is not in the file")
+                raise corrupted(self.where, f"the step at {record['path']!r} is not in the file")
             return step
         _, data = self.member(record, batched=False)
         if record["saver"] == "pickle":
@@ -271,49 +242,27 @@ class _Loader:
 
     def _load_composite(self, record: Mapping[str, Any]) -> Any:
         cls: Any = self._class(record["class"], base=Composite)
-        if record["children_param"] != cls._children_param:
-            raise _corrupted(
+        held_in = children_param_of(cls)
+        if record["children_param"] != held_in:
+            raise corrupted(
                 self.where,
                 f"the {cls.__name__} at {record['path'] or 'the root'!r} keeps its children in "
-                f"{cls._children_param!r}, not {record['children_param']!r}",
+                f"{held_in!r}, not {record['children_param']!r}",
             )
         batched, state = self.member(record, batched=True)
         if not batched:
             where = f"the {record['class']} at {record.get('path') or 'the root'!r}"
             state = decode_state(state, self.trusted, where=where)
         if not isinstance(state, dict):
-            raise _corrupted(self.where, f"the state of {record['path']!r} is not a mapping")
-        state = dict(state)
-        if "_frozen_children" in state:
-            state["_frozen_children"] = frozenset(state["_frozen_children"])
-        if state.get("_space_overrides"):
-            state["_space_overrides"] = _overrides_from_plain(state["_space_overrides"])
-        if state.get("_foreign_spaces"):
-            state["_foreign_spaces"] = {
-                name: _overrides_from_plain(values)
-                for name, values in state["_foreign_spaces"].items()
-            }
-        if "_mutation_log" in state:
-            state["_mutation_log"] = tuple(state["_mutation_log"])
+            raise corrupted(self.where, f"the state of {record['path']!r} is not a mapping")
         children = [(child["name"], self.load(child["node"])) for child in record["children"]]
-        step: Any = object.__new__(cls)
-        step.__setstate__(state)
-        form = record["children_form"]
-        if form == "single":  # children held one by one: the composite puts each in place
-            for name, child in children:
-                step._set_child(name, child)
-        else:
-            setattr(
-                step, record["children_param"], tuple(children) if form == "tuple" else children
-            )
-        return step
-
-
-def _overrides_from_plain(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        name: None if data is None else distribution_from_dict(data)
-        for name, data in values.items()
-    }
+        return rebuild_composite(
+            cls,
+            state,
+            children,
+            children_param=record["children_param"],
+            children_form=record["children_form"],
+        )
 
 
 def unpack(

@@ -5,7 +5,7 @@ live under ``<base_url>/workbench/api/`` (see ``_handlers``); the stores shown a
 with ``c.WorkbenchApp.stores``.
 """
 
-from typing import Any
+from typing import Any as _Any
 
 from workbench.server._app import WorkbenchApp
 
@@ -14,5 +14,5 @@ __all__ = [
 ]
 
 
-def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+def _jupyter_server_extension_points() -> list[dict[str, _Any]]:
     return [{"module": "workbench.server", "app": WorkbenchApp}]

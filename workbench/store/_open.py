@@ -215,7 +215,7 @@ def _rdb_has_tables(url: str) -> bool:
 
 
 def _missing_driver(url: str, error: ImportError) -> StorageError:
-    module = error.name or str(error)
+    module = _missing_module(error)
     dialect = kind_of(url)
     fix = (
         "pip install 'workbench[postgres]' (psycopg 3, which a plain postgresql:// URL uses)"
@@ -226,6 +226,17 @@ def _missing_driver(url: str, error: ImportError) -> StorageError:
         f"The store {hide_password(url)!r} needs the database driver module {module!r}, which "
         f"is not installed: {fix}."
     )
+
+
+def _missing_module(error: BaseException) -> str:
+    """The module an ImportError (or the one it wraps, as Optuna's does) failed to import."""
+    seen: BaseException | None = error
+    while seen is not None:
+        name = getattr(seen, "name", None)
+        if isinstance(seen, ImportError) and name:
+            return str(name)
+        seen = seen.__cause__ or seen.__context__
+    return str(error)
 
 
 def _unreachable(url: str, error: BaseException) -> StorageError:
@@ -246,9 +257,16 @@ def _lost_creation_race(error: Exception) -> bool:
     )
 
 
-def _open_journal(path: str, readonly: bool) -> BaseStorage:
+def prepare_journal(path: str, *, readonly: bool) -> bool:
+    """Make a journal file ready to open; return whether this user may write it.
+
+    Writable opens create the file (and its folder) and set a cut last line aside; read-only
+    ones touch nothing.
+    """
     file = Path(path)
-    if not readonly and not file.exists():
+    if readonly:
+        return False
+    if not file.exists():
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
             file.touch()
@@ -257,7 +275,14 @@ def _open_journal(path: str, readonly: bool) -> BaseStorage:
                 f"Cannot open the journal file {path!r}: {error.strerror or error}. Choose a "
                 f"writable directory, or set ${ENV_VAR} to a database URL."
             ) from error
-    writable = not readonly and os.access(file, os.W_OK)
+    writable = os.access(file, os.W_OK)
+    if writable:
+        JournalBackend(path, writable=True)  # sets a cut last line aside
+    return writable
+
+
+def _open_journal(path: str, readonly: bool) -> BaseStorage:
+    writable = prepare_journal(path, readonly=readonly)
     try:
         return JournalStorage(JournalBackend(path, writable=writable))
     except OSError as error:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optuna.storages import BaseStorage
+from optuna.storages import BaseStorage, RDBStorage
 
 from workbench.exceptions import StorageError
-from workbench.store._browse import Store
+from workbench.store._browse import LISTED_ATTRS, Store
 from workbench.store._open import (
     DEFAULT_DIRECTORY,
     JOURNAL_NAME,
+    MEMORY,
     StorageLike,
     configured,
     describe,
@@ -22,8 +24,10 @@ from workbench.store._open import (
     journal_path,
     kind_of,
     open_storage,
+    prepare_journal,
     resolve,
 )
+from workbench.store._sources import JournalSource, RDBSource, Source, StorageSource
 
 
 @dataclass(frozen=True)
@@ -94,18 +98,28 @@ def open_store(storage: StorageLike | StoreInfo = None, *, readonly: bool = Fals
     """
     if isinstance(storage, StoreInfo):
         storage = storage.storage
-    opened = open_storage(storage, readonly=readonly)
     resolved = resolve(storage)
     name = describe(storage)
-    kind = kind_of(opened if isinstance(resolved, BaseStorage) else resolved)
+    if isinstance(resolved, str) and resolved != MEMORY and "://" not in resolved:
+        writable = prepare_journal(resolved, readonly=readonly)
+        return Store(
+            JournalSource(resolved),
+            functools.partial(open_storage, resolved, readonly=readonly),
+            name=resolved,
+            kind="journal",
+            readonly=not writable,
+        )
+    opened = open_storage(resolved, readonly=readonly)
     journal = journal_path(opened)
-    backend_writable = getattr(getattr(opened, "_backend", None), "writable", True)
-    return Store(
-        opened,
-        name=journal or name,
-        kind=kind,
-        readonly=readonly or (journal is not None and not backend_writable),
-    )
+    source: Source
+    if journal is not None:
+        source = JournalSource(journal)
+    elif isinstance(opened, RDBStorage):
+        source = RDBSource(opened, LISTED_ATTRS)
+    else:
+        source = StorageSource(opened)
+    kind = kind_of(opened if isinstance(resolved, BaseStorage) else resolved)
+    return Store(source, lambda: opened, name=journal or name, kind=kind, readonly=readonly)
 
 
 def stores(

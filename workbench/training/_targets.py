@@ -251,7 +251,7 @@ class NextValueTarget(Step):
     ([[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]], [2.0, 3.0, 4.0])
     """
 
-    window = Hyperparam(1, space=ints(1, 64, log=True), doc="past values per window")
+    window = Hyperparam(1, space=ints(1, 64, log=True), doc="past values per window", strict=False)
 
     def _windows(self, X: Any, *, fitting: bool) -> tuple[np.ndarray, np.ndarray]:
         series = np.asarray(X)

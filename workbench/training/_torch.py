@@ -8,9 +8,9 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from workbench._internal.optional import optional_import
 from workbench.core import Hyperparam, Step, categorical, floats, ints
 from workbench.exceptions import NotFittedError, TrainingError
+from workbench.training._torch_data import import_torch
 
 _LOSSES = {
     "cross_entropy": "CrossEntropyLoss",
@@ -24,11 +24,6 @@ _EVAL_CHUNK = 8192
 #: The TorchSteps set up on a CUDA device; the last to let go also gives back torch's cuBLAS
 #: workspaces, which the first matrix product of a process keeps (32 MiB each on an H100).
 _CUDA_HOLDERS: weakref.WeakSet[Any] = weakref.WeakSet()
-
-
-def import_torch() -> Any:
-    """``torch``, or an ImportError that names the extra to install."""
-    return optional_import("torch", extra="torch", needed_by="TorchStep")
 
 
 def _to_device(value: Any, device: Any) -> Any:
@@ -88,10 +83,12 @@ class TorchStep(Step):
     module = Hyperparam(None, doc="factory (n_features, n_outputs, **extra) -> torch.nn.Module")
     loss = Hyperparam("cross_entropy", doc="cross_entropy, mse, l1, huber, or a loss factory")
     optimizer = Hyperparam("adam", space=categorical(list(_OPTIMIZERS)))
-    lr = Hyperparam(1e-3, space=floats(1e-5, 1e-1, log=True), doc="learning rate")
-    weight_decay = Hyperparam(0.0, space=floats(0.0, 1e-2))
-    epochs = Hyperparam(10, space=ints(1, 200, log=True), doc="epochs of fit()")
-    batch_size = Hyperparam(64, space=ints(8, 1024, log=True), doc="batch size of fit()")
+    lr = Hyperparam(1e-3, space=floats(1e-5, 1e-1, log=True), doc="learning rate", strict=False)
+    weight_decay = Hyperparam(0.0, space=floats(0.0, 1e-2), strict=False)
+    epochs = Hyperparam(10, space=ints(1, 200, log=True), doc="epochs of fit()", strict=False)
+    batch_size = Hyperparam(
+        64, space=ints(8, 1024, log=True), doc="batch size of fit()", strict=False
+    )
     device = Hyperparam("auto", doc="'auto', 'cpu', 'cuda', 'cuda:1', ...")
     random_state = Hyperparam(None, doc="seed of the weights' initialisation and of fit()")
 

@@ -15,22 +15,23 @@ from typing import Any
 
 import numpy as np
 
+from workbench._internal.optional import optional_import
+
 #: An array stays on a GPU for the whole run when the run's arrays take at most this share of
 #: the device's free memory; the rest is left to the module's activations.
 RESIDENT_SHARE = 0.5
 
 
-def _import_torch() -> Any:
-    from workbench.training._torch import import_torch
-
-    return import_torch()
+def import_torch() -> Any:
+    """``torch``, or an ImportError that names the extra to install."""
+    return optional_import("torch", extra="torch", needed_by="TorchStep")
 
 
 class _Feed:
     """One array (X or the encoded y), handed out batch by batch on one device."""
 
     def __init__(self, array: np.ndarray, device: Any, *, resident: bool) -> None:
-        self.torch = torch = _import_torch()
+        self.torch = torch = import_torch()
         self.device, self.on_cpu = device, device.type != "cuda"
         self.host: np.ndarray | None = None
         self.tensor: Any = None
@@ -69,7 +70,7 @@ class TorchBatches:
     """
 
     def __init__(self, X: Any, y: Any, *, entry: Any, final: Any, classes: Any) -> None:
-        torch = _import_torch()
+        torch = import_torch()
         self.final = final
         X_host = np.asarray(X)
         if X_host.dtype != np.float32 or not X_host.flags.c_contiguous:
@@ -91,7 +92,7 @@ class TorchBatches:
 
     def batches(self, order: np.ndarray | None, batch_size: int) -> Iterator[tuple[Any, Any, int]]:
         """One epoch's batches, in ``order`` (None: as stored)."""
-        torch = _import_torch()
+        torch = import_torch()
         devices: dict[Any, Any] = {}
         if order is not None:
             for feed in (self.x, self.y):
@@ -117,7 +118,7 @@ class TorchBatches:
     @staticmethod
     def to_floats(losses: Sequence[Any]) -> list[float]:
         """Losses as floats, read from the device in one synchronisation."""
-        torch = _import_torch()
+        torch = import_torch()
         tensors = [loss for loss in losses if isinstance(loss, torch.Tensor)]
         if not tensors:
             return [float(loss) for loss in losses]
@@ -137,5 +138,5 @@ def _slice(devices: dict[Any, Any], device: Any, start: int, stop: int) -> Any:
 def _fits(n_bytes: int, device: Any) -> bool:
     if device.type != "cuda":
         return True
-    free, _ = _import_torch().cuda.mem_get_info(device)
+    free, _ = import_torch().cuda.mem_get_info(device)
     return n_bytes <= RESIDENT_SHARE * free

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from optuna import TrialPruned
 from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 
@@ -21,6 +22,7 @@ from workbench.store import History, RunRecorder
 from workbench.training._early_stopping import EarlyStopping
 from workbench.training._metrics import default_metrics, resolve_metrics
 from workbench.training._plan import Plan, compile_plan, prepare
+from workbench.training._snapshot import Snapshot
 
 
 def _length(data: Any, what: str) -> int:
@@ -200,9 +202,10 @@ def fit_epochs(
     callbacks : list of Callback, optional
         They get ``fit_begin``, ``epoch_begin``, ``batch_end``, ``epoch_end`` (with ``row``,
         the History row) and ``fit_end``, besides the pipeline's own callbacks. Raising
-        :class:`~workbench.exceptions.StopTraining` ends the run cleanly; any other
-        exception (Optuna's ``TrialPruned`` included) leaves the run as it is, with the
-        history so far on the exception's ``history`` attribute.
+        :class:`~workbench.exceptions.StopTraining` ends the run cleanly. Any error, from a
+        step or a callback, puts every step back as it was before the run; an interruption
+        (Ctrl-C, Optuna's ``TrialPruned``) keeps the training so far. Either way the history
+        so far is on the exception's ``history`` attribute.
     progress : bool, optional
         A progress bar (tqdm.auto); by default only where the session is interactive.
     record_batches : bool
@@ -342,6 +345,7 @@ def fit_epochs(
     show = _interactive() if progress is None else bool(progress)
     hears_batches = any(_hears_batches(listener) for listener in listeners)
     source: Any = None
+    before = Snapshot(pipeline)  # a failed run leaves the steps as they were
     try:
         if workbench:
             pipeline.setup()
@@ -423,6 +427,8 @@ def fit_epochs(
     except BaseException as error:
         with contextlib.suppress(Exception):
             error.history = current_history()  # type: ignore[attr-defined]
+        if isinstance(error, Exception) and not isinstance(error, TrialPruned):
+            before.restore()  # an interruption (Ctrl-C, pruning) keeps the training so far
         if recorder is not None:
             with contextlib.suppress(Exception):
                 recorder(pipeline, current_history(), error)

@@ -6,12 +6,12 @@ trials, scores them, and records them in the Workbench store.
 
 from workbench.tuning._browse import load_history
 from workbench.tuning._browse import studies
+from workbench.tuning._browse import trials_frame
 from workbench.tuning._points import sample_hyperparams
 from workbench.tuning._tuner import Tuner
-from workbench.tuning._tuner import trials_frame
+from workbench.tuning._tuner import run_worker
 from workbench.tuning._tuner import tune
 from workbench.tuning._workers import load_target
-from workbench.tuning._workers import run_worker
 
 __all__ = [
     "Tuner",

@@ -1,7 +1,11 @@
-"""Browse the store from Python: studies and runs as a DataFrame, any recorded History."""
+"""Browse the store from Python: studies, runs and trials as DataFrames, any recorded History."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import optuna
 import pandas as pd
 
 from workbench import store
@@ -39,3 +43,30 @@ def load_history(name: str, trial: int = 0, *, storage: store.StorageLike = None
     workbench.exceptions.StorageError: No study or run named 'no-such-run' in the store ...
     """
     return store.open_store(storage, readonly=True).history(name, trial)
+
+
+_FIXED_COLUMNS = ("number", "state", "value", "duration", "started", "error")
+
+
+def trials_frame(study: optuna.Study, space: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """The trials of ``study`` as a DataFrame (see :meth:`Tuner.trials_dataframe`)."""
+    rows = []
+    paths: list[str] = list(space or ())
+    for trial in study.get_trials(deepcopy=False):
+        duration = None
+        if trial.datetime_start is not None and trial.datetime_complete is not None:
+            duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
+        row: dict[str, Any] = {
+            "number": trial.number,
+            "state": trial.state.name.lower(),
+            "value": trial.value,
+            "duration": duration,
+            "started": trial.datetime_start,
+            "error": trial.user_attrs.get(store.ERROR_KEY),
+        }
+        for path, value in trial.params.items():
+            if path not in paths:
+                paths.append(path)
+            row[path] = value
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[*_FIXED_COLUMNS, *paths])

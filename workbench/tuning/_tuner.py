@@ -13,6 +13,7 @@ from typing import Any, Literal, Self
 import optuna
 import pandas as pd
 from optuna.distributions import BaseDistribution
+from optuna.storages import InMemoryStorage
 from optuna.trial import FrozenTrial
 from sklearn.base import clone
 
@@ -20,6 +21,7 @@ from workbench import store
 from workbench.core.authoring import notify
 from workbench.exceptions import TuningError
 from workbench.store import History
+from workbench.tuning._browse import _FIXED_COLUMNS, trials_frame
 from workbench.tuning._evaluation import (
     CrossValidation,
     EpochRun,
@@ -44,10 +46,11 @@ class Tuner:
 
     The space is the pipeline's (``get_hyperparams_space()``) or a narrowed one passed as
     ``space``; ``Choose`` branches are sampled conditionally (the choice first, then only the
-    chosen branch's hyperparams). Every trial is scored by cross-validation (``cv``), on a
-    hold-out fraction (``holdout``) or by an epoch run (``epochs``: options for
-    ``workbench.training.fit_epochs``, whose per-epoch validation score is reported so that the
-    pruner may stop a trial early).
+    chosen branch's hyperparams). Frozen steps are fixed: their hyperparams are left out, and
+    every trial keeps them as they were fitted (a pre-trained encoder). Every trial is scored
+    by cross-validation (``cv``), on a hold-out fraction (``holdout``) or by an epoch run
+    (``epochs``: options for ``workbench.training.fit_epochs``, whose per-epoch validation
+    score is reported so that the pruner may stop a trial early).
 
     The study lives in the Workbench store (``storage``: default the journal file
     ``.workbench/journal.log`` in the working directory, or ``$WORKBENCH_STORAGE``, or any
@@ -294,9 +297,7 @@ class Tuner:
                 show_progress_bar=show_progress_bar,
             )
         else:
-            from workbench.tuning._workers import optimize_in_processes
-
-            self.trials_run_ += optimize_in_processes(
+            self.trials_run_ += _optimize_in_processes(
                 self, X, y, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs
             )
         if self.refit:
@@ -344,11 +345,11 @@ class Tuner:
         def objective(trial: optuna.Trial) -> float:
             if worker is not None:
                 storage.set_trial_system_attr(trial._trial_id, store.WORKER_KEY, worker)
-            params = suggest(trial, self.space, self.conditions, fixed)
-            if self.callbacks:
-                notify(self.callbacks, "trial_begin", trial=trial.number, params=dict(params))
             candidate = None
-            try:
+            try:  # sampling too: a sampler's error is the trial's, recorded on it
+                params = suggest(trial, self.space, self.conditions, fixed)
+                if self.callbacks:
+                    notify(self.callbacks, "trial_begin", trial=trial.number, params=dict(params))
                 candidate = self.candidate(params)
                 outcome = self.evaluation.score(candidate, X, y, self.scorer, trial)
             except optuna.TrialPruned as pruned:
@@ -479,33 +480,6 @@ def _record(trial: optuna.Trial, history: Any, candidate: Any) -> None:
         )
 
 
-_FIXED_COLUMNS = ("number", "state", "value", "duration", "started", "error")
-
-
-def trials_frame(study: optuna.Study, space: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """The trials of ``study`` as a DataFrame (see :meth:`Tuner.trials_dataframe`)."""
-    rows = []
-    paths: list[str] = list(space or ())
-    for trial in study.get_trials(deepcopy=False):
-        duration = None
-        if trial.datetime_start is not None and trial.datetime_complete is not None:
-            duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
-        row: dict[str, Any] = {
-            "number": trial.number,
-            "state": trial.state.name.lower(),
-            "value": trial.value,
-            "duration": duration,
-            "started": trial.datetime_start,
-            "error": trial.user_attrs.get(store.ERROR_KEY),
-        }
-        for path, value in trial.params.items():
-            if path not in paths:
-                paths.append(path)
-            row[path] = value
-        rows.append(row)
-    return pd.DataFrame(rows, columns=[*_FIXED_COLUMNS, *paths])
-
-
 def _walk_description(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     yield node
     for child in node.get("children", ()):
@@ -564,3 +538,85 @@ class GracefulStop:
     def __exit__(self, *exc: object) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
+
+
+# -- many workers on one study ---------------------------------------------------------------
+def _optimize_in_processes(
+    tuner: Tuner,
+    X: Any,
+    y: Any,
+    *,
+    n_trials: int | None,
+    timeout: float | None,
+    n_jobs: int,
+) -> list[int]:
+    """Run trials in ``n_jobs`` processes that share the study through the store."""
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    if isinstance(tuner._open_storage(), InMemoryStorage):
+        raise TuningError(
+            f"n_jobs={n_jobs} runs trials in several processes, which share the study through "
+            f"the store, but the store is in memory ({tuner.storage!r}). Use the embedded "
+            f"store (storage=None), a journal file path or a database URL."
+        )
+    study = tuner.study  # created here, once, before the workers join it
+    stop_after = None
+    if n_trials is not None:
+        stop_after = len(study.get_trials(deepcopy=False)) + n_trials
+    jobs = effective_n_jobs(n_jobs)
+    resolved = store.resolve(tuner.storage)
+    numbers = Parallel(n_jobs=jobs, backend="loky")(
+        delayed(_work_in_process)(tuner, resolved, X, y, n_trials, timeout, stop_after, seed)
+        for seed in range(jobs)
+    )
+    return sorted(number for chunk in numbers for number in chunk)
+
+
+def _work_in_process(
+    tuner: Tuner,
+    storage: Any,
+    X: Any,
+    y: Any,
+    n_trials: int | None,
+    timeout: float | None,
+    stop_after: int | None,
+    seed: int,
+) -> list[int]:
+    tuner.storage = storage
+    tuner._study = None
+    tuner.refit = False
+    tuner.trials_run_ = []
+    tuner.sampler.reseed_rng()
+    tuner._optimize_here(
+        tuner.study, X, y, n_trials=n_trials, timeout=timeout, stop_after=stop_after
+    )
+    return tuner.trials_run_
+
+
+def run_worker(
+    tuner: Tuner,
+    X: Any,
+    y: Any = None,
+    *,
+    n_trials: int | None = None,
+    timeout: float | None = None,
+) -> list[int]:
+    """Join ``tuner``'s study and run trials until ``n_trials`` trials exist in the study, the
+    timeout passes, or SIGTERM (finish the running trial) / Ctrl-C (stop now); return the
+    numbers of the trials this worker ran.
+    """
+    tuner.refit = False
+    tuner._fresh_pending = False  # a worker joins; it never deletes what others recorded
+    tuner.evaluation.prepare(tuner._base, X, y)
+    study = tuner.study
+    with GracefulStop(study) as stop:
+        if not stop.requested:
+            tuner._optimize_here(
+                study,
+                X,
+                y,
+                n_trials=n_trials,
+                timeout=timeout,
+                stop_after=n_trials,
+            )
+    return list(tuner.trials_run_)

@@ -170,6 +170,14 @@ class Curves(anywidget.AnyWidget, Callback):
     Build it with :func:`curves`. Pass it to ``fit_epochs(..., callbacks=[view])`` (or to a
     ``Tuner``'s callbacks) and each epoch's row is appended; at most one message every
     ``throttle`` seconds carries the points that arrived since the last one.
+
+    Examples
+    --------
+    >>> view = Curves()
+    >>> view.on_fit_begin(kind="epochs", path="")
+    >>> view.on_epoch_end(epoch=1, row={"train_loss": 0.5, "valid_loss": 0.75})
+    >>> view.to_frame()[["statistic", "split", "value"]].values.tolist()
+    [['loss', 'train', 0.5], ['loss', 'valid', 0.75]]
     """
 
     _esm = pathlib.Path(__file__).with_name("_curves_chart.js")

@@ -1,6 +1,6 @@
 // Learning curves: one small SVG chart per statistic; the kernel sends only new points.
-const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
-  "#b07aa1", "#ff9da7", "#9c755f", "#8cd17d"];
+const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b8860b",
+  "#b07aa1", "#d37295", "#9c755f", "#7f7f7f"]; // readable on light and dark backgrounds
 const H = 230, M = { l: 54, r: 14, t: 8, b: 32 }, LANE = 14, NS = "http://www.w3.org/2000/svg";
 let ruler = null;
 
@@ -20,7 +20,9 @@ function ticks(lo, hi, log) {
   if (log) {
     const out = [];
     for (let p = Math.floor(lo); p <= Math.ceil(hi); p++) if (p >= lo - 1e-9 && p <= hi + 1e-9) out.push(p);
-    return out.length >= 2 ? out : [lo, hi];
+    if (out.length >= 2) return out;
+    // less than a decade: round values, placed on the log scale
+    return ticks(Math.pow(10, lo), Math.pow(10, hi), false).filter((v) => v > 0).map(Math.log10);
   }
   const span = hi - lo || 1, raw = span / 5, mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => span / s <= 6);
@@ -84,7 +86,7 @@ function panel(stat, series, data, log, width, colors) {
   const pad = (y1 - y0) * 0.04; y0 -= pad; y1 += pad;
   const X = (x) => M.l + ((x - x0) / (x1 - x0)) * (width - M.l - M.r);
   // mutation labels first: they decide the top margin
-  const placed = placeLabels(labels.map((l) => ({ left: X(l.g.x - 0.5) + 3, width: textWidth(l.text) })));
+  const placed = placeLabels(labels.map((l) => ({ left: Math.max(M.l, X(l.g.x - 0.5)) + 3, width: textWidth(l.text) })));
   const top = M.t + (segs.length ? (Math.max(...placed) + 1) * LANE : 0);
   const Y = (y) => top + (1 - (y - y0) / (y1 - y0)) * (H - top - M.b);
   const axes = node("g", { class: "wb-axes" }, svg);
@@ -99,7 +101,7 @@ function panel(stat, series, data, log, width, colors) {
   node("text", { x: (M.l + width - M.r) / 2, y: H - 3, "text-anchor": "middle", class: "wb-axis-title" }, axes, data.x_label || "epoch");
   node("text", { x: 12, y: (top + H - M.b) / 2, "text-anchor": "middle", class: "wb-axis-title", transform: `rotate(-90 12 ${(top + H - M.b) / 2})` }, axes, stat + (log ? " (log)" : ""));
   labels.forEach((l, i) => {
-    const x = X(l.g.x - 0.5);
+    const x = Math.max(M.l, X(l.g.x - 0.5));
     node("line", { x1: x, x2: x, y1: top, y2: H - M.b, class: "wb-mutation" }, svg);
     const t = node("text", { x: x + 3, y: M.t + placed[i] * LANE + 10, class: "wb-mutation-label" }, svg, l.text);
     node("title", {}, t, `${l.g.run}, epoch ${l.g.x}: ${l.g.label}`);
@@ -126,6 +128,7 @@ function panel(stat, series, data, log, width, colors) {
 
 function paint(root, data, model) {
   const log = model.get("log_y");
+  const full = root.clientWidth || root.parentElement?.clientWidth || 700; // before emptying it
   root.textContent = "";
   const head = document.createElement("div");
   head.className = "wb-head";
@@ -160,11 +163,11 @@ function paint(root, data, model) {
   const grid = document.createElement("div");
   grid.className = "wb-grid-panels";
   root.appendChild(grid);
-  const width = Math.max(260, Math.floor((root.clientWidth || 700) / Math.min(stats.length || 1, 3)) - 8);
+  const width = Math.max(260, Math.floor(full / Math.min(stats.length || 1, 3)) - 8);
   for (const stat of stats) grid.appendChild(panel(stat, data.series.filter((s) => s.stat === stat), data, log, width, colors));
 }
 
-const CSS = `.wb-curves{font:11px var(--jp-ui-font-family,sans-serif);color:var(--jp-ui-font-color1,#222)}
+const CSS = `.wb-curves{width:100%;font:11px var(--jp-ui-font-family,sans-serif);color:var(--jp-ui-font-color1,#222)}
 .wb-curves svg text{fill:var(--jp-ui-font-color1,#222);font-size:11px}
 .wb-head{display:flex;flex-wrap:wrap;gap:4px 12px;align-items:center;margin:2px 0 4px}
 .wb-legend{display:flex;flex-wrap:wrap;gap:2px 10px;flex:1}.wb-key{white-space:nowrap}

@@ -69,6 +69,8 @@ def _get_display_info(description: Mapping[str, Any]) -> NodeInfo:
     """Typed nodes from ``describe()``'s plain data (what the display draws)."""
     space = description.get("space", {})
     changed = set(description.get("changed", ()))
+    if description.get("chosen") is not None:
+        changed.discard("choice")  # the switch shows which branch is in use
     hyperparams = [
         HyperparamInfo(
             name=name,

@@ -16,7 +16,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from workbench.core import Callback
-from workbench.core.authoring import attribute_summary, fitted_attributes_of
+from workbench.core.authoring import attribute_summary, fitted_attributes_of, join_path
 from workbench.exceptions import WorkbenchError
 from workbench.views._html import (
     STYLE,
@@ -343,7 +343,7 @@ class Inspector(widgets.HBox):
         """Set hyperparameter ``name`` of the selected step from text (a Python literal, else
         a string), as the Apply button does; an invalid value shows its error and changes
         nothing."""
-        path = f"{self.selected}__{name}" if self.selected else name
+        path = join_path(self.selected, name)
         value = parse_value(text)
         try:
             self.pipeline.set_hyperparams({path: value})

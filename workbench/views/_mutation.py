@@ -3,21 +3,21 @@
 Pick a step and its replacement (the notebook's variables that are steps, or a built-in), freeze
 or unfreeze steps, run more epochs and watch the curve continue with each mutation marked; the
 mutation log sits beside it. Layers: ``_get_mutation_info`` returns plain data (the paths, the
-log, the curve's series); ``_render_curve`` and ``_render_log`` draw it; :class:`MutationPanel`
-is the widget. Every button has a method of the same name for use from Python.
+frozen steps, the log); ``_render_log`` draws the log; the curve is the learning-curves view
+(:func:`workbench.views.curves`), fed by each Run as a callback; :class:`MutationPanel` is the
+widget. Every button has a method of the same name for use from Python.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
 
-from workbench.core import Callback
 from workbench.exceptions import WorkbenchError
-from workbench.views._html import STYLE, esc, line_chart_svg, table, view
+from workbench.views._curves import curves
+from workbench.views._html import STYLE, esc, table, view
 
 
 def _builtin_steps() -> dict[str, Callable[[], Any]]:
@@ -68,17 +68,14 @@ def notebook_steps(
 
 
 class MutationInfo(NamedTuple):
-    """Plain data the panel shows: step paths, frozen ones, the log and the curve."""
+    """Plain data the panel shows beside its curve: step paths, frozen ones, the log."""
 
     paths: list[str]
     frozen: list[str]
     log: list[dict[str, Any]]
-    epochs: list[float]
-    series: dict[str, list[float]]
-    marks: list[tuple[float, str]]
 
 
-def _get_mutation_info(pipeline: Any, history: Any) -> MutationInfo:
+def _get_mutation_info(pipeline: Any) -> MutationInfo:
     paths = [path for path, _ in pipeline.walk()]
     frozen = [path for path in paths if _frozen(pipeline, path)]
     log = [
@@ -93,22 +90,7 @@ def _get_mutation_info(pipeline: Any, history: Any) -> MutationInfo:
         }
         for record in getattr(pipeline, "mutation_log", [])
     ]
-    epochs: list[float] = []
-    series: dict[str, list[float]] = {}
-    marks: list[tuple[float, str]] = []
-    if history is not None and len(history):
-        epochs = [float(value) for value in history["epoch"]]
-        for column in history.columns:
-            name = str(column)
-            if name == "train_loss" or name.startswith("valid_"):
-                series[name] = [float(value) for value in history[column]]
-        if "mutation" in history.columns:
-            marks = [
-                (float(epoch) - 0.5, str(mutation))
-                for epoch, mutation in zip(history["epoch"], history["mutation"], strict=True)
-                if mutation is not None and mutation == mutation
-            ]
-    return MutationInfo(paths, frozen, log, epochs, series, marks)
+    return MutationInfo(paths, frozen, log)
 
 
 def _frozen(pipeline: Any, path: str) -> bool:
@@ -116,24 +98,6 @@ def _frozen(pipeline: Any, path: str) -> bool:
         return bool(pipeline.is_frozen(path))
     except (WorkbenchError, AttributeError, KeyError):
         return False
-
-
-def _render_curve(info: MutationInfo) -> str:
-    if not info.epochs:
-        return view('<div class="wb-muted">No epochs yet: press Run to train.</div>')
-    charts = "".join(
-        line_chart_svg(info.epochs, {name: values}, marks=info.marks, title=name)
-        for name, values in list(info.series.items())[:3]
-    )
-    legend = "".join(
-        f'<div><span class="wb-changed">{number}</span> before epoch {int(at + 0.5)}: '
-        f"{esc(label)}</div>"
-        for number, (at, label) in enumerate(info.marks, start=1)
-    )
-    return view(
-        f'<div style="display:flex;flex-wrap:wrap;gap:8px">{charts}</div>'
-        f'<div class="wb-legend">{legend}</div>'
-    )
 
 
 def _render_log(info: MutationInfo) -> str:
@@ -149,21 +113,6 @@ def _render_log(info: MutationInfo) -> str:
         else ""
     )
     return view("<b>mutation log</b>" + table(["#", "op", "path", "what"], rows) + frozen)
-
-
-class _LiveCurve(Callback):
-    """Redraws the curve at most every ``interval`` seconds while epochs run."""
-
-    def __init__(self, panel: MutationPanel, interval: float = 0.25):
-        self.panel, self.interval, self.last = panel, interval, 0.0
-        self.rows: list[dict[str, Any]] = []
-
-    def on_epoch_end(self, **data: Any) -> None:
-        self.rows.append(dict(data["row"]))
-        now = time.monotonic()
-        if now - self.last >= self.interval:
-            self.last = now
-            self.panel._draw(extra_rows=self.rows)
 
 
 class MutationPanel(widgets.VBox):
@@ -238,6 +187,11 @@ class MutationPanel(widgets.VBox):
             description="with", layout=widgets.Layout(width="330px")
         )
         self.replacement.style.description_width = "36px"
+        self.reload_button = widgets.Button(
+            icon="refresh",
+            tooltip="look again for the notebook's variables that hold steps",
+            layout=widgets.Layout(width="36px"),
+        )
         self.replace_button = widgets.Button(description="Replace", icon="exchange")
         self.freeze_button = widgets.Button(description="Freeze", icon="snowflake-o")
         self.epochs = widgets.BoundedIntText(
@@ -246,23 +200,27 @@ class MutationPanel(widgets.VBox):
         self.epochs.style.description_width = "48px"
         self.run_button = widgets.Button(description="Run", icon="play", button_style="primary")
         self.message = widgets.HTML(value="")
-        self.curve = widgets.HTML(value="")
+        self.curve = curves(history)  # continues ``history``; each Run feeds it as a callback
+        self.curve.layout = widgets.Layout(flex="1 1 0%", min_width="520px")
         self.log_view = widgets.HTML(
-            value="", layout=widgets.Layout(min_width="260px", margin="0 0 0 12px")
+            value="", layout=widgets.Layout(flex="0 0 340px", margin="0 0 0 12px")
         )
+        self.reload_button.on_click(lambda _b: self.refresh())
         self.replace_button.on_click(lambda _b: self._replace_clicked())
         self.freeze_button.on_click(lambda _b: self._freeze_clicked())
         self.run_button.on_click(lambda _b: self.run(self.epochs.value))
         self.target.observe(lambda _change: self._label_freeze(), names="value")
         controls = widgets.VBox(
             [
-                widgets.HBox([self.target, self.replacement, self.replace_button]),
+                widgets.HBox(
+                    [self.target, self.replacement, self.reload_button, self.replace_button]
+                ),
                 widgets.HBox([self.freeze_button, self.epochs, self.run_button]),
                 self.message,
             ]
         )
         body = widgets.HBox(
-            [self.curve, self.log_view], layout=widgets.Layout(flex_flow="row wrap")
+            [self.curve, self.log_view], layout=widgets.Layout(flex_flow="row wrap", width="100%")
         )
         super().__init__([widgets.HTML(value=STYLE), controls, body])
         self.add_class("wb-mutation-panel")
@@ -294,17 +252,8 @@ class MutationPanel(widgets.VBox):
         self._label_freeze()
         self._draw()
 
-    def _draw(self, extra_rows: list[dict[str, Any]] | None = None) -> None:
-        history = self.history
-        if extra_rows:
-            from workbench.training import History
-
-            rows = [] if history is None else history.to_dict("records")
-            history = History.from_rows([*rows, *extra_rows])
-        info = _get_mutation_info(self.pipeline, history)
-        with self.hold_sync():
-            self.curve.value = _render_curve(info)
-            self.log_view.value = _render_log(info)
+    def _draw(self) -> None:
+        self.log_view.value = _render_log(_get_mutation_info(self.pipeline))
 
     def _label_freeze(self) -> None:
         path = self.target.value
@@ -365,7 +314,6 @@ class MutationPanel(widgets.VBox):
         from workbench.training import fit_epochs
 
         self._runs += 1
-        live = _LiveCurve(self)
         self.run_button.disabled = True
         self._say(f"training {epochs} epochs…")
         try:
@@ -376,7 +324,7 @@ class MutationPanel(widgets.VBox):
                 epochs=epochs,
                 history=self.history,
                 phase=f"run {self._runs}",
-                callbacks=[live],
+                callbacks=[self.curve],
                 progress=False,
                 **self.options,
             )

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
+from ipywidgets.widgets.widget_bool import CheckboxStyle
+from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
 from optuna.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -21,7 +23,7 @@ from optuna.distributions import (
 )
 
 from workbench.core import Callback
-from workbench.core.authoring import distribution_to_dict
+from workbench.core.authoring import distribution_to_dict, join_path
 from workbench.exceptions import WorkbenchError
 from workbench.views._html import STYLE, badge, distribution_text, esc, number
 
@@ -54,7 +56,7 @@ def _get_space_editor_info(description: Mapping[str, Any]) -> list[SpaceGroupInf
         frozen = frozen or bool(node.get("frozen"))
         path = str(node.get("path", ""))
         rows = [
-            SpaceRowInfo(f"{path}__{name}" if path else name, name, dict(data))
+            SpaceRowInfo(join_path(path, name), name, dict(data))
             for name, data in node.get("space", {}).items()
         ]
         if rows:
@@ -73,6 +75,16 @@ def _get_space_editor_info(description: Mapping[str, Any]) -> list[SpaceGroupInf
 
     visit(description, 0, False)
     return groups
+
+
+def _close_all(widget: Any) -> None:
+    """Close ``widget``, everything inside it, and their layouts and styles."""
+    for child in getattr(widget, "children", ()):
+        _close_all(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if part is not None:
+            part.close()
+    widget.close()
 
 
 class EditError(ValueError):
@@ -156,18 +168,43 @@ _EDITOR_STYLE = """<style>
 </style>"""
 
 
-class _Row:
-    """The controls of one hyperparameter."""
+class _Kit:
+    """Layouts and styles shared by every row of one editor: each widget would otherwise
+    bring its own two models, saved with the notebook (three times the widget state)."""
 
-    def __init__(self, info: SpaceRowInfo, known_choices: list[Any], on_edit: Any):
+    def __init__(self) -> None:
+        self.name = widgets.Layout(width="150px")
+        self.bound = widgets.Layout(width="110px")
+        self.step = widgets.Layout(width="100px")
+        self.log = widgets.Layout(width="50px")
+        self.choice = widgets.Layout(width="auto", margin="0 12px 0 0")
+        self.message = widgets.Layout(margin="0 0 0 8px")
+        self.row = widgets.Layout(align_items="center", flex_flow="row wrap")
+        self.text_style = TextStyle(description_width="32px")
+        self.check_style = CheckboxStyle()
+        self.html_style = HTMLStyle()
+        self.plain = widgets.Layout()
+        self._indents: dict[int, widgets.Layout] = {}
+
+    def indent(self, depth: int) -> widgets.Layout:
+        if depth not in self._indents:
+            self._indents[depth] = widgets.Layout(margin=f"0 0 0 {16 * depth}px")
+        return self._indents[depth]
+
+
+class _Row:
+    """The controls of one hyperparameter; ``message`` shows its reading, or its error."""
+
+    def __init__(self, info: SpaceRowInfo, known_choices: list[Any], on_edit: Any, kit: _Kit):
         self.path = info.path
         self.kind = str(info.distribution.get("type"))
         self.known_choices = known_choices
-        self.error = widgets.HTML(value="", layout=widgets.Layout(margin="0 0 0 8px"))
-        self.reading = widgets.HTML(value="")
+        self.reading = ""
+        self.message = widgets.HTML(value="", layout=kit.message, style=kit.html_style)
         label = widgets.HTML(
             value=f'<span class="wb-row-name">{esc(info.name)}</span>',
-            layout=widgets.Layout(width="150px"),
+            layout=kit.name,
+            style=kit.html_style,
         )
         self.controls: list[widgets.Widget] = []
         if self.kind == "categorical":
@@ -176,38 +213,46 @@ class _Row:
                     value=False,
                     description=repr(choice),
                     indent=False,
-                    layout=widgets.Layout(width="auto", margin="0 12px 0 0"),
+                    layout=kit.choice,
+                    style=kit.check_style,
                 )
                 for choice in known_choices
             ]
             self.controls = list(self.checks)
         else:
-            text_layout = widgets.Layout(width="110px")
-            self.low = widgets.Text(description="low", continuous_update=False, layout=text_layout)
-            self.high = widgets.Text(
-                description="high", continuous_update=False, layout=text_layout
-            )
-            self.step = widgets.Text(
-                description="step",
-                continuous_update=False,
-                placeholder="none" if self.kind == "float" else "1",
-                layout=widgets.Layout(width="100px"),
+            self.low, self.high, self.step = (
+                widgets.Text(
+                    description=name,
+                    continuous_update=False,
+                    placeholder=placeholder,
+                    layout=layout,
+                    style=kit.text_style,
+                )
+                for name, placeholder, layout in (
+                    ("low", "", kit.bound),
+                    ("high", "", kit.bound),
+                    ("step", "none" if self.kind == "float" else "1", kit.step),
+                )
             )
             self.log = widgets.Checkbox(
-                value=False, description="log", indent=False, layout=widgets.Layout(width="50px")
+                value=False, description="log", indent=False, layout=kit.log, style=kit.check_style
             )
-            for text in (self.low, self.high, self.step):
-                text.style.description_width = "32px"
             self.controls = [self.low, self.high, self.log, self.step]
         self.set_distribution(info.distribution)
         for control in self.controls:
             control.observe(lambda _change: on_edit(self), names="value")
-        self.box = widgets.HBox(
-            [label, *self.controls, self.reading, self.error],
-            layout=widgets.Layout(align_items="center", flex_flow="row wrap"),
-        )
+        self.box = widgets.HBox([label, *self.controls, self.message], layout=kit.row)
         self.box.add_class("wb-space-row")
         self.box.add_class(f"wb-path-{info.path}")  # a handle for browser tests and styling
+
+    def show_reading(self, data: Mapping[str, Any]) -> None:
+        self.reading = f'<span class="wb-muted">{esc(distribution_text(data))}</span>'
+        self.message.value = self.reading
+
+    def show_error(self, error: object) -> None:
+        self.message.value = (
+            f'<span class="wb-view"><span class="wb-error">{esc(error)}</span></span>'
+        )
 
     def set_distribution(self, data: Mapping[str, Any]) -> None:
         """Show ``data`` in the controls (no edit is applied while setting them)."""
@@ -223,7 +268,7 @@ class _Row:
             self.step.value = (
                 "" if step is None or (self.kind == "int" and step == 1) else (number(step))
             )
-        self.reading.value = f'<span class="wb-muted">{esc(distribution_text(data))}</span>'
+        self.show_reading(data)
 
     def distribution(self) -> BaseDistribution:
         if self.kind == "categorical":
@@ -337,7 +382,6 @@ class SpaceEditor(widgets.VBox):
             for group in groups:
                 for row in group.rows:
                     self.rows[row.path].set_distribution(row.distribution)
-                    self.rows[row.path].error.value = ""
         finally:
             self._writing = False
         self._style_groups(groups)
@@ -354,9 +398,14 @@ class SpaceEditor(widgets.VBox):
     def _build(self, groups: list[SpaceGroupInfo]) -> None:
         self._writing = True
         try:
+            current: tuple[Any, ...] = tuple(getattr(self, "children", ()))
+            old = [child for child in current if child is not self.status]
             self.rows = {}
             self._group_boxes = {}
-            children: list[widgets.Widget] = [widgets.HTML(value=STYLE + _EDITOR_STYLE)]
+            kit = _Kit()
+            children: list[widgets.Widget] = [
+                widgets.HTML(value=STYLE + _EDITOR_STYLE, layout=kit.plain, style=kit.html_style)
+            ]
             for group in groups:
                 rows = []
                 for info in group.rows:
@@ -364,14 +413,11 @@ class SpaceEditor(widgets.VBox):
                     for choice in info.distribution.get("choices", ()):
                         if not any(_same(choice, item) for item in known):
                             known.append(choice)
-                    row = _Row(info, known, self._edited)
+                    row = _Row(info, known, self._edited, kit)
                     self.rows[info.path] = row
                     rows.append(row.box)
-                head = widgets.HTML(value="")
-                box = widgets.VBox(
-                    [head, *rows],
-                    layout=widgets.Layout(margin=f"0 0 0 {16 * group.depth}px"),
-                )
+                head = widgets.HTML(value="", layout=kit.plain, style=kit.html_style)
+                box = widgets.VBox([head, *rows], layout=kit.indent(group.depth))
                 box.add_class("wb-view")
                 self._group_boxes[group.path] = (box, head)
                 children.append(box)
@@ -385,6 +431,8 @@ class SpaceEditor(widgets.VBox):
             children.append(self.status)
             self.children = children
             self._paths = tuple(self.rows)
+            for widget in old:  # the replaced rows leave the front end (and the saved notebook)
+                _close_all(widget)
         finally:
             self._writing = False
         self._style_groups(groups)
@@ -416,25 +464,17 @@ class SpaceEditor(widgets.VBox):
         try:
             distribution = row.distribution()
         except EditError as error:
-            row.error.value = (
-                f'<span class="wb-view"><span class="wb-error">{esc(error)}</span></span>'
-            )
+            row.show_error(error)
             return
         self._writing = True
         try:
             self.pipeline.set_hyperparams_space({row.path: distribution})
         except (WorkbenchError, ValueError) as error:
-            row.error.value = (
-                f'<span class="wb-view"><span class="wb-error">{esc(error)}</span></span>'
-            )
+            row.show_error(error)
             return
         finally:
             self._writing = False
-        row.error.value = ""
-        row.reading.value = (
-            f'<span class="wb-muted">'
-            f"{esc(distribution_text(distribution_to_dict(distribution)))}</span>"
-        )
+        row.show_reading(distribution_to_dict(distribution))
         self.status.value = (
             f'<span class="wb-view wb-muted">set {esc(row.path)} '
             f"{esc(distribution_text(distribution_to_dict(distribution)))}</span>"

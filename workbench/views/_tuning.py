@@ -170,6 +170,7 @@ class TuningPanel(ipywidgets.VBox):
         self._last_refresh = float("-inf")
         self._trailing: threading.Timer | None = None
         self._applied_html = ""
+        self._shown: tuple[int, str, str] | None = None
 
         self.start_button = ipywidgets.Button(description="Start", icon="play")
         self.stop_button = ipywidgets.Button(description="Stop", icon="stop")
@@ -449,6 +450,8 @@ class TuningPanel(ipywidgets.VBox):
                 self.stop_button.disabled = status != "running"
                 self.resume_button.disabled = not (status == "stopped" and self._budget_left())
                 self.apply_button.disabled = info.best is None and self.table.selected is None
+            if self.table.selected is None and info.best is not None:
+                self._show_trial(info.best, "best trial")  # until the user picks one
 
     def _status_html(self, info: TuningInfo) -> str:
         status = self._status
@@ -494,14 +497,22 @@ class TuningPanel(ipywidgets.VBox):
         with self._lock:
             row = self._rows.get(number) if number is not None else None
         if row is None:
+            self._shown = None
             self.trial_view.value = ""
             return
+        self._show_trial(row, "selected")
+        self.apply_button.disabled = False
+
+    def _show_trial(self, row: TrialRow, why: str) -> None:
+        """Draw ``row``'s pipeline with its sampled values, unless it is already shown."""
+        if self._shown == (row.number, row.state, why):
+            return
+        self._shown = (row.number, row.state, why)
         try:
             description = self.tuner.candidate(row.params).describe()
         except Exception as error:  # values the pipeline refuses: show them as they are
             description = {"class": f"(cannot build this trial's pipeline: {error})"}
-        self.trial_view.value = trial_tree_html(description, row)
-        self.apply_button.disabled = False
+        self.trial_view.value = trial_tree_html(description, row, note=why)
 
     # -- apply ----------------------------------------------------------------------------------
     def apply(self, trial: int | None = None) -> dict[str, tuple[Any, Any]]:

@@ -17,27 +17,32 @@ function node(tag, attrs, parent, text) {
   return el;
 }
 const fmt = (v) => (typeof v !== "number" ? String(v) : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : +v.toPrecision(3) + "");
-const short = (path) => { const parts = path.split("__"); const s = parts.slice(-2).join("__"); return s.length > 18 ? "…" + s.slice(-17) : s; };
+const short = (path, room) => { const s = path.split("__").slice(-2).join("__"), n = Math.max(8, Math.floor(room / 6.5)); return s.length > n ? "…" + s.slice(1 - n) : s; };
+function nice(lo, hi) {
+  const span = hi - lo || 1, mag = Math.pow(10, Math.floor(Math.log10(span / 5)));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((st) => span / st <= 6);
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toPrecision(12));
+  return out;
+}
 
 function bestChart(data, width) {
   const svg = node("svg", { width, height: H, class: "wb-best-chart" });
   node("text", { x: 8, y: 14, class: "wb-chart-title" }, svg, "Best value so far");
   const done = data.trials.filter((t) => t.value !== null && (t.state === "complete" || t.state === "pruned"));
-  if (!done.length) { node("text", { x: width / 2, y: H / 2, "text-anchor": "middle", class: "wb-note" }, svg, "no finished trial yet"); return svg; }
-  const L = 50, R = 10, T = 24, B = 28;
+  if (!done.length) { node("text", { x: width / 2, y: H / 2, "text-anchor": "middle", class: "wb-note" }, svg, "no trial with a value yet"); return svg; }
+  const L = 50, R = 10, T = 24, B = 34;
   const xs = data.trials.map((t) => t.number), vs = done.map((t) => t.value);
   let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...vs), y1 = Math.max(...vs);
   if (x1 === x0) { x0 -= 1; x1 += 1; }
   if (y1 === y0) { y0 -= Math.abs(y0) * 0.05 || 0.5; y1 += Math.abs(y1) * 0.05 || 0.5; }
   const X = (x) => L + ((x - x0) / (x1 - x0)) * (width - L - R), Y = (y) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
-  for (let i = 0; i <= 4; i++) {
-    const v = y0 + ((y1 - y0) * i) / 4;
+  for (const v of nice(y0, y1)) {
     node("line", { x1: L, x2: width - R, y1: Y(v), y2: Y(v), class: "wb-gridline" }, svg);
     node("text", { x: L - 4, y: Y(v) + 4, "text-anchor": "end" }, svg, fmt(v));
   }
-  node("text", { x: (L + width - R) / 2, y: H - 6, "text-anchor": "middle", class: "wb-note" }, svg, "trial");
-  node("text", { x: L, y: H - B + 14, "text-anchor": "middle" }, svg, fmt(x0 < 0 ? 0 : Math.round(x0)));
-  node("text", { x: width - R, y: H - B + 14, "text-anchor": "end" }, svg, fmt(Math.round(x1)));
+  node("text", { x: (L + width - R) / 2, y: H - 3, "text-anchor": "middle", class: "wb-note" }, svg, "trial");
+  for (const v of nice(x0, x1).filter(Number.isInteger)) node("text", { x: X(v), y: H - B + 14, "text-anchor": "middle" }, svg, fmt(v));
   const better = data.direction === "maximize" ? (a, b) => a > b : (a, b) => a < b;
   let best = null, d = "";
   for (const t of data.trials) {
@@ -56,7 +61,8 @@ function scaleOf(axis, trials) {
   if (axis.kind === "categorical") {
     const choices = axis.choices.length ? axis.choices : [...new Set(trials.map((t) => t.params[axis.path]).filter((v) => v !== undefined))];
     const n = Math.max(choices.length - 1, 1);
-    return { ticks: choices.map((c, i) => [i / n, fmt(c)]), at: (v) => { const i = choices.findIndex((c) => c === v); return i < 0 ? null : i / n; } };
+    const labels = axis.labels || choices.map(fmt);
+    return { ticks: choices.map((c, i) => [i / n, labels[i]]), at: (v) => { const i = choices.findIndex((c) => c === v); return i < 0 ? null : i / n; } };
   }
   const f = axis.log ? Math.log10 : (v) => v;
   const lo = f(axis.low), hi = f(axis.high), span = hi - lo || 1;
@@ -68,19 +74,21 @@ function scaleOf(axis, trials) {
 
 function parallel(data, width) {
   const svg = node("svg", { width, height: H, class: "wb-parallel" });
-  node("text", { x: 8, y: 14, class: "wb-chart-title" }, svg, "Hyperparameters of each trial");
+  node("text", { x: 8, y: 14, class: "wb-chart-title" }, svg, "Hyperparameters of each trial (colour: value, orange is best)");
   const trials = data.trials.filter((t) => t.state === "complete" || t.state === "pruned");
   const values = trials.filter((t) => t.value !== null).map((t) => t.value);
   const axes = [...data.axes, { path: "value", kind: "float", log: false, low: Math.min(...values), high: Math.max(...values), choices: [] }];
-  if (!trials.length || !values.length) { node("text", { x: width / 2, y: H / 2, "text-anchor": "middle", class: "wb-note" }, svg, "no finished trial yet"); return svg; }
-  if (axes[axes.length - 1].high === axes[axes.length - 1].low) axes[axes.length - 1].high += 1;
+  if (!trials.length || !values.length) { node("text", { x: width / 2, y: H / 2, "text-anchor": "middle", class: "wb-note" }, svg, "no trial with a value yet"); return svg; }
+  const last = axes[axes.length - 1];
+  if (last.high === last.low) { const pad = Math.abs(last.low) * 0.05 || 0.5; last.low -= pad; last.high += pad; }
   const T = 40, B = 22, L = 40, R = 50, step = (width - L - R) / Math.max(axes.length - 1, 1);
   const scales = axes.map((a) => scaleOf(a, trials));
   const Y = (u) => H - B - u * (H - T - B);
   axes.forEach((a, i) => {
     const x = L + i * step;
     node("line", { x1: x, x2: x, y1: T, y2: H - B, class: "wb-axis" }, svg);
-    const label = node("text", { x, y: T - 8, "text-anchor": "middle" }, svg, short(a.path) + (a.log ? " (log)" : ""));
+    const anchor = i === 0 ? "start" : i === axes.length - 1 ? "end" : "middle";
+    const label = node("text", { x: i === 0 ? x - 6 : i === axes.length - 1 ? x + 6 : x, y: T - 8, "text-anchor": anchor }, svg, short(a.path, (i === 0 || i === axes.length - 1 ? 1.4 : 0.9) * step - (a.log ? 40 : 0)) + (a.log ? " (log)" : ""));
     node("title", {}, label, a.path + (a.log ? ", log scale" : ""));
     for (const [u, text] of scales[i].ticks) node("text", { x: x + 4, y: Y(u) + 4, class: "wb-note" }, svg, text);
   });

@@ -16,6 +16,7 @@ from optuna.distributions import (
 from optuna.trial import FrozenTrial
 
 from workbench import store
+from workbench.core.authoring import join_path, plain_value
 
 
 class TrialRow(NamedTuple):
@@ -136,21 +137,16 @@ def _axis_from_values(path: str, rows: list[TrialRow]) -> AxisInfo:
     return AxisInfo(path, "categorical", False, None, None, sorted(set(values), key=repr))
 
 
-def plain_value(value: Any) -> Any:
-    """A JSON-ready value: numbers as they are (NaN and inf as None), others as strings."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    return repr(value)
-
-
 def charts_data(info: TuningInfo) -> dict[str, Any]:
     """What the best-so-far and parallel-coordinate charts draw (JSON-ready)."""
     return {
         "direction": info.direction,
         "axes": [
-            {**axis._asdict(), "choices": [plain_value(c) for c in axis.choices]}
+            {
+                **axis._asdict(),
+                "choices": [plain_value(c) for c in axis.choices],
+                "labels": [str(c) for c in axis.choices] if axis.kind == "categorical" else None,
+            }
             for axis in info.axes
         ],
         "trials": [
@@ -174,7 +170,10 @@ def table_rows(info: TuningInfo) -> list[dict[str, Any]]:
             "state": row.state,
             "value": row.value,
             "duration": None if row.duration is None else round(row.duration, 2),
-            **{f"p:{path}": plain_value(v) for path, v in row.params.items()},
+            **{
+                f"p:{path}": str(v) if isinstance(v, bool) else plain_value(v)
+                for path, v in row.params.items()
+            },
             "error": row.error,
         }
         for row in info.trials
@@ -192,7 +191,7 @@ def changed_hyperparams(
     }
 
 
-def trial_tree_html(description: Mapping[str, Any], row: TrialRow) -> str:
+def trial_tree_html(description: Mapping[str, Any], row: TrialRow, *, note: str = "") -> str:
     """A trial's pipeline: its steps, the chosen branches lit, the sampled values in bold."""
     sampled = row.params
     lines: list[str] = []
@@ -211,7 +210,7 @@ def trial_tree_html(description: Mapping[str, Any], row: TrialRow) -> str:
             f'<div class="wb-param" style="margin-left:{depth + 1}em">'
             f"<b>{html.escape(key)}</b> = {html.escape(repr(sampled[full]))}</div>"
             for key in node.get("hyperparams", {})
-            if (full := f"{path}__{key}" if path else key) in sampled and key != "choice"
+            if (full := join_path(path, key)) in sampled and key != "choice"
         )
         label = f"{name} <span class='wb-class'>({cls})</span>" if path else cls
         lines.append(
@@ -223,9 +222,10 @@ def trial_tree_html(description: Mapping[str, Any], row: TrialRow) -> str:
 
     visit(description, 0)
     value = "none" if row.value is None else f"{row.value:.6g}"
+    aside = f" ({html.escape(note)})" if note else ""
     head = (
-        f'<div class="wb-trial-head"><b>Trial {row.number}</b> · {html.escape(row.state)} · '
-        f"value {value}</div>"
+        f'<div class="wb-trial-head"><b>Trial {row.number}</b>{aside} · '
+        f"{html.escape(row.state)} · value {value}</div>"
     )
     error = (
         f'<div class="wb-error">{html.escape(row.error)}</div>' if row.error is not None else ""

@@ -1,0 +1,312 @@
+"""A journal file read for browsing: counts, pages and records without replaying every trial.
+
+Optuna's journal storage replays the whole file into trial objects before it answers anything;
+with a recorded History in every trial that is seconds for a large store. Browsing needs less:
+per trial its study, number, state, values and times. This index finds, with one regular
+expression scan in C, the few lines that set those (study created, deleted or given an
+attribute; trial created or given a state) and decodes only them, never the params,
+intermediate values and recorded Histories in between. It keeps the file offset it reached and
+on each refresh reads only what was appended since. It applies Optuna's replay rules (a
+duplicate study name is ignored, a finished trial takes no update) so that it agrees with
+Optuna's view. A trial's other lines are found when a page or a record asks for them, between
+the trial's creation and the line that finished it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from optuna.distributions import json_to_distribution
+
+_CREATE_STUDY, _DELETE_STUDY, _STUDY_USER_ATTR = 0, 1, 2
+_CREATE_TRIAL, _TRIAL_PARAM, _TRIAL_STATE = 4, 5, 6
+_TRIAL_INTERMEDIATE, _TRIAL_USER_ATTR = 7, 8
+_RUNNING, _WAITING = 0, 4
+_STATE_NAMES = ("running", "complete", "pruned", "fail", "waiting")
+_OP = re.compile(rb'^\{"op_code":\s*(\d+)')
+# Optuna writes each line as '{"op_code":N,"worker_id":"...",<fields>}': the lines to decode
+# (searched as "\n" + data: a literal start lets the scan run at memchr speed)
+_LIFECYCLE = re.compile(rb'\n\{"op_code":[01246],[^\n]*')
+# and the lines that update one trial (params, intermediate values, attributes)
+_TRIAL_LINE = re.compile(rb'\n\{"op_code":[5789],"worker_id":"[^"\n]*","trial_id":(\d+),')
+
+
+@dataclass
+class IndexedStudy:
+    """One live study of the file."""
+
+    study_id: int
+    name: str
+    directions: list[str]
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+    trial_ids: list[int] = field(default_factory=list)
+    last_offset: int = 0  # where its latest applied line starts
+
+
+@dataclass
+class IndexedTrial:
+    """One trial: what a listing needs, and where its lines lie."""
+
+    trial_id: int
+    study_id: int
+    number: int
+    state: int
+    values: list[float] | None
+    start_text: str | None  # as Optuna wrote them: aware UTC, ISO 8601
+    complete_text: str | None
+    created_at: int  # offset of its creation line
+    finished_at: int | None = None  # offset of the line that finished it
+
+    @property
+    def datetime_start(self) -> datetime.datetime | None:
+        return time_of(self.start_text)
+
+    @property
+    def datetime_complete(self) -> datetime.datetime | None:
+        return time_of(self.complete_text)
+
+    @property
+    def state_name(self) -> str:
+        return _STATE_NAMES[self.state]
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in (_RUNNING, _WAITING)
+
+
+class JournalIndex:
+    """The browsing view of one journal file, refreshed incrementally (see the module doc)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.lock = threading.Lock()
+        self._reset(0)
+
+    def _reset(self, inode: int) -> None:
+        self.inode = inode
+        self.offset = 0  # end of the last complete line read
+        self.studies: dict[int, IndexedStudy] = {}
+        self.trials: list[IndexedTrial] = []
+        self.next_study_id = 0
+        self.deleted_at: list[int] = []  # offsets of deletions
+
+    def refresh(self) -> None:
+        """Read what was appended since the last refresh (everything, if the file was
+        replaced or shortened)."""
+        with self.lock:
+            inode, size = file_identity(self.path)
+            if inode != self.inode or size < self.offset:
+                self._reset(inode)
+            if size == self.offset:
+                return
+            with open(self.path, "rb") as journal:
+                journal.seek(self.offset)
+                data = journal.read(size - self.offset)
+            end = data.rfind(b"\n") + 1  # a cut last line waits (or is set aside by a writer)
+            self._apply_lines(data[:end], self.offset)
+            self.offset += end
+
+    # -- Optuna's replay rules, for the fields browsing needs ---------------------------------
+    def _apply_lines(self, data: bytes, position: int) -> None:
+        for match in _LIFECYCLE.finditer(b"\n" + data):
+            line = match.group()[1:]  # match.start() is then the line's offset in data
+            try:
+                log = json.loads(line)
+            except ValueError:  # not a line Optuna wrote: Optuna would stop here, skip it
+                continue
+            if isinstance(log, dict):
+                self._apply(line[11] - 48, log, position + match.start())
+
+    def _apply(self, op: int, log: dict[str, Any], offset: int) -> None:
+        if op == _CREATE_STUDY:
+            if any(study.name == log["study_name"] for study in self.studies.values()):
+                return
+            study_id = self.next_study_id
+            self.next_study_id += 1
+            directions = ["minimize" if d == 1 else "maximize" for d in log["directions"]]
+            self.studies[study_id] = IndexedStudy(study_id, log["study_name"], directions)
+            self.studies[study_id].last_offset = offset
+        elif op == _DELETE_STUDY:
+            if self.studies.pop(log["study_id"], None) is not None:
+                self.deleted_at.append(offset)
+        elif op == _STUDY_USER_ATTR:
+            study = self.studies.get(log["study_id"])
+            if study is not None:
+                study.user_attrs.update(log["user_attr"])
+                study.last_offset = offset
+        elif op == _CREATE_TRIAL:
+            study = self.studies.get(log["study_id"])
+            if study is None:
+                return
+            values = log.get("values")
+            if values is None and log.get("value") is not None:
+                values = [log["value"]]
+            study.last_offset = offset
+            self.trials.append(
+                IndexedTrial(
+                    trial_id=len(self.trials),
+                    study_id=study.study_id,
+                    number=len(study.trial_ids),
+                    state=int(log.get("state", _RUNNING)),
+                    values=values,
+                    start_text=log.get("datetime_start"),
+                    complete_text=log.get("datetime_complete"),
+                    created_at=offset,
+                    finished_at=offset if int(log.get("state", _RUNNING)) in (1, 2, 3) else None,
+                )
+            )
+            study.trial_ids.append(self.trials[-1].trial_id)
+        else:  # _TRIAL_STATE
+            trial = self._updatable(log["trial_id"])
+            state = int(log["state"])
+            if trial is None or (state == _RUNNING and trial.state == _RUNNING):
+                return
+            if state == _RUNNING:
+                trial.start_text = log.get("datetime_start")
+            if state not in (_RUNNING, _WAITING):
+                trial.complete_text = log.get("datetime_complete")
+                trial.finished_at = offset
+            trial.state = state
+            if log.get("values") is not None:
+                trial.values = log["values"]
+            self.studies[trial.study_id].last_offset = offset
+
+    def _updatable(self, trial_id: int) -> IndexedTrial | None:
+        if not 0 <= trial_id < len(self.trials):
+            return None
+        trial = self.trials[trial_id]
+        if trial.finished or trial.study_id not in self.studies:
+            return None
+        return trial
+
+    # -- reading trials' own lines -----------------------------------------------------------
+    def trial_lines(self, data: bytes, start: int) -> list[tuple[int, int]]:
+        """(offset, trial id) of each line in ``data`` (read from ``start``) that updates one
+        trial (params, intermediate values, attributes)."""
+        return [
+            (start + match.start(), int(match.group(1)))
+            for match in _TRIAL_LINE.finditer(b"\n" + data)
+        ]
+
+    def details(
+        self, trials: list[IndexedTrial], *, user_attrs: bool | str
+    ) -> list[dict[str, Any]]:
+        """Params, intermediate values and user attrs (all, or only the key ``user_attrs``
+        names) of each of ``trials``, read from their lines."""
+        found: list[dict[str, Any]] = [
+            {"params": {}, "intermediate_values": {}, "user_attrs": {}} for _ in trials
+        ]
+        if not trials:
+            return found
+        wanted = user_attrs if isinstance(user_attrs, str) else None
+        key = json.dumps(wanted).encode() if wanted else b""
+        by_id = {trial.trial_id: position for position, trial in enumerate(trials)}
+        start = min(trial.created_at for trial in trials)
+        end = max(
+            self.offset if trial.finished_at is None else trial.finished_at for trial in trials
+        )
+        with open(self.path, "rb") as journal:
+            journal.seek(start)
+            data = journal.read(end - start) + journal.readline()  # through the last line
+        for trial, into in zip(trials, found, strict=True):
+            self._read_line(data, trial.created_at - start, _CREATE_TRIAL, into, user_attrs)
+        for offset, trial_id in self.trial_lines(data, start):
+            position = by_id.get(trial_id)
+            if position is None or offset >= self.offset:  # not asked for, or read after refresh
+                continue
+            trial = trials[position]
+            if trial.finished_at is not None and offset > trial.finished_at:
+                continue  # Optuna ignores updates of a finished trial
+            line_start = offset - start
+            op = data[line_start + 11] - 48
+            if op == 9 or (op == _TRIAL_USER_ATTR and not user_attrs):
+                continue
+            if op == _TRIAL_USER_ATTR and key:
+                line_end = data.find(b"\n", line_start)
+                if data.find(key, line_start, line_end) < 0:
+                    continue
+            self._read_line(data, line_start, op, found[position], user_attrs)
+        if wanted:
+            for into in found:
+                into["user_attrs"] = {k: v for k, v in into["user_attrs"].items() if k == wanted}
+        return found
+
+    @staticmethod
+    def _read_line(
+        data: bytes, line_start: int, op: int, into: dict[str, Any], user_attrs: bool | str
+    ) -> None:
+        line_end = data.find(b"\n", line_start)
+        log = json.loads(data[line_start : None if line_end < 0 else line_end])
+        if op == _CREATE_TRIAL:
+            distributions = {
+                name: _distribution(text)
+                for name, text in (log.get("distributions") or {}).items()
+            }
+            into["params"].update(
+                {
+                    name: distributions[name].to_external_repr(value)
+                    for name, value in (log.get("params") or {}).items()
+                }
+            )
+            into["intermediate_values"].update(
+                {int(k): v for k, v in (log.get("intermediate_values") or {}).items()}
+            )
+            if user_attrs:
+                into["user_attrs"].update(log.get("user_attrs") or {})
+        elif op == _TRIAL_PARAM:
+            distribution = _distribution(log["distribution"])
+            into["params"][log["param_name"]] = distribution.to_external_repr(
+                log["param_value_internal"]
+            )
+        elif op == _TRIAL_INTERMEDIATE:
+            into["intermediate_values"][int(log["step"])] = log["intermediate_value"]
+        elif op == _TRIAL_USER_ATTR:
+            into["user_attrs"].update(log["user_attr"])
+
+
+@functools.lru_cache(maxsize=256)
+def _distribution(text: str) -> Any:
+    return json_to_distribution(text)
+
+
+def file_identity(path: str) -> tuple[int, int]:
+    """The file's (inode, size); (0, 0) when it does not exist."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return 0, 0
+    return status.st_ino, status.st_size
+
+
+def _op_of(line: bytes) -> int:
+    match = _OP.match(line)
+    return int(match.group(1)) if match else -1
+
+
+@functools.lru_cache(maxsize=4096)
+def time_of(text: str | None) -> datetime.datetime | None:
+    """A journal time (aware UTC, ISO 8601) as naive local time, as Optuna shows it."""
+    if not text:
+        return None
+    return datetime.datetime.fromisoformat(text).astimezone().replace(tzinfo=None)
+
+
+_INDEXES: dict[str, JournalIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def journal_index(path: str) -> JournalIndex:
+    """The process's index of the journal file at ``path``, brought up to date."""
+    with _INDEXES_LOCK:
+        index = _INDEXES.get(path)
+        if index is None:
+            index = _INDEXES[path] = JournalIndex(path)
+    index.refresh()
+    return index

@@ -1,0 +1,378 @@
+"""Where a :class:`~workbench.store.Store` reads from: a journal index, SQL, or any storage.
+
+Each source answers the same few questions in plain rows; ``Store`` turns them into
+DataFrames and records. A journal file is read through its index (no Optuna replay), an RDB
+through SQL for listings and pages, and any other Optuna storage through its own API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from optuna.storages import BaseStorage, RDBStorage
+from optuna.trial import FrozenTrial
+
+from workbench.store import _rdb
+from workbench.store._journal_index import (
+    IndexedStudy,
+    IndexedTrial,
+    JournalIndex,
+    file_identity,
+    journal_index,
+    time_of,
+)
+from workbench.store._schema import ERROR_KEY, RECORD_KEY
+
+_STATES = ("running", "complete", "pruned", "fail", "waiting")
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+def _cursor(kind: str, *parts: Any) -> str:
+    return json.dumps([kind, *parts], separators=(",", ":"), sort_keys=True)
+
+
+def parse_cursor(cursor: Any, kind: str) -> list[Any] | None:
+    """The parts of a cursor made by this kind of source, or None for any other value."""
+    if not isinstance(cursor, str):
+        return None
+    try:
+        parsed = json.loads(cursor)
+    except ValueError:
+        return None
+    if not isinstance(parsed, list) or not parsed or parsed[0] != kind:
+        return None
+    return parsed[1:]
+
+
+class Source:
+    """The questions a store answers (see the module doc); raw rows, no DataFrames."""
+
+    def names(self) -> list[str]:
+        raise NotImplementedError
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Per study: name, user_attrs, directions, counts, started, last_change, best_min,
+        best_max and ``first_record`` (a callable giving its first trial's record)."""
+        raise NotImplementedError
+
+    def study(self, name: str) -> tuple[dict[str, Any], list[str], int]:
+        """User attrs, directions and trial count of study ``name``; KeyError if none."""
+        raise NotImplementedError
+
+    def trial_rows(self, name: str, offset: int, limit: int | None) -> list[dict[str, Any]]:
+        """Trials by number: number, state, values, params, intermediate_values, error,
+        datetime_start, datetime_complete."""
+        raise NotImplementedError
+
+    def trial(self, name: str, number: int) -> dict[str, Any] | None:
+        """One trial as :meth:`trial_rows` has it, plus all its ``user_attrs``; None if none."""
+        raise NotImplementedError
+
+    def changes(self, since: Any) -> tuple[str, list[str]]:
+        raise NotImplementedError
+
+
+# -- a journal file, through its index -----------------------------------------------------------
+class JournalSource(Source):
+    def __init__(self, path: str):
+        self.path = path
+
+    @contextlib.contextmanager
+    def _view(self) -> Iterator[JournalIndex]:
+        """The index, brought up to date and held still (server threads share it)."""
+        index = journal_index(self.path)
+        with index.lock:
+            yield index
+
+    def names(self) -> list[str]:
+        with self._view() as index:
+            return sorted(study.name for study in index.studies.values())
+
+    def summaries(self) -> list[dict[str, Any]]:
+        rows = []
+        with self._view() as index:
+            for study in index.studies.values():
+                trials = [index.trials[i] for i in study.trial_ids]
+                row = _journal_summary(trials, study.user_attrs, study.directions, study.name)
+                first = trials[0] if trials else None
+                row["first_record"] = functools.partial(self._record_of, first)
+                rows.append(row)
+        return rows
+
+    def _record_of(self, trial: IndexedTrial | None) -> Any:
+        if trial is None:
+            return None
+        with self._view() as index:
+            attrs = index.details([trial], user_attrs=RECORD_KEY)[0]["user_attrs"]
+        return attrs.get(RECORD_KEY)
+
+    @staticmethod
+    def _find(index: JournalIndex, name: str) -> IndexedStudy:
+        for study in index.studies.values():
+            if study.name == name:
+                return study
+        raise KeyError(name)
+
+    def study(self, name: str) -> tuple[dict[str, Any], list[str], int]:
+        with self._view() as index:
+            study = self._find(index, name)
+            return dict(study.user_attrs), list(study.directions), len(study.trial_ids)
+
+    def trial_rows(self, name: str, offset: int, limit: int | None) -> list[dict[str, Any]]:
+        with self._view() as index:
+            study = self._find(index, name)
+            end = None if limit is None else offset + limit
+            trials = [index.trials[trial_id] for trial_id in study.trial_ids[offset:end]]
+            details = index.details(trials, user_attrs=ERROR_KEY)
+        return [_indexed_row(trial, found) for trial, found in zip(trials, details, strict=True)]
+
+    def trial(self, name: str, number: int) -> dict[str, Any] | None:
+        with self._view() as index:
+            study = self._find(index, name)
+            if not isinstance(number, int) or not 0 <= number < len(study.trial_ids):
+                return None
+            trial = index.trials[study.trial_ids[number]]
+            [details] = index.details([trial], user_attrs=True)
+        return {**_indexed_row(trial, details), "user_attrs": details["user_attrs"]}
+
+    def changes(self, since: Any) -> tuple[str, list[str]]:
+        old = parse_cursor(since, "journal")
+        if old is not None and old == list(file_identity(self.path)):
+            return since, []  # nothing appended: one stat
+        with self._view() as index:
+            cursor = _cursor("journal", index.inode, index.offset)
+            names = sorted(study.name for study in index.studies.values())
+            fits = old is not None and len(old) == 2 and old[0] == index.inode
+            if old is None or not fits or not 0 <= old[1] <= index.offset:
+                return cursor, names
+            if any(at >= old[1] for at in index.deleted_at):
+                return cursor, names  # a study went away: refresh everything
+            touched = {
+                study.study_id for study in index.studies.values() if study.last_offset >= old[1]
+            }
+            with open(self.path, "rb") as journal:  # params, intermediate values, attributes
+                journal.seek(old[1])
+                data = journal.read(index.offset - old[1])
+            for _, trial_id in index.trial_lines(data, old[1]):
+                if 0 <= trial_id < len(index.trials):
+                    touched.add(index.trials[trial_id].study_id)
+            return cursor, sorted(index.studies[i].name for i in touched if i in index.studies)
+
+
+def _indexed_row(trial: IndexedTrial, details: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "number": trial.number,
+        "state": trial.state_name,
+        "values": list(trial.values or ()),
+        "params": details["params"],
+        "intermediate_values": details["intermediate_values"],
+        "error": details["user_attrs"].get(ERROR_KEY),
+        "datetime_start": trial.datetime_start,
+        "datetime_complete": trial.datetime_complete,
+    }
+
+
+def _journal_summary(
+    trials: list[IndexedTrial], attrs: dict[str, Any], directions: list[str], name: str
+) -> dict[str, Any]:
+    """As :func:`_summary_of`, comparing the journal's times as written (one ISO 8601 UTC
+    format, so text order is time order) and decoding only the first and the last."""
+    counts = dict.fromkeys(_STATES, 0)
+    starts = [t.start_text for t in trials if t.start_text]
+    moments = starts + [t.complete_text for t in trials if t.complete_text]
+    low = high = None
+    for trial in trials:
+        counts[_STATES[trial.state]] += 1
+        if trial.state == 1 and trial.values and _finite(trial.values[0]):
+            value = float(trial.values[0])
+            low = value if low is None or value < low else low
+            high = value if high is None or value > high else high
+    return {
+        "name": name,
+        "user_attrs": attrs,
+        "directions": directions,
+        "counts": counts,
+        "started": time_of(min(starts)) if starts else None,
+        "last_change": time_of(max(moments)) if moments else None,
+        "best_min": low,
+        "best_max": high,
+    }
+
+
+def _summary_of(
+    trials: list[Any], attrs: dict[str, Any], directions: list[str], name: str
+) -> dict[str, Any]:
+    counts = dict.fromkeys(_STATES, 0)
+    started = last_change = None
+    low = high = None
+    for trial in trials:
+        state = trial.state_name if isinstance(trial, IndexedTrial) else trial.state.name.lower()
+        counts[state] += 1
+        for moment in (
+            _rdb.local_time(trial.datetime_start),
+            _rdb.local_time(trial.datetime_complete),
+        ):
+            if moment is not None:
+                started = moment if started is None or moment < started else started
+                last_change = (
+                    moment if last_change is None or moment > last_change else last_change
+                )
+        if state == "complete" and trial.values and _finite(trial.values[0]):
+            value = float(trial.values[0])
+            low = value if low is None or value < low else low
+            high = value if high is None or value > high else high
+    return {
+        "name": name,
+        "user_attrs": attrs,
+        "directions": directions,
+        "counts": counts,
+        "started": started,
+        "last_change": last_change,
+        "best_min": low,
+        "best_max": high,
+    }
+
+
+# -- any Optuna storage, through its own API ------------------------------------------------
+class StorageSource(Source):
+    def __init__(self, storage: BaseStorage):
+        self.storage = storage
+
+    def names(self) -> list[str]:
+        return sorted(study.study_name for study in self.storage.get_all_studies())
+
+    def _trials(self, study_id: int) -> list[FrozenTrial]:
+        return sorted(self.storage.get_all_trials(study_id, deepcopy=False), key=_number)
+
+    def summaries(self) -> list[dict[str, Any]]:
+        rows = []
+        for study in self.storage.get_all_studies():
+            trials = self._trials(study._study_id)
+            directions = [d.name.lower() for d in study.directions]
+            row = _summary_of(trials, study.user_attrs, directions, study.study_name)
+            first = trials[0] if trials else None
+            row["first_record"] = lambda first=first: (
+                None if first is None else first.user_attrs.get(RECORD_KEY)
+            )
+            rows.append(row)
+        return rows
+
+    def study(self, name: str) -> tuple[dict[str, Any], list[str], int]:
+        study_id = self.storage.get_study_id_from_name(name)
+        directions = [d.name.lower() for d in self.storage.get_study_directions(study_id)]
+        count = len(self.storage.get_all_trials(study_id, deepcopy=False))
+        return self.storage.get_study_user_attrs(study_id), directions, count
+
+    def trial_rows(self, name: str, offset: int, limit: int | None) -> list[dict[str, Any]]:
+        trials = self._trials(self.storage.get_study_id_from_name(name))
+        end = None if limit is None else offset + limit
+        return [_frozen_row(trial) for trial in trials[offset:end]]
+
+    def trial(self, name: str, number: int) -> dict[str, Any] | None:
+        study_id = self.storage.get_study_id_from_name(name)
+        try:
+            trial_id = self.storage.get_trial_id_from_study_id_trial_number(study_id, number)
+        except (KeyError, TypeError):
+            return None
+        frozen = self.storage.get_trial(trial_id)
+        return {**_frozen_row(frozen), "user_attrs": dict(frozen.user_attrs)}
+
+    def changes(self, since: Any) -> tuple[str, list[str]]:
+        marks = {
+            study.study_name: _fingerprint(
+                self.storage.get_all_trials(study._study_id, deepcopy=False), study.user_attrs
+            )
+            for study in self.storage.get_all_studies()
+        }
+        cursor = _cursor("marks", marks)
+        old = parse_cursor(since, "marks")
+        if old is None or not isinstance(old[0], dict) or any(n not in marks for n in old[0]):
+            return cursor, sorted(marks)
+        return cursor, sorted(name for name, mark in marks.items() if old[0].get(name) != mark)
+
+
+def _number(trial: FrozenTrial) -> int:
+    return trial.number
+
+
+def _frozen_row(trial: FrozenTrial) -> dict[str, Any]:
+    return {
+        "number": trial.number,
+        "state": trial.state.name.lower(),
+        "values": list(trial.values or ()),
+        "params": dict(trial.params),
+        "intermediate_values": dict(trial.intermediate_values),
+        "error": trial.user_attrs.get(ERROR_KEY),
+        "datetime_start": _rdb.local_time(trial.datetime_start),
+        "datetime_complete": _rdb.local_time(trial.datetime_complete),
+    }
+
+
+def _fingerprint(trials: list[FrozenTrial], attrs: dict[str, Any]) -> str:
+    parts: list[Any] = [len(attrs)]
+    for trial in trials:
+        parts += [trial.state.value, len(trial.intermediate_values), len(trial.params)]
+    return f"{len(trials)}:{hash(tuple(parts)) & 0xFFFFFFFF:08x}"
+
+
+# -- an RDB, through SQL for listings, pages and changes ------------------------------------
+class RDBSource(StorageSource):
+    storage: RDBStorage
+
+    def __init__(self, storage: RDBStorage, listed_attrs: tuple[str, ...]):
+        super().__init__(storage)
+        self.listed_attrs = listed_attrs
+
+    def summaries(self) -> list[dict[str, Any]]:
+        rows = []
+        for row in _rdb.study_summaries(self.storage, self.listed_attrs):
+            rows.append(
+                {
+                    "name": row["name"],
+                    "user_attrs": row["user_attrs"],
+                    "directions": row["directions"],
+                    "counts": row["counts"],
+                    "started": row["started"],
+                    "last_change": row["last_change"],
+                    "best_min": row["min"],
+                    "best_max": row["max"],
+                    "first_record": _no_record,
+                }
+            )
+        return rows
+
+    def study(self, name: str) -> tuple[dict[str, Any], list[str], int]:
+        study_id = self.storage.get_study_id_from_name(name)
+        directions = [d.name.lower() for d in self.storage.get_study_directions(study_id)]
+        attrs = self.storage.get_study_user_attrs(study_id)
+        return attrs, directions, _rdb.trial_count(self.storage, study_id)
+
+    def trial_rows(self, name: str, offset: int, limit: int | None) -> list[dict[str, Any]]:
+        study_id = self.storage.get_study_id_from_name(name)
+        return _rdb.trial_page(self.storage, study_id, offset, limit, ERROR_KEY)
+
+    def changes(self, since: Any) -> tuple[str, list[str]]:
+        marks = _rdb.change_marks(self.storage)
+        cursor = _cursor("rdb", marks)
+        old = parse_cursor(since, "rdb")
+        if old is not None and old[0] == marks:
+            return cursor, []
+        if old is None or not isinstance(old[0], dict):
+            return cursor, self.names()
+        ids = _rdb.changed_study_ids(self.storage, old[0], marks)
+        if ids is None:
+            return cursor, self.names()
+        by_id = {study._study_id: study.study_name for study in self.storage.get_all_studies()}
+        return cursor, sorted({by_id[i] for i in ids if i in by_id})
+
+
+def _no_record() -> None:
+    return None
