@@ -177,6 +177,8 @@ def test_torch_teardown_through_a_pipeline_frees_the_gpu(composite):
     else:
         pipe = Pipeline([("net", net)])
     if composite == "failed run":  # fit_epochs set it up, so it tears it down
+        fit_epochs(pipe, X, y, epochs=1, batch_size=1024, record=False)
+        pipe.teardown()
         with pytest.raises(Exception, match="the callback failed") as raised:
             fit_epochs(pipe, X, y, epochs=2, batch_size=1024, callbacks=[_FailAtEpochEnd()])
         gc.collect()
@@ -424,6 +426,24 @@ def test_torch_run_that_fails_keeps_no_batch_tensor_in_its_traceback(data):
     assert raised.value.__traceback__ is not None  # the frames live on, the tensors do not
     assert seen and not [ref for ref in seen if ref() is not None]
     assert not pipe["net"].is_set_up
+
+
+def test_torch_failed_run_restores_the_step_and_keeps_no_other_module(data):
+    X, y = data
+    pipe = Pipeline([("net", MLP(module=mlp, random_state=0))])
+    fit_epochs(pipe, X, y, epochs=1, batch_size=64, record=False)
+    pipe.teardown()
+    expected = pipe.predict_proba(X)
+    pipe.teardown()
+    trained = [weakref.ref(p) for p in pipe["net"].module_.parameters()]
+    with pytest.raises(Exception, match="the callback failed") as raised:
+        fit_epochs(pipe, X, y, epochs=2, batch_size=64, callbacks=[_FailAtEpochEnd()])
+    gc.collect()
+    assert raised.value.__traceback__ is not None  # the frames live on, the old module not
+    current = {id(p) for p in pipe["net"].module_.parameters()}
+    assert all(ref() is None or id(ref()) in current for ref in trained)
+    assert not pipe["net"].is_set_up
+    np.testing.assert_array_equal(pipe.predict_proba(X), expected)  # as before the run
 
 
 def test_torch_last_step_on_a_gpu_to_let_go_gives_back_cublas_workspaces(monkeypatch):

@@ -439,6 +439,7 @@ def fit_epochs(
     finally:
         if source is not None:
             source.release()  # the data on a device go now, even while a traceback lives on
+        del before  # and so do the modules it held, replaced when it restored a TorchStep
         if workbench:
             pipeline.train(was_training)
     return result
