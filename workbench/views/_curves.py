@@ -22,6 +22,7 @@ from workbench.views._curves_data import (
     plain_number,
     split_statistic,
 )
+from workbench.views._kernel import after_each_cell
 
 
 class _Buffer:
@@ -205,7 +206,7 @@ class Curves(anywidget.AnyWidget, Callback):
         self._fitting = False
         super().__init__(data=self._buffer.snapshot(), log_y=bool(log_y))
         self.on_msg(self._on_front_end_message)
-        self._hook = _register_post_execute(self.finish)
+        self._hook = after_each_cell(lambda _result: self.finish())
 
     # -- what the front end asks ---------------------------------------------------------------
     def _on_front_end_message(self, _: Any, content: Any, buffers: Any) -> None:
@@ -313,23 +314,6 @@ class Curves(anywidget.AnyWidget, Callback):
             hook()
             self._hook = None
         super().close()
-
-
-def _register_post_execute(callback: Any) -> Any:
-    """Run ``callback`` after each cell in an IPython kernel; return how to unregister."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    shell = get_ipython()
-    if shell is None:
-        return None
-
-    def after_cell(*_: Any) -> None:
-        callback()
-
-    shell.events.register("post_execute", after_cell)
-    return lambda: shell.events.unregister("post_execute", after_cell)
 
 
 def curves(

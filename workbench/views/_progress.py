@@ -12,6 +12,7 @@ import ipywidgets
 
 from workbench.core import Callback
 from workbench.exceptions import ViewError
+from workbench.views._kernel import after_each_cell
 
 
 class BestInfo(NamedTuple):
@@ -211,7 +212,7 @@ class Progress(ipywidgets.HBox, Callback):
         super().__init__([self.bar, self.label])
         self.add_class("wb-progress")
         self._draw(force=True)
-        self._unhook = _after_each_cell(self._after_cell)
+        self._unhook = after_each_cell(self._after_cell)
 
     # -- plain data -----------------------------------------------------------------------------
     def info(self) -> ProgressInfo:
@@ -343,16 +344,3 @@ class Progress(ipywidgets.HBox, Callback):
             unhook()
             self._unhook = None
         super().close()
-
-
-def _after_each_cell(callback: Any) -> Any:
-    """Call ``callback(result)`` after each cell in an IPython kernel; return how to stop."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    shell = get_ipython()
-    if shell is None:
-        return None
-    shell.events.register("post_run_cell", callback)
-    return lambda: shell.events.unregister("post_run_cell", callback)
