@@ -139,13 +139,19 @@ export const api = {
     get<{ record: IRecord }>(['stores', store, 'studies', study, 'trials', String(trial)])
 };
 
-/** A value as short text (numbers to 6 significant digits). */
+/** A value as short text: numbers to 6 significant digits, below 0.001 as 1.23457e-7. */
 export function formatValue(value: Plain | undefined): string {
   if (value === null || value === undefined) {
     return '';
   }
   if (typeof value === 'number') {
-    return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+    if (Number.isInteger(value)) {
+      return String(value);
+    }
+    if (value !== 0 && Math.abs(value) < 1e-3) {
+      return value.toExponential(5).replace(/\.?0+e/, 'e');
+    }
+    return String(Number(value.toPrecision(6)));
   }
   if (typeof value === 'object') {
     return JSON.stringify(value);
