@@ -130,3 +130,20 @@ def test_progress_rejects_a_bad_total():
 def test_progress_rejects_a_bad_direction():
     with pytest.raises(ViewError, match=r"direction must be 'maximize', 'minimize' or None"):
         Progress(direction="up")
+
+
+def test_progress_replaces_the_tqdm_bar_of_an_interactive_epoch_run(blobs, capfd, monkeypatch):
+    import workbench.training._trainer as trainer
+
+    monkeypatch.setattr(trainer, "_interactive", lambda: True)  # as in a notebook
+    X, y = blobs
+    fit_epochs(_pipe(), X, y, epochs=3, batch_size=50, record=False)
+    assert "3/3" in capfd.readouterr().err  # the run's own tqdm bar
+    bar = Progress(throttle=0)
+    fit_epochs(_pipe(), X, y, epochs=3, batch_size=50, record=False, callbacks=[bar])
+    assert "3/3" not in capfd.readouterr().err  # one bar only: the view's
+    assert bar.info().done == 3
+    fit_epochs(
+        _pipe(), X, y, epochs=3, batch_size=50, record=False, callbacks=[bar], progress=True
+    )
+    assert "3/3" in capfd.readouterr().err  # asked for: both

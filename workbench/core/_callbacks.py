@@ -47,6 +47,10 @@ class Callback:
     fitted scale
     """
 
+    #: True for a callback that draws the run's progress itself: then ``fit_epochs`` shows no
+    #: progress bar of its own unless asked (``progress=True``).
+    shows_progress: bool = False
+
     def on_fit_begin(self, **data: Any) -> None:
         """A fit (``fit``, ``partial_fit`` or an epoch run) starts."""
 

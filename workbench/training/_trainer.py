@@ -207,7 +207,8 @@ def fit_epochs(
         (Ctrl-C, Optuna's ``TrialPruned``) keeps the training so far. Either way the history
         so far is on the exception's ``history`` attribute.
     progress : bool, optional
-        A progress bar (tqdm.auto); by default only where the session is interactive.
+        A progress bar (tqdm.auto); by default only where the session is interactive and no
+        callback draws progress itself (such as :class:`workbench.views.Progress`).
     record_batches : bool
         Also keep one row per mini-batch in ``History.batches``.
     history : History, optional
@@ -342,7 +343,10 @@ def fit_epochs(
     def current_history() -> History:
         return _combine(previous, rows, batch_rows, {**attrs, "mutation_count": seen_mutations})
 
-    show = _interactive() if progress is None else bool(progress)
+    if progress is None:  # a callback that draws progress (a Progress view) replaces the bar
+        show = _interactive() and not any(getattr(x, "shows_progress", False) for x in listeners)
+    else:
+        show = bool(progress)
     hears_batches = any(_hears_batches(listener) for listener in listeners)
     source: Any = None
     before = Snapshot(pipeline)  # a failed run leaves the steps as they were

@@ -158,7 +158,7 @@ def _get_progress_info(state: _State) -> ProgressInfo:
 class Progress(ipywidgets.HBox, Callback):
     """A progress bar for an epoch run or a tuning study, with the best value so far.
 
-    A callback: ``fit_epochs(..., callbacks=[Progress()], progress=False)`` or
+    A callback: ``fit_epochs(..., callbacks=[Progress()])`` (which then shows no tqdm bar) or
     ``Tuner(..., callbacks=[Progress(total=n_trials)])``. It ends green when the run
     completes or stops early because it stopped improving (saying so, with the best epoch),
     and red only when the run failed.
@@ -185,6 +185,8 @@ class Progress(ipywidgets.HBox, Callback):
     >>> bar.info().status, bar.info().best
     ('complete', BestInfo(statistic='valid_accuracy', value=0.8, at=1))
     """
+
+    shows_progress = True  # fit_epochs then shows no tqdm bar of its own
 
     def __init__(
         self,
