@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import optuna
 import pytest
 from sklearn.linear_model import SGDClassifier
@@ -16,14 +15,6 @@ from workbench.training import History, fit_epochs
 from workbench.tuning import Tuner
 from workbench.views import Curves, curves
 from workbench.views._curves_data import _get_curves_info
-
-
-@pytest.fixture
-def blobs():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(300, 4))
-    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
-    return X, y
 
 
 def _pipe():

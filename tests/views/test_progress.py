@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import numpy as np
 import optuna
 import pytest
 from sklearn.linear_model import SGDClassifier
@@ -14,14 +13,6 @@ from workbench.exceptions import DivergedError, ViewError
 from workbench.training import EarlyStopping, History, fit_epochs
 from workbench.tuning import Tuner
 from workbench.views import Progress
-
-
-@pytest.fixture
-def blobs():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(300, 4))
-    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
-    return X, y
 
 
 def _pipe():
