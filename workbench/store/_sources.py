@@ -188,23 +188,18 @@ def _journal_summary(
     counts = dict.fromkeys(_STATES, 0)
     starts = [t.start_text for t in trials if t.start_text]
     moments = starts + [t.complete_text for t in trials if t.complete_text]
-    low = high = None
     for trial in trials:
         counts[_STATES[trial.state]] += 1
-        if trial.state == 1 and trial.values and _finite(trial.values[0]):
-            value = float(trial.values[0])
-            low = value if low is None or value < low else low
-            high = value if high is None or value > high else high
-    return {
-        "name": name,
-        "user_attrs": attrs,
-        "directions": directions,
-        "counts": counts,
-        "started": time_of(min(starts)) if starts else None,
-        "last_change": time_of(max(moments)) if moments else None,
-        "best_min": low,
-        "best_max": high,
-    }
+    complete = [trial.values for trial in trials if trial.state == 1]
+    return _summary(
+        name,
+        attrs,
+        directions,
+        counts,
+        started=time_of(min(starts)) if starts else None,
+        last_change=time_of(max(moments)) if moments else None,
+        complete_values=complete,
+    )
 
 
 def _summary_of(
@@ -212,7 +207,7 @@ def _summary_of(
 ) -> dict[str, Any]:
     counts = dict.fromkeys(_STATES, 0)
     started = last_change = None
-    low = high = None
+    complete = []
     for trial in trials:
         state = trial.state_name if isinstance(trial, IndexedTrial) else trial.state.name.lower()
         counts[state] += 1
@@ -225,10 +220,32 @@ def _summary_of(
                 last_change = (
                     moment if last_change is None or moment > last_change else last_change
                 )
-        if state == "complete" and trial.values and _finite(trial.values[0]):
-            value = float(trial.values[0])
-            low = value if low is None or value < low else low
-            high = value if high is None or value > high else high
+        if state == "complete":
+            complete.append(trial.values)
+    return _summary(
+        name,
+        attrs,
+        directions,
+        counts,
+        started=started,
+        last_change=last_change,
+        complete_values=complete,
+    )
+
+
+def _summary(
+    name: str,
+    attrs: dict[str, Any],
+    directions: list[str],
+    counts: dict[str, int],
+    *,
+    started: Any,
+    last_change: Any,
+    complete_values: list[Any],
+) -> dict[str, Any]:
+    """One study's summary; the best of either direction from its complete trials' first
+    finite values."""
+    firsts = [float(v[0]) for v in complete_values if v and _finite(v[0])]
     return {
         "name": name,
         "user_attrs": attrs,
@@ -236,8 +253,8 @@ def _summary_of(
         "counts": counts,
         "started": started,
         "last_change": last_change,
-        "best_min": low,
-        "best_max": high,
+        "best_min": min(firsts) if firsts else None,
+        "best_max": max(firsts) if firsts else None,
     }
 
 
