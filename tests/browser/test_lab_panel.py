@@ -171,13 +171,21 @@ def test_panel_shows_live_studies_curves_and_inserts_best_pipeline_code(
         timeout=30,
         what="learning curves of the trials",
     )
-    assert view.locator(".jp-Workbench-bestPlot .scatterlayer .trace").count() == 2
+    wait_for(
+        lambda: view.locator(".jp-Workbench-bestPlot .scatterlayer .trace").count() == 2,
+        timeout=30,
+        what="the best-so-far plot (trial values and the best line)",
+    )
     wait_for(
         lambda: view.locator(".jp-Workbench-historyPlot .scatterlayer .trace").count() >= 1,
         timeout=30,
         what="the best trial's History",
     )
-    assert view.locator(".jp-Workbench-trials tbody tr").count() == min(final, 100)
+    wait_for(
+        lambda: view.locator(".jp-Workbench-trials tbody tr").count() == min(final, 100),
+        timeout=30,
+        what=f"{min(final, 100)} rows in the trials table",
+    )
     notebook.screenshot("lab_panel_study")
 
     # the insert-code command writes a cell that loads the best pipeline

@@ -81,7 +81,7 @@ def test_live_curve_gains_points_while_an_epoch_run_proceeds(lab: Lab, page: obj
     wait_for(
         lambda: notebook.evaluate("view.log_y") is True, timeout=10, what="log_y in the kernel"
     )
-    assert "(log)" in chart.inner_text()
+    wait_for(lambda: "(log)" in chart.inner_text(), timeout=10, what="the log axis label")
     notebook.set_theme("dark")
     notebook.screenshot("curves-live-dark", locator=chart.locator(".."))
     notebook.set_theme("light")
@@ -145,7 +145,11 @@ def test_tuning_panel_stops_within_three_seconds_and_resumes(lab: Lab, page: obj
     panel = notebook.scroll_to(".wb-tuning-panel")
     rows = panel.locator(".wb-table tr.wb-row")
     wait_for(lambda: rows.count() >= 3, timeout=60, what="three trials in the table")
-    assert "running trial" in panel.locator(".wb-tuning-status").inner_text()
+    wait_for(  # the table and the status line are two widgets: each arrives in its own message
+        lambda: "running trial" in panel.locator(".wb-tuning-status").inner_text(),
+        timeout=10,
+        what="the status line to name the running trial",
+    )
 
     panel.get_by_role("button", name="Stop").click()
     clicked = time.monotonic()

@@ -469,7 +469,10 @@ class TuningPanel(ipywidgets.VBox):
                 f"{self._budget_text()}"
             )
         elif status == "running":
-            now = f"running trial {running[0]}" if running else "starting"
+            if running:
+                now = f"running trial {running[0]}"
+            else:
+                now = "starting the next trial" if info.trials else "starting"
             text = f"<b>{name}</b>: {now} · {counts or 'no trial finished yet'}{best}"
         elif status == "stopping":
             text = f"<b>{name}</b>: stopping after the running trial finishes… · {counts}{best}"
