@@ -8,8 +8,8 @@ from workbench.tuning._browse import load_history
 from workbench.tuning._browse import studies
 from workbench.tuning._browse import trials_frame
 from workbench.tuning._points import sample_hyperparams
+from workbench.tuning._processes import run_worker
 from workbench.tuning._tuner import Tuner
-from workbench.tuning._tuner import run_worker
 from workbench.tuning._tuner import tune
 from workbench.tuning._workers import load_target
 
