@@ -14,6 +14,7 @@ from optuna.trial import FrozenTrial
 from sklearn.base import clone
 
 from workbench import store
+from workbench._internal.budget import check_budget
 from workbench.core.authoring import notify
 from workbench.exceptions import TuningError
 from workbench.store import History
@@ -278,8 +279,7 @@ class Tuner:
             raise TuningError(
                 "Say how long to tune: pass n_trials=<int>, timeout=<seconds>, or both."
             )
-        if n_trials is not None and (not isinstance(n_trials, int) or n_trials < 1):
-            raise TuningError(f"n_trials must be a positive integer, but got {n_trials!r}.")
+        check_budget(n_trials, timeout, TuningError)
         if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
             raise TuningError(f"n_jobs must be a positive integer or -1, but got {n_jobs!r}.")
         self.evaluation.prepare(self._base, X, y)

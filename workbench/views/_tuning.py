@@ -17,6 +17,7 @@ import optuna
 import traitlets
 
 from workbench import store
+from workbench._internal.budget import check_budget
 from workbench.core import Callback
 from workbench.exceptions import ViewError
 from workbench.tuning import Tuner
@@ -146,14 +147,7 @@ class TuningPanel(ipywidgets.VBox):
         timeout: float | None = None,
         **tuner_options: Any,
     ):
-        if n_trials is not None and (
-            isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1
-        ):
-            raise ViewError(f"n_trials must be a positive integer, but got {n_trials!r}.")
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
-        ):
-            raise ViewError(f"timeout must be a number of seconds > 0, but got {timeout!r}.")
+        check_budget(n_trials, timeout, ViewError)
         self.pipeline, self.X, self.y = pipeline, X, y
         self.n_trials, self.timeout = n_trials, timeout
         self.tuner_options = {"refit": False, **tuner_options}
