@@ -49,6 +49,11 @@ export interface ITable {
   rows: Plain[][];
 }
 
+/** Number, state and value of the trials numbered `start` and above. */
+export interface IValues extends ITable {
+  start: number;
+}
+
 export interface ITrialsPage extends ITable {
   offset: number;
   limit: number;
@@ -133,8 +138,8 @@ export const api = {
       sort: page.sort,
       descending: page.sort ? (page.descending ? 1 : 0) : undefined
     }),
-  values: (store: string, study: string) =>
-    get<ITable>(['stores', store, 'studies', study, 'values']),
+  values: (store: string, study: string, start = 0) =>
+    get<IValues>(['stores', store, 'studies', study, 'values'], { start: start || undefined }),
   record: (store: string, study: string, trial: number) =>
     get<{ record: IRecord }>(['stores', store, 'studies', study, 'trials', String(trial)])
 };

@@ -2,14 +2,16 @@
  * One study (or run) in the main area: summary, best so far, learning curves, the trial
  * table (sortable, paged) and the selected trial's History, params and pipeline structure.
  *
- * A live refresh fetches the same page again and redraws in place: plots keep their zoom
- * (Plotly's uirevision), the table keeps its sort, page and selected trial.
+ * A live refresh fetches the same page again, and the values of the trials not finished at the
+ * last one (values.ts), and redraws in place: plots keep their zoom (Plotly's uirevision), the
+ * table keeps its sort, page and selected trial.
  */
 import { Widget } from '@lumino/widgets';
 
 import { ApiError, IRecord, IStudyRow, ITrialsPage, Plain, api, formatValue } from './api';
 import { IStudyRef, element, setText } from './panel';
 import { ITrace, draw, purge } from './plot';
+import { TrialValues } from './values';
 
 export const PAGE_SIZE = 100;
 
@@ -61,6 +63,7 @@ export class StudyView extends Widget {
   private descending = false;
   private selected: number | null = null;
   private best: IBestTrial | null = null;
+  private readonly values = new TrialValues();
   private loading: Promise<void> | null = null;
   private again = false;
 
@@ -174,7 +177,10 @@ export class StudyView extends Widget {
       this.showSummary(row);
       this.showPager(page);
       this.drawCurves(page);
-      const values = await api.values(store, study);
+      const values = this.values;
+      if (!values.merge(await api.values(store, study, values.start(row)))) {
+        values.merge(await api.values(store, study, 0));
+      }
       this.drawBest(values.columns, values.rows, row);
       if (this.selected === null && this.best !== null) {
         this.selected = this.best.trial;

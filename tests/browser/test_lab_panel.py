@@ -14,11 +14,13 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import optuna
 import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
 
 from tests.browser.harness import REPO, Lab, Notebook, start_lab, wait_for, write_notebook
 
@@ -88,9 +90,10 @@ def _storage(journal: Path) -> JournalStorage:
     return JournalStorage(JournalFileBackend(str(journal)))
 
 
-def _trial_count(journal: Path) -> int:
+def _trial_count(journal: Path, state: TrialState | None = None) -> int:
     study = optuna.load_study(study_name=STUDY, storage=_storage(journal))
-    return len(study.get_trials(deepcopy=False))
+    states = None if state is None else (state,)
+    return len(study.get_trials(deepcopy=False, states=states))
 
 
 def _row(page: Any, name: str) -> Any:
@@ -187,6 +190,34 @@ def test_panel_shows_live_studies_curves_and_inserts_best_pipeline_code(
         what=f"{min(final, 100)} rows in the trials table",
     )
     notebook.screenshot("lab_panel_study")
+
+    # while the study is open a worker adds five trials: the best-so-far plot gains their
+    # points, read from the first new trial on rather than every trial again
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    subprocess.run(
+        [sys.executable, "-m", "workbench.cli", "worker", "tune.py", "--n-trials", str(final + 5)],
+        cwd=setting["root"],
+        env=setting["env"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    complete = _trial_count(setting["journal"], state=TrialState.COMPLETE)
+    wait_for(
+        lambda: (
+            view.locator(".jp-Workbench-bestPlot").evaluate("node => node.data[0].x.length")
+            == complete
+        ),
+        timeout=30,
+        what=f"{complete} complete trials in the best-so-far plot",
+    )
+    starts = [
+        int(parse_qs(urlparse(url).query).get("start", ["0"])[0])
+        for url in asked
+        if urlparse(url).path.endswith("/values")
+    ]
+    assert starts and min(starts) > 0, starts  # never every trial again
 
     # the insert-code command writes a cell that loads the best pipeline
     study = optuna.load_study(study_name=STUDY, storage=_storage(setting["journal"]))

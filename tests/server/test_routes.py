@@ -233,6 +233,22 @@ async def test_values_give_every_trial_for_a_best_so_far_plot(
     assert [row[2] for row in values["rows"]] == [0.5, 0.9, None]
 
 
+async def test_values_from_a_start_give_only_the_later_trials(
+    jp_fetch: Any, embedded: Any
+) -> None:
+    later = await _get(jp_fetch, "stores", "0", "studies", "digits", "values", start="1")
+    assert later["start"] == 1
+    assert [row[0] for row in later["rows"]] == [1, 2]
+    beyond = await _get(jp_fetch, "stores", "0", "studies", "digits", "values", start="50")
+    assert beyond["rows"] == []
+
+
+async def test_values_from_a_bad_start_answer_400(jp_fetch: Any, embedded: Any) -> None:
+    code, error = await _error(jp_fetch, "stores", "0", "studies", "digits", "values", start="-1")
+    assert code == 400
+    assert error["message"] == ("start must be a whole number from 0 to 1000000000, but got '-1'.")
+
+
 async def test_record_holds_the_trial_params(jp_fetch: Any, embedded: Any) -> None:
     answer = await _get(jp_fetch, "stores", "0", "studies", "digits", "trials", "1")
     assert answer["trial"] == 1

@@ -242,20 +242,26 @@ class TrialsHandler(_Handler):
 
 
 class ValuesHandler(_Handler):
-    """``GET stores/<id>/studies/<name>/values``: number, state and value of every trial.
+    """``GET stores/<id>/studies/<name>/values?start=``: number, state and value of every
+    trial numbered ``start`` or more (default 0: all of them).
 
-    What a best-so-far plot needs, without params or intermediate values.
+    What a best-so-far plot needs, without params or intermediate values. A view that follows
+    a growing study asks from its first unfinished trial on, so each refresh reads the new
+    trials only, not all of them again.
     """
 
     @tornado.web.authenticated
     async def get(self, store: str, study: str) -> None:
+        start = self.int_argument("start", 0, low=0, high=10**9)
+        assert start is not None
         opened = await self.opened(store)
-        frame = await self.read(opened, study, opened.trials, study)
+        frame = await self.read(opened, study, opened.trials, study, offset=start)
         columns = [column for column in ("number", "state", "value") if column in frame.columns]
         self.reply(
             {
                 "store": store,
                 "study": study,
+                "start": start,
                 "columns": columns,
                 "rows": frame[columns].to_dict(orient="split")["data"],
             }
