@@ -8,7 +8,10 @@ the token; the median of many, so the figure is the server's time plus a loopbac
 - the first page of trials (100 rows): what opening the study costs;
 - beside optuna-dashboard's approach on the same store, where each refresh reads every trial of
   the study again (``storage.get_all_trials``) and serialises it all, timed in this process
-  (so without even the HTTP round trip).
+  (so without even the HTTP round trip);
+- one live refresh of the open study while trials are added: its summary, first page and the
+  values for the best-so-far plot, either of every trial or from the newest on (what the
+  panel asks since it keeps the values of finished trials).
 
 The trials carry what Workbench records: two params, six intermediate values and a six-epoch
 History each. The stores are built in /dev/shm where there is one (SQLite commits each added
@@ -142,6 +145,27 @@ def median_ms(call: Any, repeats: int = REPEATS) -> float:
     return 1000 * statistics.median(times)
 
 
+def live_refresh_ms(
+    server: Server, store: str, storage: BaseStorage, *, all_values: bool
+) -> float:
+    """One refresh of the open study while a worker adds trials: a trial is added (untimed),
+    then the view's three requests are timed: the summary, the first page and the values, of
+    every trial (``all_values``) or from the new one on (what the panel asks)."""
+    study = optuna.load_study(study_name=STUDY, storage=storage)
+    base = f"workbench/api/stores/{store}/studies/{STUDY}"
+    times = []
+    for _ in range(REPEATS // 4):
+        study.add_trial(create_trial(state=TrialState.COMPLETE, value=0.5))
+        start = 0 if all_values else len(study.get_trials(deepcopy=False)) - 1
+        started = time.perf_counter()
+        server.get(base)
+        server.get(f"{base}/trials", limit=100)
+        values = server.get(f"{base}/values", start=start)
+        times.append(time.perf_counter() - started)
+        assert values["rows"] and values["rows"][-1][2] == 0.5, values["rows"][-1:]
+    return 1000 * statistics.median(times)
+
+
 def dashboard_refresh(storage: BaseStorage) -> None:
     """What optuna-dashboard does per refresh: every trial of the study, read and serialised."""
     study_id = storage.get_study_id_from_name(STUDY)
@@ -184,7 +208,8 @@ def main() -> None:
             print(f"A study of {args.trials:,} trials; medians of {REPEATS} requests, in ms.\n")
             header = (
                 f"{'store':<13} {'idle changes':>13} {'first page':>11} "
-                f"{'dashboard refresh':>18} {'ratio':>7}"
+                f"{'dashboard refresh':>18} {'ratio':>7} {'live, all values':>17} "
+                f"{'live, new values':>17}"
             )
             print(header)
             print("-" * len(header))
@@ -206,15 +231,20 @@ def main() -> None:
                     repeats=10,
                 )
                 dashboard = median_ms(lambda storage=storage: dashboard_refresh(storage), 5)
+                every = live_refresh_ms(server, store, storage, all_values=True)
+                new = live_refresh_ms(server, store, storage, all_values=False)
                 print(
                     f"{label:<13} {changes:>13.2f} {page:>11.1f} {dashboard:>18.0f} "
-                    f"{dashboard / changes:>6.0f}x"
+                    f"{dashboard / changes:>6.0f}x {every:>17.0f} {new:>17.0f}"
                 )
             print(
                 "\nidle changes: GET changes?since=<cursor> when nothing changed (both stores "
                 "are asked each time);\nfirst page: GET .../trials?limit=100; dashboard "
                 "refresh: get_all_trials + JSON of them all, in process;\nratio: dashboard "
-                "refresh / idle changes, what one idle second of the panel saves.\n"
+                "refresh / idle changes, what one idle second of the panel saves;\nlive: "
+                "one refresh of the open study after a trial was added (summary, first page, "
+                "values),\nwith the values of every trial (before) or from the new trial on "
+                "(values?start=, what the panel asks).\n"
                 + "".join(f"Building the {k} store took {v:.0f} s. " for k, v in made.items())
             )
         finally:

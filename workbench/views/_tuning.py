@@ -253,7 +253,7 @@ class TuningPanel(ipywidgets.VBox):
             {"key": "number", "label": "#"},
             {"key": "state", "label": "state"},
             {"key": "value", "label": self.tuner.scoring_name},
-            {"key": "duration", "label": "s", "title": "duration in seconds"},
+            {"key": "duration", "label": "seconds", "title": "duration in seconds"},
             *(
                 {"key": f"p:{path}", "label": "__".join(path.split("__")[-2:]), "title": path}
                 for path in paths
