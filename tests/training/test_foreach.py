@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.base import TransformerMixin
 from sklearn.decomposition import PCA, IncrementalPCA
 from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import StandardScaler
 
-from workbench import Pipeline
+from workbench import Pipeline, Step
 from workbench.exceptions import StructureError, TrainingError
 from workbench.training import Flatten, ForEach, fit_epochs
 
@@ -36,6 +37,45 @@ def test_foreach_per_sample_fits_a_copy_on_each_sample(sequences):
     np.testing.assert_allclose(out.mean(axis=1), 0.0, atol=1e-12)  # each sequence on its own
     assert not hasattr(each.step, "mean_")  # the template stays unfitted
     np.testing.assert_allclose(each.transform(X[:2] * 5.0), out[:2])
+
+
+class _Holder(TransformerMixin, Step):
+    """A centring step that holds a resource while set up; counts how many are held now."""
+
+    holds_resources = True
+    held = 0
+    acquired = 0
+
+    def acquire_resources(self) -> None:
+        type(self).held += 1
+        type(self).acquired += 1
+
+    def release_resources(self) -> None:
+        type(self).held -= 1
+
+    def fit(self, X, y=None):
+        self.mean_ = np.asarray(X).mean(axis=0)
+        return self
+
+    def transform(self, X):
+        if not np.isfinite(X).all():
+            raise ValueError("a sample holds NaN")
+        return np.asarray(X) - self.mean_
+
+
+def test_foreach_per_sample_tears_down_each_copy_it_made(sequences):
+    X, _ = sequences
+    acquired = _Holder.acquired
+    out = ForEach(_Holder(), mode="per_sample").fit_transform(X)
+    np.testing.assert_allclose(out.mean(axis=1), 0.0, atol=1e-12)
+    assert _Holder.acquired - acquired == 40  # each sample's copy was set up...
+    assert _Holder.held == 0  # ...and none is left holding its resource
+
+    broken = X.copy()
+    broken[3, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="a sample holds NaN"):
+        ForEach(_Holder(), mode="per_sample").transform(broken)
+    assert _Holder.held == 0  # the copy that failed gave its resource back too
 
 
 def test_foreach_keeps_the_inner_hyperparams_and_space_addressable(sequences):

@@ -30,8 +30,8 @@ class ForEach(Wrapper):
       back in shape ``(n_samples, n_rows, ...)``. It learns by mini-batch when ``step``
       does; ``y`` (one label per sample) is repeated for each row.
     - ``mode="per_sample"``: each sample gets its own copy of ``step``, fitted on that
-      sample alone and used on it at once (per-sample normalisation); nothing is kept
-      between samples, so ``transform`` works on new samples too.
+      sample alone and used on it at once (per-sample normalisation), then torn down;
+      nothing is kept between samples, so ``transform`` works on new samples too.
 
     The inner step stays addressable: ``frames__step__n_components``, ``pipe["frames__step"]``.
 
@@ -87,7 +87,17 @@ class ForEach(Wrapper):
         return None if y is None else np.repeat(np.asarray(y), X.shape[1], axis=0)
 
     def _per_sample(self, X: np.ndarray, y: Any) -> np.ndarray:
-        return np.stack([clone(self.step).fit_transform(sample) for sample in X])
+        """Each sample through its own copy of ``step``, torn down as soon as it is used (a
+        copy that holds a device or a file gives it back before the next sample)."""
+        outputs = []
+        for sample in X:
+            copy = clone(self.step)
+            try:
+                outputs.append(copy.fit_transform(sample))
+            finally:
+                if isinstance(copy, Step):
+                    copy.teardown()
+        return np.stack(outputs)
 
     # -- fitting -------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> Self:
