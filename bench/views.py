@@ -139,7 +139,7 @@ def bytes_per_update() -> None:
         loss, score = rng.uniform(0.1, 0.9, size=2).round(4)
         view.on_epoch_end(epoch=epoch, row={"train_loss": loss, "valid_score": score})
     print(f"   update after epoch 50: {sizes[49]} bytes; after epoch 5,000: {sizes[4999]} bytes")
-    print("   (the difference is the width of the numbers epoch and seq: 50 -> 5000)")
+    print("   (points carry their step from the last epoch sent, updates their number modulo 100)")
     before = len(sizes)
     view.finish()
     print(f"   the closing snapshot (the state a saved notebook keeps): {sizes[before:]} bytes")

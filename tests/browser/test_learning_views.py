@@ -87,6 +87,40 @@ def test_live_curve_gains_points_while_an_epoch_run_proceeds(lab: Lab, page: obj
     notebook.set_theme("light")
 
 
+def test_live_updates_keep_applying_past_the_hundredth(lab: Lab, page: object) -> None:
+    # updates are numbered modulo 100; the kernel stays busy after sending 150 of them, so the
+    # chart can only show them all by applying each update (no state snapshot can come meanwhile)
+    path = write_notebook(
+        lab.root / "many.ipynb",
+        [
+            SETUP + "view = curves(throttle=0)\nview",
+            "import threading\nview.on_fit_begin(kind='epochs', path='')\n"
+            "for epoch in range(1, 151):\n"
+            "    view.on_epoch_end(epoch=epoch, row={'train_loss': 1 / epoch, 'valid_loss': 2 / epoch})\n"
+            "threading.Event().wait(15)  # the kernel is busy, as in a long training cell",
+        ],
+    )
+    notebook = Notebook.open(page, lab, path)
+    notebook.page.locator(".jp-Notebook").first.wait_for()
+    notebook.command("notebook:run-cell-and-select-next")  # the chart
+    notebook.page.locator(".wb-curves").first.wait_for(timeout=60_000)
+    notebook.wait_idle(timeout=60)
+    notebook.page.evaluate(
+        "() => { window.jupyterapp.commands.execute('notebook:run-cell-and-select-next'); }"
+    )
+    wait_for(
+        lambda: notebook.page.evaluate(_POINTS) == [150],
+        timeout=14,
+        what="all 150 updates drawn while the kernel is still busy",
+    )
+    assert notebook.page.evaluate(
+        "() => document.querySelectorAll('.jp-Notebook .jp-Cell')[1]"
+        ".querySelector('.jp-InputPrompt').textContent.includes('*')"
+    ), "the cell ended before the points were checked; the state snapshot may have drawn them"
+    notebook.wait_idle(timeout=60)
+    notebook.assert_no_problems()
+
+
 def test_mutation_labels_do_not_overlap_and_runs_share_a_legend(lab: Lab, page: object) -> None:
     rows = [
         "{'epoch': e, 'phase': 'pretrain' if e <= 10 else 'finetune', 'train_loss': 1 / e,"

@@ -124,6 +124,19 @@ def test_live_curve_gains_points_and_sends_only_the_new_ones(blobs):
     assert view.runs == {"run": "complete"}
 
 
+def test_live_updates_are_numbered_modulo_a_hundred_and_the_state_keeps_the_count():
+    view = curves(throttle=0)
+    messages = _sent(view)
+    view.on_fit_begin(kind="epochs", path="")
+    for epoch in range(1, 251):
+        view.on_epoch_end(epoch=epoch, row={"train_loss": 0.5})
+    appends = [m for m in messages if m["type"] == "append"]
+    assert [m["seq"] for m in appends[97:102]] == [98, 99, 0, 1, 2]
+    view.finish()
+    assert view.data["seq"] == 250  # a front end that reloads the state counts on from here
+    assert len(view.data["series"][0]["x"]) == 250
+
+
 def test_live_curve_throttles_updates_by_wall_time(blobs):
     X, y = blobs
     view = curves(throttle=3600)

@@ -24,6 +24,11 @@ from workbench.views._curves_data import (
 )
 from workbench.views._kernel import after_each_cell
 
+#: Live updates are numbered modulo this (the state keeps the full count), so an update after
+#: epoch 5,000 is no longer than one after epoch 50; the front end tells the next message
+#: (+1), a stale one and a gap apart while fewer than half of it are in flight.
+SEQ_MODULUS = 100
+
 
 class _Buffer:
     """The chart's data as the front end holds it, and the points not sent yet."""
@@ -124,7 +129,7 @@ class _Buffer:
         ):
             return None
         self.seq += 1
-        message: dict[str, Any] = {"type": "append", "seq": self.seq}
+        message: dict[str, Any] = {"type": "append", "seq": self.seq % SEQ_MODULUS}
         if self._new_series:
             message["new"] = self._new_series
         if self._points:

@@ -2,6 +2,7 @@
 const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b8860b",
   "#b07aa1", "#d37295", "#9c755f", "#7f7f7f"]; // readable on light and dark backgrounds
 const H = 230, M = { l: 54, r: 14, t: 8, b: 32 }, LANE = 14, NS = "http://www.w3.org/2000/svg";
+const SEQ = 100; // SEQ_MODULUS in _curves.py
 let ruler = null;
 
 function textWidth(text) {
@@ -65,7 +66,7 @@ function apply(data, msg) {
     if (known) Object.assign(known, run); else data.runs.push(run);
   }
   if (msg.message !== undefined) data.message = msg.message;
-  data.seq = msg.seq;
+  data.seq += 1;
 }
 
 function panel(stat, series, data, log, width, colors) {
@@ -197,8 +198,9 @@ function render({ model, el }) {
   const onMsg = (msg) => {
     if (msg.type !== "append") return;
     const data = model.get("data"); // shared by every view of this model: apply once, by seq
-    if (msg.seq === data.seq + 1) apply(data, msg);
-    else if (msg.seq > data.seq + 1 && !asked) { asked = true; model.send({ type: "sync" }); }
+    const ahead = (msg.seq - (data.seq % SEQ) + SEQ) % SEQ; // updates are numbered modulo SEQ
+    if (ahead === 1) apply(data, msg);
+    else if (ahead > 1 && ahead < SEQ / 2 && !asked) { asked = true; model.send({ type: "sync" }); }
     schedule();
   };
   model.on("change:data", onData);
