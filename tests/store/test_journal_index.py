@@ -97,3 +97,23 @@ def test_journal_index_reads_only_what_was_appended(tmp_path):
     storage.set_trial_state_values(running._trial_id, TrialState.COMPLETE, [0.25])
     assert store.changes(cursor)[1] == ["single"]
     assert store.summaries().set_index("name").loc["single", "running"] == 0
+
+
+def test_journal_index_keeps_finished_trials_and_follows_running_ones(tmp_path):
+    path = tmp_path / "journal.log"
+    storage = write_journal(path)
+    store = open_store(str(path), readonly=True)
+    before = store.trials("single")
+    running = optuna.load_study(study_name="single", storage=storage).trials[6]
+    storage.set_trial_intermediate_value(running._trial_id, 9, 0.5)
+    storage.set_trial_state_values(running._trial_id, TrialState.COMPLETE, [0.25])
+    after = store.trials("single")
+    assert after.loc[6, "intermediate_values"] == {**running.intermediate_values, 9: 0.5}
+    assert (after.loc[6, "state"], after.loc[6, "value"]) == ("complete", 0.25)
+    for number in range(6):  # the finished trials read as before, from what the index kept
+        assert (
+            after.loc[number, "intermediate_values"] == before.loc[number, "intermediate_values"]
+        )
+    # what a caller does to a returned table is not kept
+    after.loc[0, "intermediate_values"][0] = -1.0
+    assert store.trials("single", limit=1).loc[0, "intermediate_values"][0] != -1.0

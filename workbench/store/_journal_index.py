@@ -96,6 +96,8 @@ class JournalIndex:
         self.trials: list[IndexedTrial] = []
         self.next_study_id = 0
         self.deleted_at: list[int] = []  # offsets of deletions
+        # details of finished trials (they never change), by (trial id, user attr asked for)
+        self._finished_details: dict[tuple[int, str | None], dict[str, Any]] = {}
 
     def refresh(self) -> None:
         """Read what was appended since the last refresh (everything, if the file was
@@ -199,7 +201,30 @@ class JournalIndex:
         self, trials: list[IndexedTrial], *, user_attrs: bool | str
     ) -> list[dict[str, Any]]:
         """Params, intermediate values and user attrs (all, or only the key ``user_attrs``
-        names) of each of ``trials``, read from their lines."""
+        names) of each of ``trials``, read from their lines.
+
+        A finished trial's details are read once and kept (all its user attrs, which may hold
+        a large History, are not), so a view that reads every trial again after a few were
+        added decodes only those.
+        """
+        if user_attrs is True:
+            return self._read_details(trials, user_attrs=True)
+        spec = user_attrs or None
+        kept = [self._finished_details.get((trial.trial_id, spec)) for trial in trials]
+        missing = [trial for trial, known in zip(trials, kept, strict=True) if known is None]
+        read = iter(self._read_details(missing, user_attrs=user_attrs))
+        found = []
+        for trial, known in zip(trials, kept, strict=True):
+            if known is None:
+                known = next(read)
+                if trial.finished:
+                    self._finished_details[trial.trial_id, spec] = known
+            found.append({part: dict(values) for part, values in known.items()})
+        return found
+
+    def _read_details(
+        self, trials: list[IndexedTrial], *, user_attrs: bool | str
+    ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = [
             {"params": {}, "intermediate_values": {}, "user_attrs": {}} for _ in trials
         ]
