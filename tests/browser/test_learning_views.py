@@ -94,10 +94,12 @@ def test_live_updates_keep_applying_past_the_hundredth(lab: Lab, page: object) -
         lab.root / "many.ipynb",
         [
             SETUP + "view = curves(throttle=0)\nview",
-            "import threading\nview.on_fit_begin(kind='epochs', path='')\n"
+            "import os\nview.on_fit_begin(kind='epochs', path='')\n"
             "for epoch in range(1, 151):\n"
             "    view.on_epoch_end(epoch=epoch, row={'train_loss': 1 / epoch, 'valid_loss': 2 / epoch})\n"
-            "threading.Event().wait(15)  # the kernel is busy, as in a long training cell",
+            "deadline = time.monotonic() + 120  # busy, as in a long training cell, until released\n"
+            "while not os.path.exists('release') and time.monotonic() < deadline:\n"
+            "    time.sleep(0.05)",
         ],
     )
     notebook = Notebook.open(page, lab, path)
@@ -108,15 +110,18 @@ def test_live_updates_keep_applying_past_the_hundredth(lab: Lab, page: object) -
     notebook.page.evaluate(
         "() => { window.jupyterapp.commands.execute('notebook:run-cell-and-select-next'); }"
     )
-    wait_for(
-        lambda: notebook.page.evaluate(_POINTS) == [150],
-        timeout=14,
-        what="all 150 updates drawn while the kernel is still busy",
-    )
-    assert notebook.page.evaluate(
-        "() => document.querySelectorAll('.jp-Notebook .jp-Cell')[1]"
-        ".querySelector('.jp-InputPrompt').textContent.includes('*')"
-    ), "the cell ended before the points were checked; the state snapshot may have drawn them"
+    try:
+        wait_for(
+            lambda: notebook.page.evaluate(_POINTS) == [150],
+            timeout=60,
+            what="all 150 updates drawn while the kernel is still busy",
+        )
+        assert notebook.page.evaluate(
+            "() => document.querySelectorAll('.jp-Notebook .jp-Cell')[1]"
+            ".querySelector('.jp-InputPrompt').textContent.includes('*')"
+        ), "the cell ended before the points were checked; the state snapshot may have drawn them"
+    finally:
+        (lab.root / "release").write_text("")
     notebook.wait_idle(timeout=60)
     notebook.assert_no_problems()
 
