@@ -20,14 +20,36 @@ function comment(text: string): string {
   return text.replace(/[\r\n]+/g, ' ');
 }
 
-export function bestPipelineCode(best: IBest): string {
+/**
+ * What the pipeline the study tuned is called in the notebook: `pipe` when that variable holds
+ * a Workbench pipeline (or nothing says otherwise), else the first of those that do.
+ */
+function pipelineLine(names: string[]): [string, string] {
+  if (names.length === 0 || names.includes('pipe')) {
+    return [
+      'pipe',
+      '# `pipe` is the pipeline the study tuned; rename it here if yours has another name.'
+    ];
+  }
+  if (names.length === 1) {
+    return [names[0], `# \`${names[0]}\` is this notebook's Workbench pipeline, the one the study tuned.`];
+  }
+  const listed = names.map(name => `\`${name}\``).join(', ');
+  return [
+    names[0],
+    `# This notebook holds several Workbench pipelines (${listed}); name the one the study tuned.`
+  ];
+}
+
+export function bestPipelineCode(best: IBest, pipelines: string[] = []): string {
   const metric = best.metric ? `${best.metric} = ` : 'value ';
+  const [pipeline, note] = pipelineLine(pipelines);
   return [
     `# Best pipeline of the Workbench study ${comment(JSON.stringify(best.study))}: trial ` +
       `${best.trial}, ${comment(metric)}${formatValue(best.value)}` +
       (best.direction ? ` (${comment(best.direction)})` : '') +
       '.',
-    '# `pipe` is the pipeline the study tuned; rename it here if yours has another name.',
+    note,
     'from sklearn.base import clone',
     '',
     'from workbench.store import open_store',
@@ -35,7 +57,7 @@ export function bestPipelineCode(best: IBest): string {
     `best_params = open_store(${JSON.stringify(best.url)}, readonly=True).record(`,
     `    ${JSON.stringify(best.study)}, trial=${best.trial}`,
     ').params',
-    'best_pipeline = clone(pipe).set_hyperparams(best_params)',
+    `best_pipeline = clone(${pipeline}).set_hyperparams(best_params)`,
     'best_pipeline'
   ].join('\n');
 }

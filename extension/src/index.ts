@@ -18,6 +18,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 
 import { api } from './api';
 import { IBest, bestPipelineCode } from './code';
+import { pipelineNames } from './kernel';
 import { IStudyRef, WorkbenchPanel } from './panel';
 import { StudyView, findBest } from './study';
 
@@ -153,8 +154,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
           Notification.error(`No best pipeline to load: ${(error as Error).message}`);
           return;
         }
+        const pipelines = await pipelineNames(notebook);
         NotebookActions.insertBelow(notebook.content);
-        notebook.content.activeCell?.model.sharedModel.setSource(bestPipelineCode(best));
+        notebook.content.activeCell?.model.sharedModel.setSource(bestPipelineCode(best, pipelines));
         shell.activateById(notebook.id);
       }
     });

@@ -74,7 +74,8 @@ def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     _python(root, env, "from tune import tuner, X, y; tuner.optimize(X, y, n_trials=3)")
     hostile = optuna.create_study(study_name=HTML_NAME, storage=_storage(journal))
     hostile.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=2)
-    notebook = write_notebook(root / "panel.ipynb", ["from tune import pipe"])
+    # the notebook's pipeline is not called `pipe`: the inserted code must find its name
+    notebook = write_notebook(root / "panel.ipynb", ["from tune import pipe as sgd_pipe"])
     with start_lab(root, env={"WORKBENCH_STORAGE": str(journal), "PYTHONPATH": str(root)}) as lab:
         yield {"lab": lab, "journal": journal, "env": env, "root": root, "notebook": notebook}
 
@@ -239,6 +240,7 @@ def test_panel_shows_live_studies_curves_and_inserts_best_pipeline_code(
         ".getSource()"
     )
     assert f"trial={best.number}" in source
+    assert "best_pipeline = clone(sgd_pipe).set_hyperparams(best_params)" in source
     notebook.command("notebook:run-cell")
     notebook.wait_idle(timeout=60)
     notebook.assert_no_problems()
