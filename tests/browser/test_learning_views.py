@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from tests.browser.harness import Lab, Notebook, wait_for, write_notebook
 
@@ -36,6 +37,20 @@ def _boxes_overlap(boxes: list[dict[str, float]]) -> bool:
     return False
 
 
+def _show_chart_then_start_run(page: object, lab: Lab, path: Path) -> Notebook:
+    """Run the first cell (the chart) to the end, then start the second (the run) without
+    waiting for it: the command's promise settles only when the cell is done."""
+    notebook = Notebook.open(page, lab, path)
+    notebook.page.locator(".jp-Notebook").first.wait_for()
+    notebook.command("notebook:run-cell-and-select-next")
+    notebook.page.locator(".wb-curves").first.wait_for(timeout=60_000)
+    notebook.wait_idle(timeout=60)
+    notebook.page.evaluate(
+        "() => { window.jupyterapp.commands.execute('notebook:run-cell-and-select-next'); }"
+    )
+    return notebook
+
+
 def test_live_curve_gains_points_while_an_epoch_run_proceeds(lab: Lab, page: object) -> None:
     path = write_notebook(
         lab.root / "curves.ipynb",
@@ -49,15 +64,7 @@ def test_live_curve_gains_points_while_an_epoch_run_proceeds(lab: Lab, page: obj
             " train_metrics=True, callbacks=[view, bar, Pace()], progress=False, random_state=0)",
         ],
     )
-    notebook = Notebook.open(page, lab, path)
-    notebook.page.locator(".jp-Notebook").first.wait_for()
-    notebook.command("notebook:run-cell-and-select-next")  # the chart
-    notebook.page.locator(".wb-curves").first.wait_for(timeout=60_000)
-    notebook.wait_idle(timeout=60)
-    # the run; not awaited (the command's promise settles only when the cell is done)
-    notebook.page.evaluate(
-        "() => { window.jupyterapp.commands.execute('notebook:run-cell-and-select-next'); }"
-    )
+    notebook = _show_chart_then_start_run(page, lab, path)
     seen: list[int] = []
 
     def grows() -> bool:
@@ -102,14 +109,7 @@ def test_live_updates_keep_applying_past_the_hundredth(lab: Lab, page: object) -
             "    time.sleep(0.05)",
         ],
     )
-    notebook = Notebook.open(page, lab, path)
-    notebook.page.locator(".jp-Notebook").first.wait_for()
-    notebook.command("notebook:run-cell-and-select-next")  # the chart
-    notebook.page.locator(".wb-curves").first.wait_for(timeout=60_000)
-    notebook.wait_idle(timeout=60)
-    notebook.page.evaluate(
-        "() => { window.jupyterapp.commands.execute('notebook:run-cell-and-select-next'); }"
-    )
+    notebook = _show_chart_then_start_run(page, lab, path)
     try:
         wait_for(
             lambda: notebook.page.evaluate(_POINTS) == [150],
