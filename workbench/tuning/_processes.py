@@ -43,7 +43,7 @@ class GracefulStop:
 
 
 # -- many workers on one study ---------------------------------------------------------------
-def _optimize_in_processes(
+def optimize_in_processes(
     tuner: Tuner,
     X: Any,
     y: Any,
@@ -68,13 +68,13 @@ def _optimize_in_processes(
     jobs = effective_n_jobs(n_jobs)
     resolved = store.resolve(tuner.storage)
     numbers = Parallel(n_jobs=jobs, backend="loky")(
-        delayed(_work_in_process)(tuner, resolved, X, y, n_trials, timeout, stop_after, seed)
+        delayed(work_in_process)(tuner, resolved, X, y, n_trials, timeout, stop_after, seed)
         for seed in range(jobs)
     )
     return sorted(number for chunk in numbers for number in chunk)
 
 
-def _work_in_process(
+def work_in_process(
     tuner: Tuner,
     storage: Any,
     X: Any,

@@ -33,7 +33,7 @@ from workbench.tuning._failures import (
     one_line_failures,
 )
 from workbench.tuning._points import check_not_frozen, tunable_space
-from workbench.tuning._processes import _optimize_in_processes
+from workbench.tuning._processes import optimize_in_processes
 from workbench.tuning._sampling import check_space, space_to_plain, suggest
 
 Direction = Literal["maximize", "minimize"]
@@ -294,7 +294,7 @@ class Tuner:
                 show_progress_bar=show_progress_bar,
             )
         else:
-            self.trials_run_ += _optimize_in_processes(
+            self.trials_run_ += optimize_in_processes(
                 self, X, y, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs
             )
         if self.refit:
