@@ -1,10 +1,10 @@
 // The trial table: sorted in the page by a click on a header; a click on a row selects a trial.
-const CSS = `.wb-table{max-height:260px;overflow:auto;font:12px var(--jp-ui-font-family,sans-serif);color:var(--jp-ui-font-color1,#222)}
-.wb-table table{border-collapse:collapse;width:100%}
-.wb-table th{position:sticky;top:0;background:var(--jp-layout-color2,#eee);cursor:pointer;text-align:left;padding:3px 6px;white-space:nowrap;user-select:none}
-.wb-table td{padding:2px 6px;border-top:1px solid var(--jp-border-color2,#e0e0e0);white-space:nowrap;max-width:260px;overflow:hidden;text-overflow:ellipsis}
-.wb-table tr.wb-row{cursor:pointer}.wb-table tr.wb-row:hover{background:var(--jp-layout-color2,#f3f3f3)}
-.wb-table tr.wb-selected{outline:2px solid var(--jp-brand-color1,#1976d2);outline-offset:-2px}
+const CSS = `div.wb-table{max-height:260px;overflow:auto;font:12px var(--jp-ui-font-family,sans-serif);color:var(--jp-ui-font-color1,#222)}
+div.wb-table table{border-collapse:collapse;width:100%}
+div.wb-table th{position:sticky;top:0;background:var(--jp-layout-color2,#eee);cursor:pointer;text-align:left;padding:3px 6px;white-space:nowrap;user-select:none}
+div.wb-table td{padding:2px 6px;border-top:1px solid var(--jp-border-color2,#e0e0e0);white-space:nowrap;max-width:260px;overflow:hidden;text-overflow:ellipsis}
+div.wb-table tr.wb-row{cursor:pointer}div.wb-table tr.wb-row:hover{background:var(--jp-layout-color2,#f3f3f3)}
+div.wb-table tr.wb-selected{outline:2px solid var(--jp-brand-color1,#1976d2);outline-offset:-2px}
 .wb-state{border-radius:3px;padding:0 4px;color:#fff;font-size:11px}
 .wb-s-complete{background:#2e7d32}.wb-s-pruned{background:#b26a00}.wb-s-fail{background:#c62828}.wb-s-running{background:#1565c0}.wb-s-waiting{background:#777}
 .wb-best{color:var(--jp-warn-color1,#e08000)}.wb-num{text-align:right;font-variant-numeric:tabular-nums}`;
