@@ -64,11 +64,26 @@ class EarlyStopping(Callback):
         self._wait = 0
         self._state: list[tuple[Any, Any]] | None = None
 
+    @staticmethod
+    def default_monitor(columns: Sequence[str]) -> str | None:
+        """What ``monitor=None`` watches among ``columns``: the first validation statistic,
+        else the training loss, else the first training statistic; None when there is none."""
+        for prefix in ("valid_", "train_loss", "train_"):
+            for column in columns:
+                if column.startswith(prefix):
+                    return column
+        return None
+
+    @staticmethod
+    def lower_is_better(column: str) -> bool:
+        """What ``mode="auto"`` decides: a loss (not a ``neg_`` score) is better lower."""
+        return column.endswith("loss") and "neg_" not in column
+
     def mode_for(self, column: str) -> str:
         """``min`` or ``max``: which way is better for ``column``."""
         if self.mode != "auto":
             return self.mode
-        return "min" if column.endswith("loss") and "neg_" not in column else "max"
+        return "min" if self.lower_is_better(column) else "max"
 
     def choose_column(self, columns: Sequence[str]) -> str:
         """The monitored column among those a run will have; an error when it has none."""
@@ -79,10 +94,9 @@ class EarlyStopping(Callback):
                     f"the statistics {list(columns)}.{did_you_mean(self.monitor, columns, n=1)}"
                 )
             return self.monitor
-        for prefix in ("valid_", "train_loss", "train_"):
-            for column in columns:
-                if column.startswith(prefix):
-                    return column
+        column = self.default_monitor(columns)
+        if column is not None:
+            return column
         raise TrainingError(
             "EarlyStopping needs a statistic to watch, but this run records none: add "
             "validation (validation_fraction=0.2) or metrics, or use a step that reports a loss."

@@ -12,6 +12,7 @@ import ipywidgets
 
 from workbench.core import Callback
 from workbench.exceptions import ViewError
+from workbench.training import EarlyStopping
 from workbench.views._kernel import after_each_cell
 
 
@@ -60,17 +61,12 @@ class _State:
 def _lower_is_better(statistic: str, direction: str | None) -> bool:
     if direction is not None:
         return direction == "minimize"
-    return statistic.endswith("loss") and "neg_" not in statistic
+    return EarlyStopping.lower_is_better(statistic)
 
 
 def _watched(statistics: Any) -> str | None:
-    """The statistic early stopping would watch: the first validation one, else the loss."""
-    columns = [str(c) for c in statistics or ()]
-    for prefix in ("valid_", "train_loss", "train_"):
-        for column in columns:
-            if column.startswith(prefix):
-                return column
-    return None
+    """The statistic early stopping would watch."""
+    return EarlyStopping.default_monitor([str(c) for c in statistics or ()])
 
 
 def _improve(state: _State, statistic: str, value: Any, at: int) -> None:
@@ -250,8 +246,8 @@ class Progress(ipywidgets.HBox, Callback):
             if state.kind == "trials" and state.status == "running":
                 return  # the epoch runs inside trials: this bar counts trials
             total = data.get("epochs")
-            self._state = _State(total, state.direction, self._monitor)
-            self._state.monitor = self._monitor or _watched(data.get("statistics"))
+            monitor = self._monitor or _watched(data.get("statistics"))
+            self._state = _State(total, state.direction, monitor)
             self._state.status, self._state.started = "running", time.monotonic()
             self._main_thread_run = threading.current_thread() is threading.main_thread()
         self._draw(force=True)
