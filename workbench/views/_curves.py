@@ -208,7 +208,6 @@ class Curves(anywidget.AnyWidget, Callback):
         self._dirty = False
         self._trial_run: str | None = None
         self._fit_run: str | None = None
-        self._fitting = False
         super().__init__(data=self._buffer.snapshot(), log_y=bool(log_y))
         self.on_msg(self._on_front_end_message)
         self._hook = after_each_cell(lambda _result: self.finish())
@@ -280,7 +279,7 @@ class Curves(anywidget.AnyWidget, Callback):
 
     def on_fit_begin(self, **data: Any) -> None:
         if data.get("kind") == "epochs" and data.get("path", "") == "":
-            self._fitting, self._fit_run = True, None
+            self._fit_run = None
 
     def on_epoch_end(self, **data: Any) -> None:
         epoch, row = int(data["epoch"]), data["row"]
@@ -296,7 +295,6 @@ class Curves(anywidget.AnyWidget, Callback):
         with self._lock:
             if self._fit_run is not None and self._trial_run is None:
                 self._buffer.set_state(self._fit_run, "complete")
-            self._fitting = False
         if self._trial_run is None or time.monotonic() - self._last_snapshot > 2.0:
             self.finish()
         else:

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from workbench.views._curves_store import StoredRun, read_stored
+from workbench.views._curves_store import StoredRun, check_source, read_stored
 
 #: History columns that are not statistics even though they are numbers.
 _NOT_STATISTICS = frozenset({"epoch", "n_train", "n_valid", "epoch_time"})
@@ -187,8 +187,6 @@ def _title(source: Any) -> str:
 
 
 def _stored_runs(source: Any, storage: Any) -> list[StoredRun]:
-    from workbench.views._curves_store import check_source
-
     check_source(source)
     if source is None:
         return []

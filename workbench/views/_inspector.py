@@ -108,9 +108,10 @@ def _plot_values(value: Any) -> list[Any] | None:
     return [[float(item) for item in row] for row in array[np.ix_(rows, cols)]]
 
 
-def _get_step_info(pipeline: Any, path: str) -> StepInfo:
-    """Plain data on the step at ``path``: hyperparams, space, fitted attributes."""
-    node = _find(pipeline.describe(), path)
+def _get_step_info(pipeline: Any, path: str, description: Any = None) -> StepInfo:
+    """Plain data on the step at ``path``: hyperparams, space, fitted attributes
+    (``description``: the pipeline's ``describe()``, when the caller has it already)."""
+    node = _find(pipeline.describe() if description is None else description, path)
     if node is None:
         raise KeyError(f"No step at path {path!r}.")
     step = pipeline[path] if path else pipeline
@@ -308,7 +309,8 @@ class Inspector(widgets.HBox):
 
     def refresh(self, *, select: str | None = None) -> None:
         """Re-read the pipeline (its tree may have changed shape)."""
-        entries = _get_tree_info(self.pipeline.describe())
+        description = self.pipeline.describe()
+        entries = _get_tree_info(description)
         options = [
             ("\u00a0\u00a0\u00a0" * entry.depth + entry.label, entry.path) for entry in entries
         ]
@@ -322,10 +324,10 @@ class Inspector(widgets.HBox):
             self.tree.options = options
             self.tree.rows = min(max(len(options), 4), 16)
             self.tree.value = keep
-        self._show()
+        self._show(description)
 
-    def _show(self) -> None:
-        info = _get_step_info(self.pipeline, self.selected)
+    def _show(self, description: Any = None) -> None:
+        info = _get_step_info(self.pipeline, self.selected, description)
         self.detail.value = _render_step(info)
         self._values = {name: value for name, value, _, _ in info.hyperparams}
         names = list(self._values)

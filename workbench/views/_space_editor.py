@@ -199,7 +199,6 @@ class _Row:
         self.path = info.path
         self.kind = str(info.distribution.get("type"))
         self.known_choices = known_choices
-        self.reading = ""
         self.message = widgets.HTML(value="", layout=kit.message, style=kit.html_style)
         label = widgets.HTML(
             value=f'<span class="wb-row-name">{esc(info.name)}</span>',
@@ -246,8 +245,7 @@ class _Row:
         self.box.add_class(f"wb-path-{info.path}")  # a handle for browser tests and styling
 
     def show_reading(self, data: Mapping[str, Any]) -> None:
-        self.reading = f'<span class="wb-muted">{esc(distribution_text(data))}</span>'
-        self.message.value = self.reading
+        self.message.value = f'<span class="wb-muted">{esc(distribution_text(data))}</span>'
 
     def show_error(self, error: object) -> None:
         self.message.value = (
