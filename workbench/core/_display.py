@@ -32,7 +32,7 @@ def mimebundle(value: Any, kind: str, text: Callable[[], str]) -> dict[str, str]
         if renderer is not None:
             bundle["text/html"] = renderer(value)
     except Exception:  # a broken renderer must not hide the object: text/plain stays
-        bundle.pop("text/html", None)
+        pass
     return bundle
 
 

@@ -149,16 +149,6 @@ def _choice_param(step: Any) -> str | None:
 
 def _differs_from_default(step: Any, name: str, value: Any) -> bool:
     """Whether a hyperparam was set to something other than its constructor's default."""
-    try:
-        parameter = inspect.signature(type(step)).parameters.get(name)
-    except (TypeError, ValueError):
-        return False
-    if parameter is None or parameter.default is inspect.Parameter.empty:
-        return False
-    default = parameter.default
-    if default is value:
-        return False
-    try:
-        return not bool(default == value)
-    except (TypeError, ValueError):  # arrays and other values without one truth
-        return True
+    default = _tree._constructor_default(step, name)
+    # arrays and other values without one truth differ
+    return default is not inspect.Parameter.empty and not _tree._equal(default, value)

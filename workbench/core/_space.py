@@ -39,13 +39,7 @@ def floats(
         A bound or the step is NaN or infinite, ``low > high``, or another rule of Optuna's
         ``FloatDistribution`` does not hold.
     """
-    _check_bounds("floats", low=low, high=high, step=step)
-    try:
-        return FloatDistribution(low=low, high=high, log=log, step=step)
-    except (ValueError, TypeError) as error:
-        raise SpaceError(
-            f"floats({low!r}, {high!r}, log={log!r}, step={step!r}): {error}"
-        ) from None
+    return _numeric("floats", FloatDistribution, low, high, log, step)
 
 
 def ints(low: int, high: int, *, log: bool = False, step: int = 1) -> IntDistribution:
@@ -62,11 +56,17 @@ def ints(low: int, high: int, *, log: bool = False, step: int = 1) -> IntDistrib
         A bound or the step is NaN or infinite, ``low > high``, or another rule of Optuna's
         ``IntDistribution`` does not hold.
     """
-    _check_bounds("ints", low=low, high=high, step=step)
+    return _numeric("ints", IntDistribution, low, high, log, step)
+
+
+def _numeric(kind: str, distribution: Any, low: Any, high: Any, log: bool, step: Any) -> Any:
+    """``distribution(low, high, log, step)`` with finite bounds, else a SpaceError."""
+    _check_bounds(kind, low=low, high=high, step=step)
     try:
-        return IntDistribution(low=low, high=high, log=log, step=step)
+        return distribution(low=low, high=high, log=log, step=step)
     except (ValueError, TypeError) as error:
-        raise SpaceError(f"ints({low!r}, {high!r}, log={log!r}, step={step!r}): {error}") from None
+        message = f"{kind}({low!r}, {high!r}, log={log!r}, step={step!r}): {error}"
+        raise SpaceError(message) from None
 
 
 def _check_bounds(kind: str, **bounds: Any) -> None:

@@ -178,9 +178,7 @@ class TorchStepSaver(Saver):
     def dump(self, step: Any) -> bytes:
         torch_state = None
         if hasattr(step, "module_"):
-            torch = optional_import(
-                "torch", extra="torch", needed_by="Saving or loading a TorchStep"
-            )
+            torch = _import_torch()
             buffer = io.BytesIO()
             torch.save(step.state_dict(), buffer)
             torch_state = buffer.getvalue()
@@ -196,9 +194,7 @@ class TorchStepSaver(Saver):
         step = step_class(**state["params"])
         _restore_space(step, state["space"])
         if state["torch_state"] is not None:
-            torch = optional_import(
-                "torch", extra="torch", needed_by="Saving or loading a TorchStep"
-            )
+            torch = _import_torch()
             torch_state = torch.load(io.BytesIO(state["torch_state"]), weights_only=True)
             step.load_state_dict(torch_state)
         return step
@@ -480,3 +476,7 @@ def saver_for(step: Any) -> Saver:
     if found is not None:
         return found[1]
     return FittedStateSaver() if holds_resources(step) else SkopsSaver()
+
+
+def _import_torch() -> Any:
+    return optional_import("torch", extra="torch", needed_by="Saving or loading a TorchStep")

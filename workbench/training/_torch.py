@@ -204,9 +204,7 @@ class TorchStep(Step):
                 raise TrainingError("A TorchStep with loss='cross_entropy' needs labels y.")
             labels = np.unique(np.asarray(classes if classes is not None else y))
             self.classes_ = labels
-            self._identity_classes = bool(
-                labels.dtype.kind in "iu" and np.array_equal(labels, np.arange(len(labels)))
-            )
+            self._identity_classes = _are_indices(labels)
             n_outputs = len(labels)
             self.target_ndim_ = 1
         elif y is None:
@@ -259,9 +257,7 @@ class TorchStep(Step):
                 identity = self._identity_classes
             else:
                 labels = np.unique(np.asarray(classes if classes is not None else y))
-                identity = labels.dtype.kind in "iu" and np.array_equal(
-                    labels, np.arange(len(labels))
-                )
+                identity = _are_indices(labels)
             return np.asarray(y if identity else np.searchsorted(labels, y), dtype=np.int64)
         return y if y.dtype == np.float32 else y.astype(np.float32)
 
@@ -471,10 +467,7 @@ class TorchStep(Step):
         n_features = tuple(n_features) if isinstance(n_features, list) else n_features
         if meta["classes"] is not None:
             self.classes_ = np.asarray(meta["classes"], dtype=meta["classes_dtype"])
-            self._identity_classes = bool(
-                self.classes_.dtype.kind in "iu"
-                and np.array_equal(self.classes_, np.arange(len(self.classes_)))
-            )
+            self._identity_classes = _are_indices(self.classes_)
         self._frozen = bool(meta["frozen"])
         self._build(n_features, meta["n_outputs"])
         self.module_.load_state_dict(state["module"])
@@ -483,3 +476,8 @@ class TorchStep(Step):
         self.target_ndim_ = meta["target_ndim"]
         self._pending_step = False
         return self
+
+
+def _are_indices(labels: np.ndarray) -> bool:
+    """Whether sorted class labels are 0, 1, ..., n-1: then they are their own indices."""
+    return bool(labels.dtype.kind in "iu" and np.array_equal(labels, np.arange(len(labels))))

@@ -85,11 +85,6 @@ class TorchBatches:
             None if y_host is None else _Feed(y_host, y_device, resident=_fits(needed, y_device))
         )
 
-    @property
-    def resident(self) -> bool:
-        """Whether X lies on a GPU for the whole run."""
-        return self.x is not None and self.x.tensor is not None
-
     def batches(self, order: np.ndarray | None, batch_size: int) -> Iterator[tuple[Any, Any, int]]:
         """One epoch's batches, in ``order`` (None: as stored)."""
         torch = import_torch()

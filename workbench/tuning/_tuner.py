@@ -32,7 +32,7 @@ from workbench.tuning._failures import (
     no_completed_trial,
     one_line_failures,
 )
-from workbench.tuning._points import check_not_frozen, tunable_space
+from workbench.tuning._points import check_not_frozen, choices_in_use, tunable_space
 from workbench.tuning._processes import optimize_in_processes
 from workbench.tuning._sampling import check_space, space_to_plain, suggest
 
@@ -337,7 +337,7 @@ class Tuner:
     ) -> Callable[[optuna.Trial], float]:
         storage = self._open_storage()
         worker = store.worker_lease(storage)
-        fixed = self._fixed_choices()
+        fixed = choices_in_use(self._base, self.conditions)
 
         def objective(trial: optuna.Trial) -> float:
             if worker is not None:
@@ -385,15 +385,6 @@ class Tuner:
     def _notify_end(self, trial: optuna.Trial, state: str, value: float | None) -> None:
         if self.callbacks:
             notify(self.callbacks, "trial_end", trial=trial.number, state=state, value=value)
-
-    def _fixed_choices(self) -> dict[str, Any]:
-        fixed = {}
-        for needs in self.conditions.values():
-            for choice_path, _ in needs:
-                head, _, _ = choice_path.rpartition("__")
-                step = self._base[head] if head else self._base
-                fixed[choice_path] = step.chosen
-        return fixed
 
     def candidate(self, params: Mapping[str, Any]) -> Any:
         """An unfitted clone of the pipeline with ``params`` set (paths -> values)."""
