@@ -118,15 +118,6 @@ export class StudyView extends Widget {
     void this.refresh();
   }
 
-  /** The best complete trial seen so far, and the listing row of the study. */
-  get bestTrial(): IBestTrial | null {
-    return this.best;
-  }
-
-  get row(): IStudyRow | null {
-    return this.summary;
-  }
-
   /** Fetch the summary, the current page and the values again; redraw in place. */
   refresh(): Promise<void> {
     if (this.loading) {
