@@ -62,8 +62,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
         );
         widget = new MainAreaWidget({ content });
         widget.id = content.id;
-        widget.title.label = ref.study;
-        widget.title.caption = content.title.caption;
         widget.title.icon = workbenchIcon;
         open.set(key, widget);
         void views.add(widget);
