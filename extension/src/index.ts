@@ -51,21 +51,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const { commands, shell } = app;
     const views = new WidgetTracker<MainAreaWidget<StudyView>>({ namespace: 'workbench-study' });
-    const open = new Map<string, MainAreaWidget<StudyView>>();
+    const findView = (store: string, study: string): MainAreaWidget<StudyView> | undefined =>
+      views.find(widget => widget.content.ref.store === store && widget.content.ref.study === study);
 
     const openStudy = (ref: IStudyRef): MainAreaWidget<StudyView> => {
-      const key = `${ref.store}\u0000${ref.study}`;
-      let widget = open.get(key);
-      if (!widget || widget.isDisposed) {
+      let widget = findView(ref.store, ref.study);
+      if (!widget) {
         const content = new StudyView(ref, view =>
           void commands.execute(CommandIDs.insertBest, { store: view.ref.store, study: view.ref.study })
         );
         widget = new MainAreaWidget({ content });
         widget.id = content.id;
-        widget.title.label = ref.study;
-        widget.title.caption = content.title.caption;
         widget.title.icon = workbenchIcon;
-        open.set(key, widget);
         void views.add(widget);
         shell.add(widget, 'main');
       }
@@ -80,24 +77,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
       restorer.add(panel, 'workbench-panel');
     }
     panel.changed.connect((_, changed) => {
-      for (const widget of open.values()) {
+      views.forEach(widget => {
         const view = widget.content;
-        if (widget.isDisposed) {
-          continue;
-        }
         if (changed.some(entry => entry.store === view.ref.store && entry.names.includes(view.ref.study))) {
           void view.refresh();
         }
-      }
+      });
     });
 
     // plots take their colours from the theme: draw them again when it changes
     themes?.themeChanged.connect(() => {
-      for (const widget of open.values()) {
-        if (!widget.isDisposed) {
-          widget.content.redraw();
-        }
-      }
+      views.forEach(widget => widget.content.redraw());
     });
 
     commands.addCommand(CommandIDs.openPanel, {
@@ -129,12 +119,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: async args => {
         const view =
           args.study !== undefined
-            ? [...open.values()].find(
-                widget =>
-                  !widget.isDisposed &&
-                  widget.content.ref.store === String(args.store ?? '0') &&
-                  widget.content.ref.study === String(args.study)
-              )?.content
+            ? findView(String(args.store ?? '0'), String(args.study))?.content
             : views.currentWidget?.content;
         const store = view?.ref.store ?? (args.store !== undefined ? String(args.store) : null);
         const study = view?.ref.study ?? (args.study !== undefined ? String(args.study) : null);

@@ -118,15 +118,6 @@ export class StudyView extends Widget {
     void this.refresh();
   }
 
-  /** The best complete trial seen so far, and the listing row of the study. */
-  get bestTrial(): IBestTrial | null {
-    return this.best;
-  }
-
-  get row(): IStudyRow | null {
-    return this.summary;
-  }
-
   /** Fetch the summary, the current page and the values again; redraw in place. */
   refresh(): Promise<void> {
     if (this.loading) {
@@ -302,17 +293,17 @@ export class StudyView extends Widget {
     const ys: number[] = [];
     const bestX: number[] = [];
     const bestY: number[] = [];
-    let best: number | null = null;
-    for (const [number, value] of completeValues(columns, rows)) {
-      xs.push(number);
+    let best: { trial: number; value: number } | null = null;
+    for (const [trial, value] of completeValues(columns, rows)) {
+      xs.push(trial);
       ys.push(value);
-      if (best === null || (maximize ? value > best : value < best)) {
-        best = value;
+      if (best === null || (maximize ? value > best.value : value < best.value)) {
+        best = { trial, value };
       }
-      bestX.push(number);
-      bestY.push(best);
+      bestX.push(trial);
+      bestY.push(best.value);
     }
-    this.best = findBest(columns, rows, maximize);
+    this.best = best;
     const metric = summary.metric ? String(summary.metric) : 'value';
     void draw(
       this.bestPlot,
