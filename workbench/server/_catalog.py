@@ -103,7 +103,7 @@ class StoreCatalog:
         """The configured stores, listed once (the configuration does not change)."""
         with self._lock:
             if self._entries is None:
-                infos = stores(extra=self.extra, root=self.root)
+                infos = stores(extra=self.extra, root=self.root, probe=False)
                 self._entries = [
                     Entry(id=str(number), info=info.to_json(), storage=info)
                     for number, info in enumerate(infos)
