@@ -41,13 +41,7 @@ def to_json(data: Any) -> str:
 def _missing(store: Store, study: str, trial: int | None) -> bool:
     """Whether ``study`` (or its trial ``trial``) is not in ``store``: after a failed read,
     tells a 404 from a store that failed."""
-    try:
-        study_id = store.storage.get_study_id_from_name(study)
-        if trial is not None:
-            store.storage.get_trial_id_from_study_id_trial_number(study_id, trial)
-    except KeyError:
-        return True
-    return False
+    return not store._has(study, trial)
 
 
 class ApiError(tornado.web.HTTPError):

@@ -250,6 +250,15 @@ class Store:
                 f"Store.studies() and Store.runs() list them."
             ) from None
 
+    def _has(self, study: str, trial: int | None = None) -> bool:
+        """Whether ``study`` (and its trial number ``trial``, when given) is in the store,
+        asked of the source (no Optuna replay of a journal); a failing store raises."""
+        try:
+            self._source.study(study)
+        except KeyError:
+            return False
+        return trial is None or self._source.trial(study, trial) is not None
+
     def _trial(
         self, study: str, number: int
     ) -> tuple[dict[str, Any], tuple[dict[str, Any], list[str]]]:
