@@ -30,7 +30,6 @@ _CREATE_TRIAL, _TRIAL_PARAM, _TRIAL_STATE = 4, 5, 6
 _TRIAL_INTERMEDIATE, _TRIAL_USER_ATTR = 7, 8
 _RUNNING, _WAITING = 0, 4
 _STATE_NAMES = ("running", "complete", "pruned", "fail", "waiting")
-_OP = re.compile(rb'^\{"op_code":\s*(\d+)')
 # Optuna writes each line as '{"op_code":N,"worker_id":"...",<fields>}': the lines to decode
 # (searched as "\n" + data: a literal start lets the scan run at memchr speed)
 _LIFECYCLE = re.compile(rb'\n\{"op_code":[01246],[^\n]*')
@@ -308,11 +307,6 @@ def file_identity(path: str) -> tuple[int, int]:
     except FileNotFoundError:
         return 0, 0
     return status.st_ino, status.st_size
-
-
-def _op_of(line: bytes) -> int:
-    match = _OP.match(line)
-    return int(match.group(1)) if match else -1
 
 
 @functools.lru_cache(maxsize=4096)
