@@ -133,7 +133,8 @@ def encode_cursor(cursors: dict[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str) -> dict[str, Any]:
-    """The per-store cursors :func:`encode_cursor` packed; ValueError when it is not one."""
+    """The per-store cursors :func:`encode_cursor` packed, as they were (each store's cursor
+    is a string); ValueError when it is not one."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         cursors = json.loads(text)
@@ -147,11 +148,4 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
             f"since= must be a cursor this server handed out, but got {cursor!r}. Omit "
             f"since= to get a fresh cursor."
         )
-    return {key: _as_tuple(value) for key, value in cursors.items()}
-
-
-def _as_tuple(value: Any) -> Any:
-    """JSON turns a store's tuple cursor into a list; give it back as it was."""
-    if isinstance(value, list):
-        return tuple(_as_tuple(item) for item in value)
-    return value
+    return cursors
