@@ -35,7 +35,6 @@ class Entry:
     """One configured store: its id, what the listing says of it, and its opened Store."""
 
     id: str
-    info: dict[str, Any]
     storage: StoreInfo
     opened: Store | None = None
     error: str | None = None
@@ -77,9 +76,9 @@ class Entry:
             self.open()
         return {
             "id": self.id,
-            "name": self.info.get("name"),
-            "url": self.info.get("url", self.info.get("name")),
-            "kind": self.info.get("kind"),
+            "name": self.storage.name,
+            "url": self.storage.url,
+            "kind": self.storage.kind,
             "opens": self.error is None,
             "error": self.error,
         }
@@ -105,8 +104,7 @@ class StoreCatalog:
             if self._entries is None:
                 infos = stores(extra=self.extra, root=self.root, probe=False)
                 self._entries = [
-                    Entry(id=str(number), info=info.to_json(), storage=info)
-                    for number, info in enumerate(infos)
+                    Entry(id=str(number), storage=info) for number, info in enumerate(infos)
                 ]
             return self._entries
 

@@ -92,7 +92,7 @@ class _Handler(APIHandler):
             return await self.call(entry.open)
         except StoreUnavailableError as error:
             raise ApiError(
-                503, f"The store {store_id} ({entry.info['url']}) cannot be opened: {error}"
+                503, f"The store {store_id} ({entry.storage.url}) cannot be opened: {error}"
             ) from None
 
     async def read(
@@ -164,11 +164,11 @@ class ListingHandler(_Handler):
                 if isinstance(error, StoreUnavailableError)
                 else f"{type(error).__name__}: {error}"
             )
-            return {"store": entry.id, "url": entry.info["url"], "error": message, "rows": []}
+            return {"store": entry.id, "url": entry.storage.url, "error": message, "rows": []}
         rows = frame[frame["kind"] == self.kind]
         return {
             "store": entry.id,
-            "url": entry.info["url"],
+            "url": entry.storage.url,
             "error": None,
             "rows": rows.to_dict(orient="records"),
         }
