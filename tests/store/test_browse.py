@@ -197,6 +197,22 @@ def test_store_unknown_trial_says_how_many(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["journal", "sqlite", "memory"])
+def test_store_has_asks_its_source_for_a_study_and_a_trial(kind, tmp_path):
+    storage = {
+        "journal": str(tmp_path / "j.log"),
+        "sqlite": f"sqlite:///{tmp_path / 's.db'}",
+        "memory": optuna.storages.InMemoryStorage(),
+    }[kind]
+    a_run(storage, "one")
+    store = open_store(storage, readonly=True)
+    assert store._has("one") and store._has("one", 0)
+    assert not store._has("one", 1)
+    assert not store._has("none") and not store._has("none", 0)
+    if kind == "journal":
+        assert store._storage is None  # answered from the index, no Optuna replay
+
+
+@pytest.mark.parametrize("kind", ["journal", "sqlite", "memory"])
 def test_store_changes_names_what_changed_and_nothing_else(kind, tmp_path):
     storage = {
         "journal": str(tmp_path / "j.log"),

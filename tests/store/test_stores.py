@@ -50,6 +50,20 @@ def test_stores_root_names_whose_embedded_store_is_listed(tmp_path):
     assert stores(root=tmp_path)[0].url == str(tmp_path / ".workbench" / "journal.log")
 
 
+def test_stores_without_probe_opens_none(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    broken = tmp_path / "bad.db"
+    broken.write_text("not a database")
+    url = f"sqlite:///{broken}"
+    probed = stores(extra=[url], root=tmp_path)[1]
+    assert (probed.opens, probed.error is None) == (False, False)
+    listed = stores(extra=[url], root=tmp_path, probe=False)
+    assert [(info.name, info.kind, info.opens, info.error) for info in listed] == [
+        ("default", "journal", True, None),
+        (url, "sqlite", True, None),
+    ]
+
+
 def test_stores_extra_as_a_bare_string_is_an_error(tmp_path):
     with pytest.raises(
         StorageError,

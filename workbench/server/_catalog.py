@@ -35,7 +35,6 @@ class Entry:
     """One configured store: its id, what the listing says of it, and its opened Store."""
 
     id: str
-    info: dict[str, Any]
     storage: StoreInfo
     opened: Store | None = None
     error: str | None = None
@@ -77,9 +76,9 @@ class Entry:
             self.open()
         return {
             "id": self.id,
-            "name": self.info.get("name"),
-            "url": self.info.get("url", self.info.get("name")),
-            "kind": self.info.get("kind"),
+            "name": self.storage.name,
+            "url": self.storage.url,
+            "kind": self.storage.kind,
             "opens": self.error is None,
             "error": self.error,
         }
@@ -103,10 +102,9 @@ class StoreCatalog:
         """The configured stores, listed once (the configuration does not change)."""
         with self._lock:
             if self._entries is None:
-                infos = stores(extra=self.extra, root=self.root)
+                infos = stores(extra=self.extra, root=self.root, probe=False)
                 self._entries = [
-                    Entry(id=str(number), info=info.to_json(), storage=info)
-                    for number, info in enumerate(infos)
+                    Entry(id=str(number), storage=info) for number, info in enumerate(infos)
                 ]
             return self._entries
 
@@ -133,7 +131,8 @@ def encode_cursor(cursors: dict[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str) -> dict[str, Any]:
-    """The per-store cursors :func:`encode_cursor` packed; ValueError when it is not one."""
+    """The per-store cursors :func:`encode_cursor` packed, as they were (each store's cursor
+    is a string); ValueError when it is not one."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         cursors = json.loads(text)
@@ -147,11 +146,4 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
             f"since= must be a cursor this server handed out, but got {cursor!r}. Omit "
             f"since= to get a fresh cursor."
         )
-    return {key: _as_tuple(value) for key, value in cursors.items()}
-
-
-def _as_tuple(value: Any) -> Any:
-    """JSON turns a store's tuple cursor into a list; give it back as it was."""
-    if isinstance(value, list):
-        return tuple(_as_tuple(item) for item in value)
-    return value
+    return cursors

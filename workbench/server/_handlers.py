@@ -41,13 +41,7 @@ def to_json(data: Any) -> str:
 def _missing(store: Store, study: str, trial: int | None) -> bool:
     """Whether ``study`` (or its trial ``trial``) is not in ``store``: after a failed read,
     tells a 404 from a store that failed."""
-    try:
-        study_id = store.storage.get_study_id_from_name(study)
-        if trial is not None:
-            store.storage.get_trial_id_from_study_id_trial_number(study_id, trial)
-    except KeyError:
-        return True
-    return False
+    return not store._has(study, trial)
 
 
 class ApiError(tornado.web.HTTPError):
@@ -98,7 +92,7 @@ class _Handler(APIHandler):
             return await self.call(entry.open)
         except StoreUnavailableError as error:
             raise ApiError(
-                503, f"The store {store_id} ({entry.info['url']}) cannot be opened: {error}"
+                503, f"The store {store_id} ({entry.storage.url}) cannot be opened: {error}"
             ) from None
 
     async def read(
@@ -170,11 +164,11 @@ class ListingHandler(_Handler):
                 if isinstance(error, StoreUnavailableError)
                 else f"{type(error).__name__}: {error}"
             )
-            return {"store": entry.id, "url": entry.info["url"], "error": message, "rows": []}
+            return {"store": entry.id, "url": entry.storage.url, "error": message, "rows": []}
         rows = frame[frame["kind"] == self.kind]
         return {
             "store": entry.id,
-            "url": entry.info["url"],
+            "url": entry.storage.url,
             "error": None,
             "rows": rows.to_dict(orient="records"),
         }

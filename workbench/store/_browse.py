@@ -21,6 +21,7 @@ from workbench.store._schema import (
     RUN,
     SETUP_KEY,
     SPACE_KEY,
+    STATES,
     STRUCTURE_KEY,
     STUDY,
     TrialRecord,
@@ -55,7 +56,6 @@ TRIAL_COLUMNS = (
     "intermediate_values",
     "error",
 )
-_STATES = ("running", "complete", "pruned", "fail", "waiting")
 #: The study user attrs a listing reads.
 LISTED_ATTRS = (KIND_KEY, METRIC_KEY, SETUP_KEY, NO_VALUE_KEY)
 
@@ -112,7 +112,7 @@ class Store:
         :meth:`studies` for the columns)."""
         rows = [_summary_row(raw) for raw in self._source.summaries()]
         frame = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-        for column in ("n_trials", *_STATES):
+        for column in ("n_trials", *STATES):
             frame[column] = frame[column].astype("int64")
         frame["best_value"] = frame["best_value"].astype("float64")
         return frame
@@ -249,6 +249,15 @@ class Store:
                 f"No study or run named {study!r} in the store {self.name!r}.{hint} "
                 f"Store.studies() and Store.runs() list them."
             ) from None
+
+    def _has(self, study: str, trial: int | None = None) -> bool:
+        """Whether ``study`` (and its trial number ``trial``, when given) is in the store,
+        asked of the source (no Optuna replay of a journal); a failing store raises."""
+        try:
+            self._source.study(study)
+        except KeyError:
+            return False
+        return trial is None or self._source.trial(study, trial) is not None
 
     def _trial(
         self, study: str, number: int

@@ -25,12 +25,12 @@ from typing import Any
 
 from optuna.distributions import json_to_distribution
 
+from workbench.store._schema import STATES
+
 _CREATE_STUDY, _DELETE_STUDY, _STUDY_USER_ATTR = 0, 1, 2
 _CREATE_TRIAL, _TRIAL_PARAM, _TRIAL_STATE = 4, 5, 6
 _TRIAL_INTERMEDIATE, _TRIAL_USER_ATTR = 7, 8
 _RUNNING, _WAITING = 0, 4
-_STATE_NAMES = ("running", "complete", "pruned", "fail", "waiting")
-_OP = re.compile(rb'^\{"op_code":\s*(\d+)')
 # Optuna writes each line as '{"op_code":N,"worker_id":"...",<fields>}': the lines to decode
 # (searched as "\n" + data: a literal start lets the scan run at memchr speed)
 _LIFECYCLE = re.compile(rb'\n\{"op_code":[01246],[^\n]*')
@@ -74,7 +74,7 @@ class IndexedTrial:
 
     @property
     def state_name(self) -> str:
-        return _STATE_NAMES[self.state]
+        return STATES[self.state]
 
     @property
     def finished(self) -> bool:
@@ -308,11 +308,6 @@ def file_identity(path: str) -> tuple[int, int]:
     except FileNotFoundError:
         return 0, 0
     return status.st_ino, status.st_size
-
-
-def _op_of(line: bytes) -> int:
-    match = _OP.match(line)
-    return int(match.group(1)) if match else -1
 
 
 @functools.lru_cache(maxsize=4096)

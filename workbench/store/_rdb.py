@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from optuna.distributions import json_to_distribution
 from optuna.storages import RDBStorage
 
-_STATES = ("running", "complete", "pruned", "fail", "waiting")
+from workbench.store._schema import STATES
+
 _INFINITE = {"INF_POS": math.inf, "INF_NEG": -math.inf, "NAN": math.nan}
 
 
@@ -47,7 +48,7 @@ def study_summaries(storage: RDBStorage, keys: Sequence[str]) -> list[dict[str, 
                 "name": name,
                 "directions": [],
                 "user_attrs": {},
-                "counts": dict.fromkeys(_STATES, 0),
+                "counts": dict.fromkeys(STATES, 0),
                 "started": None,
                 "last_change": None,
                 "min": None,

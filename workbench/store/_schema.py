@@ -43,6 +43,10 @@ Kind = Literal["study", "run"]
 STUDY: Kind = "study"
 RUN: Kind = "run"
 
+#: Trial state names, lower case, indexed by Optuna's ``TrialState`` values (0 running, 1
+#: complete, 2 pruned, 3 fail, 4 waiting): the counts columns of a listing, in order.
+STATES = ("running", "complete", "pruned", "fail", "waiting")
+
 
 def to_json_value(value: Any) -> Any:
     """``value`` as JSON-ready data; NaN and infinities become None (JSON ``null``).

@@ -26,9 +26,7 @@ from workbench.store._journal_index import (
     journal_index,
     time_of,
 )
-from workbench.store._schema import ERROR_KEY, RECORD_KEY
-
-_STATES = ("running", "complete", "pruned", "fail", "waiting")
+from workbench.store._schema import ERROR_KEY, RECORD_KEY, STATES
 
 
 def _finite(value: Any) -> bool:
@@ -185,11 +183,11 @@ def _journal_summary(
 ) -> dict[str, Any]:
     """As :func:`_summary_of`, comparing the journal's times as written (one ISO 8601 UTC
     format, so text order is time order) and decoding only the first and the last."""
-    counts = dict.fromkeys(_STATES, 0)
+    counts = dict.fromkeys(STATES, 0)
     starts = [t.start_text for t in trials if t.start_text]
     moments = starts + [t.complete_text for t in trials if t.complete_text]
     for trial in trials:
-        counts[_STATES[trial.state]] += 1
+        counts[trial.state_name] += 1
     complete = [trial.values for trial in trials if trial.state == 1]
     return _summary(
         name,
@@ -203,13 +201,13 @@ def _journal_summary(
 
 
 def _summary_of(
-    trials: list[Any], attrs: dict[str, Any], directions: list[str], name: str
+    trials: list[FrozenTrial], attrs: dict[str, Any], directions: list[str], name: str
 ) -> dict[str, Any]:
-    counts = dict.fromkeys(_STATES, 0)
+    counts = dict.fromkeys(STATES, 0)
     started = last_change = None
     complete = []
     for trial in trials:
-        state = trial.state_name if isinstance(trial, IndexedTrial) else trial.state.name.lower()
+        state = trial.state.name.lower()
         counts[state] += 1
         for moment in (
             _rdb.local_time(trial.datetime_start),

@@ -123,13 +123,28 @@ def open_store(storage: StorageLike | StoreInfo = None, *, readonly: bool = Fals
 
 
 def stores(
-    extra: Iterable[str] = (), *, root: str | os.PathLike[str] | None = None
+    extra: Iterable[str] = (),
+    *,
+    root: str | os.PathLike[str] | None = None,
+    probe: bool = True,
 ) -> list[StoreInfo]:
     """The stores configured here, each opened read-only to say whether it can be.
 
     They are, in order and without repeats: the embedded store of ``root`` (default: the
     working directory), those named by ``$WORKBENCH_STORAGE`` (one or more, separated by
     whitespace), then ``extra`` (such as the Jupyter server's configured stores).
+
+    Parameters
+    ----------
+    extra : list of str
+        Storage URLs or journal paths listed after the configured ones.
+    root : str or path, optional
+        The folder whose embedded store comes first (default: the working directory).
+    probe : bool
+        Open each store read-only to fill ``opens`` and ``error`` (default). With
+        ``probe=False`` none is opened (opening a journal replays the whole file): each
+        entry that resolves lists with ``opens=True`` and ``error=None``, for a caller that
+        opens the stores itself.
 
     Examples
     --------
@@ -161,6 +176,9 @@ def stores(
         seen.add(key)
         url = describe(text)
         kind = kind_of(resolved)
+        if not probe:
+            listed.append(StoreInfo(label or url, url, kind, True, None, key))
+            continue
         try:
             open_storage(text, readonly=True)
         except StorageError as error:
