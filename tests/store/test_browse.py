@@ -205,9 +205,9 @@ def test_store_has_asks_its_source_for_a_study_and_a_trial(kind, tmp_path):
     }[kind]
     a_run(storage, "one")
     store = open_store(storage, readonly=True)
-    assert store._has("one") and store._has("one", 0)
-    assert not store._has("one", 1)
-    assert not store._has("none") and not store._has("none", 0)
+    assert store.has("one") and store.has("one", 0)
+    assert not store.has("one", 1)
+    assert not store.has("none") and not store.has("none", 0)
     if kind == "journal":
         assert store._storage is None  # answered from the index, no Optuna replay
 

@@ -41,7 +41,7 @@ def to_json(data: Any) -> str:
 def _missing(store: Store, study: str, trial: int | None) -> bool:
     """Whether ``study`` (or its trial ``trial``) is not in ``store``: after a failed read,
     tells a 404 from a store that failed."""
-    return not store._has(study, trial)
+    return not store.has(study, trial)
 
 
 class ApiError(tornado.web.HTTPError):

@@ -250,9 +250,16 @@ class Store:
                 f"Store.studies() and Store.runs() list them."
             ) from None
 
-    def _has(self, study: str, trial: int | None = None) -> bool:
-        """Whether ``study`` (and its trial number ``trial``, when given) is in the store,
-        asked of the source (no Optuna replay of a journal); a failing store raises."""
+    def has(self, study: str, trial: int | None = None) -> bool:
+        """Whether the study or run ``study`` (and its trial number ``trial``, when given) is
+        in the store, without reading its trials; a store that fails raises.
+
+        Examples
+        --------
+        >>> from workbench.store import open_store
+        >>> open_store(":memory:").has("no-such-study")
+        False
+        """
         try:
             self._source.study(study)
         except KeyError:
