@@ -37,7 +37,8 @@ from optuna.storages.journal import BaseJournalBackend, JournalFileBackend
 from optuna.trial import TrialState
 
 from workbench import store
-from workbench.store import History, make_record
+from workbench.store import History, shared
+from workbench.store.shared import make_record
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
@@ -68,7 +69,7 @@ def trial(number: int) -> optuna.trial.FrozenTrial:
         params={"model__C": 10 ** ((number % 13) / 2 - 3), "model__solver": "saga"},
         distributions=DISTRIBUTIONS,
         intermediate_values={step: 0.5 + step / 20 for step in range(5)},
-        user_attrs={store.RECORD_KEY: RECORD},
+        user_attrs={shared.RECORD_KEY: RECORD},
     )
 
 
@@ -92,8 +93,8 @@ def new_study(storage: Any, index: int) -> optuna.Study:
         direction="maximize",
         sampler=optuna.samplers.RandomSampler(seed=index),
     )
-    study.set_user_attr(store.KIND_KEY, "study")
-    study.set_user_attr(store.METRIC_KEY, "valid_accuracy")
+    study.set_user_attr(shared.KIND_KEY, "study")
+    study.set_user_attr(shared.METRIC_KEY, "valid_accuracy")
     return study
 
 
@@ -108,7 +109,7 @@ def build_journal(path: Path, n_studies: int, n_trials: int) -> str:
             running = study.ask(DISTRIBUTIONS)
             for step, value in template.intermediate_values.items():
                 running.report(value, step)
-            running.set_user_attr(store.RECORD_KEY, RECORD)
+            running.set_user_attr(shared.RECORD_KEY, RECORD)
             study.tell(running, template.value, state=template.state)
     with open(path, "w") as file:
         for log in buffer.logs:
@@ -159,7 +160,7 @@ def build_sqlite(path: Path, n_studies: int, n_trials: int) -> str:
                      "intermediate_value_type": "FINITE"}
                 )  # fmt: skip
             tables["trial_user_attributes"].append(
-                {"trial_id": trial_id, "key": store.RECORD_KEY, "value_json": record}
+                {"trial_id": trial_id, "key": shared.RECORD_KEY, "value_json": record}
             )
     with storage.engine.begin() as connection:
         for table, rows in tables.items():

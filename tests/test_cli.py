@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from tests.tuning.helpers import classification_data, write_study_file
 from workbench import Pipeline, store
 from workbench.cli import main
+from workbench.store import shared
 from workbench.tuning import Tuner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +29,7 @@ def _quiet_optuna():
 
 def test_cli_studies_lists_trial_counts_and_best_values(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv(store.ENV_VAR, raising=False)
+    monkeypatch.delenv(shared.ENV_VAR, raising=False)
     tuner = Tuner(
         Pipeline([("model", LogisticRegression())]),
         scoring="accuracy",
@@ -55,8 +56,8 @@ def test_cli_studies_lists_trial_counts_and_best_values(tmp_path, monkeypatch, c
 
 def test_cli_studies_json_reads_the_store_named_by_the_environment(tmp_path, monkeypatch, capsys):
     journal = tmp_path / "elsewhere.log"
-    monkeypatch.setenv(store.ENV_VAR, str(journal))
-    store.record_run(
+    monkeypatch.setenv(shared.ENV_VAR, str(journal))
+    shared.record_run(
         structure={"class": "Pipeline"},
         hyperparams={"a": 1},
         history=None,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from workbench import store
 from workbench.exceptions import WorkbenchError
+from workbench.store import shared
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,8 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     studies.add_argument(
         "--storage",
         default=None,
-        help=f"store URL or journal path (default: ${store.ENV_VAR}, else "
-        f"{store.DEFAULT_DIRECTORY}/{store.JOURNAL_NAME})",
+        help=f"store URL or journal path (default: ${shared.ENV_VAR}, else "
+        f"{shared.DEFAULT_DIRECTORY}/{shared.JOURNAL_NAME})",
     )
     studies.add_argument("--json", action="store_true", help="print JSON lines")
     return parser
@@ -83,7 +84,7 @@ def _worker(args: argparse.Namespace) -> int:
         json.dumps(
             {
                 "study": tuner.study_name,
-                "storage": store.describe(tuner.storage),
+                "storage": shared.describe(tuner.storage),
                 "trials": numbers,
                 "interrupted": status == 130,
             }
@@ -97,7 +98,7 @@ def _studies(args: argparse.Namespace) -> int:
     opened = store.open_store(args.storage, readonly=True)
     frame = opened.summaries().rename(columns={"n_trials": "trials"})
     rows = [
-        {key: store.to_json_value(value) for key, value in row.items()}
+        {key: shared.to_json_value(value) for key, value in row.items()}
         for row in frame.astype(object).where(frame.notna(), None).to_dict("records")
     ]
     if args.json:

@@ -14,7 +14,8 @@ from sklearn.preprocessing import StandardScaler
 
 from workbench import Pipeline
 from workbench.exceptions import StorageError
-from workbench.store import History, open_store, to_json_value
+from workbench.store import History, open_store
+from workbench.store.shared import to_json_value
 from workbench.training import EarlyStopping, fit_epochs
 from workbench.tuning import Tuner
 
@@ -115,7 +116,7 @@ def test_store_history_keeps_nan_and_missing_values():
         ],
         attrs={"stop_reason": "diverged", "best_epoch": 2},
     )
-    from workbench.store import decode_history, encode_history
+    from workbench.store.shared import decode_history, encode_history
 
     encoded = encode_history(original)
     assert encoded["data"][0][3] is None  # NaN is null in JSON

@@ -11,7 +11,8 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
-from workbench.store import ERROR_KEY, RECORD_KEY, make_record, open_store
+from workbench.store import open_store
+from workbench.store.shared import ERROR_KEY, RECORD_KEY, make_record
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,8 @@ import pytest
 
 import workbench
 from workbench.exceptions import StorageError, WorkbenchWarning
-from workbench.store import CUT_SUFFIX, open_store, record_run
+from workbench.store import open_store
+from workbench.store.shared import CUT_SUFFIX, record_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,12 +113,13 @@ def test_journal_owned_by_someone_else_opens_readonly_and_writing_names_the_path
         f"""
         import json, os, sqlalchemy, filelock, optuna
         import workbench.store as store
+        from workbench.store import shared
         from workbench.exceptions import StorageError
         {drop}
         opened = store.open_store({str(foreign_journal)!r})
         names = opened.runs()["name"].tolist()
         try:
-            store.record_run(structure={{}}, hyperparams={{}}, history=None,
+            shared.record_run(structure={{}}, hyperparams={{}}, history=None,
                              storage={str(foreign_journal)!r}, run_name="mine")
             message = None
         except StorageError as error:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from workbench.exceptions import StorageError
-from workbench.store import ENV_VAR, open_store, record_run, resolve, stores
+from workbench.store import open_store, stores
+from workbench.store.shared import ENV_VAR, record_run, resolve
 
 
 def test_stores_lists_the_default_then_every_store_of_the_environment(tmp_path, monkeypatch):

@@ -7,8 +7,9 @@ import pytest
 from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import StandardScaler
 
-from workbench import Callback, Pipeline, store
+from workbench import Callback, Pipeline
 from workbench.exceptions import CallbackError, StorageError
+from workbench.store import shared
 from workbench.training import fit_epochs
 from workbench.tuning import load_history, studies
 
@@ -21,7 +22,7 @@ def sgd_pipeline():
 
 def test_fit_epochs_records_its_run_in_the_default_store(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv(store.ENV_VAR, raising=False)
+    monkeypatch.delenv(shared.ENV_VAR, raising=False)
     pipe = sgd_pipeline()
     history = fit_epochs(
         pipe,
@@ -55,7 +56,7 @@ def test_recorded_run_keeps_structure_and_hyperparams(tmp_path):
     )
     import optuna
 
-    study = optuna.load_study(study_name="kept", storage=store.open_storage(str(tmp_path)))
+    study = optuna.load_study(study_name="kept", storage=shared.open_storage(str(tmp_path)))
     structure = study.user_attrs["workbench:structure"]
     assert [child["path"] for child in structure["children"]] == ["scale", "model"]
     record = study.trials[0].user_attrs["workbench:record"]
@@ -95,7 +96,7 @@ def test_a_run_that_raises_is_recorded_failed_with_its_message(tmp_path):
     import optuna
 
     trial = optuna.load_study(
-        study_name="broken", storage=store.open_storage(str(tmp_path))
+        study_name="broken", storage=shared.open_storage(str(tmp_path))
     ).trials[0]
     assert "the plot went away" in trial.user_attrs["workbench:error"]
     assert load_history("broken", storage=str(tmp_path))["epoch"].tolist() == [1, 2]

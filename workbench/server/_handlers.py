@@ -24,7 +24,8 @@ from workbench.server._catalog import (
     decode_cursor,
     encode_cursor,
 )
-from workbench.store import Store, to_json_value
+from workbench.store import Store
+from workbench.store.shared import to_json_value
 
 T = TypeVar("T")
 

@@ -18,7 +18,8 @@ from sklearn.model_selection import train_test_split
 from workbench.core import Callback
 from workbench.core.authoring import notify
 from workbench.exceptions import DivergedError, StopTraining, TrainingError
-from workbench.store import History, RunRecorder
+from workbench.store import History
+from workbench.store.shared import RunRecorder
 from workbench.training._early_stopping import EarlyStopping
 from workbench.training._metrics import default_metrics, resolve_metrics
 from workbench.training._plan import Plan, compile_plan, prepare

@@ -9,9 +9,10 @@ import optuna
 import pandas as pd
 
 from workbench import store
+from workbench.store import shared
 
 
-def studies(storage: store.StorageLike = None) -> pd.DataFrame:
+def studies(storage: shared.StorageLike = None) -> pd.DataFrame:
     """Every study and run in the store: name, kind, metric, direction, counts, best value.
 
     ``storage`` defaults to ``$WORKBENCH_STORAGE``, else ``.workbench/journal.log`` here. Built
@@ -30,7 +31,7 @@ def studies(storage: store.StorageLike = None) -> pd.DataFrame:
     return frame[columns]
 
 
-def load_history(name: str, trial: int = 0, *, storage: store.StorageLike = None) -> pd.DataFrame:
+def load_history(name: str, trial: int = 0, *, storage: shared.StorageLike = None) -> pd.DataFrame:
     """The per-epoch History recorded for ``trial`` of study ``name``; a run's trial is 0.
 
     Plain epoch runs (``fit_epochs``) and tuning trials are browsed alike.
@@ -62,7 +63,7 @@ def trials_frame(study: optuna.Study, space: Mapping[str, Any] | None = None) ->
             "value": trial.value,
             "duration": duration,
             "started": trial.datetime_start,
-            "error": trial.user_attrs.get(store.ERROR_KEY),
+            "error": trial.user_attrs.get(shared.ERROR_KEY),
         }
         for path, value in trial.params.items():
             if path not in paths:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from workbench import store
 from workbench.exceptions import TuningError
+from workbench.store import shared
 
 DEFAULT_STOP_AFTER_FAILURES = 3
 
@@ -39,7 +39,7 @@ class FailureStreak:
             return
         if trial.state != TrialState.FAIL:
             return
-        message = str(trial.user_attrs.get(store.ERROR_KEY) or "an error with no message")
+        message = str(trial.user_attrs.get(shared.ERROR_KEY) or "an error with no message")
         if self.streak and self.streak[-1][1] != message:
             self.streak = []
         self.streak.append((trial.number, message))
@@ -71,10 +71,10 @@ def no_completed_trial(study: optuna.Study) -> TuningError:
     for trial in trials:
         counts[trial.state.name.lower()] = counts.get(trial.state.name.lower(), 0) + 1
     summary = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
-    failed = [trial for trial in trials if store.ERROR_KEY in trial.user_attrs]
+    failed = [trial for trial in trials if shared.ERROR_KEY in trial.user_attrs]
     first = " "
     if failed:
-        message = failed[0].user_attrs[store.ERROR_KEY]
+        message = failed[0].user_attrs[shared.ERROR_KEY]
         first = f" The first error, trial {failed[0].number}'s:\n    {message}\n"
     return TuningError(
         f"No trial of the study {study.study_name!r} completed ({summary or 'no trials'}), so "

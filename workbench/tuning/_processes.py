@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Self
 import optuna
 from optuna.storages import InMemoryStorage
 
-from workbench import store
 from workbench.exceptions import TuningError
+from workbench.store import shared
 
 if TYPE_CHECKING:
     from workbench.tuning._tuner import Tuner
@@ -66,7 +66,7 @@ def optimize_in_processes(
     if n_trials is not None:
         stop_after = len(study.get_trials(deepcopy=False)) + n_trials
     jobs = effective_n_jobs(n_jobs)
-    resolved = store.resolve(tuner.storage)
+    resolved = shared.resolve(tuner.storage)
     numbers = Parallel(n_jobs=jobs, backend="loky")(
         delayed(work_in_process)(tuner, resolved, X, y, n_trials, timeout, stop_after, seed)
         for seed in range(jobs)

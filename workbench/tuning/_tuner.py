@@ -17,7 +17,7 @@ from workbench import store
 from workbench._internal.budget import check_budget
 from workbench.core.authoring import notify
 from workbench.exceptions import TuningError
-from workbench.store import History
+from workbench.store import History, shared
 from workbench.tuning._browse import _FIXED_COLUMNS, trials_frame
 from workbench.tuning._evaluation import (
     CrossValidation,
@@ -105,14 +105,14 @@ class Tuner:
         direction: Direction = "maximize",
         sampler: optuna.samplers.BaseSampler | None = None,
         pruner: optuna.pruners.BasePruner | None = None,
-        storage: store.StorageLike = None,
+        storage: shared.StorageLike = None,
         study_name: str | None = None,
         fresh: bool = False,
         refit: bool = True,
         random_state: int | None = None,
         callbacks: Sequence[Any] = (),
-        heartbeat_interval: int | None = store.DEFAULT_HEARTBEAT_INTERVAL,
-        grace_period: int | None = store.DEFAULT_GRACE_PERIOD,
+        heartbeat_interval: int | None = shared.DEFAULT_HEARTBEAT_INTERVAL,
+        grace_period: int | None = shared.DEFAULT_GRACE_PERIOD,
         stop_after_failures: int | None = DEFAULT_STOP_AFTER_FAILURES,
     ):
         if direction not in ("maximize", "minimize"):
@@ -178,7 +178,7 @@ class Tuner:
         return f"{type(self.pipeline).__name__}-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
     def _open_storage(self) -> Any:
-        return store.open_storage(
+        return shared.open_storage(
             self.storage,
             heartbeat_interval=self.heartbeat_interval,
             grace_period=self.grace_period,
@@ -210,14 +210,14 @@ class Tuner:
             )
         except optuna.exceptions.DuplicatedStudyError:  # another worker created it just now
             return self._resume(storage)
-        study.set_user_attr(store.KIND_KEY, "study")
-        study.set_user_attr(store.SCHEMA_KEY, store.SCHEMA_VERSION)
-        study.set_user_attr(store.METRIC_KEY, self._metric())
-        study.set_user_attr(store.SPACE_KEY, space_to_plain(self.space))
-        study.set_user_attr(store.CONDITIONS_KEY, store.to_json_value(self.conditions))
-        study.set_user_attr(store.STRUCTURE_KEY, store.to_json_value(self._base.describe()))
+        study.set_user_attr(shared.KIND_KEY, "study")
+        study.set_user_attr(shared.SCHEMA_KEY, store.SCHEMA_VERSION)
+        study.set_user_attr(shared.METRIC_KEY, self._metric())
+        study.set_user_attr(shared.SPACE_KEY, space_to_plain(self.space))
+        study.set_user_attr(shared.CONDITIONS_KEY, shared.to_json_value(self.conditions))
+        study.set_user_attr(shared.STRUCTURE_KEY, shared.to_json_value(self._base.describe()))
         study.set_user_attr(
-            store.SETUP_KEY,
+            shared.SETUP_KEY,
             {"scoring": self.scoring_name, "evaluation": self.evaluation.describe()},
         )
         return study
@@ -233,9 +233,9 @@ class Tuner:
             study_name=self.study_name, storage=storage, sampler=self.sampler, pruner=self.pruner
         )
         attrs = study.user_attrs
-        where = f"The study {self.study_name!r} in {store.describe(self.storage)!r}"
+        where = f"The study {self.study_name!r} in {shared.describe(self.storage)!r}"
         fix = "Pass another study_name, or fresh=True to delete the stored study and start over."
-        if attrs.get(store.KIND_KEY, "study") != "study":
+        if attrs.get(shared.KIND_KEY, "study") != "study":
             raise TuningError(f"{where} is a recorded run, not a tuning study. {fix}")
         stored_direction = study.direction.name.lower()
         if stored_direction != self.direction:
@@ -243,7 +243,7 @@ class Tuner:
                 f"{where} was created to {stored_direction}, but this tuner would "
                 f"{self.direction}. {fix}"
             )
-        stored_space = attrs.get(store.SPACE_KEY)
+        stored_space = attrs.get(shared.SPACE_KEY)
         if stored_space is not None and stored_space != space_to_plain(self.space):
             mine = space_to_plain(self.space)
             differ = sorted(
@@ -254,7 +254,7 @@ class Tuner:
             raise TuningError(
                 f"{where} was created with another space; these paths differ: {differ}. {fix}"
             )
-        store.fail_stale_trials(study)
+        shared.fail_stale_trials(study)
         return study
 
     # -- running -----------------------------------------------------------------------------
@@ -312,7 +312,7 @@ class Tuner:
         show_progress_bar: bool = False,
         stop_after: int | None = None,
     ) -> None:
-        store.fail_stale_trials(study)
+        shared.fail_stale_trials(study)
         streak = FailureStreak(self.study_name, self.stop_after_failures)
         callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [self._after_trial, streak]
         if stop_after is not None:
@@ -336,12 +336,12 @@ class Tuner:
         self, X: Any, y: Any, failures: FailureStreak | None = None
     ) -> Callable[[optuna.Trial], float]:
         storage = self._open_storage()
-        worker = store.worker_lease(storage)
+        worker = shared.worker_lease(storage)
         fixed = choices_in_use(self._base, self.conditions)
 
         def objective(trial: optuna.Trial) -> float:
             if worker is not None:
-                storage.set_trial_system_attr(trial._trial_id, store.WORKER_KEY, worker)
+                storage.set_trial_system_attr(trial._trial_id, shared.WORKER_KEY, worker)
             candidate = None
             try:  # sampling too: a sampler's error is the trial's, recorded on it
                 params = suggest(trial, self.space, self.conditions, fixed)
@@ -359,7 +359,7 @@ class Tuner:
                 )
                 if isinstance(error, KeyboardInterrupt):
                     message = "KeyboardInterrupt: the study was interrupted during this trial."
-                trial.set_user_attr(store.ERROR_KEY, message)
+                trial.set_user_attr(shared.ERROR_KEY, message)
                 if failures is not None:
                     failures.remember(trial.number, error)
                 _record(trial, getattr(error, "history", None), candidate)
@@ -368,15 +368,15 @@ class Tuner:
             record = dict(outcome.record)
             history = record.pop("history", None)
             trial.set_user_attr(
-                store.RECORD_KEY,
-                store.make_record(
+                shared.RECORD_KEY,
+                shared.make_record(
                     history=history,
                     mutation_log=getattr(candidate, "mutation_log", None),
                     **record,
                 ),
             )
             if outcome.value != outcome.value:
-                trial.set_user_attr(store.ERROR_KEY, "The score was NaN.")
+                trial.set_user_attr(shared.ERROR_KEY, "The score was NaN.")
             self._notify_end(trial, "complete", outcome.value)
             return outcome.value
 
@@ -432,8 +432,8 @@ class Tuner:
         trials = self.study.get_trials(deepcopy=False)
         for trial in trials:
             if trial.number == number:
-                record = trial.user_attrs.get(store.RECORD_KEY) or {}
-                return store.decode_history(record.get("history"))
+                record = trial.user_attrs.get(shared.RECORD_KEY) or {}
+                return shared.decode_history(record.get("history"))
         raise TuningError(
             f"The study {self.study_name!r} has no trial {number!r}; it has trials "
             f"0..{len(trials) - 1}."
@@ -443,9 +443,9 @@ class Tuner:
         """Trial number -> History, for every trial that recorded one."""
         result = {}
         for trial in self.study.get_trials(deepcopy=False):
-            record = trial.user_attrs.get(store.RECORD_KEY) or {}
+            record = trial.user_attrs.get(shared.RECORD_KEY) or {}
             if record.get("history"):
-                result[trial.number] = store.decode_history(record["history"])
+                result[trial.number] = shared.decode_history(record["history"])
         return result
 
     def __repr__(self) -> str:
@@ -464,7 +464,7 @@ def _record(trial: optuna.Trial, history: Any, candidate: Any) -> None:
     mutation_log = getattr(candidate, "mutation_log", None)
     if history is not None or mutation_log:
         trial.set_user_attr(
-            store.RECORD_KEY, store.make_record(history=history, mutation_log=mutation_log)
+            shared.RECORD_KEY, shared.make_record(history=history, mutation_log=mutation_log)
         )
 
 

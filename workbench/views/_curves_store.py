@@ -10,6 +10,7 @@ import pandas as pd
 
 from workbench import store
 from workbench.exceptions import ViewError
+from workbench.store import shared
 
 
 class StoredRun(NamedTuple):
@@ -69,11 +70,11 @@ def read_stored(name: str, storage: Any) -> list[StoredRun]:
 
 
 def _from_study(name: str, study: optuna.Study) -> list[StoredRun]:
-    is_run = study.user_attrs.get(store.KIND_KEY) == "run"
+    is_run = study.user_attrs.get(shared.KIND_KEY) == "run"
     runs = []
     for trial in study.get_trials(deepcopy=False):
-        plain = (trial.user_attrs.get(store.RECORD_KEY) or {}).get("history")
-        history = store.decode_history(plain) if plain else None
+        plain = (trial.user_attrs.get(shared.RECORD_KEY) or {}).get("history")
+        history = shared.decode_history(plain) if plain else None
         run_name = name if is_run else f"trial {trial.number}"
         runs.append(StoredRun(run_name, trial.state.name.lower(), history))
     return runs

@@ -16,10 +16,10 @@ import ipywidgets
 import optuna
 import traitlets
 
-from workbench import store
 from workbench._internal.budget import check_budget
 from workbench.core import Callback
 from workbench.exceptions import ViewError
+from workbench.store import shared
 from workbench.tuning import Tuner
 from workbench.views._curves import Curves, _follow_tuner
 from workbench.views._curves_data import _get_curves_info
@@ -218,7 +218,7 @@ class TuningPanel(ipywidgets.VBox):
         callbacks = [*self.tuner_options.get("callbacks", ()), _PanelCallback(self)]
         tuner = Tuner(self.pipeline, **{**self.tuner_options, "callbacks": callbacks})
         self._space_at_build = dict(self.pipeline.get_hyperparams_space())
-        names = optuna.get_all_study_names(storage=store.open_storage(tuner.storage))
+        names = optuna.get_all_study_names(storage=shared.open_storage(tuner.storage))
         stored = tuner.study_name in names and not tuner.fresh
         self._tuner = tuner
         self._rows = {}
@@ -397,7 +397,7 @@ class TuningPanel(ipywidgets.VBox):
                 with contextlib.suppress(Exception):
                     for trial in self.tuner.study.get_trials(deepcopy=False):
                         if trial.number == number:
-                            error = trial.user_attrs.get(store.ERROR_KEY)
+                            error = trial.user_attrs.get(shared.ERROR_KEY)
             number_value = None if value is None else float(value)
             self._rows[number] = row._replace(
                 state=state, value=number_value, duration=duration, error=error

@@ -15,8 +15,8 @@ from optuna.distributions import (
 )
 from optuna.trial import FrozenTrial
 
-from workbench import store
 from workbench.core.authoring import join_path, plain_value
+from workbench.store import shared
 
 
 class TrialRow(NamedTuple):
@@ -67,7 +67,7 @@ def trial_row(trial: FrozenTrial) -> TrialRow:
         value,
         duration,
         dict(trial.params),
-        trial.user_attrs.get(store.ERROR_KEY),
+        trial.user_attrs.get(shared.ERROR_KEY),
     )
 
 
