@@ -8,6 +8,18 @@ them from here, as step authors import from :mod:`workbench.core.authoring`.
 
 from workbench.store._browse import SUMMARY_COLUMNS, TRIAL_COLUMNS
 from workbench.store._journal import CUT_SUFFIX
+from workbench.store._kept import (
+    CHECKPOINT_KEY,
+    EXTENDS_KEY,
+    KEPT_PREFIX,
+    VERSION_KEY,
+    format_bytes,
+    kept_bytes,
+    kept_key,
+    kept_pipelines,
+    split_version,
+    version_name,
+)
 from workbench.store._liveness import fail_stale_trials, worker_lease
 from workbench.store._open import (
     DEFAULT_DIRECTORY,
@@ -46,6 +58,7 @@ from workbench.store._schema import (
 )
 
 __all__ = [
+    "CHECKPOINT_KEY",
     "CONDITIONS_KEY",
     "CUT_SUFFIX",
     "DEFAULT_DIRECTORY",
@@ -53,7 +66,9 @@ __all__ = [
     "DEFAULT_HEARTBEAT_INTERVAL",
     "ENV_VAR",
     "ERROR_KEY",
+    "EXTENDS_KEY",
     "JOURNAL_NAME",
+    "KEPT_PREFIX",
     "KIND_KEY",
     "MEMORY",
     "METRIC_KEY",
@@ -64,6 +79,7 @@ __all__ = [
     "STRUCTURE_KEY",
     "SUMMARY_COLUMNS",
     "TRIAL_COLUMNS",
+    "VERSION_KEY",
     "WORKER_KEY",
     "RunRecorder",
     "StorageLike",
@@ -71,13 +87,19 @@ __all__ = [
     "describe",
     "encode_history",
     "fail_stale_trials",
+    "format_bytes",
     "journal_path",
+    "kept_bytes",
+    "kept_key",
+    "kept_pipelines",
     "make_record",
     "metric_direction",
     "open_storage",
     "record_run",
     "resolve",
     "run_value",
+    "split_version",
     "to_json_value",
+    "version_name",
     "worker_lease",
 ]

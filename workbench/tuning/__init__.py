@@ -7,6 +7,7 @@ trials, scores them, and records them in the Workbench store.
 from workbench.tuning._browse import load_history
 from workbench.tuning._browse import studies
 from workbench.tuning._browse import trials_frame
+from workbench.tuning._load_trial import load_trial
 from workbench.tuning._points import sample_hyperparams
 from workbench.tuning._processes import run_worker
 from workbench.tuning._tuner import Tuner
@@ -16,6 +17,7 @@ from workbench.tuning._workers import load_target
 __all__ = [
     "Tuner",
     "load_history",
+    "load_trial",
     "load_target",
     "run_worker",
     "sample_hyperparams",

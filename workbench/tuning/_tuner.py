@@ -26,6 +26,7 @@ from workbench.tuning._evaluation import (
     HoldOut,
     resolve_scorer,
 )
+from workbench.tuning._keep import Keeper, forget_kept
 from workbench.tuning._failures import (
     DEFAULT_STOP_AFTER_FAILURES,
     FailureStreak,
@@ -79,6 +80,15 @@ class Tuner:
         has completed, the pipeline fails whatever its hyperparams: the study stops and
         ``optimize`` raises a TuningError that shows the first error once. None runs every
         trial. Each failed trial is logged in one line; its error is in ``trials_dataframe()``.
+    keep : "best", int, "all" or False
+        Which trials keep their fitted pipeline (in the secure format, as an Optuna artifact of
+        the trial), for :func:`~workbench.tuning.load_trial` and :meth:`extend`: the best 3
+        (``"best"``), the best ``k``, every complete trial and every pruned epoch run
+        (``"all"``), or none. A kept pipeline pushed out by better trials is deleted.
+    artifacts : optuna artifact store or folder, optional
+        Where kept pipelines go: default the folder ``artifacts`` beside a journal or SQLite
+        store (``.workbench/artifacts`` for the embedded one); any Optuna artifact store
+        (``Boto3ArtifactStore``, ``GCSArtifactStore``) for workers on many hosts.
 
     Examples
     --------
@@ -114,6 +124,8 @@ class Tuner:
         heartbeat_interval: int | None = shared.DEFAULT_HEARTBEAT_INTERVAL,
         grace_period: int | None = shared.DEFAULT_GRACE_PERIOD,
         stop_after_failures: int | None = DEFAULT_STOP_AFTER_FAILURES,
+        keep: bool | int | str = "best",
+        artifacts: Any = None,
     ):
         if direction not in ("maximize", "minimize"):
             raise TuningError(
@@ -165,6 +177,9 @@ class Tuner:
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
         self.stop_after_failures = stop_after_failures
+        self.keep = keep
+        self.artifacts = artifacts
+        self._keeper = Keeper(keep, artifacts, self.evaluation)
         self._study: optuna.Study | None = None
         self._fresh_pending = fresh
         self.trials_run_: list[int] = []
@@ -195,6 +210,7 @@ class Tuner:
         storage = self._open_storage()
         names = set(optuna.get_all_study_names(storage=storage))
         if self.study_name in names and self._fresh_pending:
+            forget_kept(storage, self.study_name, self._keeper.artifacts)
             optuna.delete_study(study_name=self.study_name, storage=storage)
             names.discard(self.study_name)
         self._fresh_pending = False
@@ -351,6 +367,7 @@ class Tuner:
                 outcome = self.evaluation.score(candidate, X, y, self.scorer, trial)
             except optuna.TrialPruned as pruned:
                 _record(trial, getattr(pruned, "history", None), candidate)
+                self._keeper.after_pruned(trial, candidate, self.storage)
                 self._notify_end(trial, "pruned", None)
                 raise
             except BaseException as error:
@@ -377,6 +394,7 @@ class Tuner:
             )
             if outcome.value != outcome.value:
                 trial.set_user_attr(shared.ERROR_KEY, "The score was NaN.")
+            self._keeper.after_complete(trial, outcome.fitted, outcome.value, self.storage)
             self._notify_end(trial, "complete", outcome.value)
             return outcome.value
 
