@@ -75,6 +75,10 @@ export interface IRecord {
   structure: Plain;
   mutation_log: { [key: string]: Plain }[];
   error: string | null;
+  /** What is recorded of the trial's kept pipeline (bytes, fitted_on), null when not kept. */
+  kept?: { [key: string]: Plain } | null;
+  /** The trial this one continued training (Tuner.extend), null for a trial of its own. */
+  extends?: number | null;
 }
 
 /** An error answered by the server, with its JSON message. */

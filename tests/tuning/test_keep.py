@@ -103,7 +103,7 @@ def test_kept_pipelines_go_to_the_artifact_store_given(tmp_path):
 
 def test_load_trial_in_a_fresh_process_returns_the_best_fitted_pipeline(tmp_path):
     tuner, journal = tuned(tmp_path)
-    X, y = classification_data()
+    _, y = classification_data()
     script = (
         "import json, sys\n"
         "from workbench.tuning import load_trial\n"
@@ -174,7 +174,7 @@ def test_load_trial_refuses_an_untrusted_type_until_trusted(tmp_path):
 
 
 def test_load_trial_of_a_removed_artifact_says_it_is_missing(tmp_path):
-    tuner, journal = tuned(tmp_path, n_trials=2)
+    _, journal = tuned(tmp_path, n_trials=2)
     for path in (tmp_path / "artifacts").iterdir():
         path.unlink()
     with pytest.raises(PersistenceError, match=r"is missing from its artifact store"):
@@ -222,3 +222,16 @@ def test_workbench_studies_reports_the_disk_use_of_kept_pipelines(tmp_path, caps
     assert main(["studies", "--storage", journal, "--json"]) == 0
     [row] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert (row["kept"], row["kept_bytes"]) == (3, total)
+
+
+def test_a_pipeline_that_cannot_be_saved_is_tuned_and_not_kept(tmp_path, caplog):
+    class Local(Flaky):  # a class defined in a function: pickle cannot save it
+        pass
+
+    pipe = Pipeline([("model", Local())]).set_hyperparams_space(model__mode=None)
+    with caplog.at_level("WARNING", logger="workbench.tuning"):
+        tuner, journal = tuned(tmp_path, pipe=pipe, n_trials=3)
+    assert tuner.trials_dataframe()["state"].tolist() == ["complete"] * 3
+    assert store.open_store(journal).kept("kept") == {}
+    [note] = [r.getMessage() for r in caplog.records if r.name == "workbench.tuning"]
+    assert "pipeline cannot be kept" in note and "keep=False" in note

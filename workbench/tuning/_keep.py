@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
-import warnings
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,10 @@ from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 from optuna.storages import BaseStorage, InMemoryStorage
 from optuna.trial import TrialState
 
-from workbench.exceptions import TuningError, WorkbenchWarning
+from workbench.exceptions import TuningError
 from workbench.store import shared
 
+LOGGER = logging.getLogger("workbench.tuning")
 DEFAULT_KEEP = 3
 ARTIFACTS_FOLDER = "artifacts"
 _MEMORY_FOLDER: list[tempfile.TemporaryDirectory[str]] = []  # in-memory stores: one per process
@@ -156,12 +157,12 @@ class Keeper:
             data = dumps(pipeline)
         except Exception as error:  # a step nobody can save: the trial stands, keeping stops
             self._failed = True
-            warnings.warn(
-                f"Trial {trial.number}'s pipeline cannot be kept ({error}); no more pipelines "
-                f"are kept in this run. Register a saver for the step "
-                f"(workbench.persistence.register_saver), or pass keep=False.",
-                WorkbenchWarning,
-                stacklevel=2,
+            LOGGER.warning(
+                "Trial %d's pipeline cannot be kept (%s); no more pipelines are kept in this "
+                "run. Register a saver for the step (workbench.persistence.register_saver), "
+                "or pass keep=False.",
+                trial.number,
+                error,
             )
             return False
         with tempfile.TemporaryDirectory(prefix="workbench-keep-") as folder:
