@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import tempfile
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
