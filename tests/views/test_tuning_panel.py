@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.preprocessing import StandardScaler
 
 from workbench import Choose, Hyperparam, Pipeline, Step, floats
-from workbench.exceptions import ViewError
+from workbench.exceptions import TuningError, ViewError
 from workbench.views import TuningPanel
 from workbench.views._tuning_data import TrialRow, _get_tuning_info
 
@@ -263,6 +263,23 @@ def test_apply_sets_the_best_trials_values_and_shows_what_changed(data, storage)
     assert f"Applied trial {best.number} to the pipeline" in panel.status.value
     assert panel.apply() == {}
     assert "already had its values" in panel.status.value
+
+
+def test_apply_points_to_the_kept_pipeline_which_loads_fitted(data, storage):
+    pipe = _logistic()
+    panel = TuningPanel(pipe, *data, n_trials=3, cv=2, space=LOG_C, storage=storage, keep=1)
+    panel.start().wait(60)
+    best = panel.info().best
+    panel.apply()
+    assert f"<code>panel.kept_pipeline({best.number})</code> loads it" in panel.status.value
+    fitted = panel.kept_pipeline()
+    assert fitted.get_hyperparams()["model__C"] == best.params["model__C"]
+    assert fitted.predict(data[0][:4]).shape == (4,)  # fitted, as the trial trained it
+    other = next(row.number for row in panel.info().trials if row.number != best.number)
+    panel.apply(trial=other)
+    assert "kept its fitted pipeline" not in panel.status.value
+    with pytest.raises(TuningError, match=rf"did not keep trial {other}"):
+        panel.kept_pipeline(other)
 
 
 def test_apply_a_chosen_trial(data, storage):

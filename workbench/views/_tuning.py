@@ -20,7 +20,7 @@ from workbench._internal.budget import check_budget
 from workbench.core import Callback
 from workbench.exceptions import ViewError
 from workbench.store import shared
-from workbench.tuning import Tuner
+from workbench.tuning import Tuner, load_trial
 from workbench.views._curves import Curves, _follow_tuner
 from workbench.views._curves_data import _get_curves_info
 from workbench.views._tuning_data import (
@@ -547,8 +547,19 @@ class TuningPanel(ipywidgets.VBox):
         changes = changed_hyperparams(before, row.params)
         self.pipeline.set_hyperparams(dict(row.params))
         self._applied_html = _changes_html(row.number, changes)
+        if row.number in shared.kept_pipelines(self.tuner.study.user_attrs):
+            self._applied_html += (
+                f"<div>Trial {row.number} kept its fitted pipeline: "
+                f"<code>panel.kept_pipeline({row.number})</code> loads it as it was trained.</div>"
+            )
         self._refresh(force=True)
         return changes
+
+    def kept_pipeline(self, trial: int | None = None) -> Any:
+        """The fitted pipeline a trial kept (by default the best trial's), as it was trained;
+        see :func:`workbench.tuning.load_trial` (the Tuner's ``keep=`` says which are kept)."""
+        tuner = self.tuner
+        return load_trial(tuner.study, trial, artifacts=tuner.artifacts)
 
     def _apply_clicked(self) -> None:
         self.apply(self.table.selected)
