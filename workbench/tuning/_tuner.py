@@ -26,16 +26,17 @@ from workbench.tuning._evaluation import (
     HoldOut,
     resolve_scorer,
 )
-from workbench.tuning._keep import Keeper, forget_kept
 from workbench.tuning._failures import (
     DEFAULT_STOP_AFTER_FAILURES,
     FailureStreak,
     no_completed_trial,
     one_line_failures,
 )
+from workbench.tuning._keep import Keeper, forget_kept
 from workbench.tuning._points import check_not_frozen, choices_in_use, tunable_space
 from workbench.tuning._processes import optimize_in_processes
 from workbench.tuning._sampling import check_space, space_to_plain, suggest
+from workbench.tuning._versions import all_versions, continue_in_version
 
 Direction = Literal["maximize", "minimize"]
 
@@ -209,10 +210,11 @@ class Tuner:
     def _open_study(self) -> optuna.Study:
         storage = self._open_storage()
         names = set(optuna.get_all_study_names(storage=storage))
-        if self.study_name in names and self._fresh_pending:
-            forget_kept(storage, self.study_name, self._keeper.artifacts)
-            optuna.delete_study(study_name=self.study_name, storage=storage)
-            names.discard(self.study_name)
+        if self._fresh_pending:  # every version of the study goes, with its kept pipelines
+            for name in all_versions(self.study_name, sorted(names)):
+                forget_kept(storage, name, self._keeper.artifacts)
+                optuna.delete_study(study_name=name, storage=storage)
+                names.discard(name)
         self._fresh_pending = False
         if self.study_name in names:
             return self._resume(storage)
@@ -261,15 +263,7 @@ class Tuner:
             )
         stored_space = attrs.get(shared.SPACE_KEY)
         if stored_space is not None and stored_space != space_to_plain(self.space):
-            mine = space_to_plain(self.space)
-            differ = sorted(
-                path
-                for path in set(mine) | set(stored_space)
-                if mine.get(path) != stored_space.get(path)
-            )
-            raise TuningError(
-                f"{where} was created with another space; these paths differ: {differ}. {fix}"
-            )
+            return continue_in_version(self, storage)  # name@2, seeded with what fits
         shared.fail_stale_trials(study)
         return study
 
