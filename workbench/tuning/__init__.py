@@ -17,8 +17,8 @@ from workbench.tuning._workers import load_target
 __all__ = [
     "Tuner",
     "load_history",
-    "load_trial",
     "load_target",
+    "load_trial",
     "run_worker",
     "sample_hyperparams",
     "studies",
