@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from workbench import store
 from workbench.exceptions import WorkbenchError
@@ -115,7 +116,7 @@ def _studies(args: argparse.Namespace) -> int:
     if not rows:
         print(f"No studies or runs in {opened.name}.")
         return 0
-    header = (
+    header: tuple[str, ...] = (
         "name",
         "kind",
         "direction",
@@ -137,7 +138,7 @@ def _studies(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cell(row: dict[str, object], key: str) -> str:
+def _cell(row: Mapping[Any, Any], key: str) -> str:
     value = row[key]
     if key == "kept":
         return f"{value} ({shared.format_bytes(int(row['kept_bytes']))})" if value else "-"

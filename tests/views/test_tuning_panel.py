@@ -282,6 +282,28 @@ def test_apply_points_to_the_kept_pipeline_which_loads_fitted(data, storage):
         panel.kept_pipeline(other)
 
 
+def test_extend_button_trains_the_best_trial_further_as_a_new_trial(data, storage):
+    pipe = Pipeline([("model", SGDClassifier(random_state=0))])
+    panel = TuningPanel(pipe, *data, n_trials=2, storage=storage, space={
+        "model__alpha": floats(1e-5, 1e-2, log=True)},
+        epochs={"epochs": 2, "batch_size": 20, "random_state": 0})  # fmt: skip
+    panel.start().wait(60)
+    best = panel.info().best.number
+    panel.extend_button.click()
+    assert "Trial 2 extends trial" in panel.status.value
+    assert panel.tuner.history(2)["epoch"].tolist() == [1, 2, 3, 4]
+    assert [row.number for row in panel.info().trials] == [0, 1, 2]
+    assert panel.tuner.study.trials[2].params == panel.tuner.study.trials[best].params
+
+
+def test_extend_is_hidden_without_epochs_and_refused_while_running(data, storage):
+    panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
+    assert panel.extend_button.layout.display == "none"
+    panel._status = "running"
+    with pytest.raises(ViewError, match=r"The study is running: Stop it, then extend"):
+        panel.extend()
+
+
 def test_apply_a_chosen_trial(data, storage):
     pipe = _logistic()
     panel = TuningPanel(pipe, *data, n_trials=2, cv=2, space=LOG_C, storage=storage)

@@ -26,6 +26,7 @@ from workbench.tuning._evaluation import (
     HoldOut,
     resolve_scorer,
 )
+from workbench.tuning._extend import extend_trial
 from workbench.tuning._failures import (
     DEFAULT_STOP_AFTER_FAILURES,
     FailureStreak,
@@ -182,6 +183,7 @@ class Tuner:
         self.artifacts = artifacts
         self._keeper = Keeper(keep, artifacts, self.evaluation)
         self._study: optuna.Study | None = None
+        self._data: tuple[Any, Any] | None = None  # the last optimize's, for extend
         self._fresh_pending = fresh
         self.trials_run_: list[int] = []
 
@@ -307,6 +309,7 @@ class Tuner:
             self.trials_run_ += optimize_in_processes(
                 self, X, y, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs
             )
+        self._data = (X, y)
         if self.refit:
             self._refit(X, y)
         return self
@@ -338,6 +341,26 @@ class Tuner:
             )
         if streak.stopped:
             raise streak.error()
+
+    def extend(
+        self,
+        trial: int,
+        *,
+        epochs: int,
+        X: Any = None,
+        y: Any = None,
+        trusted: Sequence[str | type] = (),
+    ) -> int:
+        """Train trial ``trial``'s kept pipeline (complete or pruned) ``epochs`` more epochs,
+        recorded as a new trial of the study that extends it; return the new trial's number.
+
+        The new trial has the same params; its History continues the epoch numbers (4, 5, 6
+        after 3 epochs) and its value is the best of the whole History, as for any trial. The
+        data are those of the last :meth:`optimize` unless ``X`` (and ``y``) are given;
+        ``trusted`` is as for :func:`~workbench.tuning.load_trial`.
+        """
+        data = (X, y) if X is not None else self._data
+        return extend_trial(self, trial, epochs, data, trusted)
 
     def _after_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self.trials_run_.append(trial.number)

@@ -174,11 +174,17 @@ class TuningPanel(ipywidgets.VBox):
         self.apply_button.tooltip = (
             "Set the selected trial's values (else the best's) on the pipeline"
         )
+        self.extend_button = ipywidgets.Button(description="Extend", icon="fast-forward")
+        self.extend_button.tooltip = (
+            "Train the selected trial's kept pipeline (else the best's) for as many epochs "
+            "again, as a new trial"
+        )
         for button, action in (
             (self.start_button, self.start),
             (self.stop_button, self.stop),
             (self.resume_button, self.resume),
             (self.apply_button, self._apply_clicked),
+            (self.extend_button, self._extend_clicked),
         ):
             button.on_click(lambda _, action=action: self._from_button(action))
         self.bar = ipywidgets.IntProgress(value=0, min=0, max=1)
@@ -191,6 +197,8 @@ class TuningPanel(ipywidgets.VBox):
         self.charts = _TuningCharts()
         self.curves = Curves()
         self._build_tuner()  # checks the options: a bad one raises here, before any widget shows
+        if self.tuner.evaluation.kind != "epochs":
+            self.extend_button.layout.display = "none"  # only epoch runs can go on
         self.table.observe(self._selection_changed, names="selected")
         super().__init__(
             [
@@ -201,6 +209,7 @@ class TuningPanel(ipywidgets.VBox):
                         self.stop_button,
                         self.resume_button,
                         self.apply_button,
+                        self.extend_button,
                         self.bar,
                     ]
                 ),
@@ -560,6 +569,28 @@ class TuningPanel(ipywidgets.VBox):
         see :func:`workbench.tuning.load_trial` (the Tuner's ``keep=`` says which are kept)."""
         tuner = self.tuner
         return load_trial(tuner.study, trial, artifacts=tuner.artifacts)
+
+    def extend(self, trial: int | None = None, epochs: int | None = None) -> int:
+        """Train a trial's kept pipeline (by default the best trial's) ``epochs`` more epochs
+        (by default as many as a trial runs), as a new trial that extends it (see
+        :meth:`workbench.tuning.Tuner.extend`); return the new trial's number."""
+        if self._status in ("running", "stopping"):
+            raise ViewError("The study is running: Stop it, then extend a trial.")
+        if trial is None:
+            best = self.info().best
+            if best is None:
+                raise ViewError("No trial has completed yet, so there is no best trial to extend.")
+            trial = best.number
+        tuner = self.tuner
+        if epochs is None:
+            epochs = int(getattr(tuner.evaluation, "options", {}).get("epochs", 1))
+        number = tuner.extend(trial, epochs=epochs, X=self.X, y=self.y)
+        self._applied_html = f"<div>Trial {number} extends trial {trial} by {epochs} epochs.</div>"
+        self._refresh(force=True)
+        return number
+
+    def _extend_clicked(self) -> None:
+        self.extend(self.table.selected)
 
     def _apply_clicked(self) -> None:
         self.apply(self.table.selected)
