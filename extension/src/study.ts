@@ -364,7 +364,9 @@ export class StudyView extends Widget {
     }
     const best = this.best?.trial === trial ? ', the best' : '';
     const failed = record.error ? ` · ${record.error}` : '';
-    setText(this.detailTitle, `Trial ${trial} (${record.state}${best})${failed}`);
+    const lineage = typeof record.extends === 'number' ? ` · extends trial ${record.extends}` : '';
+    const kept = record.kept ? ' · fitted pipeline kept' : '';
+    setText(this.detailTitle, `Trial ${trial} (${record.state}${best})${lineage}${kept}${failed}`);
     this.drawHistory(record);
     const params = Object.keys(record.params ?? {}).length ? record.params : record.hyperparams;
     this.showParams(params ?? {});

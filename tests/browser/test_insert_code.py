@@ -34,6 +34,13 @@ TUNE = textwrap.dedent(
     pipe.set_hyperparams_space(scale__with_mean=None, scale__with_std=None)
     other = Pipeline([("lr", LogisticRegression())])
 
+    def grow():
+        epochs = {"epochs": 2, "batch_size": 50, "random_state": 0}
+        tuner = Tuner(pipe, scoring="accuracy", epochs=epochs, study_name="grown", refit=False,
+                      sampler=optuna.samplers.RandomSampler(seed=0))
+        tuner.optimize(X, y, n_trials=2)
+        return tuner.extend(tuner.study.best_trial.number, epochs=1)
+
     def tune(name, keep):
         sampler = optuna.samplers.RandomSampler(seed=0)
         Tuner(pipe, scoring="accuracy", cv=2, study_name=name, keep=keep, sampler=sampler,
@@ -55,7 +62,11 @@ def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     )
     (root / "tune.py").write_text(TUNE)
     subprocess.run(
-        [sys.executable, "-c", "from tune import tune; tune('kept', 'best'); tune('bare', False)"],
+        [
+            sys.executable,
+            "-c",
+            "from tune import tune, grow; tune('kept', 'best'); tune('bare', False); grow()",
+        ],
         cwd=root,
         env=env,
         check=True,
@@ -143,3 +154,29 @@ def test_insert_code_without_a_fitting_variable_says_so(setting: dict[str, Any],
     params = notebook.evaluate("sorted(best_params)")
     assert params == sorted(_best(setting["journal"], "bare").params)
     notebook.screenshot("insert_code_no_fitting_variable")
+
+
+def test_the_study_view_shows_a_trials_lineage_and_that_it_is_kept(
+    setting: dict[str, Any], page: Any
+):
+    notebook = Notebook.open(page, setting["lab"], setting["lacking"])
+    stores = notebook.lab.get_json("/workbench/api/stores")["stores"]
+    [store] = [info["id"] for info in stores if info["url"].endswith("store/journal.log")]
+    storage = JournalStorage(JournalFileBackend(str(setting["journal"])))
+    extended = optuna.load_study(study_name="grown", storage=storage).trials[2]
+    origin = extended.user_attrs["workbench:extends"]
+    notebook.command("workbench:open-panel")
+    notebook.command("workbench:open-study", {"store": store, "study": "grown"})
+    view = page.locator(".jp-Workbench-study").filter(has_text="grown").first
+    view.wait_for(state="visible", timeout=30_000)
+    rows = view.locator(".jp-Workbench-trials tbody tr")
+    wait_for(lambda: rows.count() == 3, timeout=30, what="the 3 trials of 'grown'")
+    numbers = [rows.nth(i).locator("td").first.inner_text().strip() for i in range(3)]
+    rows.nth(numbers.index("2")).click()
+    title = view.locator(".jp-Workbench-detailTitle")
+    wait_for(
+        lambda: "Trial 2 (complete" in title.inner_text(), timeout=20, what="trial 2's details"
+    )
+    assert f"extends trial {origin}" in title.inner_text()
+    assert "fitted pipeline kept" in title.inner_text()
+    notebook.screenshot("study_view_lineage", locator=view)
