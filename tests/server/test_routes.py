@@ -225,12 +225,17 @@ async def test_bad_paging_answers_400_saying_what_is_allowed(
     assert message in error["message"]
 
 
-async def test_values_give_every_trial_for_a_best_so_far_plot(
+async def test_values_give_every_trial_with_the_stores_best_so_far(
     jp_fetch: Any, embedded: Any
 ) -> None:
     values = await _get(jp_fetch, "stores", "0", "studies", "digits", "values")
-    assert values["columns"] == ["number", "state", "value"]
-    assert [row[2] for row in values["rows"]] == [0.5, 0.9, None]
+    assert values["columns"] == ["number", "state", "value", "best_number", "best_value"]
+    # a maximized study: the best so far is computed by the store, not by the panel
+    assert values["rows"] == [
+        [0, "complete", 0.5, 0, 0.5],
+        [1, "complete", 0.9, 1, 0.9],
+        [2, "fail", None, 1, 0.9],  # a failed trial keeps the line going
+    ]
 
 
 async def test_values_from_a_start_give_only_the_later_trials(
@@ -241,6 +246,22 @@ async def test_values_from_a_start_give_only_the_later_trials(
     assert [row[0] for row in later["rows"]] == [1, 2]
     beyond = await _get(jp_fetch, "stores", "0", "studies", "digits", "values", start="50")
     assert beyond["rows"] == []
+
+
+async def test_values_from_a_start_continue_the_best_before_it(
+    jp_fetch: Any, embedded: Any
+) -> None:
+    args = ("stores", "0", "studies", "digits", "values")
+    later = await _get(jp_fetch, *args, start="2", best="1")
+    assert later["rows"] == [[2, "fail", None, 1, 0.9]]
+    code, error = await _error(jp_fetch, *args, start="1", best="1")
+    assert code == 400
+    assert error["message"] == "best must be a whole number from 0 to 0, but got '1'."
+    code, error = await _error(jp_fetch, *args, best="0")
+    assert (code, error["message"]) == (
+        400,
+        "best goes with a start above 0: the best trial before start.",
+    )
 
 
 async def test_values_from_a_bad_start_answer_400(jp_fetch: Any, embedded: Any) -> None:
