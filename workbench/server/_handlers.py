@@ -25,7 +25,7 @@ from workbench.server._catalog import (
     encode_cursor,
 )
 from workbench.store import Store
-from workbench.store.shared import to_json_value
+from workbench.store.shared import TRIAL_COLUMNS, to_json_value
 
 T = TypeVar("T")
 
@@ -231,6 +231,11 @@ class TrialsHandler(_Handler):
                 "limit": limit,
                 "total": total,
                 "columns": [str(column) for column in frame.columns],
+                "params": [
+                    str(column)
+                    for column in frame.columns
+                    if column not in TRIAL_COLUMNS and column != "values"
+                ],
                 "rows": frame.to_dict(orient="split")["data"],
             }
         )
