@@ -140,6 +140,7 @@ def charts_data(info: TuningInfo) -> dict[str, Any]:
             for row in info.trials
         ],
         "best": info.best.number if info.best is not None else None,
+        "best_so_far": [[number, value] for number, value in info.best_so_far],
     }
 
 
