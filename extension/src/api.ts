@@ -77,8 +77,9 @@ export interface IRecord {
   structure: Plain;
   mutation_log: { [key: string]: Plain }[];
   error: string | null;
-  /** The History's statistic columns (the store's rule), in order. */
-  statistics: string[];
+  /** The History's statistic columns (the store's rule), in order: `train_loss` is the
+   * `loss` of the `train` split. */
+  statistics: { column: string; split: string; name: string }[];
   /** Each statistic's value at the last epoch. */
   final_statistics: { [statistic: string]: number | null };
   /** [epoch, label] where the pipeline mutated or its phase changed. */

@@ -22,23 +22,24 @@ export function drawHistory(node: HTMLElement, record: IRecord, title: string): 
     const xs = history.data.map((row, index) =>
       epochAt >= 0 && typeof row[epochAt] === 'number' ? (row[epochAt] as number) : index + 1
     );
-    const names = (record.statistics ?? []).map(column => column.replace(/^(train|valid)_/, ''));
-    const colours = new Map([...new Set(names)].map((name, i) => [name, COLOURS[i % COLOURS.length]]));
-    (record.statistics ?? []).forEach((column, i) => {
+    const statistics = record.statistics ?? [];
+    const names = [...new Set(statistics.map(statistic => statistic.name))];
+    const colours = new Map(names.map((name, i) => [name, COLOURS[i % COLOURS.length]]));
+    for (const { column, split, name } of statistics) {
       const index = history.columns.indexOf(column);
       const ys = history.data.map(row => (typeof row[index] === 'number' ? (row[index] as number) : null));
       if (index >= 0 && ys.some(value => value !== null)) {
-        const valid = column.startsWith('valid_');
+        const colour = colours.get(name);
         traces.push({
           x: xs,
           y: ys,
           name: column,
-          legendgroup: names[i],
-          line: { color: colours.get(names[i]), dash: valid ? 'solid' : 'dash' },
-          marker: { color: colours.get(names[i]), size: 5 }
+          legendgroup: name,
+          line: { color: colour, dash: split === 'train' ? 'dash' : 'solid' },
+          marker: { color: colour, size: 5 }
         });
       }
-    });
+    }
   }
   return draw(node, traces, {
     title,

@@ -161,7 +161,10 @@ def test_record_json_carries_statistics_final_values_and_mutation_marks(tmp_path
         value=0.6, metric="valid_accuracy",
     )  # fmt: skip
     sent = json.loads(json.dumps(open_store(journal).record(name).to_json()))
-    assert sent["statistics"] == ["train_loss", "valid_accuracy"]
+    assert sent["statistics"] == [
+        {"column": "train_loss", "split": "train", "name": "loss"},
+        {"column": "valid_accuracy", "split": "valid", "name": "accuracy"},
+    ]
     assert sent["final_statistics"] == {"train_loss": 0.4, "valid_accuracy": None}
     assert sent["marks"] == [[1, "pretrain"], [3, "finetune: replace head"]]
 
