@@ -12,6 +12,9 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from tornado.httpclient import HTTPClientError
 
+from workbench.store import History
+from workbench.store.shared import record_run
+
 pytestmark = pytest.mark.filterwarnings("ignore:The value nan is not acceptable")
 
 HTML_NAME = "<img src=x onerror=alert(1)>"
@@ -274,6 +277,38 @@ async def test_record_holds_the_trial_params(jp_fetch: Any, embedded: Any) -> No
     answer = await _get(jp_fetch, "stores", "0", "studies", "digits", "trials", "1")
     assert answer["trial"] == 1
     assert set(answer["record"]["params"]) == {"alpha"}
+
+
+async def test_record_of_a_run_carries_what_the_lab_panel_draws(
+    jp_fetch: Any, embedded: Any
+) -> None:
+    history = History.from_rows(
+        [
+            {"epoch": 1, "phase": "pretrain", "mutation": None, "train_loss": 0.9},
+            {"epoch": 2, "phase": "finetune", "mutation": "freeze a", "train_loss": 0.5},
+        ]
+    )
+    record_run(
+        structure={"path": "", "class": "Pipeline", "hyperparams": {"x": None}, "children": []},
+        hyperparams={"x": None},
+        history=history,
+        storage=embedded,
+        run_name="a-run",
+        value=0.5,
+        metric="train_loss",
+    )
+    record = (await _get(jp_fetch, "stores", "0", "studies", "a-run", "trials", "0"))["record"]
+    assert record["kind"] == "run" and record["direction"] == "minimize"
+    assert record["statistics"] == [{"column": "train_loss", "split": "train", "name": "loss"}]
+    assert record["final_statistics"] == {"train_loss": 0.5}
+    assert record["marks"] == [[1, "pretrain"], [2, "finetune: freeze a"]]
+    assert record["structure"]["hyperparams"] == {"x": None}
+
+
+async def test_trials_page_names_its_param_columns(jp_fetch: Any, embedded: Any) -> None:
+    page = await _get(jp_fetch, "stores", "0", "studies", "digits", "trials")
+    assert page["params"] == ["alpha"]
+    assert page["columns"][-1] == "alpha"
 
 
 async def test_changes_say_nothing_changed_until_a_trial_is_added(
