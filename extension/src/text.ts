@@ -25,11 +25,19 @@ export function pythonValue(value: unknown): string {
 /**
  * A name cut in two for a narrow column: the head (cut with an ellipsis when there is no
  * room) and the tail, always shown, so that names alike at their start differ where they
- * are cut (`run-20261203-0…` never hides which run it is).
+ * are cut (`run-20261203-0…` never hides which run it is). The tail is about `tail`
+ * characters, starting after a separator (`-`, `_`, space, ...) when one is near.
  */
 export function splitName(name: string, tail = 13): [string, string] {
   if (name.length <= tail + 4) {
     return [name, ''];
   }
-  return [name.slice(0, name.length - tail), name.slice(name.length - tail)];
+  let cut = name.length - tail;
+  for (let at = cut; at >= Math.max(1, cut - 3); at--) {
+    if (/[-_ .=/:]/.test(name[at - 1])) {
+      cut = at;
+      break;
+    }
+  }
+  return [name.slice(0, cut), name.slice(cut)];
 }

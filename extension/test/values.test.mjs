@@ -96,4 +96,7 @@ test('names alike at their start keep their distinguishing end apart', () => {
   assert.notEqual(tailA, tailB);
   assert.equal(tailA, '084512-a1b2c3');
   assert.deepEqual(splitName('sgd-classifier'), ['sgd-classifier', '']);
+  // the tail starts after a separator near the cut, not inside a word
+  assert.deepEqual(splitName('my-study-with-a-long-name_2'), ['my-study-with-', 'a-long-name_2']);
+  assert.deepEqual(splitName('abcdefghijklmnopqrstuvwxyz'), ['abcdefghijklm', 'nopqrstuvwxyz']);
 });

@@ -437,8 +437,6 @@ def test_lab_panel_runs_open_as_runs_and_trials_show_their_own_pipeline(
             )
     view.locator(".jp-Workbench-historyPlot").hover()
     assert not any(page.evaluate(OVERLAPS))
-    view.locator(".jp-Workbench-structure").scroll_into_view_if_needed()
-    notebook.screenshot("lab_panel_trial_structure")
 
     # dark theme: the trial dots stand out at least 3:1 from the background, titles uncovered
     for theme in ("light", "dark"):
@@ -465,6 +463,8 @@ def test_lab_panel_runs_open_as_runs_and_trials_show_their_own_pipeline(
         view.locator(".jp-Workbench-bestPlot").hover()
         assert not any(page.evaluate(OVERLAPS))
         notebook.screenshot(f"lab_panel_study_dots_{theme}")
+        view.locator(".jp-Workbench-structure").scroll_into_view_if_needed()
+        notebook.screenshot(f"lab_panel_trial_structure_{theme}")
     _run_rows(page).filter(has=page.locator(f'[data-name="{mutated}"]')).first.click()
     run.wait_for(state="visible", timeout=30_000)
     notebook.screenshot("lab_panel_run_dark")
