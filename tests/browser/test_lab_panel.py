@@ -280,6 +280,13 @@ def test_panel_shows_live_studies_curves_and_inserts_best_pipeline_code(
         if urlparse(url).path.endswith("/values")
     ]
     assert starts and min(starts) > 0, starts  # never every trial again
+    # each of those asks the store to continue from the best trial before its start
+    bests = [
+        parse_qs(urlparse(url).query).get("best")
+        for url in asked
+        if urlparse(url).path.endswith("/values")
+    ]
+    assert all(best is not None for best in bests), bests
 
     # the insert-code command writes a cell that loads the best pipeline
     study = optuna.load_study(study_name=STUDY, storage=_storage(setting["journal"]))
