@@ -304,8 +304,9 @@ export class StudyView extends Widget {
     void draw(
       this.bestPlot,
       [
-        { ...points.trials, name: 'trial', mode: 'markers', marker: { size: 6, color: dots } },
-        { ...points.best, name: 'best so far', mode: 'lines', line: { shape: 'hv', color: line } }
+        // the line first: the dots are drawn over it, the best trial's too
+        { ...points.best, name: 'best so far', mode: 'lines', line: { shape: 'hv', color: line } },
+        { ...points.trials, name: 'trial', mode: 'markers', marker: { size: 6, color: dots } }
       ],
       { title: `Best so far (${summary.direction ?? ''})`, x: 'trial', y: metric }
     );

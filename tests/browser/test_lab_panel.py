@@ -268,7 +268,9 @@ def test_panel_shows_live_studies_curves_and_inserts_best_pipeline_code(
     complete = _trial_count(setting["journal"], state=TrialState.COMPLETE)
     wait_for(
         lambda: (
-            view.locator(".jp-Workbench-bestPlot").evaluate("node => node.data[0].x.length")
+            view.locator(".jp-Workbench-bestPlot").evaluate(
+                "node => node.data.find(trace => trace.name === 'trial').x.length"
+            )
             == complete
         ),
         timeout=30,
