@@ -411,6 +411,11 @@ def test_lab_panel_runs_open_as_runs_and_trials_show_their_own_pipeline(
     run.locator(".jp-Workbench-historyPlot").hover()
     assert page.evaluate(OVERLAPS) and not any(page.evaluate(OVERLAPS))
     notebook.screenshot("lab_panel_run")
+    # asked for a best pipeline from the palette, a run says it has none
+    notebook.command("workbench:insert-best-pipeline-code")
+    page.locator(".jp-Notification-Status").click()  # the notification centre lists it
+    page.get_by_text("is a run, not a study").first.wait_for(state="visible", timeout=10_000)
+    page.keyboard.press("Escape")
 
     # a study's trial: its structure shows its own sampled values, marked, as its params say
     _row(page, STUDY).first.click()
