@@ -203,7 +203,8 @@ def test_trial_structure_sets_sampled_values_and_the_chosen_branch():
     a, b = model["children"]
     assert (a["active"], b["active"]) == (False, True)
     assert b["hyperparams"] == {"y": 2.5} and b["sampled"] == {"y": None}
-    assert a["sampled"] == {} and a["hyperparams"] == {"x": 1}
+    assert "sampled" not in a and a["hyperparams"] == {"x": 1}
+    assert "sampled" not in tree  # only where the trial sampled something
     assert base["children"][0]["chosen"] == "a"  # the study's own structure is untouched
     assert trial_structure(None, {"x": 1}) is None
 

@@ -169,9 +169,10 @@ def trial_structure(
     """The pipeline a trial ran: ``structure`` (the tuned pipeline's ``describe()``) with the
     trial's sampled ``params`` (by path) set, the chosen branches active.
 
-    Each node gains ``sampled``: ``{name: the base pipeline's value}`` of the hyperparams this
-    trial sampled there; a choice sampled at a ``Choose`` sets its ``chosen`` and which
-    branches are ``active``. Params naming no node of the structure are left out.
+    A node where the trial sampled hyperparams gains ``sampled``: ``{name: the base pipeline's
+    value}``; a choice sampled at a ``Choose`` sets its ``chosen`` and which branches are
+    ``active``. Params naming no node of the structure are left out; without params (a run)
+    the structure is as it was recorded.
 
     Examples
     --------
@@ -182,17 +183,17 @@ def trial_structure(
     """
     if not isinstance(structure, Mapping):
         return None
+    if not params:
+        return dict(structure)
     tree = copy.deepcopy(dict(structure))
     nodes = {str(node.get("path") or ""): node for node in _walk(tree)}
-    for node in nodes.values():
-        node["sampled"] = {}
     for path, value in params.items():
         where, _, name = str(path).rpartition("__")
         found = nodes.get(where)
         if found is None:
             continue
         hyperparams = found.setdefault("hyperparams", {})
-        found["sampled"][name] = hyperparams.get(name)
+        found.setdefault("sampled", {})[name] = hyperparams.get(name)
         hyperparams[name] = value
         if found.get("chosen") is not None and name == "choice":
             found["chosen"] = value
