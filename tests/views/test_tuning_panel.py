@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from workbench import Choose, Hyperparam, Pipeline, Step, floats
 from workbench.exceptions import ViewError
 from workbench.views import TuningPanel
-from workbench.views._tuning_data import TrialRow, _get_tuning_info
+from workbench.views._tuning_data import TrialRow, _get_tuning_info, charts_data
 
 LOG_C = {"model__C": FloatDistribution(1e-3, 1e2, log=True)}
 
@@ -88,6 +88,8 @@ def test_tuning_info_counts_trials_and_tracks_the_best_so_far():
     assert info.best.number == 2
     assert info.best_so_far == [(0, 0.7), (1, 0.7), (2, 0.9), (3, 0.9), (4, 0.9)]
     assert not info.all_failed
+    # the chart draws the store's best so far, sent with its data; it computes none itself
+    assert charts_data(info)["best_so_far"] == [[0, 0.7], [1, 0.7], [2, 0.9], [3, 0.9], [4, 0.9]]
 
 
 def test_tuning_info_minimizes_when_told():

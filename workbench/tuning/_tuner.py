@@ -413,7 +413,9 @@ class Tuner:
         return float(value)
 
     def trials_dataframe(self) -> pd.DataFrame:
-        """One row per trial: number, state, value, duration (s), start, params by path, error.
+        """One row per trial, with the columns of :meth:`workbench.store.Store.trials`:
+        number, state, value, duration (s), datetime_start, datetime_complete,
+        intermediate_values, error, then the sampled params by path.
 
         Examples
         --------

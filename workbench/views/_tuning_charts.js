@@ -43,12 +43,8 @@ function bestChart(data, width) {
   }
   node("text", { x: (L + width - R) / 2, y: H - 3, "text-anchor": "middle", class: "wb-note" }, svg, "trial");
   for (const v of nice(x0, x1).filter(Number.isInteger)) node("text", { x: X(v), y: H - B + 14, "text-anchor": "middle" }, svg, fmt(v));
-  const better = data.direction === "maximize" ? (a, b) => a > b : (a, b) => a < b;
-  let best = null, d = "";
-  for (const t of data.trials) {
-    if (t.state === "complete" && t.value !== null && (best === null || better(t.value, best))) best = t.value;
-    if (best !== null) d += `${d ? "L" : "M"}${X(t.number).toFixed(1)},${Y(best).toFixed(1)}`;
-  }
+  // the best so far is the store's (data.best_so_far: [trial, best value] pairs): drawn, not decided
+  const d = (data.best_so_far || []).map(([n, v], i) => `${i ? "L" : "M"}${X(n).toFixed(1)},${Y(v).toFixed(1)}`).join("");
   for (const t of done) {
     const c = node("circle", { cx: X(t.number), cy: Y(t.value), r: 3.5, class: `wb-dot-${t.state}` }, svg);
     node("title", {}, c, `trial ${t.number} (${t.state}): ${fmt(t.value)}`);

@@ -56,18 +56,11 @@ class TuningInfo(NamedTuple):
 
 
 def trial_row(trial: FrozenTrial) -> TrialRow:
-    """A TrialRow from one of Optuna's frozen trials."""
-    duration = None
-    if trial.datetime_start is not None and trial.datetime_complete is not None:
-        duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
-    value = trial.value if trial.value is not None and math.isfinite(trial.value) else None
+    """A TrialRow from one of Optuna's frozen trials (the store's trial row)."""
+    row = shared.trial_row(shared.raw_trial(trial))
+    value = row["value"] if row["value"] is not None and math.isfinite(row["value"]) else None
     return TrialRow(
-        trial.number,
-        trial.state.name.lower(),
-        value,
-        duration,
-        dict(trial.params),
-        trial.user_attrs.get(shared.ERROR_KEY),
+        row["number"], row["state"], value, row["duration"], dict(trial.params), row["error"]
     )
 
 
@@ -93,22 +86,10 @@ def _get_tuning_info(
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.state] = counts.get(row.state, 0) + 1
-    maximize = direction == "maximize"
-    best: TrialRow | None = None
-    best_so_far: list[tuple[int, float]] = []
-    for row in rows:
-        if (
-            row.state == "complete"
-            and row.value is not None
-            and (
-                best is None
-                or best.value is None
-                or (row.value > best.value if maximize else row.value < best.value)
-            )
-        ):
-            best = row
-        if best is not None and best.value is not None and row.state != "running":
-            best_so_far.append((row.number, best.value))
+    progress = shared.best_so_far(((r.number, r.state, r.value) for r in rows), direction)
+    by_number = {row.number: row for row in rows}
+    best = by_number[progress.best[0]] if progress.best is not None else None
+    best_so_far = [(number, value) for number, _, value in progress.steps]
     finished = [row for row in rows if row.state not in ("running", "waiting")]
     failed = [row for row in finished if row.state == "fail"]
     first_error = next(((row.number, row.error or "no message") for row in failed), None)
@@ -159,6 +140,7 @@ def charts_data(info: TuningInfo) -> dict[str, Any]:
             for row in info.trials
         ],
         "best": info.best.number if info.best is not None else None,
+        "best_so_far": [[number, value] for number, value in info.best_so_far],
     }
 
 
