@@ -10,7 +10,7 @@ import pandas as pd
 from optuna.storages import BaseStorage
 
 from workbench._internal.names import did_you_mean
-from workbench.exceptions import StorageError
+from workbench.exceptions import StorageError, StoreQueryError
 from workbench.store._history import History
 from workbench.store._recording import metric_direction
 from workbench.store._schema import (
@@ -143,14 +143,27 @@ class Store:
         return frame[frame["kind"] == RUN].reset_index(drop=True)
 
     # -- trials ------------------------------------------------------------------------------
-    def trials(self, study: str, *, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
-        """The trials of ``study`` (a study's or run's name) by number, ``limit`` from
-        ``offset``: a page of them.
+    def trials(
+        self,
+        study: str,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        sort: str | None = None,
+        descending: bool = False,
+    ) -> pd.DataFrame:
+        """The trials of ``study`` (a study's or run's name) by number, or sorted by the
+        column ``sort``; ``limit`` from ``offset``: a page of them.
 
         Columns: ``number``, ``state``, ``value`` (``values``, a list, too for several
         objectives), ``duration`` (seconds), ``datetime_start``, ``datetime_complete``,
         ``intermediate_values`` (step -> value), ``error``, then one column per sampled
-        hyperparam path.
+        hyperparam path. ``attrs["total"]`` is how many trials the study holds.
+
+        ``sort`` names one of these columns (not ``values`` nor ``intermediate_values``) or a
+        sampled param's path; trials without a value there (failed, NaN, not sampled) come
+        last whichever the direction, and ties keep number order. The store sorts (in SQL for
+        a database), so any page of a large study costs about what the first one does.
 
         Examples
         --------
@@ -161,13 +174,17 @@ class Store:
         workbench.exceptions.StorageError: No study or run named 'no-such-study' in the store ...
         """
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise StorageError(f"offset must be an integer >= 0, but got {offset!r}.")
+            raise StoreQueryError(f"offset must be an integer >= 0, but got {offset!r}.")
         if limit is not None and (
             isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
         ):
-            raise StorageError(f"limit must be None or an integer >= 0, but got {limit!r}.")
-        attrs, directions, _ = self._study(study)
-        rows = self._source.trial_rows(study, offset, limit)
+            raise StoreQueryError(f"limit must be None or an integer >= 0, but got {limit!r}.")
+        if sort is not None and not isinstance(sort, str):
+            raise StoreQueryError(f"sort must be a column's name or None, but got {sort!r}.")
+        attrs, directions, count = self._study(study)
+        rows = self._source.trial_rows(
+            study, offset, limit, sort=sort, descending=bool(descending)
+        )
         several = len(directions) > 1
         paths: list[str] = list(attrs.get(SPACE_KEY) or ())
         table = []
@@ -200,6 +217,7 @@ class Store:
         frame["error"] = pd.Series(
             [row["error"] for row in table], index=frame.index, dtype=object
         )
+        frame.attrs["total"] = count
         return frame
 
     def history(self, study: str, trial: int = 0) -> History:

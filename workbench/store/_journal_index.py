@@ -310,6 +310,11 @@ def file_identity(path: str) -> tuple[int, int]:
     return status.st_ino, status.st_size
 
 
+def parse_time(text: str) -> datetime.datetime:
+    """A journal time (aware UTC, ISO 8601) as written."""
+    return datetime.datetime.fromisoformat(text)
+
+
 @functools.lru_cache(maxsize=4096)
 def time_of(text: str | None) -> datetime.datetime | None:
     """A journal time (aware UTC, ISO 8601) as naive local time, as Optuna shows it."""
