@@ -209,6 +209,20 @@ async def test_trials_sort_by_a_column_before_paging(jp_fetch: Any, embedded: An
     assert page["rows"][0][page["columns"].index("value")] == 0.9
 
 
+@pytest.mark.parametrize("descending", ["0", "1"])
+async def test_sorted_pages_put_the_failed_trial_last_either_way(
+    jp_fetch: Any, embedded: Any, descending: str
+) -> None:
+    numbers = []
+    for offset in ("0", "1", "2"):
+        page = await _get(
+            jp_fetch, "stores", "0", "studies", "digits", "trials",
+            sort="value", descending=descending, offset=offset, limit="1",
+        )  # fmt: skip
+        numbers += [row[page["columns"].index("number")] for row in page["rows"]]
+    assert numbers == ([1, 0, 2] if descending == "1" else [0, 1, 2])
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [

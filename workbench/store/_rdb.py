@@ -211,8 +211,10 @@ def rows_of(
 # -- sorted pages (the order of _sorting, in SQL) --------------------------------------------
 _MISSING_VALUE = "(v.value_type IS NULL OR (v.value_type = 'FINITE' AND v.value IS NULL))"
 _INFINITY_RANK = "CASE v.value_type WHEN 'INF_NEG' THEN -1 WHEN 'INF_POS' THEN 1 ELSE 0 END"
-_DURATION = {
-    "sqlite": "(julianday(t.datetime_complete) - julianday(t.datetime_start))",
+_DURATION = {  # exact, in microseconds for SQLite (which SQLAlchemy writes as 'Y-m-d H:M:S.f')
+    "sqlite": "((strftime('%s', t.datetime_complete) - strftime('%s', t.datetime_start)) "
+    "* 1000000 + CAST(substr(t.datetime_complete, 21, 6) AS INTEGER) "
+    "- CAST(substr(t.datetime_start, 21, 6) AS INTEGER))",
     "postgresql": "EXTRACT(EPOCH FROM (t.datetime_complete - t.datetime_start))",
 }
 _NUMERIC = frozenset({"FloatDistribution", "IntDistribution"})
