@@ -104,9 +104,16 @@ class JournalSource(Source):
         rows = []
         with self._view() as index:
             for study in index.studies.values():
-                trials = [index.trials[i] for i in study.trial_ids]
-                row = _journal_summary(trials, study.user_attrs, study.directions, study.name)
-                first = trials[0] if trials else None
+                row = _summary(
+                    study.name,
+                    study.user_attrs,
+                    study.directions,
+                    dict(zip(STATES, study.counts, strict=True)),
+                    started=time_of(study.first_start),
+                    last_change=time_of(study.last_moment),
+                    best=(study.best_min, study.best_max),
+                )
+                first = index.trials[study.trial_ids[0]] if study.trial_ids else None
                 row["first_record"] = functools.partial(self._record_of, first)
                 rows.append(row)
         return rows
@@ -234,28 +241,6 @@ _INDEXED: dict[str, Callable[[IndexedTrial], Any]] = {
 }
 
 
-def _journal_summary(
-    trials: list[IndexedTrial], attrs: dict[str, Any], directions: list[str], name: str
-) -> dict[str, Any]:
-    """As :func:`_summary_of`, comparing the journal's times as written (one ISO 8601 UTC
-    format, so text order is time order) and decoding only the first and the last."""
-    counts = dict.fromkeys(STATES, 0)
-    starts = [t.start_text for t in trials if t.start_text]
-    moments = starts + [t.complete_text for t in trials if t.complete_text]
-    for trial in trials:
-        counts[trial.state_name] += 1
-    complete = [trial.values for trial in trials if trial.state == 1]
-    return _summary(
-        name,
-        attrs,
-        directions,
-        counts,
-        started=time_of(min(starts)) if starts else None,
-        last_change=time_of(max(moments)) if moments else None,
-        complete_values=complete,
-    )
-
-
 def _summary_of(
     trials: list[FrozenTrial], attrs: dict[str, Any], directions: list[str], name: str
 ) -> dict[str, Any]:
@@ -276,6 +261,7 @@ def _summary_of(
                 )
         if state == "complete":
             complete.append(trial.values)
+    firsts = [float(v[0]) for v in complete if v and _finite(v[0])]
     return _summary(
         name,
         attrs,
@@ -283,7 +269,7 @@ def _summary_of(
         counts,
         started=started,
         last_change=last_change,
-        complete_values=complete,
+        best=(min(firsts), max(firsts)) if firsts else (None, None),
     )
 
 
@@ -295,11 +281,10 @@ def _summary(
     *,
     started: Any,
     last_change: Any,
-    complete_values: list[Any],
+    best: tuple[float | None, float | None],
 ) -> dict[str, Any]:
-    """One study's summary; the best of either direction from its complete trials' first
-    finite values."""
-    firsts = [float(v[0]) for v in complete_values if v and _finite(v[0])]
+    """One study's summary; ``best``: the least and the greatest of its complete trials'
+    finite first values."""
     return {
         "name": name,
         "user_attrs": attrs,
@@ -307,8 +292,8 @@ def _summary(
         "counts": counts,
         "started": started,
         "last_change": last_change,
-        "best_min": min(firsts) if firsts else None,
-        "best_max": max(firsts) if firsts else None,
+        "best_min": best[0],
+        "best_max": best[1],
     }
 
 
