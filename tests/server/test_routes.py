@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -337,3 +338,18 @@ async def test_listings_are_read_again_only_after_a_change(
     rows = (await _get(jp_fetch, "studies", store="0"))["stores"][0]["rows"]
     assert "later" in [row["name"] for row in rows]
     assert len(read) == 2
+
+
+async def test_a_long_answer_goes_gzipped_to_a_client_that_accepts_it(
+    jp_fetch: Any, embedded: Any
+) -> None:
+    _study(embedded, "long", [i / 40 for i in range(40)])  # a page of 40 rows: some KB
+    parts = ("workbench", "api", "stores", "0", "studies", "long", "trials")
+    plain = await jp_fetch(*parts, headers={"Accept-Encoding": "identity"})
+    zipped = await jp_fetch(
+        *parts, headers={"Accept-Encoding": "gzip, deflate"}, decompress_response=False
+    )
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(zipped.body)) == json.loads(plain.body)
+    assert len(zipped.body) < len(plain.body)
