@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -331,6 +332,31 @@ def keyed_trial_ids(
             distributions[distribution_json] = json_to_distribution(distribution_json)
         keyed.append((trial_id, distributions[distribution_json].to_external_repr(value)))
     return keyed
+
+
+def sqlite_file_mark(storage: RDBStorage) -> list[Any] | None:
+    """A mark of a SQLite database's files that moves with every commit, read without a
+    query: size, modification time and header of the file (its change counter, which each
+    commit raises in rollback-journal mode) and of its write-ahead log (which each commit
+    lengthens, or restarts with new salts, in WAL mode). None for any other database."""
+    url = storage.engine.url
+    path = url.database
+    if (
+        url.get_backend_name() != "sqlite"
+        or not path
+        or path == ":memory:"
+        or "mode=memory" in str(url)
+    ):
+        return None
+    mark: list[Any] = []
+    for name, header in ((path, slice(24, 28)), (path + "-wal", slice(0, 32))):
+        try:
+            with open(name, "rb") as file:
+                status = os.fstat(file.fileno())
+                mark.append([status.st_size, status.st_mtime_ns, file.read(32)[header].hex()])
+        except FileNotFoundError:
+            mark.append(None)
+    return mark
 
 
 def change_marks(storage: RDBStorage) -> dict[str, Any]:

@@ -394,6 +394,7 @@ class RDBSource(StorageSource):
     def __init__(self, storage: RDBStorage, listed_attrs: tuple[str, ...]):
         super().__init__(storage)
         self.listed_attrs = listed_attrs
+        self._marks: tuple[list[Any], dict[str, Any]] | None = None  # (SQLite file, marks)
 
     def summaries(self) -> list[dict[str, Any]]:
         rows = []
@@ -447,7 +448,14 @@ class RDBSource(StorageSource):
             return _rdb.rows_of(connection, ids, ERROR_KEY)
 
     def changes(self, since: Any) -> tuple[str, list[str]]:
-        marks = _rdb.change_marks(self.storage)
+        file_mark = _rdb.sqlite_file_mark(self.storage)  # before the query: see below
+        known = self._marks
+        if file_mark is not None and known is not None and known[0] == file_mark:
+            marks = known[1]  # the file did not change: one stat, no query
+        else:
+            marks = _rdb.change_marks(self.storage)
+            # a commit after the file mark was read moves it again: the next call queries
+            self._marks = None if file_mark is None else (file_mark, marks)
         cursor = _cursor("rdb", marks)
         old = parse_cursor(since, "rdb")
         if old is not None and old[0] == marks:
