@@ -18,8 +18,6 @@ import sqlalchemy as sa
 from optuna.distributions import json_to_distribution
 from optuna.storages import RDBStorage
 
-from workbench.store._schema import STATES
-
 _INFINITE = {"INF_POS": math.inf, "INF_NEG": -math.inf, "NAN": math.nan}
 
 
@@ -39,79 +37,29 @@ def local_time(value: datetime.datetime | None) -> datetime.datetime | None:
     return value.astimezone().replace(tzinfo=None)
 
 
-def study_summaries(storage: RDBStorage, keys: Sequence[str]) -> list[dict[str, Any]]:
-    """Per study: id, name, directions, the user attrs named by ``keys``, counts by state,
-    first start, last change and best (min and max) finite first-objective value."""
-    with storage.engine.connect() as connection:
-        studies = {
-            study_id: {
-                "study_id": study_id,
-                "name": name,
-                "directions": [],
-                "user_attrs": {},
-                "counts": dict.fromkeys(STATES, 0),
-                "started": None,
-                "last_change": None,
-                "min": None,
-                "max": None,
-            }
-            for study_id, name in connection.execute(
-                _query("SELECT study_id, study_name FROM studies ORDER BY study_id")
-            )
-        }
-        for study_id, direction, _ in connection.execute(
-            _query(
-                "SELECT study_id, direction, objective FROM study_directions "
-                "ORDER BY study_id, objective"
-            )
-        ):
-            if study_id in studies:
-                studies[study_id]["directions"].append(str(direction).lower())
-        attrs = _query(
-            "SELECT study_id, key, value_json FROM study_user_attributes WHERE key IN :keys"
-        ).bindparams(sa.bindparam("keys", expanding=True))
-        for study_id, key, value_json in connection.execute(attrs, {"keys": list(keys)}):
-            if study_id in studies:
-                studies[study_id]["user_attrs"][key] = json.loads(value_json)
-        counts = _query(
-            "SELECT study_id, state, COUNT(*) AS n, MIN(datetime_start) AS first_start, "
-            "MAX(datetime_start) AS last_start, MAX(datetime_complete) AS last_complete "
-            "FROM trials GROUP BY study_id, state",
-            study_id=sa.Integer,
-            state=sa.String,
-            n=sa.Integer,
-            first_start=sa.DateTime,
-            last_start=sa.DateTime,
-            last_complete=sa.DateTime,
+def study_rows(connection: sa.Connection, keys: Sequence[str]) -> dict[int, dict[str, Any]]:
+    """Per study id: name, directions and the user attrs named by ``keys``."""
+    studies: dict[int, dict[str, Any]] = {
+        study_id: {"name": name, "directions": [], "user_attrs": {}}
+        for study_id, name in connection.execute(
+            _query("SELECT study_id, study_name FROM studies ORDER BY study_id")
         )
-        for study_id, state, n, first_start, last_start, last_complete in connection.execute(
-            counts
-        ):
-            if study_id not in studies:
-                continue
-            row = studies[study_id]
-            row["counts"][str(state).lower()] = int(n)
-            row["started"] = _earliest(row["started"], local_time(first_start))
-            for moment in (last_start, last_complete):
-                row["last_change"] = _latest(row["last_change"], local_time(moment))
-        best = _query(
-            "SELECT t.study_id, MIN(v.value), MAX(v.value) FROM trials t "
-            "JOIN trial_values v ON v.trial_id = t.trial_id "
-            "WHERE t.state = 'COMPLETE' AND v.objective = 0 AND v.value_type = 'FINITE' "
-            "GROUP BY t.study_id"
+    }
+    for study_id, direction, _ in connection.execute(
+        _query(
+            "SELECT study_id, direction, objective FROM study_directions "
+            "ORDER BY study_id, objective"
         )
-        for study_id, low, high in connection.execute(best):
-            if study_id in studies:
-                studies[study_id]["min"], studies[study_id]["max"] = low, high
-    return list(studies.values())
-
-
-def _earliest(a: datetime.datetime | None, b: datetime.datetime | None) -> Any:
-    return b if a is None else a if b is None else min(a, b)
-
-
-def _latest(a: datetime.datetime | None, b: datetime.datetime | None) -> Any:
-    return b if a is None else a if b is None else max(a, b)
+    ):
+        if study_id in studies:
+            studies[study_id]["directions"].append(str(direction).lower())
+    attrs = _query(
+        "SELECT study_id, key, value_json FROM study_user_attributes WHERE key IN :keys"
+    ).bindparams(sa.bindparam("keys", expanding=True))
+    for study_id, key, value_json in connection.execute(attrs, {"keys": list(keys)}):
+        if study_id in studies:
+            studies[study_id]["user_attrs"][key] = json.loads(value_json)
+    return studies
 
 
 def trial_count(storage: RDBStorage, study_id: int) -> int:

@@ -27,6 +27,7 @@ from workbench.store._journal_index import (
     parse_time,
     time_of,
 )
+from workbench.store._rdb_listing import RDBListing
 from workbench.store._schema import ERROR_KEY, RECORD_KEY, STATES
 from workbench.store._sorting import SORTABLE, ordered, row_value, unknown_sort
 
@@ -395,10 +396,11 @@ class RDBSource(StorageSource):
         super().__init__(storage)
         self.listed_attrs = listed_attrs
         self._marks: tuple[list[Any], dict[str, Any]] | None = None  # (SQLite file, marks)
+        self._listing = RDBListing(storage)
 
     def summaries(self) -> list[dict[str, Any]]:
         rows = []
-        for row in _rdb.study_summaries(self.storage, self.listed_attrs):
+        for row in self._listing.summaries(self.listed_attrs):
             rows.append(
                 {
                     "name": row["name"],
