@@ -57,6 +57,12 @@ def fill(storage) -> None:
             study.tell(trial, state=TrialState.PRUNED)
         elif outcome != "running":
             study.tell(trial, outcome)
+    double = optuna.create_study(
+        storage=storage, study_name="double", directions=["maximize", "minimize"]
+    )
+    for values in [(1.0, 5.0), (1.0, 2.0), None, (0.0, 9.0)]:
+        trial = double.ask()
+        double.tell(trial, values, state=TrialState.COMPLETE if values else TrialState.FAIL)
 
 
 @pytest.fixture(params=["journal", "sqlite", "memory"])
@@ -130,7 +136,7 @@ def test_a_sorted_page_past_the_end_is_empty(store):
 
 def test_sorting_by_no_column_says_which_there_are(store):
     message = (
-        r"sort must name a column of the trials \(number, state, value, duration, "
+        r"sort must name a column of the trials \(number, state, value, values, duration, "
         r"datetime_start, datetime_complete, error, depth, kind, x\), but got 'colour'"
     )
     with pytest.raises(StoreQueryError, match=message):
@@ -144,3 +150,9 @@ def test_a_sorted_page_has_the_rows_a_plain_page_has(store):
     plain = store.trials("sorted").set_index("number")
     page = store.trials("sorted", sort="value", descending=True, limit=4).set_index("number")
     pd.testing.assert_frame_equal(page, plain.loc[page.index, page.columns])
+
+
+@pytest.mark.parametrize(("descending", "expected"), [(False, [3, 1, 0, 2]), (True, [0, 1, 3, 2])])
+def test_several_objectives_sort_by_the_first_then_the_next(store, descending, expected):
+    frame = store.trials("double", sort="values", descending=descending)
+    assert frame["number"].tolist() == expected

@@ -160,7 +160,7 @@ class Store:
         ``intermediate_values`` (step -> value), ``error``, then one column per sampled
         hyperparam path. ``attrs["total"]`` is how many trials the study holds.
 
-        ``sort`` names one of these columns (not ``values`` nor ``intermediate_values``) or a
+        ``sort`` names one of these columns (not ``intermediate_values``) or a
         sampled param's path; trials without a value there (failed, NaN, not sampled) come
         last whichever the direction, and ties keep number order. The store sorts (in SQL for
         a database), so any page of a large study costs about what the first one does.

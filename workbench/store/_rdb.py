@@ -244,6 +244,8 @@ def keyed_trial_ids(
     """(trial id, value in ``column``) of every trial of a study, by number: what
     ``_sorting.ordered`` sorts where :func:`sorted_trial_ids` cannot."""
     parameters: dict[str, Any] = {"study": study_id}
+    if column == "values":
+        return _keyed_values(storage, study_id)
     if column == "duration":
         sql = "SELECT t.trial_id, t.datetime_start, t.datetime_complete FROM trials t"
         types = {"datetime_start": sa.DateTime, "datetime_complete": sa.DateTime}
@@ -280,6 +282,21 @@ def keyed_trial_ids(
             distributions[distribution_json] = json_to_distribution(distribution_json)
         keyed.append((trial_id, distributions[distribution_json].to_external_repr(value)))
     return keyed
+
+
+def _keyed_values(storage: RDBStorage, study_id: int) -> list[tuple[int, Any]]:
+    """(trial id, values as a tuple or None) of every trial of a study, by number."""
+    query = _query(
+        "SELECT t.trial_id, v.value, v.value_type FROM trials t LEFT JOIN trial_values v "
+        "ON v.trial_id = t.trial_id WHERE t.study_id = :study ORDER BY t.number, v.objective"
+    )
+    keyed: dict[int, list[Any]] = {}
+    with storage.engine.connect() as connection:
+        for trial_id, value, value_type in connection.execute(query, {"study": study_id}):
+            values = keyed.setdefault(trial_id, [])
+            if value_type is not None:
+                values.append(_INFINITE.get(str(value_type), value))
+    return [(trial_id, tuple(values) if values else None) for trial_id, values in keyed.items()]
 
 
 def sqlite_file_mark(storage: RDBStorage) -> list[Any] | None:

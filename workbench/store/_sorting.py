@@ -17,7 +17,16 @@ from typing import Any
 from workbench.exceptions import StoreQueryError
 
 #: The fixed columns of :meth:`Store.trials` that a page can be sorted by; params follow.
-SORTABLE = ("number", "state", "value", "duration", "datetime_start", "datetime_complete", "error")
+SORTABLE = (
+    "number",
+    "state",
+    "value",
+    "values",
+    "duration",
+    "datetime_start",
+    "datetime_complete",
+    "error",
+)
 
 
 def sort_key(value: Any) -> tuple[int, Any] | None:
@@ -29,6 +38,8 @@ def sort_key(value: Any) -> tuple[int, Any] | None:
         return None if isinstance(value, float) and math.isnan(value) else (0, value)
     if isinstance(value, str):
         return (1, value)
+    if isinstance(value, tuple) and all(isinstance(v, int | float) for v in value):
+        return (0, value)  # several objectives: by the first, then the next
     return (2, repr(value))
 
 
@@ -65,6 +76,8 @@ def row_value(row: dict[str, Any], column: str) -> Any:
     number, state, values, params, error, datetime_start, datetime_complete) by."""
     if column == "value":
         return row["values"][0] if row["values"] else None
+    if column == "values":
+        return tuple(row["values"]) if row["values"] else None
     if column == "duration":
         start, complete = row["datetime_start"], row["datetime_complete"]
         return (complete - start).total_seconds() if start and complete else None

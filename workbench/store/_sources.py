@@ -236,6 +236,7 @@ _INDEXED: dict[str, Callable[[IndexedTrial], Any]] = {
     "number": lambda trial: trial.number,
     "state": lambda trial: trial.state_name,
     "value": lambda trial: trial.values[0] if trial.values else None,
+    "values": lambda trial: tuple(trial.values) if trial.values else None,
     "duration": lambda trial: _seconds_between(trial.start_text, trial.complete_text),
     "datetime_start": lambda trial: trial.start_text,
     "datetime_complete": lambda trial: trial.complete_text,
