@@ -156,3 +156,27 @@ def test_a_sorted_page_has_the_rows_a_plain_page_has(store):
 def test_several_objectives_sort_by_the_first_then_the_next(store, descending, expected):
     frame = store.trials("double", sort="values", descending=descending)
     assert frame["number"].tolist() == expected
+
+
+def test_a_journal_sorts_by_params_written_with_the_trials_themselves(tmp_path):
+    """Trials added whole (``add_trials``: params in the creation line), one param named like
+    the line's own user_attrs field."""
+    path = str(tmp_path / "journal.log")
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(path))
+    study = optuna.create_study(storage=storage, study_name="added")
+    distributions = {  # "depth" first: ',"user_attrs":' then comes inside distributions
+        "depth": optuna.distributions.IntDistribution(1, 9),
+        "user_attrs": optuna.distributions.FloatDistribution(0, 10),
+    }
+    study.add_trials(
+        [
+            optuna.trial.create_trial(
+                value=float(n), params={"depth": 1 + n % 3, "user_attrs": float(9 - n)},
+                distributions=distributions, user_attrs={"note": ',"user_attrs":' * n},
+            )
+            for n in range(6)
+        ]
+    )  # fmt: skip
+    store = open_store(path, readonly=True)
+    assert store.trials("added", sort="user_attrs")["number"].tolist() == [5, 4, 3, 2, 1, 0]
+    assert store.trials("added", sort="depth")["number"].tolist() == [0, 3, 1, 4, 2, 5]

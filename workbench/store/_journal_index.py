@@ -42,6 +42,9 @@ _LIFECYCLE = re.compile(rb'\n\{"op_code":[01246],')
 # times and lists of numbers, so the first such bytes are the key itself. (A creation line
 # without "state" before them, not in Optuna's order, is decoded whole.)
 _DISTRIBUTIONS = b',"distributions":'
+# and for a sort by a param, only what comes before its user attrs (distributions and params:
+# names and numbers; a param named "user_attrs" makes that part no JSON: read whole)
+_USER_ATTRS = b',"user_attrs":'
 # and the lines that update one trial (params, intermediate values, attributes)
 _TRIAL_LINE = re.compile(rb'\n\{"op_code":[5789],"worker_id":"[^"\n]*","trial_id":(\d+),')
 
@@ -112,6 +115,7 @@ class JournalIndex:
         self.deleted_at: list[int] = []  # offsets of deletions
         # details of finished trials (they never change), by (trial id, user attr asked for)
         self._finished_details: dict[tuple[int, str | None], dict[str, Any]] = {}
+        self._finished_params: dict[int, dict[str, Any]] = {}
 
     def refresh(self) -> None:
         """Read what was appended since the last refresh (everything, if the file was
@@ -260,8 +264,26 @@ class JournalIndex:
             found.append({part: dict(values) for part, values in known.items()})
         return found
 
+    def params(self, trials: list[IndexedTrial]) -> list[dict[str, Any]]:
+        """The params of each of ``trials``, read from their lines (a created trial's only
+        up to its user attrs, no intermediate values); a finished trial's kept."""
+        missing = [trial for trial in trials if trial.trial_id not in self._finished_params]
+        read = self._read_details(missing, user_attrs=False, only_params=True)
+        for trial, found in zip(missing, read, strict=True):
+            if trial.finished:
+                self._finished_params[trial.trial_id] = found["params"]
+        fresh = {
+            trial.trial_id: found["params"] for trial, found in zip(missing, read, strict=True)
+        }
+        return [
+            fresh[trial.trial_id]
+            if trial.trial_id in fresh
+            else self._finished_params[trial.trial_id]
+            for trial in trials
+        ]
+
     def _read_details(
-        self, trials: list[IndexedTrial], *, user_attrs: bool | str
+        self, trials: list[IndexedTrial], *, user_attrs: bool | str, only_params: bool = False
     ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = [
             {"params": {}, "intermediate_values": {}, "user_attrs": {}} for _ in trials
@@ -278,8 +300,9 @@ class JournalIndex:
         with open(self.path, "rb") as journal:
             journal.seek(start)
             data = journal.read(end - start) + journal.readline()  # through the last line
+        cut = _USER_ATTRS if only_params else None
         for trial, into in zip(trials, found, strict=True):
-            self._read_line(data, trial.created_at - start, _CREATE_TRIAL, into, user_attrs)
+            self._read_line(data, trial.created_at - start, _CREATE_TRIAL, into, user_attrs, cut)
         for offset, trial_id in self.trial_lines(data, start):
             position = by_id.get(trial_id)
             if position is None or offset >= self.offset:  # not asked for, or read after refresh
@@ -290,6 +313,8 @@ class JournalIndex:
             line_start = offset - start
             op = data[line_start + 11] - 48
             if op == 9 or (op == _TRIAL_USER_ATTR and not user_attrs):
+                continue
+            if only_params and op != _TRIAL_PARAM:
                 continue
             if op == _TRIAL_USER_ATTR and key:
                 line_end = data.find(b"\n", line_start)
@@ -303,10 +328,24 @@ class JournalIndex:
 
     @staticmethod
     def _read_line(
-        data: bytes, line_start: int, op: int, into: dict[str, Any], user_attrs: bool | str
+        data: bytes,
+        line_start: int,
+        op: int,
+        into: dict[str, Any],
+        user_attrs: bool | str,
+        cut: bytes | None = None,
     ) -> None:
+        """Decode one line into ``into``; with ``cut``, only what comes before those bytes
+        (the whole line if that part does not decode)."""
         line_end = data.find(b"\n", line_start)
-        log = json.loads(data[line_start : None if line_end < 0 else line_end])
+        line_end = len(data) if line_end < 0 else line_end
+        at = data.find(cut, line_start, line_end) if cut else -1
+        log = None
+        if at > 0:
+            with contextlib.suppress(ValueError):
+                log = json.loads(data[line_start:at] + b"}")
+        if log is None:
+            log = json.loads(data[line_start:line_end])
         if op == _CREATE_TRIAL:
             distributions = {
                 name: _distribution(text)

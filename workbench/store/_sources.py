@@ -162,15 +162,19 @@ class JournalSource(Source):
             trials = [index.trials[trial_id] for trial_id in study.trial_ids]
             if sort in _INDEXED:
                 keyed = [(t.trial_id, _INDEXED[sort](t)) for t in trials]
-            else:  # an error or a param: read from the trials' lines (finished ones kept)
+            elif sort == "error":  # read from the trials' lines (finished ones kept)
                 details = index.details(trials, user_attrs=ERROR_KEY)
-                if sort != "error" and not any(sort in d["params"] for d in details):
-                    raise unknown_sort(sort, (p for d in details for p in d["params"]))
                 keyed = [
-                    (t.trial_id, d["user_attrs"].get(ERROR_KEY) if sort == "error" else
-                     d["params"].get(sort))
+                    (t.trial_id, d["user_attrs"].get(ERROR_KEY))
                     for t, d in zip(trials, details, strict=True)
-                ]  # fmt: skip
+                ]
+            else:  # a param, likewise
+                params = index.params(trials)
+                if not any(sort in found for found in params):
+                    raise unknown_sort(sort, (path for found in params for path in found))
+                keyed = [
+                    (t.trial_id, found.get(sort)) for t, found in zip(trials, params, strict=True)
+                ]
             while len(self._orders) >= _KEPT_ORDERS:
                 del self._orders[next(iter(self._orders))]  # the oldest
             self._orders[key] = ordered(keyed, descending=descending)
