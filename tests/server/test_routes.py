@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -212,6 +213,20 @@ async def test_trials_sort_by_a_column_before_paging(jp_fetch: Any, embedded: An
     assert page["rows"][0][page["columns"].index("value")] == 0.9
 
 
+@pytest.mark.parametrize("descending", ["0", "1"])
+async def test_sorted_pages_put_the_failed_trial_last_either_way(
+    jp_fetch: Any, embedded: Any, descending: str
+) -> None:
+    numbers = []
+    for offset in ("0", "1", "2"):
+        page = await _get(
+            jp_fetch, "stores", "0", "studies", "digits", "trials",
+            sort="value", descending=descending, offset=offset, limit="1",
+        )  # fmt: skip
+        numbers += [row[page["columns"].index("number")] for row in page["rows"]]
+    assert numbers == ([1, 0, 2] if descending == "1" else [0, 1, 2])
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
@@ -379,3 +394,18 @@ async def test_listings_are_read_again_only_after_a_change(
     rows = (await _get(jp_fetch, "studies", store="0"))["stores"][0]["rows"]
     assert "later" in [row["name"] for row in rows]
     assert len(read) == 2
+
+
+async def test_a_long_answer_goes_gzipped_to_a_client_that_accepts_it(
+    jp_fetch: Any, embedded: Any
+) -> None:
+    _study(embedded, "long", [i / 40 for i in range(40)])  # a page of 40 rows: some KB
+    parts = ("workbench", "api", "stores", "0", "studies", "long", "trials")
+    plain = await jp_fetch(*parts, headers={"Accept-Encoding": "identity"})
+    zipped = await jp_fetch(
+        *parts, headers={"Accept-Encoding": "gzip, deflate"}, decompress_response=False
+    )
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(zipped.body)) == json.loads(plain.body)
+    assert len(zipped.body) < len(plain.body)

@@ -8,6 +8,7 @@ Store calls block (files, databases), so they run in the catalog's thread pool.
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from tornado.ioloop import IOLoop
 
+from workbench.exceptions import StoreQueryError
 from workbench.server._catalog import (
     Entry,
     StoreCatalog,
@@ -32,6 +34,8 @@ T = TypeVar("T")
 #: Largest page of trials one request returns.
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
+#: Answers longer than this many bytes go gzipped to a client that accepts it.
+GZIP_OVER = 1024
 
 
 def to_json(data: Any) -> str:
@@ -76,9 +80,17 @@ class _Handler(APIHandler):
         )
 
     def reply(self, data: Any) -> None:
-        """Answer ``data`` as JSON (NaN and inf as null)."""
+        """Answer ``data`` as JSON (NaN and inf as null), gzipped for a client that accepts
+        it (every browser) when longer than :data:`GZIP_OVER` bytes: a page of trials is
+        about a sixth as long on the wire."""
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(to_json(data))
+        body = to_json(data).encode()
+        if len(body) > GZIP_OVER:
+            self.add_header("Vary", "Accept-Encoding")
+            if "gzip" in self.request.headers.get("Accept-Encoding", ""):
+                body = gzip.compress(body, compresslevel=6, mtime=0)
+                self.set_header("Content-Encoding", "gzip")
+        self.finish(body)
 
     def entry(self, store_id: str) -> Entry:
         try:
@@ -109,6 +121,8 @@ class _Handler(APIHandler):
         503 if the store failed, both with the store's own message."""
         try:
             return await self.call(function, *args, **kwargs)
+        except StoreQueryError as error:  # the request's fault: a bad sort column
+            raise ApiError(400, str(error)) from None
         except Exception as error:
             if await self.call(_missing, store, study, trial):
                 raise ApiError(404, str(error)) from None
@@ -193,10 +207,8 @@ class StudyHandler(_Handler):
 
 
 class TrialsHandler(_Handler):
-    """``GET stores/<id>/studies/<name>/trials?offset=&limit=&sort=&descending=``: one page.
-
-    Without ``sort`` the page is read alone (cheap on any size of study); sorting by a column
-    reads every trial, then pages.
+    """``GET stores/<id>/studies/<name>/trials?offset=&limit=&sort=&descending=``: one page,
+    by number or sorted by a column (``Store.trials`` sorts; 400 for a column there is not).
     """
 
     @tornado.web.authenticated
@@ -207,22 +219,17 @@ class TrialsHandler(_Handler):
         sort = self.get_query_argument("sort", None)
         descending = self.get_query_argument("descending", "0") in ("1", "true")
         opened = await self.opened(store)
-        total = None
-        if sort is None:
-            frame = await self.read(
-                opened, study, opened.trials, study, offset=offset, limit=limit
-            )
-        else:
-            frame = await self.read(opened, study, opened.trials, study)
-            if sort not in frame.columns:
-                known = ", ".join(map(str, frame.columns))
-                raise ApiError(
-                    400, f"sort must name a column of the trials ({known}), but got {sort!r}."
-                )
-            total = len(frame)
-            frame = frame.sort_values(
-                sort, ascending=not descending, na_position="last", kind="stable"
-            ).iloc[offset : offset + limit]
+        frame = await self.read(
+            opened,
+            study,
+            opened.trials,
+            study,
+            offset=offset,
+            limit=limit,
+            sort=sort,
+            descending=descending,
+        )
+        total = None if sort is None else frame.attrs["total"]
         self.reply(
             {
                 "store": store,

@@ -10,7 +10,7 @@ import pandas as pd
 from optuna.storages import BaseStorage
 
 from workbench._internal.names import did_you_mean
-from workbench.exceptions import StorageError
+from workbench.exceptions import StorageError, StoreQueryError
 from workbench.store._history import History
 from workbench.store._recording import metric_direction
 from workbench.store._schema import (
@@ -133,14 +133,27 @@ class Store:
         return frame[frame["kind"] == RUN].reset_index(drop=True)
 
     # -- trials ------------------------------------------------------------------------------
-    def trials(self, study: str, *, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
-        """The trials of ``study`` (a study's or run's name) by number, ``limit`` from
-        ``offset``: a page of them.
+    def trials(
+        self,
+        study: str,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        sort: str | None = None,
+        descending: bool = False,
+    ) -> pd.DataFrame:
+        """The trials of ``study`` (a study's or run's name) by number, or sorted by the
+        column ``sort``; ``limit`` from ``offset``: a page of them.
 
         Columns: ``number``, ``state``, ``value`` (``values``, a list, too for several
         objectives), ``duration`` (seconds), ``datetime_start``, ``datetime_complete``,
         ``intermediate_values`` (step -> value), ``error``, then one column per sampled
-        hyperparam path.
+        hyperparam path. ``attrs["total"]`` is how many trials the study holds.
+
+        ``sort`` names one of these columns (not ``intermediate_values``) or a
+        sampled param's path; trials without a value there (failed, NaN, not sampled) come
+        last whichever the direction, and ties keep number order. The store sorts (in SQL for
+        a database), so any page of a large study costs about what the first one does.
 
         Examples
         --------
@@ -154,11 +167,17 @@ class Store:
         if limit is not None and (
             isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
         ):
-            raise StorageError(f"limit must be None or an integer >= 0, but got {limit!r}.")
-        attrs, directions, _ = self._study(study)
-        rows = self._source.trial_rows(study, offset, limit)
+            raise StoreQueryError(f"limit must be None or an integer >= 0, but got {limit!r}.")
+        if sort is not None and not isinstance(sort, str):
+            raise StoreQueryError(f"sort must be a column's name or None, but got {sort!r}.")
+        attrs, directions, count = self._study(study)
+        rows = self._source.trial_rows(
+            study, offset, limit, sort=sort, descending=bool(descending)
+        )
         paths = list(attrs.get(SPACE_KEY) or ())
-        return trials_table(rows, paths=paths, several=len(directions) > 1)
+        frame = trials_table(rows, paths=paths, several=len(directions) > 1)
+        frame.attrs["total"] = count
+        return frame
 
     def values(self, study: str, *, start: int = 0, best: int | None = None) -> pd.DataFrame:
         """Number, state and value of each trial of ``study`` numbered ``start`` or more, with
@@ -196,7 +215,7 @@ class Store:
             seed = (best, float(values[0]))
         rows = [
             (row["number"], row["state"], row["values"][0] if row["values"] else None)
-            for row in self._source.trial_rows(study, start, None)
+            for row in self._source.trial_rows(study, start, None, sort=None, descending=False)
         ]
         steps = {number: (at, value) for number, at, value in best_so_far(
             rows, directions[0], seed=seed).steps}  # fmt: skip
@@ -310,7 +329,7 @@ class Store:
 # -- helpers ---------------------------------------------------------------------------------
 def _check_count(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise StorageError(f"{name} must be an integer >= 0, but got {value!r}.")
+        raise StoreQueryError(f"{name} must be an integer >= 0, but got {value!r}.")
 
 
 def _metric(attrs: Mapping[str, Any]) -> str | None:
