@@ -191,7 +191,7 @@ def test_stop_finishes_the_running_trial_then_resume_runs_the_rest(data, storage
     panel.resume().wait(60)
     assert panel.state == "finished"
     assert [row["state"] for row in panel.table.rows] == ["complete"] * 4
-    with pytest.raises(ViewError, match=r"Nothing to resume: the panel is finished"):
+    with pytest.raises(ViewError, match=r"Nothing to resume: the study is finished"):
         panel.resume()
 
 
@@ -331,3 +331,50 @@ def test_epoch_trials_draw_live_curves_with_pruned_trials_marked(data, storage):
 def test_cross_validated_trials_hide_the_curves(data, storage):
     panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
     assert panel.curves.layout.display == "none"
+
+
+# -- every handler shows its error in the panel and stays ready --------------------------------
+def _boom(*args, **kwargs):
+    raise RuntimeError("the store went away")
+
+
+@pytest.mark.parametrize("button", ["start_button", "resume_button", "stop_button"])
+def test_a_failing_button_shows_its_error_in_the_panel_and_is_ready_again(
+    data, storage, monkeypatch, button
+):
+    panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
+    action = {"start_button": "start", "resume_button": "resume", "stop_button": "stop"}
+    monkeypatch.setattr(panel.runner, action[button], _boom)
+    getattr(panel, button).click()  # raises nothing into the kernel
+    assert "RuntimeError: the store went away" in panel.status.value
+    assert 'class="wb-error"' in panel.status.value
+    assert panel.start_button.disabled is False and panel.state == "idle"
+    monkeypatch.undo()
+    panel.start_button.click()  # ready again: the next click works, the error is gone
+    assert panel.wait(60) and panel.state == "finished"
+    assert "the store went away" not in panel.status.value
+
+
+def test_a_failing_apply_shows_its_error_and_leaves_the_pipeline(data, storage, monkeypatch):
+    pipe = _logistic()
+    panel = TuningPanel(pipe, *data, n_trials=2, cv=2, space=LOG_C, storage=storage)
+    panel.start().wait(60)
+    monkeypatch.setattr(pipe, "set_hyperparams", _boom)
+    panel.apply_button.click()
+    assert "RuntimeError: the store went away" in panel.status.value
+    assert pipe.get_hyperparams()["model__C"] == 1.0
+    assert panel.apply_button.disabled is False
+
+
+def test_selecting_a_trial_whose_drawing_fails_shows_the_error(data, storage, monkeypatch):
+    panel = TuningPanel(_logistic(), *data, n_trials=2, cv=2, space=LOG_C, storage=storage)
+    panel.start().wait(60)
+    monkeypatch.setattr(panel, "_show_trial", _boom)
+    panel.table.selected = 1  # the table's observer is a handler too
+    assert "RuntimeError: the store went away" in panel.status.value
+
+
+def test_resume_clicked_when_nothing_is_left_says_why_in_the_panel(data, storage):
+    panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
+    panel.resume_button.click()
+    assert "Nothing to resume: the study is idle" in panel.status.value

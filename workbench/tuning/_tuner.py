@@ -11,8 +11,8 @@ from typing import Any, Literal, Self
 import optuna
 import pandas as pd
 from optuna.distributions import BaseDistribution
-from optuna.trial import FrozenTrial
 from optuna.storages import InMemoryStorage
+from optuna.trial import FrozenTrial
 from sklearn.base import clone
 from sklearn.utils import get_tags
 
