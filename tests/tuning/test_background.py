@@ -129,7 +129,9 @@ def test_apply_sets_the_best_or_a_chosen_trial_and_says_what_changed(storage):
     pipe = _logistic()
     study = BackgroundStudy(pipe, *classification_data(), n_trials=3, cv=2, space=LOG_C,
                             storage=storage, random_state=0)  # fmt: skip
-    with pytest.raises(TuningError, match=r"No trial of .* has completed yet, so there is no best"):
+    with pytest.raises(
+        TuningError, match=r"No trial of .* has completed yet, so there is no best"
+    ):
         study.apply()
     study.start().wait(60)
     best = study.tuner.study.best_trial

@@ -127,7 +127,9 @@ def test_a_supervised_pipeline_without_y_is_refused_before_a_study_exists(tmp_pa
     tuner = Tuner(Pipeline([("model", LogisticRegression())]), cv=2, storage=storage,
                   study_name="no-targets")  # fmt: skip
     X, _ = classification_data()
-    with pytest.raises(TuningError, match=r"learns from targets, but y is None.*optimize\(X, y"):
+    with pytest.raises(
+        TuningError, match=r"learns from targets, but y is None.*Pass the targets \(y\)"
+    ):
         tuner.optimize(X, None, n_trials=2)
     assert "no-targets" not in studies(storage=storage)["name"].tolist()
 

@@ -90,6 +90,7 @@ class BackgroundStudy:
         self.time_used = 0.0
         self._space_at_build: dict[str, Any] = {}
         self._tuner = self._build_tuner()  # checks the options: a bad one raises here
+        self._tuner.check_data(X, y)  # and the data, before any study exists
 
     # -- what it is -----------------------------------------------------------------------------
     @property

@@ -323,7 +323,7 @@ class Tuner:
         if y is None and _needs_targets(self._base):
             raise TuningError(
                 f"{type(self.pipeline).__name__} learns from targets, but y is None: every "
-                f"trial would fail. Pass the targets: optimize(X, y, ...)."
+                f"trial would fail. Pass the targets (y) with the inputs (X)."
             )
 
     def run_trials(
