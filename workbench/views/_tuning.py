@@ -37,6 +37,7 @@ from workbench.views._tuning_status import (
 )
 
 _HERE = pathlib.Path(__file__).parent
+_WRAP = {"width": "100%", "flex_flow": "row wrap", "align_items": "flex-start"}
 _CSS = f"<style>{(_HERE / '_tuning_panel.css').read_text()}</style>"
 
 
@@ -161,8 +162,9 @@ class TuningPanel(ipywidgets.VBox):
             button.on_click(lambda _, action=action: self._handle(action))
         self.bar = ipywidgets.IntProgress(value=0, min=0, max=1, layout={"width": "200px"})
         self.status = ipywidgets.HTML()
-        self.table = _TrialTable(layout=ipywidgets.Layout(flex="3 1 0", min_width="0"))
-        self.trial_view = ipywidgets.HTML(layout=ipywidgets.Layout(flex="2 1 0", min_width="0"))
+        # the table as wide as its columns, the trial beside it if there is room, else below
+        self.table = _TrialTable(layout={"flex": "1 1 auto", "max_width": "100%"})
+        self.trial_view = ipywidgets.HTML(layout={"flex": "1 1 280px", "min_width": "260px"})
         self.charts = _TuningCharts()
         self.curves = Curves()
         super().__init__(
@@ -170,7 +172,7 @@ class TuningPanel(ipywidgets.VBox):
                 ipywidgets.HTML(_CSS),
                 ipywidgets.HBox([*buttons, self.bar]),
                 self.status,
-                ipywidgets.HBox([self.table, self.trial_view], layout={"width": "100%"}),
+                ipywidgets.HBox([self.table, self.trial_view], layout=_WRAP),
                 self.charts,
                 self.curves,
             ]

@@ -122,9 +122,15 @@ class LiveTrials:
             {"key": "state", "label": "state"},
             {"key": "value", "label": value_label},
             {"key": "duration", "label": "seconds", "title": "duration in seconds"},
-            *({"key": f"p:{path}", "label": path, "title": path} for path in paths),
+            *({"key": f"p:{path}", "label": _column_label(path), "title": path} for path in paths),
             {"key": "error", "label": "error"},
         ]
+
+
+def _column_label(path: str) -> str:
+    """A param column's header: the hyperparameter and its step (``knn__n_neighbors``); the
+    full path is the header's tooltip."""
+    return "__".join(path.split("__")[-2:])
 
 
 def axis_info(path: str, distribution: BaseDistribution) -> AxisInfo:
