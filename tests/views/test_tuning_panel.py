@@ -378,3 +378,15 @@ def test_resume_clicked_when_nothing_is_left_says_why_in_the_panel(data, storage
     panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
     panel.resume_button.click()
     assert "Nothing to resume: the study is idle" in panel.status.value
+
+
+def test_the_panel_only_draws_its_study():
+    import inspect
+
+    from workbench.tuning import BackgroundStudy
+
+    lines, _ = inspect.getsourcelines(TuningPanel)
+    assert len(lines) <= 250
+    source = "".join(lines)
+    assert "threading.Thread" not in source and "optimize(" not in source  # the study runs it
+    assert BackgroundStudy.__module__ == "workbench.tuning._background"

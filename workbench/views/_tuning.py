@@ -151,6 +151,8 @@ class TuningPanel(ipywidgets.VBox):
         self._trailing: threading.Timer | None = None
         self._note = ""  # what Apply changed, or a button's error
         self._shown: tuple[int, str, str] | None = None
+        # the table as wide as its columns, the trial beside it if there is room, else below
+        self.table = _TrialTable(layout={"flex": "1 1 auto", "max_width": "100%"})
         names = (("Start", "play"), ("Stop", "stop"), ("Resume", "forward"), ("Apply", "check"))
         buttons = [ipywidgets.Button(description=name, icon=icon) for name, icon in names]
         self.start_button, self.stop_button, self.resume_button, self.apply_button = buttons
@@ -162,8 +164,6 @@ class TuningPanel(ipywidgets.VBox):
             button.on_click(lambda _, action=action: self._handle(action))
         self.bar = ipywidgets.IntProgress(value=0, min=0, max=1, layout={"width": "200px"})
         self.status = ipywidgets.HTML()
-        # the table as wide as its columns, the trial beside it if there is room, else below
-        self.table = _TrialTable(layout={"flex": "1 1 auto", "max_width": "100%"})
         self.trial_view = ipywidgets.HTML(layout={"flex": "1 1 280px", "min_width": "260px"})
         self.charts = _TuningCharts()
         self.curves = Curves()
@@ -261,7 +261,7 @@ class TuningPanel(ipywidgets.VBox):
         if stored or self.curves.runs:
             self.curves.close()
             self.curves = Curves(_get_curves_info(tuner) if stored else None)
-            self.children = (*self.children[:5], self.curves)
+            self.children = (*tuple(getattr(self, "children", ()))[:5], self.curves)
         if tuner.evaluation.kind != "epochs":
             self.curves.layout.display = "none"  # no per-epoch statistics to draw
 
