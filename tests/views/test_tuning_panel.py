@@ -114,6 +114,48 @@ def test_tuning_info_axes_are_log_for_log_distributions():
     assert axes["model__solver"].choices == ["lbfgs", "saga"]
 
 
+def _status(state, rows, **fields):
+    from workbench.views._tuning_status import StatusInfo, _get_status_info
+
+    class Study:  # what the status reads of a BackgroundStudy
+        trials_done, budget_text, n_trials, error = 1, "4 trials", 4, None
+
+    for name, value in fields.items():
+        setattr(Study, name, value)
+    Study.state = state
+    info = _get_tuning_info("s", "maximize", rows, {})
+    status = _get_status_info(info, Study())
+    assert isinstance(status, StatusInfo)
+    return status
+
+
+@pytest.mark.parametrize(
+    ("state", "rows", "fields", "text", "bar"),
+    [
+        ("idle", [], {}, "Study <b>s</b> · 0 trials so far · Start runs 4 trials", (4, 1, "")),
+        ("running", [_row(0, "complete", 0.7), _row(1, "running", None)], {},
+         "<b>s</b>: running trial 1 · 1 complete, 1 running · best 0.7 (trial 0)", (4, 1, "")),
+        ("stopped", [_row(0, "complete", 0.7)], {},
+         "stopped after 1 trials of this run · 1 complete · best 0.7 (trial 0) · Resume",
+         (4, 1, "")),
+        ("finished", [_row(0, "complete", 0.7)], {"trials_done": 4},
+         "<b>s</b>: finished · 1 complete · best 0.7", (4, 4, "success")),
+        ("error", [_row(0, "complete", 0.7)], {"error": "OSError: disk <full>"},
+         'stopped with an error<div class="wb-error">OSError: disk &lt;full&gt;</div>',
+         (4, 1, "danger")),
+        ("finished", [_row(0, "fail", None), _row(1, "fail", None)], {},
+         "All 2 trials failed. First error (trial 0): ValueError: bad. Fix the pipeline",
+         (4, 1, "danger")),
+    ],
+)  # fmt: skip
+def test_the_status_line_says_what_the_study_does(state, rows, fields, text, bar):
+    from workbench.views._tuning_status import bar_state, status_html
+
+    status = _status(state, rows, **fields)
+    assert text in status_html(status)
+    assert bar_state(status) == bar
+
+
 # -- options ------------------------------------------------------------------------------------
 def test_panel_without_a_budget_runs_until_stopped(data, storage):
     panel = TuningPanel(_logistic(), *data, cv=2, space=LOG_C, storage=storage)
