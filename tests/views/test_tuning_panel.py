@@ -432,3 +432,13 @@ def test_the_panel_only_draws_its_study():
     source = "".join(lines)
     assert "threading.Thread" not in source and "optimize(" not in source  # the study runs it
     assert BackgroundStudy.__module__ == "workbench.tuning._background"
+
+
+def test_a_drawing_error_during_a_trial_shows_in_the_panel_and_never_fails_the_trial(
+    data, storage, monkeypatch
+):
+    panel = TuningPanel(_logistic(), *data, n_trials=2, cv=2, space=LOG_C, storage=storage)
+    monkeypatch.setattr(panel.trials, "began", _boom)
+    panel.start().wait(60)
+    assert [t.state.name for t in panel.tuner.study.get_trials()] == ["COMPLETE", "COMPLETE"]
+    assert "RuntimeError: the store went away" in panel.status.value

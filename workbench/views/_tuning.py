@@ -56,27 +56,40 @@ class _TuningCharts(anywidget.AnyWidget):
 
 
 class _PanelCallback(Callback):
-    """Among the study's callbacks: tells the panel about trials, and its curves about epochs."""
+    """Among the study's callbacks: tells the panel about trials, and its curves about epochs.
+    A drawing error shows in the panel; it never fails the trial."""
 
     def __init__(self, panel: TuningPanel):
         self.panel = panel
 
+    def _tell(self, action: Callable[..., Any], **data: Any) -> None:
+        try:
+            action(**data)
+        except Exception as error:
+            self.panel._note = error_html(error)
+
     def on_trial_begin(self, **data: Any) -> None:
-        self.panel._trial_began(int(data["trial"]), dict(data.get("params") or {}))
-        self.panel.curves.on_trial_begin(**data)
+        params = dict(data.get("params") or {})
+        self._tell(lambda: self.panel._trial_began(int(data["trial"]), params))
+        self._tell(self.panel.curves.on_trial_begin, **data)
 
     def on_trial_end(self, **data: Any) -> None:
-        self.panel._trial_ended(int(data["trial"]), str(data.get("state")), data.get("value"))
-        self.panel.curves.on_trial_end(**data)
+        number, state, error = int(data["trial"]), str(data.get("state")), None
+        if state == "fail":  # the tuner stored the error before telling the callbacks
+            with contextlib.suppress(Exception):
+                stored = self.panel.runner.tuner.study.get_trials(deepcopy=False)[number]
+                error = stored.user_attrs.get(shared.ERROR_KEY)
+        self._tell(lambda: self.panel._trial_ended(number, state, data.get("value"), error))
+        self._tell(self.panel.curves.on_trial_end, **data)
 
     def on_fit_begin(self, **data: Any) -> None:
-        self.panel.curves.on_fit_begin(**data)
+        self._tell(self.panel.curves.on_fit_begin, **data)
 
     def on_epoch_end(self, **data: Any) -> None:
-        self.panel.curves.on_epoch_end(**data)
+        self._tell(self.panel.curves.on_epoch_end, **data)
 
     def on_fit_end(self, **data: Any) -> None:
-        self.panel.curves.on_fit_end(**data)
+        self._tell(self.panel.curves.on_fit_end, **data)
 
 
 @contextlib.contextmanager
@@ -281,12 +294,7 @@ class TuningPanel(ipywidgets.VBox):
             self.table.columns = self.trials.columns(tuner.space, tuner.scoring_name)
         self._refresh()
 
-    def _trial_ended(self, number: int, state: str, value: Any) -> None:
-        error = None
-        if state == "fail":  # the tuner stored the error before telling the callbacks
-            with contextlib.suppress(Exception):
-                trial = self.runner.tuner.study.get_trials(deepcopy=False)[number]
-                error = trial.user_attrs.get(shared.ERROR_KEY)
+    def _trial_ended(self, number: int, state: str, value: Any, error: str | None) -> None:
         self.trials.ended(number, state, value, error)
         self._refresh(force=state == "fail" or self.runner.state == "stopping")
 
