@@ -134,11 +134,16 @@ def test_a_supervised_pipeline_without_y_is_refused_before_a_study_exists(tmp_pa
     assert "no-targets" not in studies(storage=storage)["name"].tolist()
 
 
-def test_a_pipeline_that_makes_its_targets_may_tune_without_y():
+def test_a_pipeline_that_makes_its_targets_tunes_without_y():
+    def reconstruction(estimator, X, y):
+        return -float(((estimator.predict(X) - X) ** 2).mean())
+
     pipe = Pipeline([("target", InputAsTarget()), ("model", LinearRegression())])
-    tuner = Tuner(pipe, holdout=0.25, storage=":memory:", refit=False, scoring=None,
-                  space={"model__fit_intercept": workbench.categorical([True, False])})  # fmt: skip
-    tuner.check_data(classification_data()[0], None)  # no error: InputAsTarget makes y
+    tuner = Tuner(pipe, holdout=0.25, storage=":memory:", refit=False, scoring=reconstruction,
+                  space={"model__fit_intercept": workbench.categorical([True, False])},
+                  fresh=True)  # fmt: skip
+    tuner.optimize(classification_data()[0], None, n_trials=2)  # InputAsTarget makes y
+    assert tuner.trials_dataframe()["state"].tolist() == ["complete", "complete"]
 
 
 def test_a_worker_copy_runs_trials_on_the_same_study_without_refit(tmp_path):
