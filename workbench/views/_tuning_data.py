@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from optuna.distributions import (
@@ -62,6 +64,66 @@ def trial_row(trial: FrozenTrial) -> TrialRow:
     return TrialRow(
         row["number"], row["state"], value, row["duration"], dict(trial.params), row["error"]
     )
+
+
+class LiveTrials:
+    """A study's trials as a panel shows them while they run: rows kept from the trial events
+    (durations measured here), replaced by the stored rows when the study is read again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[int, TrialRow] = {}
+        self._began: dict[int, float] = {}
+
+    def load(self, trials: Iterable[FrozenTrial]) -> None:
+        """Show these stored trials (and only these)."""
+        rows = {trial.number: trial_row(trial) for trial in trials}
+        with self._lock:
+            self._rows = rows
+
+    def began(self, number: int, params: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._began[number] = time.monotonic()
+            self._rows[number] = TrialRow(number, "running", None, None, dict(params), None)
+
+    def ended(self, number: int, state: str, value: Any, error: str | None = None) -> None:
+        with self._lock:
+            began = self._began.pop(number, None)
+            row = self._rows.get(number) or TrialRow(number, state, None, None, {}, None)
+            self._rows[number] = row._replace(
+                state=state,
+                value=None if value is None else float(value),
+                duration=None if began is None else time.monotonic() - began,
+                error=error,
+            )
+
+    def rows(self) -> list[TrialRow]:
+        with self._lock:
+            return list(self._rows.values())
+
+    def get(self, number: int | None) -> TrialRow | None:
+        with self._lock:
+            return None if number is None else self._rows.get(number)
+
+    def columns(self, space: Iterable[str], value_label: str) -> list[dict[str, str]]:
+        """The table's columns: number, state, value, duration, each param path, error."""
+        paths = list(space)
+        for row in self.rows():
+            paths += [path for path in row.params if path not in paths]
+        return [
+            {"key": "number", "label": "#"},
+            {"key": "state", "label": "state"},
+            {"key": "value", "label": value_label},
+            {"key": "duration", "label": "seconds", "title": "duration in seconds"},
+            *({"key": f"p:{path}", "label": _column_label(path), "title": path} for path in paths),
+            {"key": "error", "label": "error"},
+        ]
+
+
+def _column_label(path: str) -> str:
+    """A param column's header: the hyperparameter and its step (``knn__n_neighbors``); the
+    full path is the header's tooltip."""
+    return "__".join(path.split("__")[-2:])
 
 
 def axis_info(path: str, distribution: BaseDistribution) -> AxisInfo:
@@ -162,15 +224,14 @@ def table_rows(info: TuningInfo) -> list[dict[str, Any]]:
     ]
 
 
-def changed_hyperparams(
-    before: Mapping[str, Any], params: Mapping[str, Any]
-) -> dict[str, tuple[Any, Any]]:
-    """Path -> (old, new) for the ``params`` that differ from ``before``."""
-    return {
-        path: (before.get(path), value)
-        for path, value in params.items()
-        if path not in before or before[path] != value or type(before[path]) is not type(value)
-    }
+def trial_html(build: Callable[[dict[str, Any]], Any], row: TrialRow, *, note: str = "") -> str:
+    """A trial's pipeline, built by ``build(params)`` (a tuner's ``candidate``); values the
+    pipeline refuses are shown as they are, with why."""
+    try:
+        description = build(dict(row.params)).describe()
+    except Exception as error:
+        description = {"class": f"(cannot build this trial's pipeline: {error})"}
+    return trial_tree_html(description, row, note=note)
 
 
 def trial_tree_html(description: Mapping[str, Any], row: TrialRow, *, note: str = "") -> str:
