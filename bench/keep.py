@@ -130,7 +130,9 @@ def main() -> None:
             print(f"  kept files, all trials      {size / 1e3:8.1f} kB")
             verdict = "met" if max(in_process, fresh) < 0.5 else "NOT met"
             print(f"  load_trial, this process    {in_process * 1e3:8.1f} ms")
-            print(f"  load_trial, fresh process   {fresh * 1e3:8.1f} ms   (goal < 0.5 s: {verdict})")
+            print(
+                f"  load_trial, fresh process   {fresh * 1e3:8.1f} ms   (goal < 0.5 s: {verdict})"
+            )
 
 
 if __name__ == "__main__":

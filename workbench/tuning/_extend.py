@@ -45,7 +45,13 @@ def extend_trial(
     before = tuner.history(number)
     trial = _new_trial(study, original)
     if tuner.callbacks:
-        notify(tuner.callbacks, "trial_begin", trial=trial.number, params=dict(original.params))
+        notify(
+            tuner.callbacks,
+            "trial_begin",
+            trial=trial.number,
+            params=dict(original.params),
+            extends=number,
+        )
     try:
         history = _train(run, tuner.scorer, pipeline, data, epochs, before)
         assert run.monitor is not None
@@ -59,11 +65,26 @@ def extend_trial(
     except BaseException as error:
         trial.set_user_attr(shared.ERROR_KEY, f"{type(error).__name__}: {error}")
         study.tell(trial, state=TrialState.FAIL)
-        tuner._notify_end(trial, "fail", None)
+        _notify_end(tuner, trial, "fail", None, number)
         raise
     study.tell(trial, value)
-    tuner._notify_end(trial, "complete", value)
+    _notify_end(tuner, trial, "complete", value, number)
     return trial.number
+
+
+def _notify_end(
+    tuner: Tuner, trial: optuna.Trial, state: str, value: float | None, extends: int
+) -> None:
+    """``trial_end`` for the new trial; ``extends`` tells listeners it ran outside a budget."""
+    if tuner.callbacks:
+        notify(
+            tuner.callbacks,
+            "trial_end",
+            trial=trial.number,
+            state=state,
+            value=value,
+            extends=extends,
+        )
 
 
 def _finished(study: optuna.Study, number: int) -> FrozenTrial:
