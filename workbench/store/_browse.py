@@ -11,8 +11,8 @@ from optuna.storages import BaseStorage
 
 from workbench._internal.names import did_you_mean
 from workbench.exceptions import StorageError
+from workbench.store._direction import metric_direction
 from workbench.store._history import History
-from workbench.store._recording import metric_direction
 from workbench.store._schema import (
     KIND_KEY,
     METRIC_KEY,

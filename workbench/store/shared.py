@@ -1,4 +1,5 @@
-"""What Workbench's layers share of the store: record keys, opening, recording, liveness.
+"""What Workbench's layers share of the store: record keys, opening, recording, liveness,
+and the one rule for which way is better for a statistic (``lower_is_better``).
 
 Users work with :mod:`workbench.store` (``open_store``, ``stores``, ``Store``, ...); the
 tuning, training and view layers and the server also need the keys a record is written
@@ -7,6 +8,7 @@ them from here, as step authors import from :mod:`workbench.core.authoring`.
 """
 
 from workbench.store._browse import SUMMARY_COLUMNS, TRIAL_COLUMNS
+from workbench.store._direction import lower_is_better, metric_direction
 from workbench.store._journal import CUT_SUFFIX
 from workbench.store._liveness import fail_stale_trials, worker_lease
 from workbench.store._open import (
@@ -25,7 +27,6 @@ from workbench.store._open import (
 from workbench.store._recording import (
     RunRecorder,
     make_record,
-    metric_direction,
     record_run,
     run_value,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "encode_history",
     "fail_stale_trials",
     "journal_path",
+    "lower_is_better",
     "make_record",
     "metric_direction",
     "open_storage",

@@ -11,6 +11,7 @@ from typing import Any
 from workbench._internal.names import did_you_mean
 from workbench.core import Callback
 from workbench.exceptions import StopTraining, TrainingError, WorkbenchWarning
+from workbench.store.shared import lower_is_better
 
 
 class EarlyStopping(Callback):
@@ -26,8 +27,10 @@ class EarlyStopping(Callback):
     min_delta : float
         Smallest change that counts as an improvement.
     mode : {"auto", "min", "max"}
-        ``auto``: lower is better for columns ending in ``loss``, higher for the rest
-        (scikit-learn's scorers are all greater-is-better).
+        ``auto``: the store's one rule (``workbench.store.shared.lower_is_better``): lower
+        is better for losses and errors (``loss``, ``error``, ``mse``, ``mae``, ``rmse``,
+        ``perplexity``, ...), higher for the rest (scikit-learn's scorers, ``neg_*`` ones
+        included, are all greater-is-better).
     restore_best : bool
         When stopping, put back the state of the best epoch, where the steps allow it
         (a step with ``state_dict``/``load_state_dict``, or one whose attributes copy).
@@ -36,6 +39,8 @@ class EarlyStopping(Callback):
     --------
     >>> EarlyStopping(monitor="valid_accuracy", patience=2).mode_for("valid_accuracy")
     'max'
+    >>> EarlyStopping(monitor="valid_mse").mode_for("valid_mse")
+    'min'
     """
 
     def __init__(
@@ -74,16 +79,11 @@ class EarlyStopping(Callback):
                     return column
         return None
 
-    @staticmethod
-    def lower_is_better(column: str) -> bool:
-        """What ``mode="auto"`` decides: a loss (not a ``neg_`` score) is better lower."""
-        return column.endswith("loss") and "neg_" not in column
-
     def mode_for(self, column: str) -> str:
         """``min`` or ``max``: which way is better for ``column``."""
         if self.mode != "auto":
             return self.mode
-        return "min" if self.lower_is_better(column) else "max"
+        return "min" if lower_is_better(column) else "max"
 
     def choose_column(self, columns: Sequence[str]) -> str:
         """The monitored column among those a run will have; an error when it has none."""
