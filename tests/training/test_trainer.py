@@ -282,9 +282,9 @@ def test_fit_epochs_shows_a_progress_bar_when_asked(blobs, capsys):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"epochs": 0}, r"epochs must be an int >= 1, but got 0"),
-        ({"batch_size": 0}, r"batch_size must be an int >= 1, but got 0"),
-        ({"batch_size": 2.5}, r"batch_size must be an int >= 1, but got 2.5"),
+        ({"epochs": 0}, r"epochs must be an integer >= 1, but got 0"),
+        ({"batch_size": 0}, r"batch_size must be an integer >= 1, but got 0"),
+        ({"batch_size": 2.5}, r"batch_size must be an integer >= 1, but got 2.5"),
         (
             {"validation_fraction": 1.0},
             r"validation_fraction must be None or a float in \(0, 1\), such as 0.2, but got 1.0",
@@ -300,7 +300,7 @@ def test_fit_epochs_shows_a_progress_bar_when_asked(blobs, capsys):
         ({"validation_fraction": 0.2, "validation_data": ([], [])}, r"not both"),
         (
             {"early_stopping": "yes"},
-            r"early_stopping must be None, an EarlyStopping or an int >= 1 \(the patience\), "
+            r"early_stopping must be None, an EarlyStopping or an integer >= 1 \(the patience\), "
             r"but got 'yes'",
         ),
         ({"early_stopping": True}, r"early_stopping must be None, an EarlyStopping or an int"),
@@ -374,7 +374,7 @@ def test_fit_epochs_learns_through_a_new_composite_by_its_minibatch_route(blobs)
 
 
 def test_early_stopping_rejects_bad_settings():
-    with pytest.raises(TrainingError, match=r"patience must be an int >= 1, but got 0"):
+    with pytest.raises(TrainingError, match=r"patience must be an integer >= 1, but got 0"):
         EarlyStopping(patience=0)
     with pytest.raises(TrainingError, match=r"mode must be 'auto', 'min' or 'max'"):
         EarlyStopping(mode="up")

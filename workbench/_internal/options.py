@@ -8,7 +8,7 @@ one message form: ``"<name> must be <what>, but got <value>."``
 >>> check_options({"epochs": 0}, {"epochs": [Interval(int, 1)]}, ValueError)
 Traceback (most recent call last):
 ...
-ValueError: epochs must be an int >= 1, but got 0.
+ValueError: epochs must be an integer >= 1, but got 0.
 >>> check_options({"mode": "up"}, {"mode": [OneOf("min", "max"), None]}, ValueError)
 Traceback (most recent call last):
 ...
@@ -51,7 +51,7 @@ class Interval(Constraint):
     ):
         self.integral = kind is int
         self.low, self.high, self.closed = low, high, closed
-        self.noun = noun or ("an int" if self.integral else "a number")
+        self.noun = noun or ("an integer" if self.integral else "a number")
         self.note = note
 
     def accepts(self, value: Any) -> bool:

@@ -10,6 +10,7 @@ import pandas as pd
 from optuna.storages import BaseStorage
 
 from workbench._internal.names import did_you_mean
+from workbench._internal.options import Constraint, Interval, check_options
 from workbench.exceptions import StorageError
 from workbench.store._direction import metric_direction
 from workbench.store._history import History
@@ -28,6 +29,11 @@ from workbench.store._schema import (
     decode_history,
 )
 from workbench.store._sources import Source
+
+_PAGE_CONSTRAINTS: dict[str, list[Constraint | None]] = {
+    "offset": [Interval(int, 0)],
+    "limit": [None, Interval(int, 0)],
+}
 
 #: Columns of :meth:`Store.studies` and :meth:`Store.runs`, in order.
 SUMMARY_COLUMNS = (
@@ -160,12 +166,7 @@ class Store:
         ...
         workbench.exceptions.StorageError: No study or run named 'no-such-study' in the store ...
         """
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise StorageError(f"offset must be an integer >= 0, but got {offset!r}.")
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
-        ):
-            raise StorageError(f"limit must be None or an integer >= 0, but got {limit!r}.")
+        check_options({"offset": offset, "limit": limit}, _PAGE_CONSTRAINTS, StorageError)
         attrs, directions, _ = self._study(study)
         rows = self._source.trial_rows(study, offset, limit)
         several = len(directions) > 1

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import ipywidgets
 
+from workbench._internal.options import Interval, OneOf, check_options
 from workbench.core import Callback
 from workbench.exceptions import ViewError
 from workbench.store.shared import lower_is_better
@@ -195,12 +196,15 @@ class Progress(ipywidgets.HBox, Callback):
         monitor: str | None = None,
         throttle: float = 0.1,
     ):
-        if total is not None and (not isinstance(total, int) or total < 1):
-            raise ViewError(f"total must be a positive int or None, but got {total!r}.")
-        if direction not in (None, "maximize", "minimize"):
-            raise ViewError(
-                f"direction must be 'maximize', 'minimize' or None, but got {direction!r}."
-            )
+        check_options(
+            {"total": total, "direction": direction, "throttle": throttle},
+            {
+                "total": [None, Interval(int, 1)],
+                "direction": [OneOf("maximize", "minimize"), None],
+                "throttle": [Interval(float, 0, noun="a number of seconds")],
+            },
+            ViewError,
+        )
         self._lock = threading.RLock()
         self._state = _State(total, direction, monitor)
         self._monitor = monitor
