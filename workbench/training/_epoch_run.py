@@ -15,7 +15,7 @@ from typing import Any
 from optuna import TrialPruned
 
 from workbench.core import Callback
-from workbench.core.authoring import notify
+from workbench.core.authoring import current_scope, notify
 from workbench.exceptions import DivergedError, StopTraining
 from workbench.store import History
 from workbench.training._batches import batch_source
@@ -69,7 +69,9 @@ class EpochRun:
         self.workbench = hasattr(pipeline, "train") and hasattr(pipeline, "setup")
         self.was_training = bool(getattr(pipeline, "training", False))
         stopper = options.early_stopping
+        scope = current_scope()  # a tuning trial's listeners hear its epochs too
         self.listeners: tuple[Any, ...] = (
+            *(scope.callbacks if scope is not None else ()),
             *(getattr(pipeline, "callbacks", ()) if self.workbench else ()),
             *options.callbacks,
             *((stopper,) if stopper is not None else ()),
