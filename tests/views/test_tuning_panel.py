@@ -172,8 +172,8 @@ def test_panel_without_a_budget_runs_until_stopped(data, storage):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"n_trials": 0}, r"n_trials must be a positive integer, but got 0"),
-        ({"timeout": -1}, r"timeout must be a number of seconds > 0, but got -1"),
+        ({"n_trials": 0}, r"n_trials must be None or an integer >= 1, but got 0"),
+        ({"timeout": -1}, r"timeout must be None or a number of seconds > 0, but got -1"),
     ],
 )
 def test_panel_rejects_a_bad_budget(data, options, message):

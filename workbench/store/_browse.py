@@ -10,9 +10,10 @@ import pandas as pd
 from optuna.storages import BaseStorage
 
 from workbench._internal.names import did_you_mean
+from workbench._internal.options import Interval, check_option
 from workbench.exceptions import StorageError, StoreQueryError
+from workbench.store._direction import metric_direction
 from workbench.store._history import History
-from workbench.store._recording import metric_direction
 from workbench.store._schema import (
     KIND_KEY,
     METRIC_KEY,
@@ -164,10 +165,7 @@ class Store:
         workbench.exceptions.StorageError: No study or run named 'no-such-study' in the store ...
         """
         _check_count("offset", offset)
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
-        ):
-            raise StoreQueryError(f"limit must be None or an integer >= 0, but got {limit!r}.")
+        check_option("limit", limit, [None, Interval(int, 0)], StoreQueryError)
         if sort is not None and not isinstance(sort, str):
             raise StoreQueryError(f"sort must be a column's name or None, but got {sort!r}.")
         attrs, directions, count = self._study(study)
@@ -328,8 +326,7 @@ class Store:
 
 # -- helpers ---------------------------------------------------------------------------------
 def _check_count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise StoreQueryError(f"{name} must be an integer >= 0, but got {value!r}.")
+    check_option(name, value, [Interval(int, 0)], StoreQueryError)
 
 
 def _metric(attrs: Mapping[str, Any]) -> str | None:
