@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from optuna.storages import BaseStorage
@@ -28,6 +28,9 @@ from workbench.store._schema import (
     decode_history,
 )
 from workbench.store._sources import Source
+
+if TYPE_CHECKING:
+    from workbench.store._compare import Comparison
 
 #: Columns of :meth:`Store.studies` and :meth:`Store.runs`, in order.
 SUMMARY_COLUMNS = (
@@ -276,6 +279,27 @@ class Store:
                 f"{study!r} has no trial {number!r}; it has {count} trial(s), numbered from 0."
             )
         return found, (attrs, directions)
+
+    # -- comparing ---------------------------------------------------------------------------
+    def compare(self, items: Any) -> Comparison:
+        """Runs and trials of this store side by side: curves, differing hyperparams,
+        structure diff (see :class:`~workbench.store.Comparison`).
+
+        Each item is a run's name, a study's name (its best complete trial), ``"study#12"``
+        or a pair ``("study", 12)``. Raises a StorageError naming an item that is not here.
+        :func:`workbench.store.compare` compares items of several stores.
+
+        Examples
+        --------
+        >>> from workbench.store import open_store
+        >>> open_store(":memory:").compare(["search#3"])
+        Traceback (most recent call last):
+        ...
+        workbench.exceptions.StorageError: Cannot compare 'search#3': no study or run named ...
+        """
+        from workbench.store._compare import compare_in
+
+        return compare_in(self, items)
 
     # -- changes -----------------------------------------------------------------------------
     def changes(self, since: str | None = None) -> tuple[str, list[str]]:

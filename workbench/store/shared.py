@@ -7,6 +7,7 @@ them from here, as step authors import from :mod:`workbench.core.authoring`.
 """
 
 from workbench.store._browse import SUMMARY_COLUMNS, TRIAL_COLUMNS
+from workbench.store._compare import ItemRef, compare_refs, find_item
 from workbench.store._journal import CUT_SUFFIX
 from workbench.store._liveness import fail_stale_trials, worker_lease
 from workbench.store._open import (
@@ -65,12 +66,15 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "TRIAL_COLUMNS",
     "WORKER_KEY",
+    "ItemRef",
     "RunRecorder",
     "StorageLike",
+    "compare_refs",
     "decode_history",
     "describe",
     "encode_history",
     "fail_stale_trials",
+    "find_item",
     "journal_path",
     "make_record",
     "metric_direction",
