@@ -19,7 +19,6 @@ import pandas as pd
 
 from workbench._internal.names import did_you_mean
 from workbench.exceptions import StorageError
-from workbench.store._history import History
 from workbench.store._schema import RUN, TrialRecord, to_json_value
 
 if TYPE_CHECKING:
@@ -162,8 +161,18 @@ class Comparison:
 
 
 # -- finding the items ---------------------------------------------------------------------------
-def find_item(store: Store, item: Any, *, store_key: str | None = None) -> ItemRef:
-    """The run or trial ``item`` names in ``store``; a StorageError naming it if none."""
+def find_item(
+    store: Store,
+    item: Any,
+    *,
+    store_key: str | None = None,
+    kinds: Mapping[str, tuple[str, str, int]] | None = None,
+) -> ItemRef:
+    """The run or trial ``item`` names in ``store``; a StorageError naming it if none.
+
+    ``kinds`` (name -> kind and direction, as :func:`kinds_of` gives them) saves reading the
+    store's listing again for each item of a long list.
+    """
     if isinstance(item, tuple):
         if len(item) != 2 or not isinstance(item[0], str) or not is_number(item[1]):
             raise StorageError(
@@ -178,8 +187,13 @@ def find_item(store: Store, item: Any, *, store_key: str | None = None) -> ItemR
             f"An item is a run's name, a study's name (its best trial), 'study#12' or a pair "
             f"(study, 12), but got {item!r}."
         )
-    if store.has(item):
-        number = _kind_and_best(store, item)[1]
+    if kinds is None:
+        kinds = kinds_of(store)
+    if item in kinds:
+        kind, direction, count = kinds[item]
+        if not count:
+            raise StorageError(f"Cannot compare {item!r}: it has no trial yet.")
+        number = 0 if kind == RUN else _best_trial(store, item, direction)
         return ItemRef(store, store_key, item, number, item)
     study, sep, tail = item.rpartition("#")
     if sep and tail.isdigit() and study:
@@ -187,6 +201,22 @@ def find_item(store: Store, item: Any, *, store_key: str | None = None) -> ItemR
             raise _missing(store, item, study, int(tail))
         return ItemRef(store, store_key, study, int(tail), item)
     raise _missing(store, item, item, None)
+
+
+def kinds_of(store: Store) -> dict[str, tuple[str, str, int]]:
+    """Name -> kind (``"run"`` or ``"study"``), direction and number of trials, for everything
+    in ``store``."""
+    listing = store.summaries()
+    return {
+        str(name): (str(kind), str(direction), int(count))
+        for name, kind, direction, count in zip(
+            listing["name"],
+            listing["kind"],
+            listing["direction"],
+            listing["n_trials"],
+            strict=True,
+        )
+    }
 
 
 def is_number(value: Any) -> bool:
@@ -208,14 +238,9 @@ def _missing(store: Store, item: Any, study: str, trial: int | None) -> StorageE
     )
 
 
-def _kind_and_best(store: Store, name: str) -> tuple[str, int]:
-    """A run's only trial, or a study's best complete trial (by its direction)."""
+def _best_trial(store: Store, name: str, direction: str) -> int:
+    """A study's best complete trial, by its direction."""
     trials = store.trials(name)
-    if not len(trials):
-        raise StorageError(f"Cannot compare {name!r}: it has no trial yet.")
-    first = store.record(name, int(trials["number"].iloc[0]))
-    if first.kind == RUN:
-        return RUN, first.number
     complete = trials[(trials["state"] == "complete") & trials["value"].notna()]
     if not len(complete):
         raise StorageError(
@@ -223,8 +248,8 @@ def _kind_and_best(store: Store, name: str) -> tuple[str, int]:
             f"Name one of its trials instead, such as {name + '#0'!r}."
         )
     values = complete["value"].to_numpy()
-    best = values.argmax() if first.direction.startswith("maximize") else values.argmin()
-    return "study", int(complete["number"].iloc[int(best)])
+    best = values.argmax() if direction.startswith("maximize") else values.argmin()
+    return int(complete["number"].iloc[int(best)])
 
 
 def compare_refs(refs: Sequence[ItemRef]) -> Comparison:
@@ -278,10 +303,12 @@ def _label(ref: ItemRef, record: TrialRecord, several_stores: bool) -> str:
 def _item_row(ref: ItemRef, label: str, record: TrialRecord) -> dict[str, Any]:
     history = record.history
     duration: float | None = None
-    if "epoch_time" in history.columns and history["epoch_time"].notna().any():
-        duration = float(history["epoch_time"].sum())
+    times = _numbers(history["epoch_time"]) if "epoch_time" in history.columns else None
+    if times is not None and not np.isnan(times).all():
+        duration = float(np.nansum(times))
     elif record.datetime_start is not None and record.datetime_complete is not None:
         duration = (record.datetime_complete - record.datetime_start).total_seconds()
+    epochs = _numbers(history["epoch"]) if "epoch" in history.columns and len(history) else None
     return {
         "label": label,
         "store": ref.store_key if ref.store_key is not None else ref.store.name,
@@ -291,7 +318,7 @@ def _item_row(ref: ItemRef, label: str, record: TrialRecord) -> dict[str, Any]:
         "metric": record.metric,
         "direction": record.direction,
         "value": record.value,
-        "epochs": int(history["epoch"].max()) if "epoch" in history and len(history) else 0,
+        "epochs": int(np.nanmax(epochs)) if epochs is not None else 0,
         "duration": duration,
         "state": record.state,
     }
@@ -304,38 +331,38 @@ def _split(statistic: str) -> str:
 def _curve_of(ref: ItemRef, label: str, record: TrialRecord) -> dict[str, np.ndarray]:
     """The item's curves in long form, as columns."""
     history = record.history
-    statistics = History.metrics.fget(history) if len(history) else []  # type: ignore[attr-defined]
+    columns = [str(column) for column in history.columns]
+    statistics = [c for c in columns if c.startswith(("train_", "valid_"))]  # History.metrics
     if not statistics and record.state == "running":
         return _reported_curve(ref, label, record)
     n = len(history)
-    if not statistics or "epoch" not in history.columns:
+    if not statistics or "epoch" not in columns or not n:
         return {}
-    epochs = history["epoch"].to_numpy()
-    phase = _column(history, "phase", n)
-    mutation = _column(history, "mutation", n)
     k = len(statistics)
     return {
         "label": np.full(n * k, label, dtype=object),
-        "epoch": np.tile(epochs, k),
+        "epoch": np.tile(history["epoch"].to_numpy(), k),
         "statistic": np.repeat(np.array(statistics, dtype=object), n),
         "split": np.repeat(np.array([_split(s) for s in statistics], dtype=object), n),
-        "value": np.concatenate(
-            [pd.to_numeric(history[s], errors="coerce").to_numpy(float) for s in statistics]
-        ),
-        "phase": np.tile(phase, k),
-        "mutation": np.tile(mutation, k),
+        "value": np.concatenate([_numbers(history[s]) for s in statistics]),
+        "phase": np.tile(_column(history, "phase", n), k),
+        "mutation": np.tile(_column(history, "mutation", n), k),
     }
+
+
+def _numbers(column: pd.Series) -> np.ndarray:
+    try:
+        return column.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):  # a statistic that is not a number everywhere
+        return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _column(history: pd.DataFrame, name: str, n: int) -> np.ndarray:
     if name not in history.columns:
         return np.full(n, None, dtype=object)
-    values = history[name].astype(object).to_numpy()
-    return np.array([None if _missing_value(v) else v for v in values], dtype=object)
-
-
-def _missing_value(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+    values = history[name].to_numpy(dtype=object, copy=True)
+    values[pd.isna(values)] = None
+    return values
 
 
 def _reported_curve(ref: ItemRef, label: str, record: TrialRecord) -> dict[str, np.ndarray]:
@@ -497,7 +524,8 @@ def _marks_of(curves: pd.DataFrame) -> Iterator[dict[str, Any]]:
 def compare_in(store: Store, items: Iterable[Any]) -> Comparison:
     """``Store.compare``: the items of one store."""
     items = listed_items(items)
-    return compare_refs([find_item(store, item) for item in items])
+    kinds = kinds_of(store)
+    return compare_refs([find_item(store, item, kinds=kinds) for item in items])
 
 
 def listed_items(items: Any) -> list[Any]:

@@ -13,6 +13,7 @@ from workbench.store._compare import (
     compare_refs,
     find_item,
     is_number,
+    kinds_of,
     listed_items,
 )
 from workbench.store._stores import open_store
@@ -62,33 +63,46 @@ def compare(
     }
     if not opened:
         raise StorageError("compare() needs at least one store in stores=.")
-    refs = [_find_anywhere(opened, item) for item in listed]
+    listings = _Listings(opened)
+    refs = [_find_anywhere(opened, item, listings) for item in listed]
     return compare_refs(refs)
 
 
-def _find_anywhere(opened: Mapping[str, Store], item: Any) -> ItemRef:
+class _Listings(dict[str, dict[str, tuple[str, str, int]]]):
+    """Each store's names, kinds and directions, read once per comparison."""
+
+    def __init__(self, opened: Mapping[str, Store]):
+        super().__init__()
+        self.opened = opened
+
+    def __missing__(self, key: str) -> dict[str, tuple[str, str, int]]:
+        listing = self[key] = kinds_of(self.opened[key])
+        return listing
+
+
+def _find_anywhere(opened: Mapping[str, Store], item: Any, listings: _Listings) -> ItemRef:
     if isinstance(item, str):
         key, sep, rest = item.partition(":")
         if sep and key in opened and rest:
-            return find_item(opened[key], rest, store_key=key)
+            return find_item(opened[key], rest, store_key=key, kinds=listings[key])
     for key, store in opened.items():
-        if _holds(store, item):
-            return find_item(store, item, store_key=key)
+        if _holds(store, item, listings[key]):
+            return find_item(store, item, store_key=key, kinds=listings[key])
     first_key = next(iter(opened))
     if len(opened) == 1:
-        return find_item(opened[first_key], item, store_key=first_key)
+        return find_item(opened[first_key], item, store_key=first_key, kinds=listings[first_key])
     raise StorageError(
         f"Cannot compare {item!r}: no store of {sorted(opened)} holds it. Name the store "
         f"first, such as {first_key + ':' + str(item)!r}, or check the name."
     )
 
 
-def _holds(store: Store, item: Any) -> bool:
+def _holds(store: Store, item: Any, names: Mapping[str, Any]) -> bool:
     if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
         return is_number(item[1]) and store.has(item[0], int(item[1]))
     if not isinstance(item, str):
         return False
-    if store.has(item):
+    if item in names:
         return True
     study, sep, tail = item.rpartition("#")
     return bool(sep and tail.isdigit() and study and store.has(study, int(tail)))
