@@ -41,8 +41,8 @@ def _usage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
 
 @magics_class
 class WorkbenchMagics(Magics):
-    """``%wb_inspect``, ``%wb_space``, ``%wb_mutate``, ``%wb_tune``, ``%wb_curves`` and
-    ``%wb_studies``."""
+    """``%wb_inspect``, ``%wb_space``, ``%wb_mutate``, ``%wb_tune``, ``%wb_curves``,
+    ``%wb_compare`` and ``%wb_studies``."""
 
     def _variable(self, name: str, accept: Callable[[Any], bool], what: str) -> Any:
         namespace = self.shell.user_ns if self.shell is not None else {}
@@ -170,6 +170,22 @@ class WorkbenchMagics(Magics):
         try:
             return curves(source)
         except (WorkbenchError, KeyError, ValueError) as error:
+            raise UsageError(str(error.args[0] if error.args else error)) from None
+
+    @line_magic
+    @_usage_errors
+    @magic_arguments()
+    @argument("items", nargs="+", help="runs, studies (their best trial) or study#trial")
+    @argument("--group-by", default=None, help="a hyperparam path: a mean and a band per value")
+    @argument("--storage", default=None, help="the store (the configured stores if absent)")
+    def wb_compare(self, line: str = "") -> Any:
+        """Compare runs and trials side by side: curves, differing hyperparams, structure."""
+        from workbench.views import compare
+
+        args = self._args("wb_compare", line)
+        try:
+            return compare(*args.items, group_by=args.group_by, storage=args.storage)
+        except (WorkbenchError, ValueError) as error:
             raise UsageError(str(error.args[0] if error.args else error)) from None
 
     @line_magic
