@@ -301,6 +301,35 @@ class Store:
 
         return compare_in(self, items)
 
+    def importance(
+        self,
+        study: str,
+        *,
+        evaluator: Any = None,
+        by: str = "path",
+        depth: int | None = None,
+    ) -> pd.DataFrame:
+        """How much each sampled hyperparam of ``study`` mattered to its value.
+
+        Columns ``path``, ``step`` (the step it belongs to) and ``importance`` (summing to
+        1), most important first; ``by="step"`` sums them by step (``depth=1``: by top-level
+        step, so that "the encoder's hyperparams matter 70%" is one row). Computed on the
+        complete trials with Optuna's ``evaluator`` (default: PED-ANOVA, fast on many
+        trials), in the study's own direction: a maximized study's best trials are its
+        greatest.
+
+        Examples
+        --------
+        >>> from workbench.store import open_store
+        >>> open_store(":memory:").importance("no-such-study")
+        Traceback (most recent call last):
+        ...
+        workbench.exceptions.StorageError: No study or run named 'no-such-study' in the store ...
+        """
+        from workbench.store._importance import importance
+
+        return importance(self, study, evaluator=evaluator, by=by, depth=depth)
+
     # -- changes -----------------------------------------------------------------------------
     def changes(self, since: str | None = None) -> tuple[str, list[str]]:
         """What changed since ``since`` (a cursor this method returned): ``(cursor, names)``.
