@@ -29,9 +29,7 @@ SPACE = {
 def a_study(path, name, direction, n=300, *, space=True):
     """The top 20% of values depend on the encoder's power only, the bottom ones on the
     model's alpha only: a maximized study's importance must point at the encoder."""
-    study = optuna.create_study(
-        storage=open_storage(path), study_name=name, direction=direction
-    )
+    study = optuna.create_study(storage=open_storage(path), study_name=name, direction=direction)
     study.set_user_attr(KIND_KEY, "study")
     if space:
         study.set_user_attr(
