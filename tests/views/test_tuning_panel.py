@@ -331,3 +331,13 @@ def test_epoch_trials_draw_live_curves_with_pruned_trials_marked(data, storage):
 def test_cross_validated_trials_hide_the_curves(data, storage):
     panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
     assert panel.curves.layout.display == "none"
+
+
+def test_panel_shows_the_importance_of_each_step_when_the_study_ends(data, storage):
+    panel = TuningPanel(_logistic(), *data, n_trials=4, cv=2, space=LOG_C, storage=storage,
+                        study_name="importance", random_state=0)  # fmt: skip
+    assert panel.importance.value == ""  # nothing before a study ran
+    assert panel.start().wait(60)
+    shown = panel.importance.value
+    assert "<b>model</b>" in shown and "<code>model__C</code>" in shown
+    assert shown.count("100%") == 2  # the only step, the only hyperparam

@@ -23,6 +23,7 @@ from workbench.store import shared
 from workbench.tuning import Tuner
 from workbench.views._curves import Curves, _follow_tuner
 from workbench.views._curves_data import _get_curves_info
+from workbench.views._importance import study_importance_html
 from workbench.views._tuning_data import (
     TrialRow,
     TuningInfo,
@@ -190,6 +191,7 @@ class TuningPanel(ipywidgets.VBox):
         self.trial_view.layout.width = "42%"
         self.charts = _TuningCharts()
         self.curves = Curves()
+        self.importance = ipywidgets.HTML()  # filled in when a Start or Resume ends
         self._build_tuner()  # checks the options: a bad one raises here, before any widget shows
         self.table.observe(self._selection_changed, names="selected")
         super().__init__(
@@ -208,6 +210,7 @@ class TuningPanel(ipywidgets.VBox):
                 ipywidgets.HBox([self.table, self.trial_view]),
                 self.charts,
                 self.curves,
+                self.importance,
             ]
         )
         self.add_class("wb-tuning-panel")
@@ -375,6 +378,10 @@ class TuningPanel(ipywidgets.VBox):
                 self._status = "finished"
             self._stop_requested = False
         self.curves.finish()
+        with contextlib.suppress(Exception):  # a store that fails now leaves no bars
+            self.importance.value = study_importance_html(
+                self.tuner.storage, self.tuner.study.study_name
+            )
         self._refresh(force=True)
 
     # -- events from the study thread -----------------------------------------------------------
