@@ -122,3 +122,30 @@ async def test_compare_route_answers_400_over_a_thousand_items(
     assert caught.value.code == 400
     answered = await _compare(jp_fetch, ["0/run-a"] * MAX_ITEMS)  # a thousand: answered
     assert [item["label"] for item in json.loads(answered.body)["items"]] == ["run-a"]
+
+
+async def test_importance_route_gives_paths_and_top_level_steps(
+    jp_fetch: Any, embedded: str
+) -> None:
+    from ..store.test_importance import a_study as importance_study
+
+    importance_study(embedded, "tuned", "maximize")
+    answer = await jp_fetch("workbench", "api", "stores", "0", "studies", "tuned", "importance")
+    data = json.loads(answer.body)
+    assert data["message"] is None
+    assert data["rows"][0]["path"] == "encoder__scale__power"
+    assert sum(row["importance"] for row in data["rows"]) == pytest.approx(1.0)
+    assert {row["step"] for row in data["steps"]} == {"encoder", "model"}
+    a_study(embedded, "single", [0.5])
+    few = await jp_fetch("workbench", "api", "stores", "0", "studies", "single", "importance")
+    assert json.loads(few.body)["rows"] == []  # one trial: nothing to tell apart
+    assert "at least two complete trials" in json.loads(few.body)["message"]
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch("workbench", "api", "stores", "0", "studies", "nope", "importance")
+    assert caught.value.code == 404
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch(
+            "workbench", "api", "stores", "0", "studies", "tuned", "importance",
+            headers={"Authorization": ""},
+        )  # fmt: skip
+    assert caught.value.code == 403

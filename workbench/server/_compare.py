@@ -91,6 +91,38 @@ class CompareHandler(_Handler):
             ) from None
 
 
-def compare_routes() -> list[tuple[str, type[CompareHandler], dict[str, Any]]]:
-    """The comparison's route, relative to the server's base URL."""
-    return [(r"/workbench/api/compare", CompareHandler, {})]
+class ImportanceHandler(_Handler):
+    """``GET stores/<id>/studies/<name>/importance``: each sampled hyperparam's importance
+    (PED-ANOVA, summing to 1) and each top-level step's; ``message`` says why there is none
+    yet (too few complete trials)."""
+
+    @tornado.web.authenticated
+    async def get(self, store: str, study: str) -> None:
+        opened = await self.opened(store)
+        try:
+            frame = await self.call(opened.importance, study)
+        except StorageError as error:
+            if not await self.call(opened.has, study):
+                raise ApiError(404, str(error)) from None
+            self.reply({"store": store, "study": study, "rows": [], "steps": [],
+                        "message": str(error)})  # fmt: skip
+            return
+        steps = await self.call(opened.importance, study, by="step", depth=1)
+        self.reply(
+            {
+                "store": store,
+                "study": study,
+                "rows": frame.to_dict(orient="records"),
+                "steps": steps.to_dict(orient="records"),
+                "message": None,
+            }
+        )
+
+
+def compare_routes() -> list[tuple[str, type[_Handler], dict[str, Any]]]:
+    """The comparison's and importance's routes, relative to the server's base URL."""
+    study = r"/workbench/api/stores/(?P<store>[^/]+)/studies/(?P<study>[^/]+)"
+    return [
+        (r"/workbench/api/compare", CompareHandler, {}),
+        (study + r"/importance", ImportanceHandler, {}),
+    ]

@@ -324,6 +324,18 @@ def _item_row(ref: ItemRef, label: str, record: TrialRecord) -> dict[str, Any]:
     }
 
 
+def chart_of(statistic: str) -> str:
+    """The chart a History column is drawn in: ``"train_loss"`` and ``"valid_loss"`` share
+    ``"loss"``.
+
+    Examples
+    --------
+    >>> chart_of("train_loss"), chart_of("valid_accuracy"), chart_of("epoch_time")
+    ('loss', 'accuracy', 'epoch_time')
+    """
+    return statistic.split("_", 1)[1] if statistic.startswith(("train_", "valid_")) else statistic
+
+
 def _split(statistic: str) -> str:
     return "train" if statistic.startswith("train_") else "valid"
 
@@ -494,6 +506,7 @@ def _series_of(curves: pd.DataFrame) -> Iterator[dict[str, Any]]:
         yield {
             "label": label,
             "statistic": statistic,
+            "chart": chart_of(str(statistic)),
             "split": part["split"].iloc[0],
             "epoch": part["epoch"].astype(int).tolist(),
             "value": [None if math.isnan(v) else v for v in part["value"].astype(float)],

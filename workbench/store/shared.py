@@ -7,7 +7,7 @@ them from here, as step authors import from :mod:`workbench.core.authoring`.
 """
 
 from workbench.store._browse import SUMMARY_COLUMNS, TRIAL_COLUMNS
-from workbench.store._compare import ItemRef, compare_refs, find_item
+from workbench.store._compare import ItemRef, chart_of, compare_refs, find_item
 from workbench.store._journal import CUT_SUFFIX
 from workbench.store._liveness import fail_stale_trials, worker_lease
 from workbench.store._open import (
@@ -69,6 +69,7 @@ __all__ = [
     "ItemRef",
     "RunRecorder",
     "StorageLike",
+    "chart_of",
     "compare_refs",
     "decode_history",
     "describe",

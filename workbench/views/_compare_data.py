@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.store import Comparison
-from workbench.store.shared import to_json_value
+from workbench.store.shared import chart_of, to_json_value
 
 
 class SeriesInfo(TypedDict):
@@ -46,11 +46,6 @@ class CompareInfo(TypedDict):
     structure: list[dict[str, Any]]
     group_by: str | None
     groups: dict[str, list[str]]
-
-
-def statistic_name(column: str) -> str:
-    """``"train_loss"`` -> ``"loss"``: the chart a History column is drawn in."""
-    return column.split("_", 1)[1] if column.startswith(("train_", "valid_")) else column
 
 
 def downsample(x: np.ndarray, y: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +128,7 @@ def _item_series(curves: pd.DataFrame, colors: dict[str, int], width: int) -> An
             "key": f"{label}\u0000{column}",
             "label": str(label),
             "color": colors[str(label)],
-            "statistic": statistic_name(str(column)),
+            "statistic": chart_of(str(column)),
             "split": str(part["split"].iloc[0]),
             "x": x.tolist(),
             "y": _plain(y),
@@ -150,7 +145,7 @@ def _group_series(frame: pd.DataFrame, colors: dict[str, int], width: int) -> An
             "key": f"{group}\u0000{column}",
             "label": str(group),
             "color": colors[str(group)],
-            "statistic": statistic_name(str(column)),
+            "statistic": chart_of(str(column)),
             "split": str(split),
             "x": x[keep].tolist(),
             "y": _plain(part["mean"].to_numpy(dtype=float)[keep]),
