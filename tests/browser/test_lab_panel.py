@@ -107,7 +107,8 @@ def _cell(page: Any, name: str, column: int) -> str:
     row = _row(page, name)
     if not row.count():
         return ""
-    return str(row.first.locator("td").nth(column).inner_text()).strip()
+    cells = row.first.locator("td:not(.jp-Workbench-compareCell)")  # after the checkbox
+    return str(cells.nth(column).inner_text()).strip()
 
 
 def test_panel_shows_live_studies_curves_and_inserts_best_pipeline_code(

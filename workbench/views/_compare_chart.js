@@ -265,7 +265,8 @@ const CSS = `.wb-compare{width:100%;font:12px var(--jp-ui-font-family,sans-serif
 .wb-cmp-key svg{vertical-align:middle;margin-right:2px}.wb-cmp-key path{stroke:var(--jp-ui-font-color1,#222);stroke-width:1.6}
 .wb-cmp-charts{display:flex;flex-wrap:wrap;gap:10px}
 .wb-cmp-tables{display:flex;flex-wrap:wrap;gap:10px 28px;margin-top:8px;align-items:flex-start}
-.wb-cmp-title{font-weight:600;margin:4px 0}
+.wb-cmp-title{font-weight:600;margin:4px 0}.wb-cmp-section{max-width:100%;overflow-x:auto}
+.wb-cmp-table th{white-space:nowrap}
 .wb-cmp-table{border-collapse:collapse}.wb-cmp-table th,.wb-cmp-table td{padding:2px 8px;border-bottom:1px solid var(--jp-border-color2,#e0e0e0);text-align:left}
 .wb-cmp-table th{color:var(--jp-ui-font-color2,#555);font-weight:600}.wb-cmp-num{text-align:right!important;font-variant-numeric:tabular-nums}
 .wb-cmp-path,.wb-cmp-step{font-family:var(--jp-code-font-family,monospace)}
