@@ -158,6 +158,13 @@ function legend(data, parent) {
   if (names.length > shown.length) el("span", "wb-cmp-more", ` +${names.length - shown.length} more`, box);
 }
 
+// An item's colour: its own, or its group's when the curves are grouped.
+function itemColor(data, label) {
+  if (!data.group_by) return color(data.colors[label] ?? 0);
+  const group = Object.keys(data.groups).find((name) => data.groups[name].includes(label));
+  return color(data.colors[group] ?? 0);
+}
+
 function itemsTable(data, parent) {
   if (!data.items.length || data.items.length > 50) return;
   const table = el("table", "wb-cmp-table wb-cmp-items", undefined, parent);
@@ -167,7 +174,7 @@ function itemsTable(data, parent) {
   for (const item of data.items) {
     const tr = el("tr", "", undefined, body);
     const sw = el("i", "wb-cmp-swatch", undefined, el("td", "", undefined, tr));
-    sw.style.background = color(data.colors[item.label] ?? 0);
+    sw.style.background = itemColor(data, item.label);
     el("td", "wb-cmp-label", item.label, tr);
     el("td", "wb-cmp-state wb-cmp-" + item.state, item.state, tr);
     el("td", "", item.metric ?? "", tr);
@@ -295,9 +302,13 @@ function render({ model, el: host }) {
   model.on("msg:custom", onMsg);
   const resize = new ResizeObserver(schedule);
   resize.observe(root);
+  // canvas colours come from the theme: draw again when JupyterLab's theme changes
+  const themed = new MutationObserver(() => setTimeout(schedule, 50));
+  themed.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name"] });
   draw();
   return () => {
     resize.disconnect();
+    themed.disconnect();
     model.off("change:data", schedule);
     model.off("msg:custom", onMsg);
   };
