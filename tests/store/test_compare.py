@@ -346,3 +346,15 @@ def test_compare_history_with_a_missing_value_keeps_it_missing(tmp_path):
     series = {s["statistic"]: s for s in found.to_json()["series"]}
     assert series["valid_loss"]["value"][1] is None
     assert pd.isna(found.curves.query("statistic == 'valid_loss'")["value"].iloc[1])
+
+
+def test_compare_default_stores_leave_out_one_that_cannot_open(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(
+        "WORKBENCH_STORAGE", f"{tmp_path / 'here.log'} postgresql://x@127.0.0.1:9/none"
+    )
+    a_run(str(tmp_path / "here.log"), "here")
+    found = compare(["here"])
+    assert found.labels == ["here"]
+    with pytest.raises(StorageError, match=r"Cannot compare 'elsewhere': no store of"):
+        compare(["elsewhere"])

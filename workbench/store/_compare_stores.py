@@ -56,16 +56,32 @@ def compare(
     """
     listed = listed_items(items)
     if stores is None:
-        stores = {info.name: info for info in configured(probe=False)}
-    opened = {
-        str(key): value if isinstance(value, Store) else open_store(value, readonly=True)
-        for key, value in stores.items()
-    }
+        opened = _configured_stores()
+    else:
+        opened = {
+            str(key): value if isinstance(value, Store) else open_store(value, readonly=True)
+            for key, value in stores.items()
+        }
     if not opened:
         raise StorageError("compare() needs at least one store in stores=.")
     listings = _Listings(opened)
     refs = [_find_anywhere(opened, item, listings) for item in listed]
     return compare_refs(refs)
+
+
+def _configured_stores() -> dict[str, Store]:
+    """The stores configured here that open now; one that cannot (a database down) is left
+    out, so that the others still compare, unless none opens."""
+    opened: dict[str, Store] = {}
+    failures = []
+    for info in configured(probe=False):
+        try:
+            opened[info.name] = open_store(info, readonly=True)
+        except StorageError as error:
+            failures.append(str(error))
+    if not opened and failures:
+        raise StorageError(f"No configured store opens: {' '.join(failures)}")
+    return opened
 
 
 class _Listings(dict[str, dict[str, tuple[str, str, int]]]):

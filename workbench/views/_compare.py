@@ -84,6 +84,9 @@ class CompareView(anywidget.AnyWidget):
             self._thread = threading.Thread(target=self._follow, daemon=True, name="compare")
             self._thread.start()
 
+    def __repr__(self) -> str:
+        return f"CompareView({self.live.comparison!r})"
+
     @property
     def comparison(self) -> store.Comparison:
         """The comparison drawn (plain DataFrames)."""
