@@ -141,12 +141,13 @@ class Comparison:
             groups.setdefault(_text(value), []).append(label)
         return groups
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, series: bool = True) -> dict[str, Any]:
         """JSON-ready data for a front end: items, curves as one series per item and
-        statistic, mutation marks, the differing hyperparams and the structure diff."""
+        statistic (left out with ``series=False``), mutation marks, the differing
+        hyperparams and the structure diff."""
         return {
             "items": to_json_value(self.items.to_dict(orient="records")),
-            "series": list(_series_of(self.curves)),
+            "series": list(_series_of(self.curves)) if series else [],
             "marks": list(_marks_of(self.curves)),
             "differing": {
                 "paths": [str(path) for path in self.differing.index],
