@@ -155,6 +155,7 @@ function drawChart(
   const canvas = element('canvas', 'jp-Workbench-compareChart');
   canvas.dataset.chart = chart;
   canvas.dataset.curves = String(series.length);
+  canvas.dataset.points = String(series.reduce((sum, s) => sum + s.epoch.length, 0));
   const ratio = window.devicePixelRatio || 1;
   canvas.width = width * ratio;
   canvas.height = H * ratio;

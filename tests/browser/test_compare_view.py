@@ -27,6 +27,7 @@ def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     a_run(journal, "run-b", alpha=0.01, model_class="MLPClassifier", extra="pca", mutation_at=2)
     a_study(journal, "search", [0.5, 0.9, 0.7])
     a_study(journal, HTML_NAME, [0.3, 0.8])
+    a_study(journal, "live", [0.5], running=True)  # trial 1 runs: it reported two epochs
     sys.path.insert(0, str(REPO / "bench"))
     try:
         from compare import build_runs  # the bench's runs: 200 epochs, a mutation half-way
@@ -43,7 +44,7 @@ def setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         ],
     )
     with start_lab(root, env={"WORKBENCH_STORAGE": journal}) as lab:
-        yield {"lab": lab, "notebook": notebook, "root": root}
+        yield {"lab": lab, "notebook": notebook, "root": root, "journal": journal}
 
 
 def _row(page: Any, name: str) -> Any:
@@ -175,3 +176,34 @@ def test_compare_view_draws_a_thousand_curves_fast(setting: dict[str, Any], page
     print(f"1,000 curves of 200 epochs (2,000 lines) drawn in {sorted(times)} ms")
     notebook.screenshot("compare_view_thousand", locator=page.locator(".wb-compare").first)
     assert sorted(times)[len(times) // 2] < 200, times
+
+
+def test_a_running_trial_in_a_comparison_tab_gains_points(
+    setting: dict[str, Any], page: Any
+) -> None:
+    import optuna
+
+    from workbench.store.shared import open_storage
+
+    notebook = Notebook.open(page, setting["lab"], setting["notebook"])
+    notebook.command("workbench:open-panel")
+    wait_for(lambda: _row(page, "live").count() == 1, timeout=30, what="the live study")
+    store = page.evaluate(
+        "() => document.querySelector('#workbench-panel tr[data-name=\"live\"]')"
+        ".closest('section').querySelector('input').dataset.item.split('/')[0]"
+    )
+    notebook.command("workbench:compare", {"items": [f"{store}/live/1", f"{store}/live/0"]})
+    view = page.locator(".jp-Workbench-compare:visible").last
+    chart = view.locator('canvas[data-chart="accuracy"]')
+    wait_for(lambda: chart.count() == 1, timeout=30, what="the accuracy chart")
+    before = int(chart.get_attribute("data-points") or 0)
+    study = optuna.load_study(study_name="live", storage=open_storage(setting["journal"]))
+    optuna.trial.Trial(study, study.trials[1]._trial_id).report(0.75, step=3)
+    wait_for(
+        lambda: (
+            int(view.locator('canvas[data-chart="accuracy"]').get_attribute("data-points") or 0)
+            == before + 1
+        ),
+        timeout=30,
+        what="the running trial's new point",
+    )
