@@ -85,6 +85,11 @@ def test_tick_two_runs_and_a_trial_compare_them_in_light_and_dark(
         timeout=30,
         what="the study's three trials",
     )
+    # the study view shows which hyperparams mattered, as bars the store computed
+    bars = study.locator(".jp-Workbench-importanceBars td.jp-Workbench-name")
+    wait_for(lambda: bars.count() == 2, timeout=30, what="the importance bars")
+    assert bars.all_inner_texts() == ["model", "model__alpha"]
+    notebook.screenshot("compare_lab_study_importance")
     study.locator('.jp-Workbench-trials tr[data-trial="2"] input.jp-Workbench-compareBox').check()
     wait_for(lambda: button.inner_text() == "Compare (3)", timeout=10, what="Compare (3)")
     view = _open_comparison(page)
