@@ -272,7 +272,7 @@ function drawChart(
     ctx.textAlign = 'left';
     ctx.fillStyle = colors.warn;
     data.marks.forEach((mark, i) =>
-      ctx.fillText(mark.mutation ?? mark.phase ?? '', X(mark.epoch - 0.5) + 3, M.t + 11 + (i % 3) * 12)
+      ctx.fillText(mark.mark, X(mark.epoch - 0.5) + 3, M.t + 11 + (i % 3) * 12)
     );
   }
   return canvas;

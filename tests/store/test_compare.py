@@ -190,8 +190,16 @@ def test_compare_curves_are_long_with_split_phase_and_mutation_marks(journal):
     assert b["phase"].tolist() == ["pretrain", "train", "train"]
     assert set(curves.loc[curves["statistic"] == "train_loss", "split"]) == {"train"}
     assert set(curves.loc[curves["statistic"] == "valid_accuracy", "split"]) == {"valid"}
-    marks = found.to_json()["marks"]
-    assert marks == [{"label": "run-b", "epoch": 2, "mutation": "replace model", "phase": "train"}]
+    # the store's marks: the first phase, then where the pipeline changed
+    assert found.marks.values.tolist() == [
+        ["run-b", 1, "pretrain"],
+        ["run-b", 2, "train: replace model"],
+    ]
+    assert found.to_json()["marks"][1] == {
+        "label": "run-b",
+        "epoch": 2,
+        "mark": "train: replace model",
+    }
 
 
 def test_compare_differing_keeps_only_the_hyperparams_that_differ(journal):

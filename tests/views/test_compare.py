@@ -48,7 +48,8 @@ def test_compare_view_draws_one_chart_per_statistic_and_one_colour_per_item(jour
     assert view.data["colors"] == {"run-a": 0, "run-b": 1, "search#1": 2}
     assert {s["color"] for key, s in series.items() if key[0] == "search#1"} == {2}
     assert view.data["marks"] == [
-        {"label": "run-b", "epoch": 2, "mutation": "replace model", "phase": "train"}
+        {"label": "run-b", "epoch": 1, "mark": "pretrain"},
+        {"label": "run-b", "epoch": 2, "mark": "train: replace model"},
     ]
     assert view.data["differing"]["paths"] == ["model__alpha"]
     assert [row["path"] for row in view.data["structure"]] == ["model", "pca"]

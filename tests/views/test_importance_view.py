@@ -26,6 +26,10 @@ def test_importance_bars_sum_steps_and_escape_names():
 def test_study_importance_says_why_there_are_no_bars_yet(tmp_path):
     path = str(tmp_path / "journal.log")
     a_study(path, "one", "maximize", n=1)
-    assert "at least two complete trials" in study_importance_html(path, "one")
+    from types import SimpleNamespace
+
+    tuner = SimpleNamespace(storage=path, study_name="one")  # what the panel reads of a Tuner
+    assert "at least two complete trials" in study_importance_html(tuner)
     a_study(path, "many", "maximize")
-    assert "<code>encoder__scale__power</code>" in study_importance_html(path, "many")
+    shown = study_importance_html(SimpleNamespace(storage=path, study_name="many"))
+    assert "<code>encoder__scale__power</code>" in shown

@@ -19,6 +19,7 @@ import pandas as pd
 
 from workbench._internal.names import did_you_mean
 from workbench.exceptions import StorageError
+from workbench.store._history import history_marks, split_statistic
 from workbench.store._schema import RUN, TrialRecord, to_json_value
 
 if TYPE_CHECKING:
@@ -82,6 +83,9 @@ class Comparison:
         item (None where it has no such step).
     mutation_logs : dict
         Label -> the item's mutation log, oldest first.
+    marks : DataFrame
+        ``label``, ``epoch``, ``mark``: where an item's pipeline mutated or its phase changed
+        (``"finetune: replace head"``), as the store marks a History.
     """
 
     items: pd.DataFrame
@@ -90,6 +94,9 @@ class Comparison:
     differing: pd.DataFrame
     structure_diff: pd.DataFrame
     mutation_logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    marks: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["label", "epoch", "mark"])
+    )
 
     @property
     def labels(self) -> list[str]:
@@ -148,7 +155,7 @@ class Comparison:
         return {
             "items": to_json_value(self.items.to_dict(orient="records")),
             "series": list(_series_of(self.curves)) if series else [],
-            "marks": list(_marks_of(self.curves)),
+            "marks": list(_marks_of(self.marks)),
             "differing": {
                 "paths": [str(path) for path in self.differing.index],
                 "labels": self.labels,
@@ -262,12 +269,14 @@ def compare_refs(refs: Sequence[ItemRef]) -> Comparison:
         _label(ref, record, several_stores) for ref, record in zip(refs, records, strict=True)
     ]
     rows, curves, hyperparams, structures, logs = [], [], {}, {}, {}
+    marks: list[tuple[str, int, str]] = []
     for ref, label, record in zip(refs, labels, records, strict=True):
         rows.append(_item_row(ref, label, record))
         curves.append(_curve_of(ref, label, record))
         hyperparams[label] = _hyperparams_of(record)
         structures[label] = _steps_of(record.structure)
         logs[label] = list(record.mutation_log)
+        marks += [(label, epoch, mark) for epoch, mark in history_marks(record.history)]
     items = pd.DataFrame(rows, columns=list(ITEM_COLUMNS))
     items["value"] = items["value"].astype("float64")
     items["duration"] = items["duration"].astype("float64")
@@ -279,6 +288,7 @@ def compare_refs(refs: Sequence[ItemRef]) -> Comparison:
         differing=table[_differs(table)],
         structure_diff=_structure_diff(structures, logs, labels),
         mutation_logs=logs,
+        marks=pd.DataFrame(marks, columns=["label", "epoch", "mark"]),
     )
 
 
@@ -334,18 +344,20 @@ def chart_of(statistic: str) -> str:
     >>> chart_of("train_loss"), chart_of("valid_accuracy"), chart_of("epoch_time")
     ('loss', 'accuracy', 'epoch_time')
     """
-    return statistic.split("_", 1)[1] if statistic.startswith(("train_", "valid_")) else statistic
+    split = split_statistic(statistic)
+    return split[1] if split is not None else statistic
 
 
 def _split(statistic: str) -> str:
-    return "train" if statistic.startswith("train_") else "valid"
+    split = split_statistic(statistic)
+    return split[0] if split is not None else "valid"  # a study's metric: a validation score
 
 
 def _curve_of(ref: ItemRef, label: str, record: TrialRecord) -> dict[str, np.ndarray]:
     """The item's curves in long form, as columns."""
     history = record.history
     columns = [str(column) for column in history.columns]
-    statistics = [c for c in columns if c.startswith(("train_", "valid_"))]  # History.metrics
+    statistics = [c for c in columns if split_statistic(c) is not None]
     if not statistics and record.state == "running":
         return _reported_curve(ref, label, record)
     n = len(history)
@@ -514,24 +526,10 @@ def _series_of(curves: pd.DataFrame) -> Iterator[dict[str, Any]]:
         }
 
 
-def _marks_of(curves: pd.DataFrame) -> Iterator[dict[str, Any]]:
-    """Each item's mutation and phase changes: label, epoch, what changed."""
-    if not len(curves):
-        return
-    first = curves.drop_duplicates(["label", "epoch"])
-    for label, part in first.groupby("label", sort=False):
-        previous = None
-        for epoch, phase, mutation in zip(
-            part["epoch"], part["phase"], part["mutation"], strict=True
-        ):
-            if mutation is not None or (previous is not None and phase != previous):
-                yield {
-                    "label": label,
-                    "epoch": int(epoch),
-                    "mutation": mutation,
-                    "phase": phase if phase != previous else None,
-                }
-            previous = phase
+def _marks_of(marks: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    """Each item's marks: where its pipeline mutated or its phase changed."""
+    for label, epoch, mark in marks.itertuples(index=False):
+        yield {"label": str(label), "epoch": int(epoch), "mark": str(mark)}
 
 
 # -- entry points --------------------------------------------------------------------------------

@@ -135,7 +135,7 @@ function drawChart(chart, data, width, theme) {
   ctx.setLineDash([]);
   if (marks.length && marks.length <= 12) {
     ctx.textAlign = "left"; ctx.fillStyle = theme.warn;
-    marks.forEach((m, i) => ctx.fillText(m.mutation || m.phase || "", X(m.epoch - 0.5) + 3, M.t + 11 + (i % 3) * 12));
+    marks.forEach((m, i) => ctx.fillText(m.mark, X(m.epoch - 0.5) + 3, M.t + 11 + (i % 3) * 12));
   }
   return canvas;
 }

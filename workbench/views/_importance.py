@@ -43,10 +43,14 @@ def _bar(name: str, share: float, *, strong: bool = False) -> str:
     )
 
 
-def study_importance_html(storage: Any, study: str) -> str:
-    """The importance bars of ``study`` in ``storage``, or why there are none yet."""
+def study_importance_html(tuner: Any) -> str:
+    """The importance bars of a Tuner's study, or why there are none (yet)."""
     try:
-        frame = store.open_store(storage, readonly=True).importance(study)
-    except StorageError as error:
-        return f'<div class="wb-importance wb-muted">{html.escape(str(error))}</div>'
+        opened = store.open_store(tuner.storage, readonly=True)
+        frame = opened.importance(tuner.study_name)
+    except Exception as error:  # too few trials, or a store that fails now: said, not raised
+        text = (
+            str(error) if isinstance(error, StorageError) else f"{type(error).__name__}: {error}"
+        )
+        return f'<div class="wb-importance wb-muted">{html.escape(text)}</div>'
     return importance_html(frame)
