@@ -377,6 +377,16 @@ def test_cross_validated_trials_hide_the_curves(data, storage):
     assert panel.curves.layout.display == "none"
 
 
+def test_panel_shows_the_importance_of_each_step_when_the_study_ends(data, storage):
+    panel = TuningPanel(_logistic(), *data, n_trials=4, cv=2, space=LOG_C, storage=storage,
+                        study_name="importance", random_state=0)  # fmt: skip
+    assert panel.importance.value == ""  # nothing before a study ran
+    assert panel.start().wait(60)
+    shown = panel.importance.value
+    assert "<b>model</b>" in shown and "<code>model__C</code>" in shown
+    assert shown.count("100%") == 2  # the only step, the only hyperparam
+
+
 # -- every handler shows its error in the panel and stays ready --------------------------------
 def _boom(*args, **kwargs):
     raise RuntimeError("the store went away")

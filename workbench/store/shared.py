@@ -9,6 +9,7 @@ them from here, as step authors import from :mod:`workbench.core.authoring`.
 """
 
 from workbench.store._browse import SUMMARY_COLUMNS
+from workbench.store._compare import ItemRef, chart_of, compare_refs, find_item
 from workbench.store._direction import lower_is_better, metric_direction
 from workbench.store._history import (
     MarkTracker,
@@ -85,16 +86,20 @@ __all__ = [
     "TRIAL_COLUMNS",
     "WORKER_KEY",
     "BestSoFar",
+    "ItemRef",
     "MarkTracker",
     "RunRecorder",
     "StorageLike",
     "best_so_far",
     "better",
+    "chart_of",
+    "compare_refs",
     "decode_history",
     "describe",
     "encode_history",
     "fail_stale_trials",
     "final_statistics",
+    "find_item",
     "history_marks",
     "is_statistic",
     "journal_path",

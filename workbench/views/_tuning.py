@@ -19,6 +19,7 @@ from workbench.store import shared
 from workbench.tuning import BackgroundStudy, Tuner
 from workbench.views._curves import Curves
 from workbench.views._curves_data import _get_curves_info
+from workbench.views._importance import study_importance_html
 from workbench.views._tuning_data import (
     LiveTrials,
     TrialRow,
@@ -180,6 +181,7 @@ class TuningPanel(ipywidgets.VBox):
         self.trial_view = ipywidgets.HTML(layout={"flex": "1 1 280px", "min_width": "260px"})
         self.charts = _TuningCharts()
         self.curves = Curves()
+        self.importance = ipywidgets.HTML()  # filled in when a Start or Resume ends
         super().__init__(
             [
                 ipywidgets.HTML(_CSS),
@@ -188,6 +190,7 @@ class TuningPanel(ipywidgets.VBox):
                 ipywidgets.HBox([self.table, self.trial_view], layout=_WRAP),
                 self.charts,
                 self.curves,
+                self.importance,
             ]
         )
         self.add_class("wb-tuning-panel")
@@ -274,7 +277,8 @@ class TuningPanel(ipywidgets.VBox):
         if stored or self.curves.runs:
             self.curves.close()
             self.curves = Curves(_get_curves_info(tuner) if stored else None)
-            self.children = (*tuple(getattr(self, "children", ()))[:5], self.curves)
+            kept = tuple(getattr(self, "children", ()))[:5]
+            self.children = (*kept, self.curves, self.importance)
         if tuner.evaluation.kind != "epochs":
             self.curves.layout.display = "none"  # no per-epoch statistics to draw
 
@@ -285,6 +289,7 @@ class TuningPanel(ipywidgets.VBox):
             with contextlib.suppress(Exception):  # the stored truth, durations too
                 self.trials.load(runner.stored_trials())
             self.curves.finish()
+            self.importance.value = study_importance_html(runner.tuner)
         self._refresh(force=True)
 
     def _trial_began(self, number: int, params: dict[str, Any]) -> None:
