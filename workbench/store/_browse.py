@@ -14,6 +14,7 @@ from workbench._internal.options import Interval, check_option
 from workbench.exceptions import StorageError, StoreQueryError
 from workbench.store._direction import metric_direction
 from workbench.store._history import History
+from workbench.store._kept import EXTENDS_KEY, kept_pipelines
 from workbench.store._schema import (
     KIND_KEY,
     METRIC_KEY,
@@ -265,8 +266,25 @@ class Store:
             error=found["error"],
             datetime_start=found["datetime_start"],
             datetime_complete=found["datetime_complete"],
+            kept=kept_pipelines(attrs).get(found["number"]),
+            extends=_extends(found["user_attrs"]),
             schema=int(record.get("schema", 0)),
         )
+
+    def kept(self, study: str) -> dict[int, dict[str, Any]]:
+        """The trials of ``study`` whose fitted pipeline is kept now: number -> what is
+        recorded of it (``bytes``, ``fitted_on``); ``workbench.tuning.load_trial`` loads one.
+
+        Examples
+        --------
+        >>> from workbench.store import open_store
+        >>> open_store(":memory:").kept("no-such-study")
+        Traceback (most recent call last):
+        ...
+        workbench.exceptions.StorageError: No study or run named 'no-such-study' in the store ...
+        """
+        attrs, _, _ = self._study(study)
+        return kept_pipelines(attrs)
 
     def _study(self, study: str) -> tuple[dict[str, Any], list[str], int]:
         try:
@@ -378,6 +396,11 @@ class Store:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _extends(user_attrs: Mapping[str, Any]) -> int | None:
+    number = user_attrs.get(EXTENDS_KEY)
+    return int(number) if isinstance(number, int) and not isinstance(number, bool) else None
+
+
 def _check_count(name: str, value: Any) -> None:
     check_option(name, value, [Interval(int, 0)], StoreQueryError)
 
