@@ -19,6 +19,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { api } from './api';
 import { IBest, bestPipelineCode } from './code';
 import { pipelineNames } from './kernel';
+import { picturePlugin } from './picture';
 import { IStudyRef, WorkbenchPanel } from './panel';
 import { StudyView, findBest } from './study';
 
@@ -169,4 +170,4 @@ async function findBestOf(store: string, study: string, url: string): Promise<IB
   };
 }
 
-export default plugin;
+export default [plugin, picturePlugin];
