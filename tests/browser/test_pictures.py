@@ -25,7 +25,8 @@ model = Pipeline([("scale", StandardScaler()),
                   ("sgd", SGDClassifier(loss="log_loss", alpha=1e-3, random_state=0))])
 view, bar = curves(), Progress()
 display(view, bar)
-fit_epochs(model, X, y, epochs=6, batch_size=256, validation=0.25, callbacks=[view, bar])""",
+fit_epochs(model, X, y, epochs=6, batch_size=256, validation_fraction=0.25,
+           random_state=0, callbacks=[view, bar]);""",
     """\
 pipe = Pipeline([("scale", StandardScaler()), ("reduce", PCA(n_components=8)),
                  ("model", Choose([("linear", SGDClassifier(random_state=0)),

@@ -23,6 +23,7 @@ A view takes part in three lines: mix in :class:`Pictured`, define ``_draw_pictu
 from __future__ import annotations
 
 import base64
+import re
 import time
 from typing import Any, NamedTuple
 
@@ -40,14 +41,35 @@ class Picture(NamedTuple):
 
     html: str
     svg: str | None = None
+    text: str = ""
+
+
+def svg_data_uri(svg: str) -> str:
+    """An SVG as a ``data:`` address for ``<img>`` (a sanitizer keeps it, drops ``<svg>``)."""
+    if "xmlns=" not in svg[:200]:
+        svg = svg.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+_SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
+
+
+def svg_as_images(markup: str) -> str:
+    """``markup`` with each inline ``<svg>`` turned into an ``<img>`` of it."""
+    return _SVG.sub(
+        lambda found: f'<img src="{svg_data_uri(found.group(0))}" alt="plot"/>', markup
+    )
 
 
 def svg_picture(svg: str, *, caption: str = "") -> Picture:
-    """A chart: the SVG itself, and HTML that shows it as an image (a sanitizer keeps ``<img>``
-    with data but drops ``<svg>``)."""
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    html = f'<img src="data:image/svg+xml;base64,{data}" alt="{esc(caption or "chart")}"/>'
-    return Picture(html=html_picture(html, caption=caption), svg=svg)
+    """A chart: the SVG itself, and HTML that shows it as an image."""
+    html = f'<img src="{svg_data_uri(svg)}" alt="{esc(caption or "chart")}"/>'
+    return Picture(html=html_picture(html, caption=caption), svg=svg, text=caption)
+
+
+def page_picture(body: str, *, caption: str) -> Picture:
+    """A view drawn as HTML (tables, text), with ``caption`` as its plain text."""
+    return Picture(html=html_picture(body, caption=caption), text=caption)
 
 
 def html_picture(body: str, *, caption: str = "") -> str:
@@ -91,6 +113,8 @@ class Pictured:
         if picture.svg is not None:
             bundle["image/svg+xml"] = picture.svg
         bundle["text/html"] = picture.html
+        if picture.text:
+            bundle["text/plain"] = f"{picture.text} (a Workbench view: {type(self).__name__})"
         return bundle
 
     def _ipython_display_(self) -> None:

@@ -90,7 +90,8 @@ def _panel(
         dash = ' stroke-dasharray="5 3"' if s["split"] == "train" else ""
         parts.append(
             f'<polyline class="wb-series" data-run="{esc(s["run"])}" '
-            f'data-split="{esc(s["split"])}" fill="none" stroke="{colors[s["run"]]}" stroke-width="1.6"{dash} '
+            f'data-split="{esc(s["split"])}" fill="none" stroke="{colors[s["run"]]}" '
+            f'stroke-width="1.6"{dash} '
             f'points="{points}"><title>{esc(s["run"])} · {esc(s["split"])} {esc(stat)}</title>'
             "</polyline>"
         )
@@ -158,4 +159,48 @@ def curves_svg(data: Mapping[str, Any], *, log_y: bool = False) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" class="wb-curves-picture" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" '
         f'font-size="11" fill="{INK}">{"".join(body)}</svg>'
+    )
+
+
+def history_svg(info: Any) -> str:
+    """A study's history (``TuningInfo``): each complete trial's value as a dot, the best so
+    far as a line."""
+    points = [(row.number, row.value) for row in info.trials if row.value is not None]
+    points = [(x, float(y)) for x, y in points if math.isfinite(float(y))]
+    width, height = 420, 180
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="wb-history-picture" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" '
+        f'font-size="11" fill="{INK}">'
+        f'<text x="{LEFT}" y="13" font-weight="600">objective value ({esc(info.direction)})'
+        "</text>"
+    )
+    if not points:
+        return head + f'<text x="{LEFT}" y="40">no complete trial yet</text></svg>'
+    (x_low, x_high) = _extent([x for x, _ in points])
+    (y_low, y_high) = _extent([y for _, y in points])
+    inner_w, inner_h = width - LEFT - RIGHT, height - TOP - BOTTOM
+
+    def px(x: float) -> float:
+        return LEFT + inner_w * (x - x_low) / (x_high - x_low)
+
+    def py(y: float) -> float:
+        return TOP + inner_h * (1 - (y - y_low) / (y_high - y_low))
+
+    dots = "".join(
+        f'<circle class="wb-trial" cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" '
+        f'fill="{PALETTE[0]}"><title>trial {x}: {_fmt(y)}</title></circle>'
+        for x, y in points
+    )
+    best = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in info.best_so_far)
+    return (
+        head + f'<rect x="{LEFT}" y="{TOP}" width="{inner_w}" height="{inner_h}" fill="none" '
+        f'stroke="{INK}" stroke-opacity="0.5"/>'
+        f'<text x="{LEFT - 3}" y="{TOP + 9}" text-anchor="end">{_fmt(y_high)}</text>'
+        f'<text x="{LEFT - 3}" y="{TOP + inner_h}" text-anchor="end">{_fmt(y_low)}</text>'
+        f'<text x="{LEFT}" y="{height - 12}">{_fmt(x_low)}</text>'
+        f'<text x="{LEFT + inner_w}" y="{height - 12}" text-anchor="end">{_fmt(x_high)}</text>'
+        f'<text x="{LEFT + inner_w / 2}" y="{height - 12}" text-anchor="middle">trial</text>'
+        f'<polyline class="wb-best" fill="none" stroke="{PALETTE[1]}" stroke-width="1.6" '
+        f'points="{best}"><title>best so far</title></polyline>{dots}</svg>'
     )

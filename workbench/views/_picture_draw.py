@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from workbench.views._html import badge, distribution_text, esc, view
-from workbench.views._picture import Picture, html_picture, svg_picture
-from workbench.views._picture_charts import curves_svg
+from workbench.views._html import badge, distribution_text, esc, table, value_text, view
+from workbench.views._picture import (
+    Picture,
+    page_picture,
+    svg_as_images,
+    svg_data_uri,
+    svg_picture,
+)
+from workbench.views._picture_charts import curves_svg, history_svg
 
 
 def curves_picture(data: Mapping[str, Any], *, log_y: bool = False) -> Picture:
@@ -47,7 +53,7 @@ def progress_picture(info: Any) -> Picture:
         f'background:{color}"></span></span>'
     )
     body = f'<div class="wb-progress">{bar}<span>{esc(info.text)}</span></div>'
-    return Picture(html=html_picture(body, caption=f"progress: {info.status}"))
+    return page_picture(body, caption=f"progress: {info.status}")
 
 
 def space_editor_picture(groups: Sequence[Any]) -> Picture:
@@ -55,7 +61,7 @@ def space_editor_picture(groups: Sequence[Any]) -> Picture:
     distributions, unchosen branches greyed, frozen steps marked."""
     if not groups:
         body = '<div class="wb-muted">This pipeline has no hyperparameter space to edit.</div>'
-        return Picture(html=html_picture(view(body), caption="space editor"))
+        return page_picture(view(body), caption="space editor")
     rows = []
     for group in groups:
         marks = badge("frozen: fixed", "wb-frozen") * group.frozen
@@ -77,4 +83,62 @@ def space_editor_picture(groups: Sequence[Any]) -> Picture:
         '<table class="wb-table"><thead><tr><th>hyperparam</th><th>space</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
-    return Picture(html=html_picture(view(body), caption=f"space editor: {count} hyperparameters"))
+    return page_picture(view(body), caption=f"space editor: {count} hyperparameters")
+
+
+def tuning_picture(info: Any, status_html: str) -> Picture:
+    """The tuning panel (``TuningInfo``): its status line, the study's history as a chart and
+    the trials as a table, the best one marked."""
+    svg = history_svg(info)
+    chart = f'<img src="{svg_data_uri(svg)}" alt="objective value by trial"/>'
+    paths = list(dict.fromkeys(path for row in info.trials for path in row.params))
+    best = info.best.number if info.best is not None else None
+    rows = [
+        [
+            f"{row.number}{' ★' if row.number == best else ''}",
+            row.state,
+            "" if row.value is None else f"{row.value:.6g}",
+            "" if row.duration is None else f"{row.duration:.1f} s",
+            *(
+                value_text(row.params[path], limit=24) if path in row.params else ""
+                for path in paths
+            ),
+        ]
+        for row in info.trials[-40:]
+    ]
+    more = len(info.trials) - len(rows)
+    note = f'<div class="wb-legend">the last 40 of {len(info.trials)} trials</div>' * (more > 0)
+    body = status_html + chart + table(["trial", "state", "value", "time", *paths], rows) + note
+    return page_picture(view(body), caption=f"tuning panel: {info.study_name}")
+
+
+def inspector_picture(
+    entries: Sequence[Any], selected: str, step_html: str, error_html: str
+) -> Picture:
+    """The inspector (``_get_tree_info`` and the selected step's HTML): the tree with the
+    selected step marked, beside that step's hyperparams and fitted attributes."""
+    tree = "".join(
+        f'<div style="margin-left:{12 * entry.depth}px;padding:0 4px'
+        f'{";background:#1976d2;color:white" if entry.path == selected else ""}">'
+        f"{esc(entry.label)}</div>"
+        for entry in entries
+    )
+    body = (
+        '<div style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">'
+        f'<div style="min-width:200px;border:1px solid rgba(128,128,128,0.45);padding:2px">'
+        f"{tree}</div><div>{error_html}{svg_as_images(step_html)}</div></div>"
+    )
+    return page_picture(view(body), caption=f"inspector: {selected or '(root)'}")
+
+
+def mutation_picture(curve: Mapping[str, Any], log_html: str, message_html: str) -> Picture:
+    """The mutation panel: its learning curve (``Curves.data``), the mutation log, the last
+    message."""
+    svg = curves_svg(curve)
+    chart = f'<img src="{svg_data_uri(svg)}" alt="learning curves"/>'
+    body = (
+        f"{message_html}"
+        '<div style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">'
+        f"<div>{chart}</div><div>{log_html}</div></div>"
+    )
+    return page_picture(body, caption="mutation panel")

@@ -23,6 +23,8 @@ from workbench.store import shared
 from workbench.tuning import Tuner
 from workbench.views._curves import Curves, _follow_tuner
 from workbench.views._curves_data import _get_curves_info
+from workbench.views._picture import Picture, Pictured, picture_changed
+from workbench.views._picture_draw import tuning_picture
 from workbench.views._tuning_data import (
     TrialRow,
     TuningInfo,
@@ -94,7 +96,7 @@ def _optuna_silent_in_this_thread() -> Iterator[None]:
             handler.removeFilter(quiet)
 
 
-class TuningPanel(ipywidgets.VBox):
+class TuningPanel(Pictured, ipywidgets.VBox):
     """Tune a pipeline from the notebook: Start, Stop and Resume while trials run.
 
     The study runs in a background thread, so the kernel stays free and the buttons work
@@ -212,6 +214,14 @@ class TuningPanel(ipywidgets.VBox):
         )
         self.add_class("wb-tuning-panel")
         self._refresh(force=True)
+        self.status.observe(self._status_changed, names="value")
+
+    def _status_changed(self, _change: Any) -> None:
+        picture_changed(self, settled=self._status not in ("running", "stopping"))
+
+    def _draw_picture(self) -> Picture:
+        info = self.info()
+        return tuning_picture(info, self._status_html(info))
 
     # -- the tuner ------------------------------------------------------------------------------
     def _build_tuner(self) -> None:
