@@ -41,9 +41,9 @@ _OUTPUTS = """() => Array.from(document.querySelectorAll('.wb-view-output')).map
   const picture = o.querySelector('.wb-view-picture');
   const img = picture && picture.querySelector('img');
   const shown = (e) => !!e && e.offsetParent !== null;
+  const live = o.children[1];
   return {picture: shown(picture), image: shown(img) && img.naturalWidth > 0,
-          live: o.querySelectorAll('.wb-view-picture ~ .lm-Widget .jupyter-widgets').length > 0
-                && !shown(picture)};
+          live: shown(live) && live.childElementCount > 0 && !shown(picture)};
 })"""
 
 _SANITIZED = """() => {
@@ -71,13 +71,16 @@ def saved(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     with start_lab(root) as lab, _Page() as page:
         notebook = Notebook.open(page, lab, path)
         notebook.run_all(timeout=240)
-        outputs = wait_for(
-            lambda: (found := page.evaluate(_OUTPUTS)) and len(found) == 3 and found,
-            timeout=60,
-            what="three Workbench views",
-        )
         # a live kernel: the live widget, the picture hidden (no second copy)
-        assert all(out["live"] and not out["picture"] for out in outputs), outputs
+        wait_for(
+            lambda: (
+                (found := page.evaluate(_OUTPUTS))
+                and len(found) == 3
+                and all(out["live"] and not out["picture"] for out in found)
+            ),
+            timeout=60,
+            what="three live Workbench views, their pictures hidden",
+        )
         notebook.command("docmanager:save")
         wait_for(
             lambda: (

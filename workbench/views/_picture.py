@@ -51,6 +51,7 @@ def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
+_STYLE_BLOCK = re.compile(r"<style>.*?</style>", re.DOTALL)
 _SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
 
 
@@ -79,6 +80,7 @@ def html_picture(body: str, *, caption: str = "") -> str:
         f"{esc(caption)}{' · ' if caption else ''}"
         "a picture of the view's last state; run the cell for the live view</div>"
     )
+    body = _STYLE_BLOCK.sub("", body)  # a sanitizer drops them: the picture is styled inline
     return f'<div class="wb-picture" style="line-height:1.45">{body}{note}</div>'
 
 
