@@ -148,7 +148,9 @@ def test_untrusted_copy_shows_pictures_and_a_rich_display_that_reads(
 ) -> None:
     root, path = saved
     untrusted = root / "untrusted.ipynb"
-    nbformat.write(nbformat.read(path, as_version=4), untrusted)  # not signed: untrusted
+    copy = nbformat.read(path, as_version=4)
+    copy.metadata["copied_by"] = "someone else"  # content this server never signed
+    nbformat.write(copy, untrusted)
     with start_lab(root) as lab, _Page() as page:
         notebook = Notebook.open(page, lab, untrusted)
         assert not page.evaluate(

@@ -11,8 +11,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from workbench import Pipeline
-from workbench.views import Curves, Progress, SpaceEditor
-from workbench.views import _picture
+from workbench.views import Curves, Progress, SpaceEditor, _picture
 from workbench.views._display import space_html, step_html
 from workbench.views._html import inline_styles
 from workbench.views._picture import (
@@ -187,3 +186,10 @@ def test_svg_as_images_turns_inline_plots_into_images() -> None:
 
 def test_picture_is_plain_data() -> None:
     assert Picture(html="<b>x</b>") == Picture("<b>x</b>", None)
+
+
+def test_svg_as_images_leaves_out_plots_too_large_for_a_saved_file() -> None:
+    big = '<svg width="9">' + "<rect/>" * 2000 + "</svg>"
+    assert svg_as_images(big) == (
+        '<div style="opacity:0.6">(the plot is drawn in the live view)</div>'
+    )

@@ -94,7 +94,7 @@ INLINE_BY_CLASS = {
 }
 INLINE_BY_TAG = {
     "th": f"text-align:left;padding:1px 8px 1px 0;border-bottom:1px solid {_RULE}",
-    "td": "text-align:left;padding:1px 8px 1px 0",
+    "td": "text-align:left",
     "summary": "cursor:pointer",
 }
 _TAG = re.compile(r"<([a-z]+)((?:\s+[\w:-]+(?:=\"[^\"]*\")?)*)\s*(/?)>")

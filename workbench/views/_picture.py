@@ -55,11 +55,21 @@ _STYLE_BLOCK = re.compile(r"<style>.*?</style>", re.DOTALL)
 _SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
 
 
+#: Inline plots larger than this stay in the live view (a 64 x 64 heat map is some 40 KB).
+PLOT_LIMIT = 8_000
+
+
 def svg_as_images(markup: str) -> str:
-    """``markup`` with each inline ``<svg>`` turned into an ``<img>`` of it."""
-    return _SVG.sub(
-        lambda found: f'<img src="{svg_data_uri(found.group(0))}" alt="plot"/>', markup
-    )
+    """``markup`` with each inline ``<svg>`` turned into an ``<img>`` of it; a plot over
+    :data:`PLOT_LIMIT` characters is left out, with a note, to keep the saved file small."""
+
+    def image(found: re.Match[str]) -> str:
+        svg = found.group(0)
+        if len(svg) > PLOT_LIMIT:
+            return '<div style="opacity:0.6">(the plot is drawn in the live view)</div>'
+        return f'<img src="{svg_data_uri(svg)}" alt="plot"/>'
+
+    return _SVG.sub(image, markup)
 
 
 def svg_picture(svg: str, *, caption: str = "") -> Picture:
