@@ -1,29 +1,35 @@
-"""Lab server: what one refresh of the JupyterLab panel costs, on a store holding a
-10,000-trial study, for a journal file and for SQLite.
+"""Lab server: what the JupyterLab panel costs, on a store holding one large study (10,000
+trials by default), for a journal file and for SQLite.
 
 Measured through a real Jupyter server running the extension (an HTTP GET on 127.0.0.1 with
 the token; the median of many, so the figure is the server's time plus a loopback round trip):
 
+- the first listing after the server started (a journal's index is built then);
 - ``changes`` with nothing changed: what the panel asks every second while idle;
 - the first page of trials (100 rows): what opening the study costs;
+- pages sorted by a column (by value both ways, from the start, middle and end; by a param;
+  by duration): the first one asked, and the slowest of the others;
 - beside optuna-dashboard's approach on the same store, where each refresh reads every trial of
   the study again (``storage.get_all_trials``) and serialises it all, timed in this process
   (so without even the HTTP round trip);
 - one live refresh of the open study while trials are added: its summary, first page and the
   values for the best-so-far plot, either of every trial or from the newest on (what the
-  panel asks since it keeps the values of finished trials).
+  panel asks since it keeps the values of finished trials), and the bytes it received.
 
 The trials carry what Workbench records: two params, six intermediate values and a six-epoch
-History each. The stores are built in /dev/shm where there is one (SQLite commits each added
-trial; on a disk that takes many minutes); reads come from the page cache either way.
+History each; every 50th failed. The stores are built in /dev/shm where there is one; the
+journal through Optuna's ``add_trials``, SQLite by bulk inserts into Optuna's tables in one
+transaction (see :func:`fill_sqlite`), checked with ``optuna.load_study``.
 
     .venv/bin/python bench/lab_server.py            # 10,000 trials
-    .venv/bin/python bench/lab_server.py --trials 2000
+    .venv/bin/python bench/lab_server.py --trials 100000
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import gzip
 import json
 import os
 import secrets
@@ -39,21 +45,20 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.distributions import FloatDistribution, IntDistribution
+import sqlalchemy as sa
+from optuna.distributions import FloatDistribution, IntDistribution, distribution_to_json
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
-from optuna.trial import TrialState, create_trial
+from optuna.trial import FrozenTrial, TrialState, create_trial
 
 STUDY = "big-study"
 RECORD_KEY = "workbench:record"
 REPEATS = 40
 
 
-def fill(storage: BaseStorage, n_trials: int) -> float:
-    """Create the study with ``n_trials`` finished trials; return the seconds it took."""
-    started = time.perf_counter()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(study_name=STUDY, storage=storage, direction="maximize")
+def make_trials(n_trials: int) -> list[FrozenTrial]:
+    """The bench's trials: two params, six intermediate values and a History each; every
+    50th trial failed (no value), so a page sorted by value has trials without one last."""
     distributions = {
         "model__alpha": FloatDistribution(1e-6, 1e-1, log=True),
         "model__max_depth": IntDistribution(1, 12),
@@ -65,10 +70,11 @@ def fill(storage: BaseStorage, n_trials: int) -> float:
             "columns": ["epoch", "train_loss", "valid_accuracy"],
             "data": [[e + 1, 1.0 - v, v] for e, v in enumerate(curve)],
         }
+        failed = number % 50 == 49
         trials.append(
             create_trial(
-                state=TrialState.COMPLETE,
-                value=curve[-1],
+                state=TrialState.FAIL if failed else TrialState.COMPLETE,
+                value=None if failed else curve[-1],
                 params={
                     "model__alpha": 10 ** -(1 + number % 5),
                     "model__max_depth": 1 + number % 12,
@@ -78,8 +84,94 @@ def fill(storage: BaseStorage, n_trials: int) -> float:
                 user_attrs={RECORD_KEY: {"history": history}},
             )
         )
-    study.add_trials(trials)
+    return trials
+
+
+def fill_journal(path: Path, n_trials: int) -> float:
+    """A journal file holding the study, written through Optuna's API (``add_trials``);
+    the seconds it took."""
+    started = time.perf_counter()
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    study = optuna.create_study(study_name=STUDY, storage=storage, direction="maximize")
+    study.add_trials(make_trials(n_trials))
     return time.perf_counter() - started
+
+
+def fill_sqlite(url: str, n_trials: int) -> float:
+    """A SQLite store holding the study; the seconds it took.
+
+    ``add_trials`` commits each trial with a dozen statements (the bench's first version did
+    not finish 100,000 trials in 20 minutes). Here Optuna creates the study and its schema,
+    and the trials go into Optuna's own tables in one transaction (SQLAlchemy Core, bulk
+    inserts), as Optuna would write them; ``optuna.load_study`` then reads them back.
+    """
+    started = time.perf_counter()
+    study = optuna.create_study(study_name=STUDY, storage=url, direction="maximize")
+    engine = sa.create_engine(url)
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    rows: dict[str, list[dict[str, Any]]] = {
+        name: []
+        for name in ("trials", "trial_params", "trial_values", "trial_intermediate_values")
+    }
+    rows["trial_user_attributes"] = []
+    trials = make_trials(n_trials)
+    for trial_id, trial in enumerate(trials, start=1):
+        rows["trials"].append(
+            {
+                "trial_id": trial_id,
+                "number": trial.number if trial.number >= 0 else trial_id - 1,
+                "study_id": study._study_id,
+                "state": trial.state.name,
+                "datetime_start": _utc(trial.datetime_start),
+                "datetime_complete": _utc(trial.datetime_complete),
+            }
+        )
+        for name, value in trial.params.items():
+            distribution = trial.distributions[name]
+            rows["trial_params"].append(
+                {
+                    "trial_id": trial_id,
+                    "param_name": name,
+                    "param_value": distribution.to_internal_repr(value),
+                    "distribution_json": distribution_to_json(distribution),
+                }
+            )
+        for objective, value in enumerate(trial.values or ()):
+            rows["trial_values"].append(
+                {"trial_id": trial_id, "objective": objective, "value": value,
+                 "value_type": "FINITE"}
+            )  # fmt: skip
+        for step, value in trial.intermediate_values.items():
+            rows["trial_intermediate_values"].append(
+                {"trial_id": trial_id, "step": step, "intermediate_value": value,
+                 "intermediate_value_type": "FINITE"}
+            )  # fmt: skip
+        for key, value in trial.user_attrs.items():
+            rows["trial_user_attributes"].append(
+                {"trial_id": trial_id, "key": key, "value_json": json.dumps(value)}
+            )
+    with engine.begin() as connection:
+        for name, table_rows in rows.items():
+            if table_rows:
+                connection.execute(tables.tables[name].insert(), table_rows)
+    engine.dispose()
+    loaded = optuna.load_study(study_name=STUDY, storage=url)  # a valid Optuna store
+    storage = loaded._storage
+    last = storage.get_trial(
+        storage.get_trial_id_from_study_id_trial_number(loaded._study_id, n_trials - 1)
+    )
+    assert storage.get_n_trials(loaded._study_id) == n_trials, n_trials
+    assert last.user_attrs[RECORD_KEY]["history"]["columns"][0] == "epoch", last.user_attrs
+    assert last.params == trials[-1].params and last.values == trials[-1].values, last
+    return time.perf_counter() - started
+
+
+def _utc(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """As Optuna stores a time: naive UTC."""
+    if moment is None:
+        return None
+    return moment.astimezone(datetime.UTC).replace(tzinfo=None)
 
 
 def _free_port() -> int:
@@ -93,6 +185,7 @@ class Server:
 
     def __init__(self, root: Path, stores: list[str]):
         self.token = secrets.token_hex(16)
+        self.received = 0
         self.port = _free_port()
         config = root / "bench_config.json"
         config.write_text(json.dumps({"WorkbenchApp": {"stores": stores}}))
@@ -121,13 +214,18 @@ class Server:
                 time.sleep(0.3)
 
     def get(self, path: str, **params: Any) -> Any:
+        """GET as a browser asks (gzip accepted); the bytes received add to ``received``."""
         query = ("?" + urllib.parse.urlencode(params)) if params else ""
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/{path}{query}",
-            headers={"Authorization": f"token {self.token}"},
+            headers={"Authorization": f"token {self.token}", "Accept-Encoding": "gzip"},
         )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.load(response)
+        with urllib.request.urlopen(request, timeout=120) as response:
+            body = response.read()
+            self.received += len(body)
+            if response.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+        return json.loads(body)
 
     def close(self) -> None:
         self.process.terminate()
@@ -145,25 +243,51 @@ def median_ms(call: Any, repeats: int = REPEATS) -> float:
     return 1000 * statistics.median(times)
 
 
-def live_refresh_ms(
+def live_refresh(
     server: Server, store: str, storage: BaseStorage, *, all_values: bool
-) -> float:
+) -> tuple[float, float]:
     """One refresh of the open study while a worker adds trials: a trial is added (untimed),
     then the view's three requests are timed: the summary, the first page and the values, of
-    every trial (``all_values``) or from the new one on (what the panel asks)."""
+    every trial (``all_values``) or from the new one on (what the panel asks). The medians of
+    the time (ms) and of the bytes received (gzip accepted, as a browser does)."""
     study = optuna.load_study(study_name=STUDY, storage=storage)
     base = f"workbench/api/stores/{store}/studies/{STUDY}"
-    times = []
+    times, sizes = [], []
     for _ in range(REPEATS // 4):
         study.add_trial(create_trial(state=TrialState.COMPLETE, value=0.5))
         start = 0 if all_values else len(study.get_trials(deepcopy=False)) - 1
+        received = server.received
         started = time.perf_counter()
         server.get(base)
         server.get(f"{base}/trials", limit=100)
         values = server.get(f"{base}/values", start=start)
         times.append(time.perf_counter() - started)
+        sizes.append(server.received - received)
         assert values["rows"] and values["rows"][-1][2] == 0.5, values["rows"][-1:]
-    return 1000 * statistics.median(times)
+    return 1000 * statistics.median(times), statistics.median(sizes)
+
+
+def sorted_pages_ms(server: Server, store: str, n_trials: int) -> tuple[float, float]:
+    """Pages of 100 sorted by a column: the first one asked (ms), then the slowest median of
+    several (by value both ways, from the start, the middle and the end; by a param)."""
+    path = f"workbench/api/stores/{store}/studies/{STUDY}/trials"
+    started = time.perf_counter()
+    page = server.get(path, sort="value", descending=1, limit=100)
+    first = 1000 * (time.perf_counter() - started)
+    value = page["columns"].index("value")
+    assert page["rows"][0][value] == max(r[value] for r in page["rows"] if r[value] is not None)
+    asked = [
+        {"sort": "value", "descending": 1, "offset": 0},
+        {"sort": "value", "descending": 0, "offset": n_trials // 2},
+        {"sort": "value", "descending": 0, "offset": max(0, n_trials - 100)},
+        {"sort": "model__max_depth", "descending": 1, "offset": n_trials // 3},
+        {"sort": "duration", "descending": 0, "offset": n_trials // 4},
+    ]
+    slowest = max(
+        median_ms(lambda query=query: server.get(path, limit=100, **query), repeats=10)
+        for query in asked
+    )
+    return first, slowest
 
 
 def dashboard_refresh(storage: BaseStorage) -> None:
@@ -191,64 +315,79 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=10_000)
     args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
     with tempfile.TemporaryDirectory(prefix="workbench-lab-bench-", dir=shm) as folder:
         root = Path(folder)
         journal = root / "journal.log"
         sqlite = f"sqlite:///{root / 'studies.db'}"
         made = {
-            "journal file": fill(JournalStorage(JournalFileBackend(str(journal))), args.trials),
-            "SQLite": fill(RDBStorage(sqlite), args.trials),
+            "journal file": fill_journal(journal, args.trials),
+            "SQLite": fill_sqlite(sqlite, args.trials),
         }
         server = Server(root, [str(journal), sqlite])
         try:
-            ids = {
-                info["url"]: info["id"] for info in server.get("workbench/api/stores")["stores"]
-            }
-            print(f"A study of {args.trials:,} trials; medians of {REPEATS} requests, in ms.\n")
-            header = (
-                f"{'store':<13} {'idle changes':>13} {'first page':>11} "
-                f"{'dashboard refresh':>18} {'ratio':>7} {'live, all values':>17} "
-                f"{'live, new values':>17}"
-            )
-            print(header)
-            print("-" * len(header))
-            for label, url, storage in [
-                ("journal file", str(journal), JournalStorage(JournalFileBackend(str(journal)))),
-                ("SQLite", sqlite, RDBStorage(sqlite)),
-            ]:
-                store = ids[url]
-                cursor = server.get("workbench/api/changes")["cursor"]
-                idle = server.get("workbench/api/changes", since=cursor)
-                assert not [c for c in idle["changed"] if c["names"]], idle
-                changes = median_ms(
-                    lambda cursor=cursor: server.get("workbench/api/changes", since=cursor)
-                )
-                page = median_ms(
-                    lambda store=store: server.get(
-                        f"workbench/api/stores/{store}/studies/{STUDY}/trials", limit=100
-                    ),
-                    repeats=10,
-                )
-                dashboard = median_ms(lambda storage=storage: dashboard_refresh(storage), 5)
-                every = live_refresh_ms(server, store, storage, all_values=True)
-                new = live_refresh_ms(server, store, storage, all_values=False)
-                print(
-                    f"{label:<13} {changes:>13.2f} {page:>11.1f} {dashboard:>18.0f} "
-                    f"{dashboard / changes:>6.0f}x {every:>17.0f} {new:>17.0f}"
-                )
-            print(
-                "\nidle changes: GET changes?since=<cursor> when nothing changed (both stores "
-                "are asked each time);\nfirst page: GET .../trials?limit=100; dashboard "
-                "refresh: get_all_trials + JSON of them all, in process;\nratio: dashboard "
-                "refresh / idle changes, what one idle second of the panel saves;\nlive: "
-                "one refresh of the open study after a trial was added (summary, first page, "
-                "values),\nwith the values of every trial (before) or from the new trial on "
-                "(values?start=, what the panel asks).\n"
-                + "".join(f"Building the {k} store took {v:.0f} s. " for k, v in made.items())
-            )
+            measure(server, journal, sqlite, args.trials, made)
         finally:
             server.close()
+
+
+def measure(
+    server: Server, journal: Path, sqlite: str, n_trials: int, made: dict[str, float]
+) -> None:
+    ids = {info["url"]: info["id"] for info in server.get("workbench/api/stores")["stores"]}
+    print(f"A study of {n_trials:,} trials; medians of {REPEATS} requests (10 for pages), in ms.")
+    header = (
+        f"{'store':<13} {'first listing':>13} {'idle changes':>12} {'first page':>10} "
+        f"{'1st sorted':>10} {'sorted page':>11} {'dashboard':>9} {'live, all':>9} "
+        f"{'live, new':>9} {'bytes':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    stores = [
+        ("journal file", str(journal), JournalStorage(JournalFileBackend(str(journal)))),
+        ("SQLite", sqlite, RDBStorage(sqlite)),
+    ]
+    for label, url, storage in stores:
+        store = ids[url]
+        started = time.perf_counter()  # the first listing since the server started
+        server.get("workbench/api/studies", store=store)
+        listing = 1000 * (time.perf_counter() - started)
+        cursor = server.get("workbench/api/changes")["cursor"]
+        idle = server.get("workbench/api/changes", since=cursor)
+        assert not [c for c in idle["changed"] if c["names"]], idle
+        changes = median_ms(
+            lambda cursor=cursor: server.get("workbench/api/changes", since=cursor)
+        )
+        page = median_ms(
+            lambda store=store: server.get(
+                f"workbench/api/stores/{store}/studies/{STUDY}/trials", limit=100
+            ),
+            repeats=10,
+        )
+        first_sorted, sorted_page = sorted_pages_ms(server, store, n_trials)
+        started = time.perf_counter()  # once: minutes for SQLite at 100,000 trials
+        dashboard_refresh(storage)
+        dashboard = 1000 * (time.perf_counter() - started)
+        every, _ = live_refresh(server, store, storage, all_values=True)
+        new, size = live_refresh(server, store, storage, all_values=False)
+        print(
+            f"{label:<13} {listing:>13.0f} {changes:>12.2f} {page:>10.1f} {first_sorted:>10.0f} "
+            f"{sorted_page:>11.0f} {dashboard:>9.0f} {every:>9.0f} {new:>9.0f} {size:>7.0f}"
+        )
+    print(
+        "\nfirst listing: the first GET studies?store= after the server started (a journal's "
+        "index is built then);\nidle changes: GET changes?since=<cursor> when nothing changed "
+        "(both stores are asked each time);\nfirst page: GET .../trials?limit=100; 1st sorted: "
+        "the first page sorted by value (descending);\nsorted page: the slowest median of pages "
+        "sorted by value (both ways, start, middle, end), by a param\nand by duration; "
+        "dashboard: optuna-dashboard's refresh, once (get_all_trials + JSON of them all, in "
+        "process);\nlive: one refresh of the open study after a trial was added (summary, "
+        "first page, values), with the values\nof every trial (all) or from the new trial on "
+        "(new, what the panel asks); bytes: received for a 'new' refresh,\ngzip accepted as a "
+        "browser does.\n"
+        + "".join(f"Building the {k} store took {v:.0f} s. " for k, v in made.items())
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ would catch without knowing Workbench (``ValueError``, ``KeyError``, ...)::
     │   └── DivergedError (FloatingPointError)  a NaN or infinite loss stopped the run
     ├── TuningError (ValueError)            bad tuning options, incompatible studies
     ├── StorageError (ConnectionError)      a store that cannot be reached, read or written
+    │   └── StoreQueryError (ValueError)    a page of trials asked with a bad offset, limit, sort
     ├── PersistenceError (OSError)          a file that cannot be written or read back
     │   ├── UntrustedTypesError (TypeError) loading met types nobody trusted
     │   ├── UnsavableStepError (TypeError)  a step with no saver that pickle cannot handle
@@ -47,6 +48,7 @@ __all__ = [
     "StepContractError",
     "StopTraining",
     "StorageError",
+    "StoreQueryError",
     "StructureError",
     "TrainingError",
     "TuningError",
@@ -137,6 +139,10 @@ class TuningError(WorkbenchError, ValueError):
 
 class StorageError(WorkbenchError, ConnectionError):
     """A store cannot be reached, read or written (training and tuning both raise it)."""
+
+
+class StoreQueryError(StorageError, ValueError):
+    """A page of trials asked with a bad offset, limit or sort column: the asker's fault."""
 
 
 class PersistenceError(WorkbenchError, OSError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,9 @@ import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from tornado.httpclient import HTTPClientError
+
+from workbench.store import History
+from workbench.store.shared import record_run
 
 pytestmark = pytest.mark.filterwarnings("ignore:The value nan is not acceptable")
 
@@ -209,6 +213,20 @@ async def test_trials_sort_by_a_column_before_paging(jp_fetch: Any, embedded: An
     assert page["rows"][0][page["columns"].index("value")] == 0.9
 
 
+@pytest.mark.parametrize("descending", ["0", "1"])
+async def test_sorted_pages_put_the_failed_trial_last_either_way(
+    jp_fetch: Any, embedded: Any, descending: str
+) -> None:
+    numbers = []
+    for offset in ("0", "1", "2"):
+        page = await _get(
+            jp_fetch, "stores", "0", "studies", "digits", "trials",
+            sort="value", descending=descending, offset=offset, limit="1",
+        )  # fmt: skip
+        numbers += [row[page["columns"].index("number")] for row in page["rows"]]
+    assert numbers == ([1, 0, 2] if descending == "1" else [0, 1, 2])
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
@@ -225,12 +243,17 @@ async def test_bad_paging_answers_400_saying_what_is_allowed(
     assert message in error["message"]
 
 
-async def test_values_give_every_trial_for_a_best_so_far_plot(
+async def test_values_give_every_trial_with_the_stores_best_so_far(
     jp_fetch: Any, embedded: Any
 ) -> None:
     values = await _get(jp_fetch, "stores", "0", "studies", "digits", "values")
-    assert values["columns"] == ["number", "state", "value"]
-    assert [row[2] for row in values["rows"]] == [0.5, 0.9, None]
+    assert values["columns"] == ["number", "state", "value", "best_number", "best_value"]
+    # a maximized study: the best so far is computed by the store, not by the panel
+    assert values["rows"] == [
+        [0, "complete", 0.5, 0, 0.5],
+        [1, "complete", 0.9, 1, 0.9],
+        [2, "fail", None, 1, 0.9],  # a failed trial keeps the line going
+    ]
 
 
 async def test_values_from_a_start_give_only_the_later_trials(
@@ -243,6 +266,22 @@ async def test_values_from_a_start_give_only_the_later_trials(
     assert beyond["rows"] == []
 
 
+async def test_values_from_a_start_continue_the_best_before_it(
+    jp_fetch: Any, embedded: Any
+) -> None:
+    args = ("stores", "0", "studies", "digits", "values")
+    later = await _get(jp_fetch, *args, start="2", best="1")
+    assert later["rows"] == [[2, "fail", None, 1, 0.9]]
+    code, error = await _error(jp_fetch, *args, start="1", best="1")
+    assert code == 400
+    assert error["message"] == "best must be a whole number from 0 to 0, but got '1'."
+    code, error = await _error(jp_fetch, *args, best="0")
+    assert (code, error["message"]) == (
+        400,
+        "best goes with a start above 0: the best trial before start.",
+    )
+
+
 async def test_values_from_a_bad_start_answer_400(jp_fetch: Any, embedded: Any) -> None:
     code, error = await _error(jp_fetch, "stores", "0", "studies", "digits", "values", start="-1")
     assert code == 400
@@ -253,6 +292,38 @@ async def test_record_holds_the_trial_params(jp_fetch: Any, embedded: Any) -> No
     answer = await _get(jp_fetch, "stores", "0", "studies", "digits", "trials", "1")
     assert answer["trial"] == 1
     assert set(answer["record"]["params"]) == {"alpha"}
+
+
+async def test_record_of_a_run_carries_what_the_lab_panel_draws(
+    jp_fetch: Any, embedded: Any
+) -> None:
+    history = History.from_rows(
+        [
+            {"epoch": 1, "phase": "pretrain", "mutation": None, "train_loss": 0.9},
+            {"epoch": 2, "phase": "finetune", "mutation": "freeze a", "train_loss": 0.5},
+        ]
+    )
+    record_run(
+        structure={"path": "", "class": "Pipeline", "hyperparams": {"x": None}, "children": []},
+        hyperparams={"x": None},
+        history=history,
+        storage=embedded,
+        run_name="a-run",
+        value=0.5,
+        metric="train_loss",
+    )
+    record = (await _get(jp_fetch, "stores", "0", "studies", "a-run", "trials", "0"))["record"]
+    assert record["kind"] == "run" and record["direction"] == "minimize"
+    assert record["statistics"] == [{"column": "train_loss", "split": "train", "name": "loss"}]
+    assert record["final_statistics"] == {"train_loss": 0.5}
+    assert record["marks"] == [[1, "pretrain"], [2, "finetune: freeze a"]]
+    assert record["structure"]["hyperparams"] == {"x": None}
+
+
+async def test_trials_page_names_its_param_columns(jp_fetch: Any, embedded: Any) -> None:
+    page = await _get(jp_fetch, "stores", "0", "studies", "digits", "trials")
+    assert page["params"] == ["alpha"]
+    assert page["columns"][-1] == "alpha"
 
 
 async def test_changes_say_nothing_changed_until_a_trial_is_added(
@@ -323,3 +394,18 @@ async def test_listings_are_read_again_only_after_a_change(
     rows = (await _get(jp_fetch, "studies", store="0"))["stores"][0]["rows"]
     assert "later" in [row["name"] for row in rows]
     assert len(read) == 2
+
+
+async def test_a_long_answer_goes_gzipped_to_a_client_that_accepts_it(
+    jp_fetch: Any, embedded: Any
+) -> None:
+    _study(embedded, "long", [i / 40 for i in range(40)])  # a page of 40 rows: some KB
+    parts = ("workbench", "api", "stores", "0", "studies", "long", "trials")
+    plain = await jp_fetch(*parts, headers={"Accept-Encoding": "identity"})
+    zipped = await jp_fetch(
+        *parts, headers={"Accept-Encoding": "gzip, deflate"}, decompress_response=False
+    )
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(zipped.body)) == json.loads(plain.body)
+    assert len(zipped.body) < len(plain.body)

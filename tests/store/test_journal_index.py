@@ -118,3 +118,73 @@ def test_journal_index_keeps_finished_trials_and_follows_running_ones(tmp_path):
     # what a caller does to a returned table is not kept
     after.loc[0, "intermediate_values"][0] = -1.0
     assert store.trials("single", limit=1).loc[0, "intermediate_values"][0] != -1.0
+
+
+def listing_from_optuna(storage, name):
+    """What a listing row should say of study ``name``, from Optuna's own replay."""
+    study = optuna.load_study(study_name=name, storage=storage)
+    trials = study.get_trials(deepcopy=False)
+    starts = [t.datetime_start for t in trials if t.datetime_start]
+    moments = starts + [t.datetime_complete for t in trials if t.datetime_complete]
+    values = [t.value for t in trials if t.state == TrialState.COMPLETE]
+    best = max if study.direction.name == "MAXIMIZE" else min
+    return {
+        **{state: sum(t.state.name.lower() == state for t in trials) for state in STATES},
+        "best_value": best(values) if values else None,
+        "started": min(starts) if starts else None,
+        "last_change": max(moments) if moments else None,
+    }
+
+
+STATES = ("running", "complete", "pruned", "fail", "waiting")
+
+
+def test_listing_figures_follow_a_live_study_line_by_line(tmp_path):
+    path = tmp_path / "journal.log"
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    store = open_store(str(path), readonly=True)
+    study = optuna.create_study(storage=storage, study_name="live", direction="maximize")
+
+    def check():
+        row = store.summaries().set_index("name").loc["live"]
+        got = {key: row[key] for key in listing_from_optuna(storage, "live")}
+        got["best_value"] = None if pd.isna(got["best_value"]) else got["best_value"]
+        got = {k: None if v is pd.NaT else v for k, v in got.items()}
+        assert got == listing_from_optuna(storage, "live")
+
+    check()  # no trial yet
+    study.enqueue_trial({"x": 0.5})  # waiting, no start
+    check()
+    trial = study.ask()  # the waiting one starts
+    trial.suggest_float("x", 0, 1)
+    check()
+    study.tell(trial, 0.3)
+    failing = study.ask()
+    check()
+    study.tell(failing, state=TrialState.FAIL)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) + 1, n_trials=2)  # better values
+    check()
+    study.add_trial(optuna.trial.create_trial(value=-5.0, params={}, distributions={}))
+    check()
+
+
+def test_a_created_trial_written_in_another_key_order_reads_whole(tmp_path):
+    path = tmp_path / "journal.log"
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    optuna.create_study(storage=storage, study_name="odd", direction="maximize")
+    with open(path, "a") as journal:  # distributions before state and value
+        journal.write(
+            '{"op_code":4,"worker_id":"w","study_id":0,"distributions":{},"params":{},'
+            '"user_attrs":{},"system_attrs":{},"intermediate_values":{},"state":1,'
+            '"value":0.75,"values":null,"datetime_start":"2026-01-02T03:04:05.000006+00:00",'
+            '"datetime_complete":"2026-01-02T03:04:07.000006+00:00"}\n'
+        )
+    [trial] = optuna.load_study(study_name="odd", storage=storage).trials  # Optuna reads it
+    with open(path, "a") as journal:  # and a stray line, which the index skips
+        journal.write('{"op_code":4,"worker_id":"w", not json\n')
+    store = open_store(str(path), readonly=True)
+    assert store.trials("odd")["duration"].tolist() == [2.0]
+    assert store.trials("odd")["datetime_start"].tolist() == [trial.datetime_start]
+    row = store.summaries().set_index("name").loc["odd"]
+    assert (row["complete"], row["best_value"]) == (1, 0.75)
+    assert store.trials("odd")["value"].tolist() == [0.75]

@@ -8,6 +8,7 @@ Store calls block (files, databases), so they run in the catalog's thread pool.
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from tornado.ioloop import IOLoop
 
+from workbench.exceptions import StoreQueryError
 from workbench.server._catalog import (
     Entry,
     StoreCatalog,
@@ -25,13 +27,15 @@ from workbench.server._catalog import (
     encode_cursor,
 )
 from workbench.store import Store
-from workbench.store.shared import to_json_value
+from workbench.store.shared import TRIAL_COLUMNS, to_json_value
 
 T = TypeVar("T")
 
 #: Largest page of trials one request returns.
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
+#: Answers longer than this many bytes go gzipped to a client that accepts it.
+GZIP_OVER = 1024
 
 
 def to_json(data: Any) -> str:
@@ -76,9 +80,17 @@ class _Handler(APIHandler):
         )
 
     def reply(self, data: Any) -> None:
-        """Answer ``data`` as JSON (NaN and inf as null)."""
+        """Answer ``data`` as JSON (NaN and inf as null), gzipped for a client that accepts
+        it (every browser) when longer than :data:`GZIP_OVER` bytes: a page of trials is
+        about a sixth as long on the wire."""
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(to_json(data))
+        body = to_json(data).encode()
+        if len(body) > GZIP_OVER:
+            self.add_header("Vary", "Accept-Encoding")
+            if "gzip" in self.request.headers.get("Accept-Encoding", ""):
+                body = gzip.compress(body, compresslevel=6, mtime=0)
+                self.set_header("Content-Encoding", "gzip")
+        self.finish(body)
 
     def entry(self, store_id: str) -> Entry:
         try:
@@ -109,6 +121,8 @@ class _Handler(APIHandler):
         503 if the store failed, both with the store's own message."""
         try:
             return await self.call(function, *args, **kwargs)
+        except StoreQueryError as error:  # the request's fault: a bad sort column
+            raise ApiError(400, str(error)) from None
         except Exception as error:
             if await self.call(_missing, store, study, trial):
                 raise ApiError(404, str(error)) from None
@@ -193,10 +207,8 @@ class StudyHandler(_Handler):
 
 
 class TrialsHandler(_Handler):
-    """``GET stores/<id>/studies/<name>/trials?offset=&limit=&sort=&descending=``: one page.
-
-    Without ``sort`` the page is read alone (cheap on any size of study); sorting by a column
-    reads every trial, then pages.
+    """``GET stores/<id>/studies/<name>/trials?offset=&limit=&sort=&descending=``: one page,
+    by number or sorted by a column (``Store.trials`` sorts; 400 for a column there is not).
     """
 
     @tornado.web.authenticated
@@ -207,22 +219,17 @@ class TrialsHandler(_Handler):
         sort = self.get_query_argument("sort", None)
         descending = self.get_query_argument("descending", "0") in ("1", "true")
         opened = await self.opened(store)
-        total = None
-        if sort is None:
-            frame = await self.read(
-                opened, study, opened.trials, study, offset=offset, limit=limit
-            )
-        else:
-            frame = await self.read(opened, study, opened.trials, study)
-            if sort not in frame.columns:
-                known = ", ".join(map(str, frame.columns))
-                raise ApiError(
-                    400, f"sort must name a column of the trials ({known}), but got {sort!r}."
-                )
-            total = len(frame)
-            frame = frame.sort_values(
-                sort, ascending=not descending, na_position="last", kind="stable"
-            ).iloc[offset : offset + limit]
+        frame = await self.read(
+            opened,
+            study,
+            opened.trials,
+            study,
+            offset=offset,
+            limit=limit,
+            sort=sort,
+            descending=descending,
+        )
+        total = None if sort is None else frame.attrs["total"]
         self.reply(
             {
                 "store": store,
@@ -231,34 +238,47 @@ class TrialsHandler(_Handler):
                 "limit": limit,
                 "total": total,
                 "columns": [str(column) for column in frame.columns],
+                "params": [
+                    str(column)
+                    for column in frame.columns
+                    if column not in TRIAL_COLUMNS and column != "values"
+                ],
                 "rows": frame.to_dict(orient="split")["data"],
             }
         )
 
 
 class ValuesHandler(_Handler):
-    """``GET stores/<id>/studies/<name>/values?start=``: number, state and value of every
-    trial numbered ``start`` or more (default 0: all of them).
+    """``GET stores/<id>/studies/<name>/values?start=&best=``: number, state, value and the
+    best so far (``best_number``, ``best_value``, computed by the store) of every trial
+    numbered ``start`` or more (default 0: all of them).
 
-    What a best-so-far plot needs, without params or intermediate values. A view that follows
-    a growing study asks from its first unfinished trial on, so each refresh reads the new
-    trials only, not all of them again.
+    What a best-so-far plot draws, without params or intermediate values. A view that follows
+    a growing study asks from its first unfinished trial on, passing as ``best`` the
+    ``best_number`` it had for the trial before, so each refresh reads the new trials only.
     """
 
     @tornado.web.authenticated
     async def get(self, store: str, study: str) -> None:
         start = self.int_argument("start", 0, low=0, high=10**9)
         assert start is not None
+        # the best trial before start; a trial that is not there answers 404
+        best = self.int_argument("best", None, low=0, high=start - 1) if start else None
+        if not start and self.get_query_argument("best", ""):
+            raise ApiError(400, "best goes with a start above 0: the best trial before start.")
         opened = await self.opened(store)
-        frame = await self.read(opened, study, opened.trials, study, offset=start)
-        columns = [column for column in ("number", "state", "value") if column in frame.columns]
+        frame = await self.read(
+            opened, study, opened.values, study, start=start, best=best, trial=best
+        )
         self.reply(
             {
                 "store": store,
                 "study": study,
                 "start": start,
-                "columns": columns,
-                "rows": frame[columns].to_dict(orient="split")["data"],
+                "columns": [str(column) for column in frame.columns],
+                "rows": frame.astype(object)
+                .where(frame.notna(), None)
+                .to_dict(orient="split")["data"],
             }
         )
 

@@ -14,9 +14,11 @@ the trial's creation and the line that finished it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import json
+import math
 import os
 import re
 import threading
@@ -30,10 +32,19 @@ from workbench.store._schema import STATES
 _CREATE_STUDY, _DELETE_STUDY, _STUDY_USER_ATTR = 0, 1, 2
 _CREATE_TRIAL, _TRIAL_PARAM, _TRIAL_STATE = 4, 5, 6
 _TRIAL_INTERMEDIATE, _TRIAL_USER_ATTR = 7, 8
-_RUNNING, _WAITING = 0, 4
+_RUNNING, _COMPLETE, _WAITING = 0, 1, 4
 # Optuna writes each line as '{"op_code":N,"worker_id":"...",<fields>}': the lines to decode
 # (searched as "\n" + data: a literal start lets the scan run at memchr speed)
-_LIFECYCLE = re.compile(rb'\n\{"op_code":[01246],[^\n]*')
+_LIFECYCLE = re.compile(rb'\n\{"op_code":[01246],')
+# of a trial's creation only what comes before its distributions: Optuna writes study, times,
+# state and values first, then distributions, params, user attrs (a whole History) and
+# intermediate values, which browsing reads only when asked. Before them stand only numbers,
+# times and lists of numbers, so the first such bytes are the key itself. (A creation line
+# without "state" before them, not in Optuna's order, is decoded whole.)
+_DISTRIBUTIONS = b',"distributions":'
+# and for a sort by a param, only what comes before its user attrs (distributions and params:
+# names and numbers; a param named "user_attrs" makes that part no JSON: read whole)
+_USER_ATTRS = b',"user_attrs":'
 # and the lines that update one trial (params, intermediate values, attributes)
 _TRIAL_LINE = re.compile(rb'\n\{"op_code":[5789],"worker_id":"[^"\n]*","trial_id":(\d+),')
 
@@ -48,9 +59,15 @@ class IndexedStudy:
     user_attrs: dict[str, Any] = field(default_factory=dict)
     trial_ids: list[int] = field(default_factory=list)
     last_offset: int = 0  # where its latest applied line starts
+    # what a listing shows, kept up to date line by line (see JournalIndex._tally)
+    counts: list[int] = field(default_factory=lambda: [0] * len(STATES))
+    best_min: float | None = None  # of complete trials' finite first values
+    best_max: float | None = None
+    first_start: str | None = None  # the earliest start, as written
+    last_moment: str | None = None  # the latest start or completion, as written
 
 
-@dataclass
+@dataclass(slots=True)
 class IndexedTrial:
     """One trial: what a listing needs, and where its lines lie."""
 
@@ -98,6 +115,7 @@ class JournalIndex:
         self.deleted_at: list[int] = []  # offsets of deletions
         # details of finished trials (they never change), by (trial id, user attr asked for)
         self._finished_details: dict[tuple[int, str | None], dict[str, Any]] = {}
+        self._finished_params: dict[int, dict[str, Any]] = {}
 
     def refresh(self) -> None:
         """Read what was appended since the last refresh (everything, if the file was
@@ -117,17 +135,30 @@ class JournalIndex:
 
     # -- Optuna's replay rules, for the fields browsing needs ---------------------------------
     def _apply_lines(self, data: bytes, position: int) -> None:
-        for match in _LIFECYCLE.finditer(b"\n" + data):
-            line = match.group()[1:]  # match.start() is then the line's offset in data
-            try:
-                log = json.loads(line)
-            except ValueError:  # not a line Optuna wrote: Optuna would stop here, skip it
-                continue
+        lines = b"\n" + data  # a line found at lines[start + 1:] starts at data[start:]
+        found: list[tuple[int, int, int]] = []  # (op, start, end) of each line in lines
+        texts: list[bytes] = []
+        find = lines.find
+        for match in _LIFECYCLE.finditer(lines):
+            start = match.start() + 1
+            end = find(b"\n", start)  # data ends with a newline
+            op = lines[start + 11] - 48
+            found.append((op, start, end))
+            cut = find(_DISTRIBUTIONS, start, end) if op == _CREATE_TRIAL else -1
+            texts.append(lines[start:end] if cut < 0 else lines[start:cut] + b"}")
+        logs = _decode_all(lines, texts, found)
+        for (op, start, end), text, log in zip(found, texts, logs, strict=True):
+            if isinstance(log, dict) and "state" not in log and len(text) < end - start:
+                log = _decode_all(lines, [lines[start:end]], [(op, start, end)])[0]  # whole
             if isinstance(log, dict):
-                self._apply(line[11] - 48, log, position + match.start())
+                self._apply(op, log, position + start - 1)
 
     def _apply(self, op: int, log: dict[str, Any], offset: int) -> None:
-        if op == _CREATE_STUDY:
+        if op == _CREATE_TRIAL:  # the most frequent by far
+            self._create_trial(log, offset)
+        elif op == _TRIAL_STATE:
+            self._apply_state(log, offset)
+        elif op == _CREATE_STUDY:
             if any(study.name == log["study_name"] for study in self.studies.values()):
                 return
             study_id = self.next_study_id
@@ -138,47 +169,58 @@ class JournalIndex:
         elif op == _DELETE_STUDY:
             if self.studies.pop(log["study_id"], None) is not None:
                 self.deleted_at.append(offset)
-        elif op == _STUDY_USER_ATTR:
+        else:  # _STUDY_USER_ATTR
             study = self.studies.get(log["study_id"])
             if study is not None:
                 study.user_attrs.update(log["user_attr"])
                 study.last_offset = offset
-        elif op == _CREATE_TRIAL:
-            study = self.studies.get(log["study_id"])
-            if study is None:
-                return
-            values = log.get("values")
-            if values is None and log.get("value") is not None:
-                values = [log["value"]]
-            study.last_offset = offset
-            self.trials.append(
-                IndexedTrial(
-                    trial_id=len(self.trials),
-                    study_id=study.study_id,
-                    number=len(study.trial_ids),
-                    state=int(log.get("state", _RUNNING)),
-                    values=values,
-                    start_text=log.get("datetime_start"),
-                    complete_text=log.get("datetime_complete"),
-                    created_at=offset,
-                    finished_at=offset if int(log.get("state", _RUNNING)) in (1, 2, 3) else None,
-                )
-            )
-            study.trial_ids.append(self.trials[-1].trial_id)
-        else:  # _TRIAL_STATE
-            trial = self._updatable(log["trial_id"])
-            state = int(log["state"])
-            if trial is None or (state == _RUNNING and trial.state == _RUNNING):
-                return
-            if state == _RUNNING:
-                trial.start_text = log.get("datetime_start")
-            if state not in (_RUNNING, _WAITING):
-                trial.complete_text = log.get("datetime_complete")
-                trial.finished_at = offset
-            trial.state = state
-            if log.get("values") is not None:
-                trial.values = log["values"]
-            self.studies[trial.study_id].last_offset = offset
+
+    def _create_trial(self, log: dict[str, Any], offset: int) -> None:
+        study = self.studies.get(log["study_id"])
+        if study is None:
+            return
+        values = log.get("values")
+        if values is None and log.get("value") is not None:
+            values = [log["value"]]
+        state = int(log.get("state", _RUNNING))
+        study.last_offset = offset
+        trial = IndexedTrial(
+            len(self.trials),
+            study.study_id,
+            len(study.trial_ids),
+            state,
+            values,
+            log.get("datetime_start"),
+            log.get("datetime_complete"),
+            offset,
+            offset if state in (1, 2, 3) else None,
+        )
+        self.trials.append(trial)
+        study.trial_ids.append(trial.trial_id)
+        _tally(study, trial)
+
+    def _apply_state(self, log: dict[str, Any], offset: int) -> None:
+        trial = self._updatable(log["trial_id"])
+        state = int(log["state"])
+        if trial is None or (state == _RUNNING and trial.state == _RUNNING):
+            return
+        study = self.studies[trial.study_id]
+        study.counts[trial.state] -= 1
+        moved = False  # a waiting trial that had a start gets another: count the study again
+        if state == _RUNNING:
+            moved = bool(trial.start_text) and trial.start_text != log.get("datetime_start")
+            trial.start_text = log.get("datetime_start")
+        if state not in (_RUNNING, _WAITING):
+            trial.complete_text = log.get("datetime_complete")
+            trial.finished_at = offset
+        trial.state = state
+        if log.get("values") is not None:
+            trial.values = log["values"]
+        study.last_offset = offset
+        if moved:
+            _retally(study, self.trials)
+        else:
+            _tally(study, trial)
 
     def _updatable(self, trial_id: int) -> IndexedTrial | None:
         if not 0 <= trial_id < len(self.trials):
@@ -222,8 +264,26 @@ class JournalIndex:
             found.append({part: dict(values) for part, values in known.items()})
         return found
 
+    def params(self, trials: list[IndexedTrial]) -> list[dict[str, Any]]:
+        """The params of each of ``trials``, read from their lines (a created trial's only
+        up to its user attrs, no intermediate values); a finished trial's kept."""
+        missing = [trial for trial in trials if trial.trial_id not in self._finished_params]
+        read = self._read_details(missing, user_attrs=False, only_params=True)
+        for trial, found in zip(missing, read, strict=True):
+            if trial.finished:
+                self._finished_params[trial.trial_id] = found["params"]
+        fresh = {
+            trial.trial_id: found["params"] for trial, found in zip(missing, read, strict=True)
+        }
+        return [
+            fresh[trial.trial_id]
+            if trial.trial_id in fresh
+            else self._finished_params[trial.trial_id]
+            for trial in trials
+        ]
+
     def _read_details(
-        self, trials: list[IndexedTrial], *, user_attrs: bool | str
+        self, trials: list[IndexedTrial], *, user_attrs: bool | str, only_params: bool = False
     ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = [
             {"params": {}, "intermediate_values": {}, "user_attrs": {}} for _ in trials
@@ -240,8 +300,9 @@ class JournalIndex:
         with open(self.path, "rb") as journal:
             journal.seek(start)
             data = journal.read(end - start) + journal.readline()  # through the last line
+        cut = _USER_ATTRS if only_params else None
         for trial, into in zip(trials, found, strict=True):
-            self._read_line(data, trial.created_at - start, _CREATE_TRIAL, into, user_attrs)
+            self._read_line(data, trial.created_at - start, _CREATE_TRIAL, into, user_attrs, cut)
         for offset, trial_id in self.trial_lines(data, start):
             position = by_id.get(trial_id)
             if position is None or offset >= self.offset:  # not asked for, or read after refresh
@@ -252,6 +313,8 @@ class JournalIndex:
             line_start = offset - start
             op = data[line_start + 11] - 48
             if op == 9 or (op == _TRIAL_USER_ATTR and not user_attrs):
+                continue
+            if only_params and op != _TRIAL_PARAM:
                 continue
             if op == _TRIAL_USER_ATTR and key:
                 line_end = data.find(b"\n", line_start)
@@ -265,10 +328,24 @@ class JournalIndex:
 
     @staticmethod
     def _read_line(
-        data: bytes, line_start: int, op: int, into: dict[str, Any], user_attrs: bool | str
+        data: bytes,
+        line_start: int,
+        op: int,
+        into: dict[str, Any],
+        user_attrs: bool | str,
+        cut: bytes | None = None,
     ) -> None:
+        """Decode one line into ``into``; with ``cut``, only what comes before those bytes
+        (the whole line if that part does not decode)."""
         line_end = data.find(b"\n", line_start)
-        log = json.loads(data[line_start : None if line_end < 0 else line_end])
+        line_end = len(data) if line_end < 0 else line_end
+        at = data.find(cut, line_start, line_end) if cut else -1
+        log = None
+        if at > 0:
+            with contextlib.suppress(ValueError):
+                log = json.loads(data[line_start:at] + b"}")
+        if log is None:
+            log = json.loads(data[line_start:line_end])
         if op == _CREATE_TRIAL:
             distributions = {
                 name: _distribution(text)
@@ -296,6 +373,57 @@ class JournalIndex:
             into["user_attrs"].update(log["user_attr"])
 
 
+def _tally(study: IndexedStudy, trial: IndexedTrial) -> None:
+    """Count ``trial`` (new, or after its state changed) into its study's listing figures."""
+    study.counts[trial.state] += 1
+    start = trial.start_text
+    if start and (study.first_start is None or start < study.first_start):
+        study.first_start = start
+    for moment in (start, trial.complete_text):
+        if moment and (study.last_moment is None or moment > study.last_moment):
+            study.last_moment = moment
+    if trial.state == _COMPLETE and trial.values:
+        value = trial.values[0]
+        if isinstance(value, int | float) and math.isfinite(value):
+            if study.best_min is None or value < study.best_min:
+                study.best_min = value
+            if study.best_max is None or value > study.best_max:
+                study.best_max = value
+
+
+def _retally(study: IndexedStudy, trials: list[IndexedTrial]) -> None:
+    """Count a study's listing figures again from all its trials."""
+    study.counts = [0] * len(STATES)
+    study.best_min = study.best_max = study.first_start = study.last_moment = None
+    for trial_id in study.trial_ids:
+        _tally(study, trials[trial_id])
+
+
+def _decode_all(lines: bytes, texts: list[bytes], found: list[tuple[int, int, int]]) -> list[Any]:
+    """Each of ``texts`` (parts of the ``found`` lines) decoded: in one call when all are
+    JSON objects with the op codes found; else one by one, the whole line where a part does
+    not decode, None for a line that is no JSON (Optuna would stop there; the index skips
+    it)."""
+    with contextlib.suppress(ValueError):
+        logs = json.loads(b"[" + b",".join(texts) + b"]")
+        if len(logs) == len(found) and all(
+            isinstance(log, dict) and log.get("op_code") == op
+            for log, (op, _, _) in zip(logs, found, strict=True)
+        ):
+            return list(logs)
+    decoded = []
+    for text, (_, start, end) in zip(texts, found, strict=True):
+        for attempt in (text, lines[start:end]):
+            try:
+                decoded.append(json.loads(attempt))
+                break
+            except ValueError:
+                continue
+        else:
+            decoded.append(None)
+    return decoded
+
+
 @functools.lru_cache(maxsize=256)
 def _distribution(text: str) -> Any:
     return json_to_distribution(text)
@@ -308,6 +436,11 @@ def file_identity(path: str) -> tuple[int, int]:
     except FileNotFoundError:
         return 0, 0
     return status.st_ino, status.st_size
+
+
+def parse_time(text: str) -> datetime.datetime:
+    """A journal time (aware UTC, ISO 8601) as written."""
+    return datetime.datetime.fromisoformat(text)
 
 
 @functools.lru_cache(maxsize=4096)

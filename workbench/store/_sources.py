@@ -11,7 +11,7 @@ import contextlib
 import functools
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from optuna.storages import BaseStorage, RDBStorage
@@ -24,9 +24,12 @@ from workbench.store._journal_index import (
     JournalIndex,
     file_identity,
     journal_index,
+    parse_time,
     time_of,
 )
+from workbench.store._rdb_listing import RDBListing
 from workbench.store._schema import ERROR_KEY, RECORD_KEY, STATES
+from workbench.store._sorting import SORTABLE, ordered, row_value, unknown_sort
 
 
 def _finite(value: Any) -> bool:
@@ -65,9 +68,12 @@ class Source:
         """User attrs, directions and trial count of study ``name``; KeyError if none."""
         raise NotImplementedError
 
-    def trial_rows(self, name: str, offset: int, limit: int | None) -> list[dict[str, Any]]:
-        """Trials by number: number, state, values, params, intermediate_values, error,
-        datetime_start, datetime_complete."""
+    def trial_rows(
+        self, name: str, offset: int, limit: int | None, *, sort: str | None, descending: bool
+    ) -> list[dict[str, Any]]:
+        """A page of trials, by number or sorted by a column (see ``_sorting``): number,
+        state, values, params, intermediate_values, error, datetime_start,
+        datetime_complete. StoreQueryError when ``sort`` names no column."""
         raise NotImplementedError
 
     def trial(self, name: str, number: int) -> dict[str, Any] | None:
@@ -82,6 +88,7 @@ class Source:
 class JournalSource(Source):
     def __init__(self, path: str):
         self.path = path
+        self._orders: dict[tuple[Any, ...], list[int]] = {}  # sorted trial ids, see _order
 
     @contextlib.contextmanager
     def _view(self) -> Iterator[JournalIndex]:
@@ -98,9 +105,16 @@ class JournalSource(Source):
         rows = []
         with self._view() as index:
             for study in index.studies.values():
-                trials = [index.trials[i] for i in study.trial_ids]
-                row = _journal_summary(trials, study.user_attrs, study.directions, study.name)
-                first = trials[0] if trials else None
+                row = _summary(
+                    study.name,
+                    study.user_attrs,
+                    study.directions,
+                    dict(zip(STATES, study.counts, strict=True)),
+                    started=time_of(study.first_start),
+                    last_change=time_of(study.last_moment),
+                    best=(study.best_min, study.best_max),
+                )
+                first = index.trials[study.trial_ids[0]] if study.trial_ids else None
                 row["first_record"] = functools.partial(self._record_of, first)
                 rows.append(row)
         return rows
@@ -124,13 +138,47 @@ class JournalSource(Source):
             study = self._find(index, name)
             return dict(study.user_attrs), list(study.directions), len(study.trial_ids)
 
-    def trial_rows(self, name: str, offset: int, limit: int | None) -> list[dict[str, Any]]:
+    def trial_rows(
+        self, name: str, offset: int, limit: int | None, *, sort: str | None, descending: bool
+    ) -> list[dict[str, Any]]:
+        end = None if limit is None else offset + limit
         with self._view() as index:
             study = self._find(index, name)
-            end = None if limit is None else offset + limit
-            trials = [index.trials[trial_id] for trial_id in study.trial_ids[offset:end]]
+            if sort is None:
+                ids = study.trial_ids[offset:end]
+            else:
+                ids = self._order(index, study, sort, descending)[offset:end]
+            trials = [index.trials[trial_id] for trial_id in ids]
             details = index.details(trials, user_attrs=ERROR_KEY)
         return [_indexed_row(trial, found) for trial, found in zip(trials, details, strict=True)]
+
+    def _order(
+        self, index: JournalIndex, study: IndexedStudy, sort: str, descending: bool
+    ) -> list[int]:
+        """The study's trial ids sorted by ``sort``; kept until the file grows, so the next
+        pages of one sort cost a slice."""
+        key = (index.inode, index.offset, study.study_id, sort, descending)
+        if key not in self._orders:
+            trials = [index.trials[trial_id] for trial_id in study.trial_ids]
+            if sort in _INDEXED:
+                keyed = [(t.trial_id, _INDEXED[sort](t)) for t in trials]
+            elif sort == "error":  # read from the trials' lines (finished ones kept)
+                details = index.details(trials, user_attrs=ERROR_KEY)
+                keyed = [
+                    (t.trial_id, d["user_attrs"].get(ERROR_KEY))
+                    for t, d in zip(trials, details, strict=True)
+                ]
+            else:  # a param, likewise
+                params = index.params(trials)
+                if not any(sort in found for found in params):
+                    raise unknown_sort(sort, (path for found in params for path in found))
+                keyed = [
+                    (t.trial_id, found.get(sort)) for t, found in zip(trials, params, strict=True)
+                ]
+            while len(self._orders) >= _KEPT_ORDERS:
+                del self._orders[next(iter(self._orders))]  # the oldest
+            self._orders[key] = ordered(keyed, descending=descending)
+        return self._orders[key]
 
     def trial(self, name: str, number: int) -> dict[str, Any] | None:
         with self._view() as index:
@@ -178,26 +226,25 @@ def _indexed_row(trial: IndexedTrial, details: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def _journal_summary(
-    trials: list[IndexedTrial], attrs: dict[str, Any], directions: list[str], name: str
-) -> dict[str, Any]:
-    """As :func:`_summary_of`, comparing the journal's times as written (one ISO 8601 UTC
-    format, so text order is time order) and decoding only the first and the last."""
-    counts = dict.fromkeys(STATES, 0)
-    starts = [t.start_text for t in trials if t.start_text]
-    moments = starts + [t.complete_text for t in trials if t.complete_text]
-    for trial in trials:
-        counts[trial.state_name] += 1
-    complete = [trial.values for trial in trials if trial.state == 1]
-    return _summary(
-        name,
-        attrs,
-        directions,
-        counts,
-        started=time_of(min(starts)) if starts else None,
-        last_change=time_of(max(moments)) if moments else None,
-        complete_values=complete,
-    )
+def _seconds_between(start: str | None, complete: str | None) -> float | None:
+    if not start or not complete:
+        return None
+    return (parse_time(complete) - parse_time(start)).total_seconds()
+
+
+#: How many sorted orders a journal source keeps (each a list of trial ids).
+_KEPT_ORDERS = 8
+#: The sortable columns the index holds, by how to read them off an indexed trial (the
+#: journal's ISO 8601 UTC times sort as text in time order).
+_INDEXED: dict[str, Callable[[IndexedTrial], Any]] = {
+    "number": lambda trial: trial.number,
+    "state": lambda trial: trial.state_name,
+    "value": lambda trial: trial.values[0] if trial.values else None,
+    "values": lambda trial: tuple(trial.values) if trial.values else None,
+    "duration": lambda trial: _seconds_between(trial.start_text, trial.complete_text),
+    "datetime_start": lambda trial: trial.start_text,
+    "datetime_complete": lambda trial: trial.complete_text,
+}
 
 
 def _summary_of(
@@ -220,6 +267,7 @@ def _summary_of(
                 )
         if state == "complete":
             complete.append(trial.values)
+    firsts = [float(v[0]) for v in complete if v and _finite(v[0])]
     return _summary(
         name,
         attrs,
@@ -227,7 +275,7 @@ def _summary_of(
         counts,
         started=started,
         last_change=last_change,
-        complete_values=complete,
+        best=(min(firsts), max(firsts)) if firsts else (None, None),
     )
 
 
@@ -239,11 +287,10 @@ def _summary(
     *,
     started: Any,
     last_change: Any,
-    complete_values: list[Any],
+    best: tuple[float | None, float | None],
 ) -> dict[str, Any]:
-    """One study's summary; the best of either direction from its complete trials' first
-    finite values."""
-    firsts = [float(v[0]) for v in complete_values if v and _finite(v[0])]
+    """One study's summary; ``best``: the least and the greatest of its complete trials'
+    finite first values."""
     return {
         "name": name,
         "user_attrs": attrs,
@@ -251,8 +298,8 @@ def _summary(
         "counts": counts,
         "started": started,
         "last_change": last_change,
-        "best_min": min(firsts) if firsts else None,
-        "best_max": max(firsts) if firsts else None,
+        "best_min": best[0],
+        "best_max": best[1],
     }
 
 
@@ -286,10 +333,18 @@ class StorageSource(Source):
         count = len(self.storage.get_all_trials(study_id, deepcopy=False))
         return self.storage.get_study_user_attrs(study_id), directions, count
 
-    def trial_rows(self, name: str, offset: int, limit: int | None) -> list[dict[str, Any]]:
+    def trial_rows(
+        self, name: str, offset: int, limit: int | None, *, sort: str | None, descending: bool
+    ) -> list[dict[str, Any]]:
         trials = self._trials(self.storage.get_study_id_from_name(name))
         end = None if limit is None else offset + limit
-        return [_frozen_row(trial) for trial in trials[offset:end]]
+        if sort is None:
+            return [_frozen_row(trial) for trial in trials[offset:end]]
+        rows = [_frozen_row(trial) for trial in trials]
+        if sort not in SORTABLE and not any(sort in row["params"] for row in rows):
+            raise unknown_sort(sort, (path for row in rows for path in row["params"]))
+        keyed = [(row, row_value(row, sort)) for row in rows]
+        return ordered(keyed, descending=descending)[offset:end]
 
     def trial(self, name: str, number: int) -> dict[str, Any] | None:
         study_id = self.storage.get_study_id_from_name(name)
@@ -345,10 +400,12 @@ class RDBSource(StorageSource):
     def __init__(self, storage: RDBStorage, listed_attrs: tuple[str, ...]):
         super().__init__(storage)
         self.listed_attrs = listed_attrs
+        self._marks: tuple[list[Any], dict[str, Any]] | None = None  # (SQLite file, marks)
+        self._listing = RDBListing(storage)
 
     def summaries(self) -> list[dict[str, Any]]:
         rows = []
-        for row in _rdb.study_summaries(self.storage, self.listed_attrs):
+        for row in self._listing.summaries(self.listed_attrs):
             rows.append(
                 {
                     "name": row["name"],
@@ -370,12 +427,42 @@ class RDBSource(StorageSource):
         attrs = self.storage.get_study_user_attrs(study_id)
         return attrs, directions, _rdb.trial_count(self.storage, study_id)
 
-    def trial_rows(self, name: str, offset: int, limit: int | None) -> list[dict[str, Any]]:
+    def trial_rows(
+        self, name: str, offset: int, limit: int | None, *, sort: str | None, descending: bool
+    ) -> list[dict[str, Any]]:
         study_id = self.storage.get_study_id_from_name(name)
-        return _rdb.trial_page(self.storage, study_id, offset, limit, ERROR_KEY)
+        if sort is None:
+            return _rdb.trial_page(self.storage, study_id, offset, limit, ERROR_KEY)
+        numeric = None
+        if sort not in SORTABLE:
+            numeric = _rdb.param_is_numeric(self.storage, study_id, sort)
+            if numeric is None:
+                raise unknown_sort(sort, _rdb.param_names(self.storage, study_id))
+        ids = _rdb.sorted_trial_ids(
+            self.storage,
+            study_id,
+            sort,
+            descending=descending,
+            offset=offset,
+            limit=limit,
+            numeric_param=bool(numeric),
+        )
+        if ids is None:  # an order SQL cannot give: sorted here
+            keyed = _rdb.keyed_trial_ids(self.storage, study_id, sort, ERROR_KEY)
+            end = None if limit is None else offset + limit
+            ids = ordered(keyed, descending=descending)[offset:end]
+        with self.storage.engine.connect() as connection:
+            return _rdb.rows_of(connection, ids, ERROR_KEY)
 
     def changes(self, since: Any) -> tuple[str, list[str]]:
-        marks = _rdb.change_marks(self.storage)
+        file_mark = _rdb.sqlite_file_mark(self.storage)  # before the query: see below
+        known = self._marks
+        if file_mark is not None and known is not None and known[0] == file_mark:
+            marks = known[1]  # the file did not change: one stat, no query
+        else:
+            marks = _rdb.change_marks(self.storage)
+            # a commit after the file mark was read moves it again: the next call queries
+            self._marks = None if file_mark is None else (file_mark, marks)
         cursor = _cursor("rdb", marks)
         old = parse_cursor(since, "rdb")
         if old is not None and old[0] == marks:
