@@ -28,7 +28,7 @@ from workbench.views._html import (
     value_text,
     view,
 )
-from workbench.views._picture import Picture, Pictured, picture_changed
+from workbench.views._picture import Picture, Pictured, watch_picture
 from workbench.views._picture_draw import inspector_picture
 
 _PLOT_LIMIT = 64  # rows and columns kept for a plot
@@ -289,8 +289,7 @@ class Inspector(Pictured, widgets.HBox):
             layout=widgets.Layout(width="100%", align_items="flex-start"),
         )
         self.add_class("wb-inspector")
-        for shown in (self.detail, self.error):  # a step shown, an edit applied or refused
-            shown.observe(lambda _change: picture_changed(self, settled=True), names="value")
+        watch_picture(self, self.detail, self.error)  # a step shown, an edit applied or refused
         self._listener = _Listener(self)
         self.tree.observe(lambda _change: self._show(), names="value")
         self.param.observe(lambda _change: self._fill_value(), names="value")

@@ -18,7 +18,7 @@ import ipywidgets as widgets
 from workbench.exceptions import WorkbenchError
 from workbench.views._curves import curves
 from workbench.views._html import STYLE, esc, table, view
-from workbench.views._picture import Picture, Pictured, picture_changed
+from workbench.views._picture import Picture, Pictured, watch_picture
 from workbench.views._picture_draw import mutation_picture
 
 
@@ -227,10 +227,8 @@ class MutationPanel(Pictured, widgets.VBox):
         super().__init__([widgets.HTML(value=STYLE), controls, body])
         self.add_class("wb-mutation-panel")
         self.refresh()
-        for shown in (self.log_view, self.message, self.curve):  # a mutation, a run's end
-            shown.observe(
-                lambda _change: picture_changed(self, settled=True), names=["value", "data"]
-            )
+        # a mutation, a message, the end of a run
+        watch_picture(self, self.log_view, self.message, self.curve, names=["value", "data"])
 
     def _draw_picture(self) -> Picture:
         return mutation_picture(self.curve.data, self.log_view.value, self.message.value)

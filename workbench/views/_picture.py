@@ -165,3 +165,15 @@ def picture_changed(view: Any, *, settled: bool = False) -> None:
     from IPython.display import update_display
 
     update_display(view._picture_bundle(picture), raw=True, display_id=view.picture_display_id)
+
+
+def watch_picture(view: Any, *widgets: Any, names: Any = "value") -> None:
+    """Republish ``view``'s picture when a trait of ``widgets`` changes: throttled while the
+    view's ``state`` is ``running`` or ``stopping``, at once otherwise."""
+
+    def changed(_change: Any) -> None:
+        busy = getattr(view, "state", None) in ("running", "stopping")
+        picture_changed(view, settled=not busy)
+
+    for widget in widgets:
+        widget.observe(changed, names=names)

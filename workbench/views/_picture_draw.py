@@ -19,6 +19,7 @@ from workbench.views._picture import (
     svg_picture,
 )
 from workbench.views._picture_charts import curves_svg, history_svg
+from workbench.views._tuning_status import _get_status_info, status_html
 
 
 def curves_picture(data: Mapping[str, Any], *, log_y: bool = False) -> Picture:
@@ -86,9 +87,10 @@ def space_editor_picture(groups: Sequence[Any]) -> Picture:
     return page_picture(view(body), caption=f"space editor: {count} hyperparameters")
 
 
-def tuning_picture(info: Any, status_html: str) -> Picture:
-    """The tuning panel (``TuningInfo``): its status line, the study's history as a chart and
-    the trials as a table, the best one marked."""
+def tuning_panel_picture(info: Any, runner: Any) -> Picture:
+    """The tuning panel (``TuningInfo`` and its study's status): the status line, the study's
+    history as a chart and the trials as a table, the best one marked."""
+    status = status_html(_get_status_info(info, runner))
     svg = history_svg(info)
     chart = f'<img src="{svg_data_uri(svg)}" alt="objective value by trial"/>'
     paths = list(dict.fromkeys(path for row in info.trials for path in row.params))
@@ -108,7 +110,7 @@ def tuning_picture(info: Any, status_html: str) -> Picture:
     ]
     more = len(info.trials) - len(rows)
     note = f'<div class="wb-legend">the last 40 of {len(info.trials)} trials</div>' * (more > 0)
-    body = status_html + chart + table(["trial", "state", "value", "time", *paths], rows) + note
+    body = status + chart + table(["trial", "state", "value", "time", *paths], rows) + note
     return page_picture(view(body), caption=f"tuning panel: {info.study_name}")
 
 

@@ -19,8 +19,8 @@ from workbench.store import shared
 from workbench.tuning import BackgroundStudy, Tuner
 from workbench.views._curves import Curves
 from workbench.views._curves_data import _get_curves_info
-from workbench.views._picture import Picture, Pictured, picture_changed
-from workbench.views._picture_draw import tuning_picture
+from workbench.views._picture import Picture, Pictured, watch_picture
+from workbench.views._picture_draw import tuning_panel_picture
 from workbench.views._tuning_data import (
     LiveTrials,
     TrialRow,
@@ -198,14 +198,10 @@ class TuningPanel(Pictured, ipywidgets.VBox):
         self.runner.observe(self._study_changed)
         self.table.observe(lambda change: self._handle(self._select, change), names="selected")
         self._refresh(force=True)
-        self.status.observe(self._status_changed, names="value")
-
-    def _status_changed(self, _change: Any) -> None:
-        picture_changed(self, settled=self._status not in ("running", "stopping"))
+        watch_picture(self, self.status)
 
     def _draw_picture(self) -> Picture:
-        info = self.info()
-        return tuning_picture(info, self._status_html(info))
+        return tuning_panel_picture(self.info(), self.runner)
 
     @property
     def tuner(self) -> Tuner:
