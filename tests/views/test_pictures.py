@@ -193,3 +193,11 @@ def test_svg_as_images_leaves_out_plots_too_large_for_a_saved_file() -> None:
     assert svg_as_images(big) == (
         '<div style="opacity:0.6">(the plot is drawn in the live view)</div>'
     )
+
+
+def test_a_long_run_is_drawn_from_at_most_max_points_per_line() -> None:
+    from workbench.views._picture_charts import MAX_POINTS
+
+    view = _curve(3 * MAX_POINTS)
+    points = polyline_points(view.picture().svg or "")
+    assert points == {"run/train": MAX_POINTS, "run/valid": MAX_POINTS}

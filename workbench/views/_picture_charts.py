@@ -26,6 +26,18 @@ def _fmt(value: float) -> str:
     return f"{value:.1e}" if abs(value) >= 1e4 or abs(value) < 1e-3 else f"{value:.4g}"
 
 
+#: At most this many points per line (about two per pixel of a panel): a longer run is drawn
+#: from evenly spaced epochs, its first and last included.
+MAX_POINTS = 400
+
+
+def _thinned(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    if len(points) <= MAX_POINTS:
+        return points
+    step = (len(points) - 1) / (MAX_POINTS - 1)
+    return [points[round(i * step)] for i in range(MAX_POINTS)]
+
+
 def _extent(values: Sequence[float]) -> tuple[float, float]:
     low, high = min(values), max(values)
     if low == high:
@@ -82,11 +94,8 @@ def _panel(
                 "</title></line>"
             )
     for s in series:
-        points = " ".join(
-            f"{px(x):.1f},{py(y):.1f}"
-            for x, y in zip(s["x"], map(y_of, s["y"]), strict=False)
-            if y is not None
-        )
+        kept = [(x, y) for x, y in zip(s["x"], map(y_of, s["y"]), strict=False) if y is not None]
+        points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in _thinned(kept))
         dash = ' stroke-dasharray="5 3"' if s["split"] == "train" else ""
         parts.append(
             f'<polyline class="wb-series" data-run="{esc(s["run"])}" '
