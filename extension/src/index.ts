@@ -20,6 +20,7 @@ import { api } from './api';
 import { IBest, bestPipelineCode } from './code';
 import { checkPipelines } from './kernel';
 import { CompareSelection, CompareView } from './compare';
+import { picturePlugin } from './picture';
 import { IStudyRef, WorkbenchPanel } from './panel';
 import { RunView } from './run';
 import { StudyView } from './study';
@@ -225,4 +226,4 @@ async function findTrialOf(store: string, study: string, url: string, chosen: nu
   };
 }
 
-export default plugin;
+export default [plugin, picturePlugin];

@@ -20,6 +20,8 @@ from workbench.tuning import BackgroundStudy, Tuner
 from workbench.views._curves import Curves
 from workbench.views._curves_data import _get_curves_info
 from workbench.views._importance import study_importance_html
+from workbench.views._picture import Picture, Pictured, watch_picture
+from workbench.views._picture_draw import tuning_panel_picture
 from workbench.views._tuning_data import (
     LiveTrials,
     TrialRow,
@@ -102,7 +104,7 @@ def _as_view_errors() -> Iterator[None]:
         raise ViewError(str(error)) from error
 
 
-class TuningPanel(ipywidgets.VBox):
+class TuningPanel(Pictured, ipywidgets.VBox):
     """Tune a pipeline from the notebook: Start, Stop and Resume while trials run.
 
     The panel draws a :class:`~workbench.tuning.BackgroundStudy` (:attr:`runner`), which runs
@@ -218,6 +220,10 @@ class TuningPanel(ipywidgets.VBox):
         self.runner.observe(self._study_changed)
         self.table.observe(lambda change: self._handle(self._select, change), names="selected")
         self._refresh(force=True)
+        watch_picture(self, self.status)
+
+    def _draw_picture(self) -> Picture:
+        return tuning_panel_picture(self.info(), self.runner)
 
     @property
     def tuner(self) -> Tuner:
