@@ -19,6 +19,7 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test,torch,dask]"
+(cd extension && npm test --silent)  # the Lab panel's TypeScript unit tests (node's runner)
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 
 .venv/bin/ruff format --check workbench tests bench conftest.py

@@ -58,6 +58,8 @@ export interface ITrialsPage extends ITable {
   offset: number;
   limit: number;
   total: number | null;
+  /** The columns that hold sampled params (by path). */
+  params?: string[];
 }
 
 /** Everything recorded for one trial (the store's TrialRecord as JSON). */
@@ -75,6 +77,13 @@ export interface IRecord {
   structure: Plain;
   mutation_log: { [key: string]: Plain }[];
   error: string | null;
+  /** The History's statistic columns (the store's rule), in order: `train_loss` is the
+   * `loss` of the `train` split. */
+  statistics: { column: string; split: string; name: string }[];
+  /** Each statistic's value at the last epoch. */
+  final_statistics: { [statistic: string]: number | null };
+  /** [epoch, label] where the pipeline mutated or its phase changed. */
+  marks: [number, string][];
 }
 
 /** An error answered by the server, with its JSON message. */
@@ -138,8 +147,11 @@ export const api = {
       sort: page.sort,
       descending: page.sort ? (page.descending ? 1 : 0) : undefined
     }),
-  values: (store: string, study: string, start = 0) =>
-    get<IValues>(['stores', store, 'studies', study, 'values'], { start: start || undefined }),
+  values: (store: string, study: string, request: { start: number; best?: number } = { start: 0 }) =>
+    get<IValues>(['stores', store, 'studies', study, 'values'], {
+      start: request.start || undefined,
+      best: request.start ? request.best : undefined
+    }),
   record: (store: string, study: string, trial: number) =>
     get<{ record: IRecord }>(['stores', store, 'studies', study, 'trials', String(trial)])
 };

@@ -20,7 +20,9 @@ import { api } from './api';
 import { IBest, bestPipelineCode } from './code';
 import { pipelineNames } from './kernel';
 import { IStudyRef, WorkbenchPanel } from './panel';
-import { StudyView, findBest } from './study';
+import { RunView } from './run';
+import { StudyView } from './study';
+import { bestPoints } from './values';
 
 const ICON_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" width="16" viewBox="0 0 24 24">' +
@@ -50,16 +52,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
     themes: IThemeManager | null
   ) => {
     const { commands, shell } = app;
-    const views = new WidgetTracker<MainAreaWidget<StudyView>>({ namespace: 'workbench-study' });
-    const findView = (store: string, study: string): MainAreaWidget<StudyView> | undefined =>
+    const views = new WidgetTracker<MainAreaWidget<StudyView | RunView>>({ namespace: 'workbench-study' });
+    const findView = (store: string, study: string): MainAreaWidget<StudyView | RunView> | undefined =>
       views.find(widget => widget.content.ref.store === store && widget.content.ref.study === study);
 
-    const openStudy = (ref: IStudyRef): MainAreaWidget<StudyView> => {
+    const openStudy = (ref: IStudyRef): MainAreaWidget<StudyView | RunView> => {
       let widget = findView(ref.store, ref.study);
       if (!widget) {
-        const content = new StudyView(ref, view =>
-          void commands.execute(CommandIDs.insertBest, { store: view.ref.store, study: view.ref.study })
-        );
+        // a run opens as a run: its History, structure and mutations, no trial table
+        const content =
+          ref.kind === 'run'
+            ? new RunView(ref)
+            : new StudyView(ref, view =>
+                void commands.execute(CommandIDs.insertBest, { store: view.ref.store, study: view.ref.study })
+              );
         widget = new MainAreaWidget({ content });
         widget.id = content.id;
         widget.title.icon = workbenchIcon;
@@ -127,6 +133,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
           Notification.warning('Open a study from the Workbench panel first, then insert its code.');
           return;
         }
+        if (view instanceof RunView) {
+          Notification.warning(`${study} is a run, not a study: it has no best pipeline to load.`);
+          return;
+        }
         const notebook = notebooks.currentWidget;
         if (!notebook) {
           Notification.warning('Open a notebook first: the code goes into a new cell of the active notebook.');
@@ -155,7 +165,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
 async function findBestOf(store: string, study: string, url: string): Promise<IBest> {
   const [{ study: row }, values] = await Promise.all([api.study(store, study), api.values(store, study)]);
-  const best = findBest(values.columns, values.rows, row.direction !== 'minimize');
+  const best = bestPoints(values.columns, values.rows).bestTrial; // the store's best so far
   if (best === null) {
     throw new Error(`the study ${JSON.stringify(study)} has no complete trial yet.`);
   }

@@ -9,6 +9,7 @@ import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { ApiError, IChanges, IListing, IStoreInfo, IStudyRow, api, formatValue } from './api';
+import { splitName } from './text';
 
 /** How often the panel asks the server what changed (ms). */
 export const POLL_INTERVAL = 1000;
@@ -89,7 +90,7 @@ class ListingTable {
         this.body.insertBefore(tr, this.body.children[index] ?? null);
       }
       const cells = tr.children as HTMLCollectionOf<HTMLElement>;
-      setText(cells[0], row.name);
+      showName(cells[0], row.name);
       cells[0].title = row.name;
       if (this.kind === 'run') {
         setText(cells[1], runState(row));
@@ -128,6 +129,24 @@ class ListingTable {
     });
     return tr;
   }
+}
+
+/**
+ * A name in a narrow cell: its head cut with an ellipsis where there is no room, its tail
+ * always shown, so that names alike at their start (run-20261203-0…) still differ.
+ */
+function showName(cell: HTMLElement, name: string): void {
+  if (cell.dataset.name === name) {
+    return;
+  }
+  cell.dataset.name = name;
+  const [head, tail] = splitName(name);
+  const box = element('span', 'jp-Workbench-nameBox');
+  box.appendChild(element('span', 'jp-Workbench-nameHead', head));
+  if (tail) {
+    box.appendChild(element('span', 'jp-Workbench-nameTail', tail));
+  }
+  cell.replaceChildren(box);
 }
 
 function countsText(row: IStudyRow): string {

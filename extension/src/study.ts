@@ -10,7 +10,10 @@ import { Widget } from '@lumino/widgets';
 
 import { ApiError, IRecord, IStudyRow, ITrialsPage, Plain, api, formatValue } from './api';
 import { IStudyRef, element, setText } from './panel';
-import { ITrace, draw, purge } from './plot';
+import { ITrace, draw, purge, themeColor } from './plot';
+import { drawHistory } from './run';
+import { showStructure, showTable } from './structure';
+import { pythonValue } from './text';
 import { TrialValues } from './values';
 
 export const PAGE_SIZE = 100;
@@ -55,7 +58,7 @@ export class StudyView extends Widget {
   private readonly detailTitle = element('h3', 'jp-Workbench-detailTitle');
   private readonly historyPlot = element('div', 'jp-Workbench-plot jp-Workbench-historyPlot');
   private readonly params = element('table', 'jp-Workbench-table jp-Workbench-params');
-  private readonly structure = element('pre', 'jp-Workbench-structure');
+  private readonly structure = element('div', 'jp-Workbench-structure');
   private summary: IStudyRow | null = null;
   private page: ITrialsPage | null = null;
   private offset = 0;
@@ -169,10 +172,10 @@ export class StudyView extends Widget {
       this.showPager(page);
       this.drawCurves(page);
       const values = this.values;
-      if (!values.merge(await api.values(store, study, values.start(row)))) {
-        values.merge(await api.values(store, study, 0));
+      if (!values.merge(await api.values(store, study, values.request(row)))) {
+        values.merge(await api.values(store, study));
       }
-      this.drawBest(values.columns, values.rows, row);
+      this.drawBest(row);
       if (this.selected === null && this.best !== null) {
         this.selected = this.best.trial;
       }
@@ -246,6 +249,7 @@ export class StudyView extends Widget {
     }
     this.tableHead.replaceChildren(headRow);
     const numberAt = page.columns.indexOf('number');
+    const params = new Set(page.params ?? []);
     const rows = page.rows.map(row => {
       const tr = element('tr', 'jp-Workbench-row');
       const number = numberAt >= 0 ? (row[numberAt] as number) : null;
@@ -263,9 +267,12 @@ export class StudyView extends Widget {
       for (const index of indices) {
         const value = row[index];
         const td = element('td', typeof value === 'number' ? 'jp-Workbench-number' : '');
-        td.textContent = page.columns[index].startsWith('datetime_')
+        const column = page.columns[index];
+        td.textContent = column.startsWith('datetime_')
           ? formatTime(value)
-          : formatValue(value);
+          : params.has(column)
+            ? pythonValue(value)
+            : formatValue(value);
         tr.appendChild(td);
       }
       return tr;
@@ -287,31 +294,21 @@ export class StudyView extends Widget {
     this.next.disabled = total !== null ? last >= total : page.rows.length < PAGE_SIZE;
   }
 
-  private drawBest(columns: string[], rows: Plain[][], summary: IStudyRow): void {
-    const maximize = summary.direction !== 'minimize';
-    const xs: number[] = [];
-    const ys: number[] = [];
-    const bestX: number[] = [];
-    const bestY: number[] = [];
-    let best: { trial: number; value: number } | null = null;
-    for (const [trial, value] of completeValues(columns, rows)) {
-      xs.push(trial);
-      ys.push(value);
-      if (best === null || (maximize ? value > best.value : value < best.value)) {
-        best = { trial, value };
-      }
-      bestX.push(trial);
-      bestY.push(best.value);
-    }
-    this.best = best;
+  private drawBest(summary: IStudyRow): void {
+    const points = this.values.points();
+    this.best = points.bestTrial;
     const metric = summary.metric ? String(summary.metric) : 'value';
+    // trial dots in the theme's brand colour, opaque: at least 3:1 against either background
+    const dots = themeColor(this.bestPlot, '--jp-brand-color1', '#1976d2');
+    const line = themeColor(this.bestPlot, '--jp-warn-color1', '#f57c00');
     void draw(
       this.bestPlot,
       [
-        { x: xs, y: ys, name: 'trial', mode: 'markers', marker: { size: 5 }, opacity: 0.6 },
-        { x: bestX, y: bestY, name: 'best so far', mode: 'lines', line: { shape: 'hv' } }
+        // the line first: the dots are drawn over it, the best trial's too
+        { ...points.best, name: 'best so far', mode: 'lines', line: { shape: 'hv', color: line } },
+        { ...points.trials, name: 'trial', mode: 'markers', marker: { size: 6, color: dots } }
       ],
-      { title: 'Best so far', x: 'trial', y: metric }
+      { title: `Best so far (${summary.direction ?? ''})`, x: 'trial', y: metric }
     );
   }
 
@@ -365,120 +362,14 @@ export class StudyView extends Widget {
     const best = this.best?.trial === trial ? ', the best' : '';
     const failed = record.error ? ` · ${record.error}` : '';
     setText(this.detailTitle, `Trial ${trial} (${record.state}${best})${failed}`);
-    this.drawHistory(record);
-    const params = Object.keys(record.params ?? {}).length ? record.params : record.hyperparams;
-    this.showParams(params ?? {});
-    setText(
-      this.structure,
-      describeStructure(record.structure ?? null) + describeMutations(record.mutation_log ?? [])
+    void drawHistory(this.historyPlot, record, 'History');
+    const sampled = Object.keys(record.params ?? {}).length > 0;
+    const params = sampled ? record.params : record.hyperparams;
+    showTable(
+      this.params,
+      [sampled ? 'Sampled hyperparameter' : 'Hyperparameter', 'Value'],
+      Object.entries(params ?? {})
     );
+    showStructure(this.structure, record.structure ?? null, record.mutation_log ?? []);
   }
-
-  private drawHistory(record: IRecord): void {
-    const history = record.history;
-    const traces: ITrace[] = [];
-    if (history && Array.isArray(history.columns)) {
-      const epochAt = history.columns.indexOf('epoch');
-      const xs = history.data.map((row, index) =>
-        epochAt >= 0 && typeof row[epochAt] === 'number' ? (row[epochAt] as number) : index + 1
-      );
-      history.columns.forEach((column, index) => {
-        if (index === epochAt || !isStatistic(column)) {
-          return;
-        }
-        const ys = history.data.map(row => (typeof row[index] === 'number' ? (row[index] as number) : null));
-        if (ys.some(value => value !== null)) {
-          traces.push({ x: xs, y: ys, name: column });
-        }
-      });
-    }
-    void draw(this.historyPlot, traces, {
-      title: 'History',
-      x: 'epoch',
-      y: '',
-      showLegend: true,
-      empty: 'History: none recorded for this trial (it was scored without epochs).'
-    });
-  }
-
-  private showParams(params: { [key: string]: Plain }): void {
-    const body = element('tbody');
-    const head = element('tr');
-    head.appendChild(element('th', undefined, 'Hyperparameter'));
-    head.appendChild(element('th', undefined, 'Value'));
-    body.appendChild(head);
-    for (const [name, value] of Object.entries(params)) {
-      const tr = element('tr');
-      tr.appendChild(element('td', undefined, name));
-      tr.appendChild(element('td', 'jp-Workbench-number', formatValue(value)));
-      body.appendChild(tr);
-    }
-    this.params.replaceChildren(body);
-  }
-}
-
-/** A History column worth a curve: scores and losses, not counts, times or the epoch. */
-export function isStatistic(column: string): boolean {
-  return !/^(epoch|batch|n_.*|.*_time|time|lr|learning_rate)$/.test(column);
-}
-
-/** (number, value) of every complete trial with a value, in the order given. */
-export function completeValues(columns: string[], rows: Plain[][]): [number, number][] {
-  const numberAt = columns.indexOf('number');
-  const valueAt = columns.indexOf('value');
-  const stateAt = columns.indexOf('state');
-  const found: [number, number][] = [];
-  for (const row of rows) {
-    const value = row[valueAt];
-    const state = stateAt >= 0 ? String(row[stateAt] ?? '').toLowerCase() : 'complete';
-    if (typeof value === 'number' && state === 'complete') {
-      found.push([row[numberAt] as number, value]);
-    }
-  }
-  return found;
-}
-
-/** The best complete trial (first of equals), or null when none has finished. */
-export function findBest(columns: string[], rows: Plain[][], maximize: boolean): IBestTrial | null {
-  let best: IBestTrial | null = null;
-  for (const [trial, value] of completeValues(columns, rows)) {
-    if (best === null || (maximize ? value > best.value! : value < best.value!)) {
-      best = { trial, value };
-    }
-  }
-  return best;
-}
-
-/** The mutation log as text lines after the structure (nothing when there was none). */
-export function describeMutations(log: { [key: string]: Plain }[]): string {
-  if (!log.length) {
-    return '';
-  }
-  const lines = log.map(entry =>
-    ['  ', formatValue(entry.op ?? ''), formatValue(entry.path ?? ''), formatValue(entry.time ?? '')]
-      .filter(Boolean)
-      .join(' ')
-  );
-  return `\n\nMutations:\n${lines.join('\n')}`;
-}
-
-/** The pipeline structure as an indented text tree: class, then its hyperparams. */
-export function describeStructure(node: Plain, depth = 0): string {
-  if (!node || typeof node !== 'object' || Array.isArray(node)) {
-    return depth === 0 ? 'No pipeline structure recorded.' : '';
-  }
-  const indent = '  '.repeat(depth);
-  const name = node.name ? `${String(node.name)}: ` : '';
-  const lines = [`${indent}${name}${String(node.class ?? '?')}`];
-  const hyperparams = node.hyperparams;
-  if (hyperparams && typeof hyperparams === 'object' && !Array.isArray(hyperparams)) {
-    for (const [key, value] of Object.entries(hyperparams)) {
-      lines.push(`${indent}    ${key} = ${formatValue(value)}`);
-    }
-  }
-  const children = Array.isArray(node.children) ? node.children : [];
-  for (const child of children) {
-    lines.push(describeStructure(child, depth + 1));
-  }
-  return lines.join('\n');
 }

@@ -264,3 +264,64 @@ def test_tuning_panel_says_when_every_trial_failed(lab: Lab, page: object) -> No
     assert "stopped with an error" not in status
     notebook.assert_no_problems()  # no stack of red tracebacks
     notebook.screenshot("tuning-panel-all-failed", locator=panel)
+
+
+_CONTRAST = """(selector) => {
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+  let node = document.querySelector('.wb-charts'), back = 'rgba(0, 0, 0, 0)';
+  while (node && /rgba\\(0, 0, 0, 0\\)|transparent/.test(back)) { back = getComputedStyle(node).backgroundColor; node = node.parentElement; }
+  return Array.from(document.querySelectorAll(selector)).map((dot) => {
+    const style = getComputedStyle(dot), alpha = Number(style.opacity), under = rgb(back);
+    const seen = rgb(style.fill).map((c, i) => alpha * c + (1 - alpha) * under[i]); // as drawn
+    const [a, b] = [lum(seen), lum(under)];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  });
+}"""
+
+
+WIDE = """\
+knn = Pipeline([('scale', StandardScaler()), ('knn', __import__('sklearn.neighbors').neighbors.KNeighborsClassifier())])
+tuning = TuningPanel(knn, X[:600], y[:600], n_trials=8, study_name='browser-wide', fresh=True)
+tuning.start().wait(120)
+tuning
+"""
+
+ONE_EPOCH = """\
+one = curves()
+fit_epochs(Pipeline([('model', SGDClassifier(random_state=0))]), X[:400], y[:400], epochs=1,
+           batch_size=100, validation_fraction=0.25, callbacks=[one], progress=False)
+one
+"""
+
+
+def test_tuning_panel_uses_the_width_and_stays_legible_in_both_themes(
+    lab: Lab, page: object
+) -> None:
+    path = write_notebook(lab.root / "wide.ipynb", [SETUP, WIDE, ONE_EPOCH])
+    notebook = Notebook.open(page, lab, path)
+    notebook.run_all(timeout=180)
+    panel = notebook.scroll_to(".wb-tuning-panel")
+    wait_for(lambda: panel.locator(".wb-table tr.wb-row").count() == 8, timeout=30, what="rows")
+    table = panel.locator(".wb-table")
+    sizes = table.evaluate(
+        "(t) => [t.clientWidth, t.scrollWidth, t.closest('.wb-tuning-panel').clientWidth]"
+    )
+    assert sizes[1] <= sizes[0] + 1, f"the table scrolls sideways: {sizes}"
+    assert sizes[0] >= 0.75 * sizes[2], f"the table leaves the panel's width unused: {sizes}"
+    labels = panel.locator(".wb-parallel text.wb-axis-label")
+    assert labels.count() == 6  # five hyperparams and the value
+    boxes = [labels.nth(i).bounding_box() for i in range(labels.count())]
+    assert not _boxes_overlap(boxes), boxes
+    for theme in ("light", "dark"):
+        notebook.set_theme(theme)
+        contrasts = notebook.page.evaluate(_CONTRAST, ".wb-best-chart circle.wb-dot-complete")
+        assert contrasts and min(contrasts) >= 3.0, (theme, contrasts)
+        notebook.screenshot(f"tuning-panel-wide-{theme}", locator=panel)
+    chart = notebook.page.locator(".wb-curves").last  # the panel's own is hidden (no epochs)
+    chart.scroll_into_view_if_needed(timeout=30_000)
+    assert chart.locator("circle.wb-point-valid").count() == 1  # the one epoch, drawn
+    notebook.screenshot("curves-one-epoch-dark", locator=chart)
+    notebook.set_theme("light")
+    notebook.assert_no_problems()

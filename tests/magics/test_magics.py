@@ -140,3 +140,59 @@ def test_wb_studies_lists_the_store_as_a_table(shell, tmp_path):
     assert list(table["name"]) == ["first-study"]
     with pytest.raises(UsageError, match=r"Usage: %wb_studies \[--storage STORAGE\]"):
         shell.run_line_magic("wb_studies", "extra")
+
+
+def test_wb_tune_without_y_for_a_classifier_is_refused_before_a_study_exists(
+    shell, tmp_path, monkeypatch
+):
+    from workbench.store import open_store
+
+    journal = str(tmp_path / "journal.log")
+    monkeypatch.setenv("WORKBENCH_STORAGE", journal)
+    with pytest.raises(
+        UsageError,
+        match=r"learns from targets, but y is None.*\nUsage: %wb_tune .* pipeline X \[y\]",
+    ):
+        shell.run_line_magic("wb_tune", "pipe X --trials 3")
+    assert open_store(journal).studies().empty  # no junk study of failed trials
+
+
+def test_the_did_you_mean_offers_only_variables_holding_pipelines(shell):
+    from workbench import Choose
+
+    shell.user_ns.update({"Pipeline": Pipeline, "Choose": Choose})
+    try:
+        with pytest.raises(UsageError) as caught:
+            shell.run_line_magic("wb_space", "pip")
+    finally:
+        shell.user_ns.pop("Pipeline"), shell.user_ns.pop("Choose")
+    message = str(caught.value)
+    assert (
+        "Did you mean 'pipe'? Variables that hold Workbench pipelines or steps: pipe.\n" in message
+    )
+    assert "Pipeline" not in message.split("Usage:")[0] and "Choose" not in message
+
+
+def test_magic_help_shows_no_rest_markup(shell):
+    for name in ("wb_tune", "wb_studies", "wb_runs", "wb_inspect"):
+        shown = shell.object_inspect_text(f"%{name}")
+        assert "::" not in shown
+        assert f"Usage:\n  %{name}" in shown
+
+
+def test_wb_runs_lists_the_recorded_runs_and_wb_studies_the_studies(shell, tmp_path):
+    import optuna
+
+    from workbench.training import fit_epochs
+
+    journal = str(tmp_path / "journal.log")
+    fit_epochs(Pipeline([("model", SGDClassifier(random_state=0))]), shell.user_ns["X"],
+               shell.user_ns["y"], epochs=1, batch_size=10, storage=journal,
+               run_name="first-run")  # fmt: skip
+    optuna.create_study(study_name="a-study", storage=optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(journal)))  # fmt: skip
+    runs = shell.run_line_magic("wb_runs", f"--storage {journal}")
+    assert list(runs["name"]) == ["first-run"]
+    assert "first-run" not in list(
+        shell.run_line_magic("wb_studies", f"--storage {journal}")["name"]
+    )

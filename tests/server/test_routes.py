@@ -14,6 +14,9 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from tornado.httpclient import HTTPClientError
 
+from workbench.store import History
+from workbench.store.shared import record_run
+
 pytestmark = pytest.mark.filterwarnings("ignore:The value nan is not acceptable")
 
 HTML_NAME = "<img src=x onerror=alert(1)>"
@@ -241,12 +244,17 @@ async def test_bad_paging_answers_400_saying_what_is_allowed(
     assert message in error["message"]
 
 
-async def test_values_give_every_trial_for_a_best_so_far_plot(
+async def test_values_give_every_trial_with_the_stores_best_so_far(
     jp_fetch: Any, embedded: Any
 ) -> None:
     values = await _get(jp_fetch, "stores", "0", "studies", "digits", "values")
-    assert values["columns"] == ["number", "state", "value"]
-    assert [row[2] for row in values["rows"]] == [0.5, 0.9, None]
+    assert values["columns"] == ["number", "state", "value", "best_number", "best_value"]
+    # a maximized study: the best so far is computed by the store, not by the panel
+    assert values["rows"] == [
+        [0, "complete", 0.5, 0, 0.5],
+        [1, "complete", 0.9, 1, 0.9],
+        [2, "fail", None, 1, 0.9],  # a failed trial keeps the line going
+    ]
 
 
 async def test_values_from_a_start_give_only_the_later_trials(
@@ -259,6 +267,22 @@ async def test_values_from_a_start_give_only_the_later_trials(
     assert beyond["rows"] == []
 
 
+async def test_values_from_a_start_continue_the_best_before_it(
+    jp_fetch: Any, embedded: Any
+) -> None:
+    args = ("stores", "0", "studies", "digits", "values")
+    later = await _get(jp_fetch, *args, start="2", best="1")
+    assert later["rows"] == [[2, "fail", None, 1, 0.9]]
+    code, error = await _error(jp_fetch, *args, start="1", best="1")
+    assert code == 400
+    assert error["message"] == "best must be a whole number from 0 to 0, but got '1'."
+    code, error = await _error(jp_fetch, *args, best="0")
+    assert (code, error["message"]) == (
+        400,
+        "best goes with a start above 0: the best trial before start.",
+    )
+
+
 async def test_values_from_a_bad_start_answer_400(jp_fetch: Any, embedded: Any) -> None:
     code, error = await _error(jp_fetch, "stores", "0", "studies", "digits", "values", start="-1")
     assert code == 400
@@ -269,6 +293,38 @@ async def test_record_holds_the_trial_params(jp_fetch: Any, embedded: Any) -> No
     answer = await _get(jp_fetch, "stores", "0", "studies", "digits", "trials", "1")
     assert answer["trial"] == 1
     assert set(answer["record"]["params"]) == {"alpha"}
+
+
+async def test_record_of_a_run_carries_what_the_lab_panel_draws(
+    jp_fetch: Any, embedded: Any
+) -> None:
+    history = History.from_rows(
+        [
+            {"epoch": 1, "phase": "pretrain", "mutation": None, "train_loss": 0.9},
+            {"epoch": 2, "phase": "finetune", "mutation": "freeze a", "train_loss": 0.5},
+        ]
+    )
+    record_run(
+        structure={"path": "", "class": "Pipeline", "hyperparams": {"x": None}, "children": []},
+        hyperparams={"x": None},
+        history=history,
+        storage=embedded,
+        run_name="a-run",
+        value=0.5,
+        metric="train_loss",
+    )
+    record = (await _get(jp_fetch, "stores", "0", "studies", "a-run", "trials", "0"))["record"]
+    assert record["kind"] == "run" and record["direction"] == "minimize"
+    assert record["statistics"] == [{"column": "train_loss", "split": "train", "name": "loss"}]
+    assert record["final_statistics"] == {"train_loss": 0.5}
+    assert record["marks"] == [[1, "pretrain"], [2, "finetune: freeze a"]]
+    assert record["structure"]["hyperparams"] == {"x": None}
+
+
+async def test_trials_page_names_its_param_columns(jp_fetch: Any, embedded: Any) -> None:
+    page = await _get(jp_fetch, "stores", "0", "studies", "digits", "trials")
+    assert page["params"] == ["alpha"]
+    assert page["columns"][-1] == "alpha"
 
 
 async def test_changes_say_nothing_changed_until_a_trial_is_added(

@@ -48,7 +48,11 @@ def test_the_readme_pipeline_in_an_epoch_study_stops_after_three_failures(caplog
         ]
     )
     tuner = Tuner(
-        pipe, scoring="accuracy", epochs={"epochs": 3, "batch_size": 256}, storage=":memory:"
+        pipe,
+        scoring="accuracy",
+        epochs={"epochs": 3, "batch_size": 256},
+        storage=":memory:",
+        verbose=True,  # Optuna's lines shown: one per failed trial
     )
     with pytest.raises(
         TuningError,

@@ -12,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from workbench import Callback, Choose, Pipeline, categorical, floats
 from workbench.exceptions import SpaceError, StorageError, TuningError, UnknownPathError
+from workbench.store import open_store
 from workbench.tuning import Tuner, tune
 
 from .helpers import Flaky, classification_data
@@ -368,17 +369,20 @@ def test_tuner_study_with_other_space_is_an_error_and_store_untouched(data, tmp_
     assert _journal_bytes(journal) == before
 
 
-def test_tuner_trials_dataframe_is_a_dataframe_with_fixed_columns(data):
+def test_tuner_trials_dataframe_has_the_columns_and_rows_of_the_store(tmp_path):
     X, y = make_classification(n_samples=60, n_features=4, random_state=0)
-    tuner = Tuner(
-        Pipeline([("model", LogisticRegression())]),
-        scoring="accuracy",
-        cv=2,
-        storage=":memory:",
-        study_name="frame",
-        refit=False,
-    )
+    journal = str(tmp_path / "journal.log")
+    pipe = Pipeline([("model", LogisticRegression())])
+    pipe.set_hyperparams_space(model__C=floats(0.1, 10, log=True))
+    tuner = Tuner(pipe, scoring="accuracy", cv=2, storage=journal, study_name="frame", refit=False)
     frame = tuner.optimize(X, y, n_trials=2).trials_dataframe()
     assert isinstance(frame, pd.DataFrame)
-    assert list(frame.columns[:6]) == ["number", "state", "value", "duration", "started", "error"]
+    # one column set: what Store.trials() gives for the same study, sampled params after them
+    stored = open_store(journal).trials("frame")
+    assert frame.columns.tolist() == stored.columns.tolist()
+    assert frame.columns.tolist()[:8] == list(Tuner.columns_of_trials_dataframe())
+    assert frame.columns.tolist()[8] == "model__C"
+    assert frame[["number", "state", "value", "model__C"]].equals(
+        stored[["number", "state", "value", "model__C"]]
+    )
     assert (frame["duration"] > 0).all()

@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from workbench import Choose, Hyperparam, Pipeline, Step, floats
 from workbench.exceptions import ViewError
 from workbench.views import TuningPanel
-from workbench.views._tuning_data import TrialRow, _get_tuning_info
+from workbench.views._tuning_data import TrialRow, _get_tuning_info, charts_data
 
 LOG_C = {"model__C": FloatDistribution(1e-3, 1e2, log=True)}
 
@@ -88,6 +88,8 @@ def test_tuning_info_counts_trials_and_tracks_the_best_so_far():
     assert info.best.number == 2
     assert info.best_so_far == [(0, 0.7), (1, 0.7), (2, 0.9), (3, 0.9), (4, 0.9)]
     assert not info.all_failed
+    # the chart draws the store's best so far, sent with its data; it computes none itself
+    assert charts_data(info)["best_so_far"] == [[0, 0.7], [1, 0.7], [2, 0.9], [3, 0.9], [4, 0.9]]
 
 
 def test_tuning_info_minimizes_when_told():
@@ -112,6 +114,48 @@ def test_tuning_info_axes_are_log_for_log_distributions():
     assert (axes["model__C"].kind, axes["model__C"].log) == ("float", True)
     assert (axes["model__max_iter"].kind, axes["model__max_iter"].log) == ("int", False)
     assert axes["model__solver"].choices == ["lbfgs", "saga"]
+
+
+def _status(state, rows, **fields):
+    from workbench.views._tuning_status import StatusInfo, _get_status_info
+
+    class Study:  # what the status reads of a BackgroundStudy
+        trials_done, budget_text, n_trials, error = 1, "4 trials", 4, None
+
+    for name, value in fields.items():
+        setattr(Study, name, value)
+    Study.state = state
+    info = _get_tuning_info("s", "maximize", rows, {})
+    status = _get_status_info(info, Study())
+    assert isinstance(status, StatusInfo)
+    return status
+
+
+@pytest.mark.parametrize(
+    ("state", "rows", "fields", "text", "bar"),
+    [
+        ("idle", [], {}, "Study <b>s</b> · 0 trials so far · Start runs 4 trials", (4, 1, "")),
+        ("running", [_row(0, "complete", 0.7), _row(1, "running", None)], {},
+         "<b>s</b>: running trial 1 · 1 complete, 1 running · best 0.7 (trial 0)", (4, 1, "")),
+        ("stopped", [_row(0, "complete", 0.7)], {},
+         "stopped after 1 trials of this run · 1 complete · best 0.7 (trial 0) · Resume",
+         (4, 1, "")),
+        ("finished", [_row(0, "complete", 0.7)], {"trials_done": 4},
+         "<b>s</b>: finished · 1 complete · best 0.7", (4, 4, "success")),
+        ("error", [_row(0, "complete", 0.7)], {"error": "OSError: disk <full>"},
+         'stopped with an error<div class="wb-error">OSError: disk &lt;full&gt;</div>',
+         (4, 1, "danger")),
+        ("finished", [_row(0, "fail", None), _row(1, "fail", None)], {},
+         "All 2 trials failed. First error (trial 0): ValueError: bad. Fix the pipeline",
+         (4, 1, "danger")),
+    ],
+)  # fmt: skip
+def test_the_status_line_says_what_the_study_does(state, rows, fields, text, bar):
+    from workbench.views._tuning_status import bar_state, status_html
+
+    status = _status(state, rows, **fields)
+    assert text in status_html(status)
+    assert bar_state(status) == bar
 
 
 # -- options ------------------------------------------------------------------------------------
@@ -191,7 +235,7 @@ def test_stop_finishes_the_running_trial_then_resume_runs_the_rest(data, storage
     panel.resume().wait(60)
     assert panel.state == "finished"
     assert [row["state"] for row in panel.table.rows] == ["complete"] * 4
-    with pytest.raises(ViewError, match=r"Nothing to resume: the panel is finished"):
+    with pytest.raises(ViewError, match=r"Nothing to resume: the study is finished"):
         panel.resume()
 
 
@@ -331,3 +375,72 @@ def test_epoch_trials_draw_live_curves_with_pruned_trials_marked(data, storage):
 def test_cross_validated_trials_hide_the_curves(data, storage):
     panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
     assert panel.curves.layout.display == "none"
+
+
+# -- every handler shows its error in the panel and stays ready --------------------------------
+def _boom(*args, **kwargs):
+    raise RuntimeError("the store went away")
+
+
+@pytest.mark.parametrize("button", ["start_button", "resume_button", "stop_button"])
+def test_a_failing_button_shows_its_error_in_the_panel_and_is_ready_again(
+    data, storage, monkeypatch, button
+):
+    panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
+    action = {"start_button": "start", "resume_button": "resume", "stop_button": "stop"}
+    monkeypatch.setattr(panel.runner, action[button], _boom)
+    getattr(panel, button).click()  # raises nothing into the kernel
+    assert "RuntimeError: the store went away" in panel.status.value
+    assert 'class="wb-error"' in panel.status.value
+    assert panel.start_button.disabled is False and panel.state == "idle"
+    monkeypatch.undo()
+    panel.start_button.click()  # ready again: the next click works, the error is gone
+    assert panel.wait(60) and panel.state == "finished"
+    assert "the store went away" not in panel.status.value
+
+
+def test_a_failing_apply_shows_its_error_and_leaves_the_pipeline(data, storage, monkeypatch):
+    pipe = _logistic()
+    panel = TuningPanel(pipe, *data, n_trials=2, cv=2, space=LOG_C, storage=storage)
+    panel.start().wait(60)
+    monkeypatch.setattr(pipe, "set_hyperparams", _boom)
+    panel.apply_button.click()
+    assert "RuntimeError: the store went away" in panel.status.value
+    assert pipe.get_hyperparams()["model__C"] == 1.0
+    assert panel.apply_button.disabled is False
+
+
+def test_selecting_a_trial_whose_drawing_fails_shows_the_error(data, storage, monkeypatch):
+    panel = TuningPanel(_logistic(), *data, n_trials=2, cv=2, space=LOG_C, storage=storage)
+    panel.start().wait(60)
+    monkeypatch.setattr(panel, "_show_trial", _boom)
+    panel.table.selected = 1  # the table's observer is a handler too
+    assert "RuntimeError: the store went away" in panel.status.value
+
+
+def test_resume_clicked_when_nothing_is_left_says_why_in_the_panel(data, storage):
+    panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
+    panel.resume_button.click()
+    assert "Nothing to resume: the study is idle" in panel.status.value
+
+
+def test_the_panel_only_draws_its_study():
+    import inspect
+
+    from workbench.tuning import BackgroundStudy
+
+    lines, _ = inspect.getsourcelines(TuningPanel)
+    assert len(lines) <= 250
+    source = "".join(lines)
+    assert "threading.Thread" not in source and "optimize(" not in source  # the study runs it
+    assert BackgroundStudy.__module__ == "workbench.tuning._background"
+
+
+def test_a_drawing_error_during_a_trial_shows_in_the_panel_and_never_fails_the_trial(
+    data, storage, monkeypatch
+):
+    panel = TuningPanel(_logistic(), *data, n_trials=2, cv=2, space=LOG_C, storage=storage)
+    monkeypatch.setattr(panel.trials, "began", _boom)
+    panel.start().wait(60)
+    assert [t.state.name for t in panel.tuner.study.get_trials()] == ["COMPLETE", "COMPLETE"]
+    assert "RuntimeError: the store went away" in panel.status.value

@@ -118,10 +118,16 @@ def notify(callbacks: Iterable[Any], event: str, /, **data: Any) -> None:
 
 @dataclass(frozen=True)
 class EventScope:
-    """Where events of a nested fit go: the callbacks listening and the path prefix."""
+    """Where events of a fit go: the callbacks listening and the path prefix.
+
+    ``nested`` scopes are opened by a composite for its children (their fits are parts of the
+    parent's); a scope opened by :func:`listening` is not: the fits inside are runs of their
+    own that also report to its callbacks.
+    """
 
     callbacks: Sequence[Any]
     prefix: str
+    nested: bool = True
 
 
 _SCOPE: ContextVar[EventScope | None] = ContextVar("workbench_event_scope", default=None)
@@ -136,6 +142,38 @@ def current_scope() -> EventScope | None:
 def event_scope(callbacks: Sequence[Any], prefix: str) -> Iterator[EventScope]:
     """Make nested steps emit into ``callbacks`` with paths under ``prefix``."""
     scope = EventScope(callbacks, prefix)
+    token = _SCOPE.set(scope)
+    try:
+        yield scope
+    finally:
+        _SCOPE.reset(token)
+
+
+@contextlib.contextmanager
+def listening(callbacks: Sequence[Any]) -> Iterator[EventScope]:
+    """Every fit and epoch run started in this block (in this context) also reports to
+    ``callbacks``, and each stays a run of its own (``fit_begin`` ... ``fit_end``).
+
+    A tuning trial runs inside one, so that a view attached once to a Tuner hears the trial
+    events and the epochs of every trial. Scopes nest: the outer callbacks keep listening.
+
+    Examples
+    --------
+    >>> class Count(Callback):
+    ...     fits = 0
+    ...     def on_fit_begin(self, **data):
+    ...         self.fits += 1
+    >>> count = Count()
+    >>> with listening([count]):
+    ...     notify(current_scope().callbacks, "fit_begin", path="")
+    >>> count.fits
+    1
+    """
+    outer = _SCOPE.get()
+    if outer is None:
+        scope = EventScope(tuple(callbacks), "", nested=False)
+    else:
+        scope = EventScope((*outer.callbacks, *callbacks), outer.prefix, outer.nested)
     token = _SCOPE.set(scope)
     try:
         yield scope

@@ -449,16 +449,17 @@ class Composite(Step):
         if outer is not None:
             listeners = (*outer.callbacks, *listeners)
             prefix = outer.prefix
+        nested = outer is not None and outer.nested  # else this fit is a run of its own
         was_training = self._training
         was_set_up = self._is_set_up
         self.train()
         emit = FitEmitter(listeners, prefix)
         started = time.perf_counter()
         try:
-            if outer is None and listeners:
+            if not nested and listeners:
                 notify(listeners, "fit_begin", path=prefix, step=self, kind=kind, **data)
             yield emit
-            if outer is None and listeners:
+            if not nested and listeners:
                 notify(
                     listeners,
                     "fit_end",
@@ -469,7 +470,7 @@ class Composite(Step):
                     **data,
                 )
         except BaseException:
-            if outer is None and not was_set_up:
+            if not nested and not was_set_up:
                 with contextlib.suppress(Exception):
                     self.teardown()
             raise

@@ -13,6 +13,7 @@ above the core:
 - saving composites: :func:`composite_state` and :func:`rebuild_composite` (a composite
   apart from its children, as plain data, and back), :func:`children_param_of`;
 - paths, events and plain data: :func:`join_path`, :func:`nest`, :func:`notify`,
+  :func:`listening` and :func:`current_scope` (who hears the fits in progress),
   :func:`plain_value`, :func:`distribution_to_dict`, ...
 
 It is the one public module inside ``workbench.core``, as ``sklearn.utils`` is scikit-learn's
@@ -27,6 +28,8 @@ Examples
 {'encoder': {'pca': {'n_components': 2}}}
 """
 
+from workbench.core._callbacks import current_scope
+from workbench.core._callbacks import listening
 from workbench.core._callbacks import notify
 from workbench.core._composite import Composite
 from workbench.core._composite import FitEmitter
@@ -69,6 +72,7 @@ __all__ = [
     "check_partial_fit",
     "children_param_of",
     "composite_state",
+    "current_scope",
     "delegate_tags",
     "distribution_from_dict",
     "distribution_to_dict",
@@ -78,6 +82,7 @@ __all__ = [
     "is_stateless",
     "join_path",
     "learns_incrementally",
+    "listening",
     "minibatch_route",
     "nest",
     "no_partial_fit_error",

@@ -17,7 +17,12 @@ from workbench.exceptions import WorkbenchError
 
 
 def _is_step(value: Any) -> bool:
-    return hasattr(value, "describe") and hasattr(value, "add_callback")
+    """A Workbench pipeline or step (an instance: the class ``Pipeline`` holds none)."""
+    return (
+        not isinstance(value, type)
+        and hasattr(value, "describe")
+        and hasattr(value, "add_callback")
+    )
 
 
 def _is_data(value: Any) -> bool:
@@ -36,13 +41,23 @@ def _usage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
             usage = " ".join(parser.format_usage().replace("::", "").split())
             raise UsageError(f"{error}\nUsage: {usage}") from None
 
+    wrapper.__doc__ = _plain_help(method.__doc__ or "")
     return wrapper
+
+
+def _plain_help(doc: str) -> str:
+    """IPython's help for a magic, without the reST ``::`` that ``magic_arguments`` puts
+    before the usage line (``%wb_tune?`` shows it as it is)."""
+    head, separator, rest = doc.partition("::\n\n")
+    if separator and not head.strip():
+        return "Usage:\n" + rest
+    return doc
 
 
 @magics_class
 class WorkbenchMagics(Magics):
-    """``%wb_inspect``, ``%wb_space``, ``%wb_mutate``, ``%wb_tune``, ``%wb_curves`` and
-    ``%wb_studies``."""
+    """``%wb_inspect``, ``%wb_space``, ``%wb_mutate``, ``%wb_tune``, ``%wb_curves``,
+    ``%wb_studies`` and ``%wb_runs``."""
 
     def _variable(self, name: str, accept: Callable[[Any], bool], what: str) -> Any:
         namespace = self.shell.user_ns if self.shell is not None else {}
@@ -143,13 +158,11 @@ class WorkbenchMagics(Magics):
             raise UsageError(f"--timeout must be positive seconds, but got {args.timeout}.")
         from workbench.views import TuningPanel
 
-        panel = TuningPanel(
-            self._pipeline(args.pipeline),
-            self._data(args.X),
-            self._data(args.y),
-            n_trials=args.trials,
-            timeout=args.timeout,
-        )
+        pipeline, X, y = self._pipeline(args.pipeline), self._data(args.X), self._data(args.y)
+        try:  # the options and data are checked here, before any study exists
+            panel = TuningPanel(pipeline, X, y, n_trials=args.trials, timeout=args.timeout)
+        except WorkbenchError as error:
+            raise UsageError(str(error)) from None
         panel.start()
         return panel
 
@@ -179,14 +192,31 @@ class WorkbenchMagics(Magics):
         "--storage", default=None, help="an Optuna storage URL (the default store if absent)"
     )
     def wb_studies(self, line: str = "") -> Any:
-        """The studies in the store, as a table."""
-        from workbench.store import open_store
-
+        """The tuning studies in the store, as a table (``%wb_runs`` lists the runs)."""
         args = self._args("wb_studies", line)
-        try:
-            return open_store(args.storage, readonly=True).studies()
-        except (WorkbenchError, ValueError) as error:
-            raise UsageError(str(error.args[0] if error.args else error)) from None
+        return _listing(args.storage, "studies")
+
+    @line_magic
+    @_usage_errors
+    @magic_arguments()
+    @argument(
+        "--storage", default=None, help="an Optuna storage URL (the default store if absent)"
+    )
+    def wb_runs(self, line: str = "") -> Any:
+        """The recorded runs (``fit_epochs`` runs) in the store, as a table."""
+        args = self._args("wb_runs", line)
+        return _listing(args.storage, "runs")
+
+
+def _listing(storage: str | None, what: str) -> Any:
+    """The store's ``studies()`` or ``runs()`` table; a store that cannot be read is a
+    UsageError with the store's message."""
+    from workbench.store import open_store
+
+    try:
+        return getattr(open_store(storage, readonly=True), what)()
+    except (WorkbenchError, ValueError) as error:
+        raise UsageError(str(error.args[0] if error.args else error)) from None
 
 
 def load_ipython_extension(ipython: Any) -> None:

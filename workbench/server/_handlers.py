@@ -27,7 +27,7 @@ from workbench.server._catalog import (
     encode_cursor,
 )
 from workbench.store import Store
-from workbench.store.shared import to_json_value
+from workbench.store.shared import TRIAL_COLUMNS, to_json_value
 
 T = TypeVar("T")
 
@@ -238,34 +238,47 @@ class TrialsHandler(_Handler):
                 "limit": limit,
                 "total": total,
                 "columns": [str(column) for column in frame.columns],
+                "params": [
+                    str(column)
+                    for column in frame.columns
+                    if column not in TRIAL_COLUMNS and column != "values"
+                ],
                 "rows": frame.to_dict(orient="split")["data"],
             }
         )
 
 
 class ValuesHandler(_Handler):
-    """``GET stores/<id>/studies/<name>/values?start=``: number, state and value of every
-    trial numbered ``start`` or more (default 0: all of them).
+    """``GET stores/<id>/studies/<name>/values?start=&best=``: number, state, value and the
+    best so far (``best_number``, ``best_value``, computed by the store) of every trial
+    numbered ``start`` or more (default 0: all of them).
 
-    What a best-so-far plot needs, without params or intermediate values. A view that follows
-    a growing study asks from its first unfinished trial on, so each refresh reads the new
-    trials only, not all of them again.
+    What a best-so-far plot draws, without params or intermediate values. A view that follows
+    a growing study asks from its first unfinished trial on, passing as ``best`` the
+    ``best_number`` it had for the trial before, so each refresh reads the new trials only.
     """
 
     @tornado.web.authenticated
     async def get(self, store: str, study: str) -> None:
         start = self.int_argument("start", 0, low=0, high=10**9)
         assert start is not None
+        # the best trial before start; a trial that is not there answers 404
+        best = self.int_argument("best", None, low=0, high=start - 1) if start else None
+        if not start and self.get_query_argument("best", ""):
+            raise ApiError(400, "best goes with a start above 0: the best trial before start.")
         opened = await self.opened(store)
-        frame = await self.read(opened, study, opened.trials, study, offset=start)
-        columns = [column for column in ("number", "state", "value") if column in frame.columns]
+        frame = await self.read(
+            opened, study, opened.values, study, start=start, best=best, trial=best
+        )
         self.reply(
             {
                 "store": store,
                 "study": study,
                 "start": start,
-                "columns": columns,
-                "rows": frame[columns].to_dict(orient="split")["data"],
+                "columns": [str(column) for column in frame.columns],
+                "rows": frame.astype(object)
+                .where(frame.notna(), None)
+                .to_dict(orient="split")["data"],
             }
         )
 

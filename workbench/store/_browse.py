@@ -28,6 +28,7 @@ from workbench.store._schema import (
     decode_history,
 )
 from workbench.store._sources import Source
+from workbench.store._trials import best_so_far, trial_structure, trials_table
 
 #: Columns of :meth:`Store.studies` and :meth:`Store.runs`, in order.
 SUMMARY_COLUMNS = (
@@ -44,17 +45,6 @@ SUMMARY_COLUMNS = (
     "waiting",
     "started",
     "last_change",
-)
-#: The fixed columns of :meth:`Store.trials`; the sampled params by path follow.
-TRIAL_COLUMNS = (
-    "number",
-    "state",
-    "value",
-    "duration",
-    "datetime_start",
-    "datetime_complete",
-    "intermediate_values",
-    "error",
 )
 #: The study user attrs a listing reads.
 LISTED_ATTRS = (KIND_KEY, METRIC_KEY, SETUP_KEY, NO_VALUE_KEY)
@@ -173,8 +163,7 @@ class Store:
         ...
         workbench.exceptions.StorageError: No study or run named 'no-such-study' in the store ...
         """
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise StoreQueryError(f"offset must be an integer >= 0, but got {offset!r}.")
+        _check_count("offset", offset)
         if limit is not None and (
             isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
         ):
@@ -185,39 +174,58 @@ class Store:
         rows = self._source.trial_rows(
             study, offset, limit, sort=sort, descending=bool(descending)
         )
-        several = len(directions) > 1
-        paths: list[str] = list(attrs.get(SPACE_KEY) or ())
-        table = []
-        for row in rows:
-            values = row["values"]
-            start, complete = row["datetime_start"], row["datetime_complete"]
-            entry = {
-                "number": row["number"],
-                "state": row["state"],
-                "value": values[0] if values else None,
-                "duration": (complete - start).total_seconds() if start and complete else None,
-                "datetime_start": start,
-                "datetime_complete": complete,
-                "intermediate_values": row["intermediate_values"],
-                "error": row["error"],
-            }
-            if several:
-                entry["values"] = values or None
-            for path, value in row["params"].items():
-                if path not in paths:
-                    paths.append(path)
-                entry[path] = value
-            table.append(entry)
-        fixed = list(TRIAL_COLUMNS)
-        if several:
-            fixed.insert(3, "values")
-        frame = pd.DataFrame(table, columns=[*fixed, *paths])
-        frame["value"] = frame["value"].astype("float64")
-        frame["duration"] = frame["duration"].astype("float64")
-        frame["error"] = pd.Series(
-            [row["error"] for row in table], index=frame.index, dtype=object
-        )
+        paths = list(attrs.get(SPACE_KEY) or ())
+        frame = trials_table(rows, paths=paths, several=len(directions) > 1)
         frame.attrs["total"] = count
+        return frame
+
+    def values(self, study: str, *, start: int = 0, best: int | None = None) -> pd.DataFrame:
+        """Number, state and value of each trial of ``study`` numbered ``start`` or more, with
+        the best so far after it: what a best-so-far plot draws.
+
+        Columns: ``number``, ``state``, ``value``, ``best_number`` and ``best_value`` (the
+        best complete trial up to this one, by the study's direction; missing for a trial not
+        finished yet, or before any trial completed). ``best`` is the best trial numbered
+        below ``start`` (``best_number`` of the trial before ``start``, as an earlier call
+        gave it), so that a view following a growing study reads only its new trials.
+
+        Examples
+        --------
+        >>> import optuna
+        >>> from workbench.store import open_store
+        >>> storage = optuna.storages.InMemoryStorage()
+        >>> study = optuna.create_study(storage=storage, study_name="s")
+        >>> for value in (0.5, 0.7, 0.2):
+        ...     study.add_trial(optuna.trial.create_trial(value=value))
+        >>> open_store(storage).values("s")["best_value"].tolist()
+        [0.5, 0.5, 0.2]
+        """
+        _check_count("start", start)
+        _, directions, _ = self._study(study)
+        seed = None
+        if best is not None:
+            found = self._source.trial(study, best) if isinstance(best, int) else None
+            values = found["values"] if found is not None else None
+            if not (found and found["state"] == "complete" and values and best < start):
+                raise StorageError(
+                    f"best must be the number of a complete trial of {study!r} below start "
+                    f"({start}), but got {best!r}. Pass the best_number of trial {start - 1} "
+                    f"from an earlier answer, or start=0."
+                )
+            seed = (best, float(values[0]))
+        rows = [
+            (row["number"], row["state"], row["values"][0] if row["values"] else None)
+            for row in self._source.trial_rows(study, start, None, sort=None, descending=False)
+        ]
+        steps = {number: (at, value) for number, at, value in best_so_far(
+            rows, directions[0], seed=seed).steps}  # fmt: skip
+        frame = pd.DataFrame(
+            [(*row, *steps.get(row[0], (None, None))) for row in rows],
+            columns=["number", "state", "value", "best_number", "best_value"],
+        )
+        frame["value"] = frame["value"].astype("float64")
+        frame["best_number"] = frame["best_number"].astype("Int64")
+        frame["best_value"] = frame["best_value"].astype("float64")
         return frame
 
     def history(self, study: str, trial: int = 0) -> History:
@@ -250,7 +258,8 @@ class Store:
             params=dict(found["params"]),
             hyperparams=dict(record.get("hyperparams") or {}),
             history=decode_history(record.get("history")),
-            structure=record.get("structure") or attrs.get(STRUCTURE_KEY),
+            structure=record.get("structure")
+            or trial_structure(attrs.get(STRUCTURE_KEY), found["params"]),
             mutation_log=list(record.get("mutation_log") or ()),
             error=found["error"],
             datetime_start=found["datetime_start"],
@@ -318,6 +327,11 @@ class Store:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _check_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise StoreQueryError(f"{name} must be an integer >= 0, but got {value!r}.")
+
+
 def _metric(attrs: Mapping[str, Any]) -> str | None:
     if METRIC_KEY in attrs:
         metric = attrs[METRIC_KEY]

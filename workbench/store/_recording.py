@@ -17,6 +17,7 @@ import optuna
 from optuna.trial import TrialState
 
 from workbench.exceptions import StorageError
+from workbench.store._history import split_statistic
 from workbench.store._open import StorageLike, describe, open_storage
 from workbench.store._schema import (
     ERROR_KEY,
@@ -193,7 +194,8 @@ def run_value(history: Any) -> tuple[float | None, str | None]:
     columns = [str(c) for c in getattr(history, "columns", ())]
     if history is None or not len(history):
         return None, None
-    for column in [c for c in columns if c.startswith("valid_")] + ["train_loss"]:
+    valid = [c for c in columns if (split_statistic(c) or ("",))[0] == "valid"]
+    for column in [*valid, "train_loss"]:
         if column in columns:
             value = history[column].iloc[-1]
             if isinstance(value, int | float) and math.isfinite(value):

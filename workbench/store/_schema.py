@@ -22,7 +22,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from workbench._internal.plain import finite_or_none
-from workbench.store._history import History
+from workbench.store._history import History, final_statistics, history_marks, split_statistic
 
 #: Version of the records written now; raise it when their shape changes.
 SCHEMA_VERSION = 1
@@ -204,8 +204,22 @@ class TrialRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The record as JSON-ready data (see :func:`to_json_value`); the History encoded by
-        :func:`encode_history`."""
-        return {
+        :func:`encode_history`.
+
+        What a front end draws of the History comes along, decided here: ``statistics`` (the
+        History's statistic columns, each ``{"column", "split", "name"}``: ``train_loss`` is
+        the ``loss`` of the ``train`` split), ``final_statistics`` (each one's last value) and
+        ``marks`` (``[epoch, label]`` where the pipeline mutated or its phase changed).
+        """
+        plain = {
             name: to_json_value(getattr(self, name))
             for name in self.__dataclass_fields__  # dataclass field order
         }
+        plain["statistics"] = [
+            {"column": str(column), "split": named[0], "name": named[1]}
+            for column in self.history.columns
+            if (named := split_statistic(str(column))) is not None
+        ]
+        plain["final_statistics"] = to_json_value(final_statistics(self.history))
+        plain["marks"] = to_json_value(history_marks(self.history))
+        return plain

@@ -1,4 +1,6 @@
-"""What Workbench's layers share of the store: record keys, opening, recording, liveness.
+"""What Workbench's layers share of the store: record keys, opening, recording, liveness, and
+the domain rules (a trial's row, the best so far, which History columns are statistics, a
+trial's own structure, where a run's pipeline changed).
 
 Users work with :mod:`workbench.store` (``open_store``, ``stores``, ``Store``, ...); the
 tuning, training and view layers and the server also need the keys a record is written
@@ -6,7 +8,14 @@ under, the way a storage is opened and named, and the helpers that record runs. 
 them from here, as step authors import from :mod:`workbench.core.authoring`.
 """
 
-from workbench.store._browse import SUMMARY_COLUMNS, TRIAL_COLUMNS
+from workbench.store._browse import SUMMARY_COLUMNS
+from workbench.store._history import (
+    MarkTracker,
+    final_statistics,
+    history_marks,
+    is_statistic,
+    split_statistic,
+)
 from workbench.store._journal import CUT_SUFFIX
 from workbench.store._liveness import fail_stale_trials, worker_lease
 from workbench.store._open import (
@@ -44,6 +53,16 @@ from workbench.store._schema import (
     encode_history,
     to_json_value,
 )
+from workbench.store._trials import (
+    TRIAL_COLUMNS,
+    BestSoFar,
+    best_so_far,
+    better,
+    raw_trial,
+    trial_row,
+    trial_structure,
+    trials_frame,
+)
 
 __all__ = [
     "CONDITIONS_KEY",
@@ -65,19 +84,31 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "TRIAL_COLUMNS",
     "WORKER_KEY",
+    "BestSoFar",
+    "MarkTracker",
     "RunRecorder",
     "StorageLike",
+    "best_so_far",
+    "better",
     "decode_history",
     "describe",
     "encode_history",
     "fail_stale_trials",
+    "final_statistics",
+    "history_marks",
+    "is_statistic",
     "journal_path",
     "make_record",
     "metric_direction",
     "open_storage",
+    "raw_trial",
     "record_run",
     "resolve",
     "run_value",
+    "split_statistic",
     "to_json_value",
+    "trial_row",
+    "trial_structure",
+    "trials_frame",
     "worker_lease",
 ]

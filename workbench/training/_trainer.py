@@ -16,7 +16,7 @@ from sklearn.base import is_classifier
 from sklearn.model_selection import train_test_split
 
 from workbench.core import Callback
-from workbench.core.authoring import notify
+from workbench.core.authoring import current_scope, notify
 from workbench.exceptions import DivergedError, StopTraining, TrainingError
 from workbench.store import History
 from workbench.store.shared import RunRecorder
@@ -327,7 +327,9 @@ def fit_epochs(
     workbench = hasattr(pipeline, "train") and hasattr(pipeline, "setup")
     was_training = bool(getattr(pipeline, "training", False))
     was_set_up = bool(getattr(pipeline, "is_set_up", False))
+    scope = current_scope()  # a tuning trial's listeners hear its epochs too
     listeners = (
+        *(scope.callbacks if scope is not None else ()),
         *(getattr(pipeline, "callbacks", ()) if workbench else ()),
         *(callbacks or ()),
         *((early_stopping,) if early_stopping is not None else ()),

@@ -4,6 +4,7 @@ Optuna is the engine (samplers, pruners, storages); this package turns a pipelin
 trials, scores them, and records them in the Workbench store.
 """
 
+from workbench.tuning._background import BackgroundStudy
 from workbench.tuning._browse import load_history
 from workbench.tuning._browse import studies
 from workbench.tuning._browse import trials_frame
@@ -14,6 +15,7 @@ from workbench.tuning._tuner import tune
 from workbench.tuning._workers import load_target
 
 __all__ = [
+    "BackgroundStudy",
     "Tuner",
     "load_history",
     "load_target",

@@ -46,28 +46,12 @@ def load_history(name: str, trial: int = 0, *, storage: shared.StorageLike = Non
     return store.open_store(storage, readonly=True).history(name, trial)
 
 
-_FIXED_COLUMNS = ("number", "state", "value", "duration", "started", "error")
+_FIXED_COLUMNS = shared.TRIAL_COLUMNS
 
 
 def trials_frame(study: optuna.Study, space: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """The trials of ``study`` as a DataFrame (see :meth:`Tuner.trials_dataframe`)."""
-    rows = []
-    paths: list[str] = list(space or ())
-    for trial in study.get_trials(deepcopy=False):
-        duration = None
-        if trial.datetime_start is not None and trial.datetime_complete is not None:
-            duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
-        row: dict[str, Any] = {
-            "number": trial.number,
-            "state": trial.state.name.lower(),
-            "value": trial.value,
-            "duration": duration,
-            "started": trial.datetime_start,
-            "error": trial.user_attrs.get(shared.ERROR_KEY),
-        }
-        for path, value in trial.params.items():
-            if path not in paths:
-                paths.append(path)
-            row[path] = value
-        rows.append(row)
-    return pd.DataFrame(rows, columns=[*_FIXED_COLUMNS, *paths])
+    """The trials of ``study`` as a DataFrame, with the columns of
+    :meth:`workbench.store.Store.trials` (see :meth:`Tuner.trials_dataframe`)."""
+    return shared.trials_frame(
+        study.get_trials(deepcopy=False), paths=space or (), several=len(study.directions) > 1
+    )

@@ -119,7 +119,13 @@ class HoldOut(Evaluation):
                 f"must hold, but got holdout={fraction!r}. For example holdout=0.2."
             )
         self.fraction = float(fraction)
+        # one split for the tuner's life, the same in every worker process that prepares it
         self.random_state = random_state
+        self._seed = (
+            random_state
+            if random_state is not None
+            else int(np.random.default_rng().integers(2**31 - 1))
+        )
         self._split: tuple[Any, Any, Any, Any] | None = None
 
     def describe(self) -> dict[str, Any]:
@@ -129,12 +135,12 @@ class HoldOut(Evaluation):
         stratify = y if y is not None and is_classifier(pipeline) else None
         if y is None:
             X_train, X_valid = train_test_split(
-                X, test_size=self.fraction, random_state=self.random_state
+                X, test_size=self.fraction, random_state=self._seed
             )
             self._split = (X_train, X_valid, None, None)
         else:
             X_train, X_valid, y_train, y_valid = train_test_split(
-                X, y, test_size=self.fraction, random_state=self.random_state, stratify=stratify
+                X, y, test_size=self.fraction, random_state=self._seed, stratify=stratify
             )
             self._split = (X_train, X_valid, y_train, y_valid)
 

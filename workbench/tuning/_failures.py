@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Iterator
 
 import optuna
@@ -106,3 +107,42 @@ def one_line_failures() -> Iterator[None]:
         yield
     finally:
         logger.removeFilter(_ONE_LINE)
+
+
+class _OptunaQuiet:
+    """Optuna's log level while quiet tuners run: counted, so that overlapping runs (a panel's
+    thread and the main thread) restore the level the first one found, once the last ends."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.saved = logging.NOTSET
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self.lock:
+            if self.depth == 0:
+                self.saved = optuna.logging.get_verbosity()
+                optuna.logging.set_verbosity(logging.CRITICAL)
+            self.depth += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.depth -= 1
+                if self.depth == 0:
+                    optuna.logging.set_verbosity(self.saved)
+
+
+_QUIET = _OptunaQuiet()
+
+
+@contextlib.contextmanager
+def optuna_logging(verbose: bool) -> Iterator[None]:
+    """Within this block Optuna logs nothing, unless ``verbose`` (then as configured); the
+    level is restored afterwards."""
+    if verbose:
+        yield
+        return
+    with _QUIET():
+        yield

@@ -7,16 +7,33 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Protocol, Self
 
 import optuna
-from optuna.storages import InMemoryStorage
 
-from workbench.exceptions import TuningError
 from workbench.store import shared
 
-if TYPE_CHECKING:
-    from workbench.tuning._tuner import Tuner
+
+class StudyWorker(Protocol):
+    """What the processes here need of a tuner (:class:`~workbench.tuning.Tuner` is one)."""
+
+    storage: Any
+    trials_run_: list[int]
+
+    @property
+    def study(self) -> optuna.Study: ...
+
+    def worker(self, storage: Any = None) -> StudyWorker: ...
+
+    def run_trials(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        until: int | None = None,
+    ) -> list[int]: ...
 
 
 class GracefulStop:
@@ -44,7 +61,7 @@ class GracefulStop:
 
 # -- many workers on one study ---------------------------------------------------------------
 def optimize_in_processes(
-    tuner: Tuner,
+    tuner: StudyWorker,
     X: Any,
     y: Any,
     *,
@@ -52,51 +69,38 @@ def optimize_in_processes(
     timeout: float | None,
     n_jobs: int,
 ) -> list[int]:
-    """Run trials in ``n_jobs`` processes that share the study through the store."""
+    """Run trials in ``n_jobs`` processes that share the study through the store (which the
+    caller checked is not in memory); the evaluation is prepared, and travels with the tuner."""
     from joblib import Parallel, delayed, effective_n_jobs
 
-    if isinstance(tuner._open_storage(), InMemoryStorage):
-        raise TuningError(
-            f"n_jobs={n_jobs} runs trials in several processes, which share the study through "
-            f"the store, but the store is in memory ({tuner.storage!r}). Use the embedded "
-            f"store (storage=None), a journal file path or a database URL."
-        )
     study = tuner.study  # created here, once, before the workers join it
-    stop_after = None
+    until = None
     if n_trials is not None:
-        stop_after = len(study.get_trials(deepcopy=False)) + n_trials
+        until = len(study.get_trials(deepcopy=False)) + n_trials
     jobs = effective_n_jobs(n_jobs)
-    resolved = shared.resolve(tuner.storage)
+    worker = tuner.worker(shared.resolve(tuner.storage))
     numbers = Parallel(n_jobs=jobs, backend="loky")(
-        delayed(work_in_process)(tuner, resolved, X, y, n_trials, timeout, stop_after, seed)
+        delayed(work_in_process)(worker, X, y, n_trials, timeout, until, seed)
         for seed in range(jobs)
     )
     return sorted(number for chunk in numbers for number in chunk)
 
 
 def work_in_process(
-    tuner: Tuner,
-    storage: Any,
+    worker: StudyWorker,
     X: Any,
     y: Any,
     n_trials: int | None,
     timeout: float | None,
-    stop_after: int | None,
+    until: int | None,
     seed: int,
 ) -> list[int]:
-    tuner.storage = storage
-    tuner._study = None
-    tuner.refit = False
-    tuner.trials_run_ = []
-    tuner.sampler.reseed_rng()
-    tuner._optimize_here(
-        tuner.study, X, y, n_trials=n_trials, timeout=timeout, stop_after=stop_after
-    )
-    return tuner.trials_run_
+    """One worker process's trials (``seed`` tells the processes apart)."""
+    return worker.worker().run_trials(X, y, n_trials=n_trials, timeout=timeout, until=until)
 
 
 def run_worker(
-    tuner: Tuner,
+    tuner: StudyWorker,
     X: Any,
     y: Any = None,
     *,
@@ -106,19 +110,15 @@ def run_worker(
     """Join ``tuner``'s study and run trials until ``n_trials`` trials exist in the study, the
     timeout passes, or SIGTERM (finish the running trial) / Ctrl-C (stop now); return the
     numbers of the trials this worker ran.
+
+    The worker never deletes what others recorded (``fresh`` is ignored) and never refits;
+    ``tuner.trials_run_`` gets the numbers, also when Ctrl-C ends the worker.
     """
-    tuner.refit = False
-    tuner._fresh_pending = False  # a worker joins; it never deletes what others recorded
-    tuner.evaluation.prepare(tuner._base, X, y)
-    study = tuner.study
-    with GracefulStop(study) as stop:
-        if not stop.requested:
-            tuner._optimize_here(
-                study,
-                X,
-                y,
-                n_trials=n_trials,
-                timeout=timeout,
-                stop_after=n_trials,
-            )
-    return list(tuner.trials_run_)
+    worker = tuner.worker()
+    with GracefulStop(worker.study) as stop:
+        try:
+            if not stop.requested:
+                worker.run_trials(X, y, n_trials=n_trials, timeout=timeout, until=n_trials)
+        finally:  # Ctrl-C too: the tuner keeps the numbers of the trials that were recorded
+            tuner.trials_run_ += worker.trials_run_
+    return list(worker.trials_run_)

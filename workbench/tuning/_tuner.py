@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -10,12 +11,14 @@ from typing import Any, Literal, Self
 import optuna
 import pandas as pd
 from optuna.distributions import BaseDistribution
+from optuna.storages import InMemoryStorage
 from optuna.trial import FrozenTrial
 from sklearn.base import clone
+from sklearn.utils import get_tags
 
 from workbench import store
 from workbench._internal.budget import check_budget
-from workbench.core.authoring import notify
+from workbench.core.authoring import listening, notify
 from workbench.exceptions import TuningError
 from workbench.store import History, shared
 from workbench.tuning._browse import _FIXED_COLUMNS, trials_frame
@@ -31,6 +34,7 @@ from workbench.tuning._failures import (
     FailureStreak,
     no_completed_trial,
     one_line_failures,
+    optuna_logging,
 )
 from workbench.tuning._points import check_not_frozen, choices_in_use, tunable_space
 from workbench.tuning._processes import optimize_in_processes
@@ -78,7 +82,15 @@ class Tuner:
         When this many trials in a row fail with the same error before any trial of the run
         has completed, the pipeline fails whatever its hyperparams: the study stops and
         ``optimize`` raises a TuningError that shows the first error once. None runs every
-        trial. Each failed trial is logged in one line; its error is in ``trials_dataframe()``.
+        trial. Each failed trial's error is in ``trials_dataframe()``.
+    callbacks : list of callbacks
+        Workbench callbacks (views such as ``curves()`` or ``Progress``): each hears every
+        trial (``trial_begin``, ``trial_end``) and the events of the fits and epoch runs inside
+        the trials, through the core's event scope (:func:`workbench.core.authoring.listening`).
+    verbose : bool
+        False (the default): Optuna logs nothing while this tuner runs (one line per trial
+        would flood a notebook; the views show progress). True: Optuna's log lines as Optuna
+        is configured, each failed trial in one line. Optuna's level is restored afterwards.
 
     Examples
     --------
@@ -114,6 +126,7 @@ class Tuner:
         heartbeat_interval: int | None = shared.DEFAULT_HEARTBEAT_INTERVAL,
         grace_period: int | None = shared.DEFAULT_GRACE_PERIOD,
         stop_after_failures: int | None = DEFAULT_STOP_AFTER_FAILURES,
+        verbose: bool = False,
     ):
         if direction not in ("maximize", "minimize"):
             raise TuningError(
@@ -165,6 +178,7 @@ class Tuner:
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
         self.stop_after_failures = stop_after_failures
+        self.verbose = verbose
         self._study: optuna.Study | None = None
         self._fresh_pending = fresh
         self.trials_run_: list[int] = []
@@ -188,7 +202,8 @@ class Tuner:
     def study(self) -> optuna.Study:
         """The Optuna study (created or resumed on first use), for Optuna's own tools."""
         if self._study is None:
-            self._study = self._open_study()
+            with optuna_logging(self.verbose):  # "A new study created ...": only if verbose
+                self._study = self._open_study()
         return self._study
 
     def _open_study(self) -> optuna.Study:
@@ -282,16 +297,17 @@ class Tuner:
         check_budget(n_trials, timeout, TuningError)
         if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
             raise TuningError(f"n_jobs must be a positive integer or -1, but got {n_jobs!r}.")
+        self.check_data(X, y)
+        if n_jobs != 1 and isinstance(self._open_storage(), InMemoryStorage):
+            raise TuningError(
+                f"n_jobs={n_jobs} runs trials in several processes, which share the study "
+                f"through the store, but the store is in memory ({self.storage!r}). Use the "
+                f"embedded store (storage=None), a journal file path or a database URL."
+            )
         self.evaluation.prepare(self._base, X, y)
-        study = self.study
         if n_jobs == 1:
-            self._optimize_here(
-                study,
-                X,
-                y,
-                n_trials=n_trials,
-                timeout=timeout,
-                show_progress_bar=show_progress_bar,
+            self._run_prepared(
+                X, y, n_trials=n_trials, timeout=timeout, show_progress_bar=show_progress_bar
             )
         else:
             self.trials_run_ += optimize_in_processes(
@@ -301,9 +317,60 @@ class Tuner:
             self._refit(X, y)
         return self
 
-    def _optimize_here(
+    def check_data(self, X: Any, y: Any) -> None:
+        """Raise a TuningError, before any study is created, for data no trial could use:
+        ``y`` missing for a pipeline that learns from targets."""
+        if y is None and _needs_targets(self._base):
+            raise TuningError(
+                f"{type(self.pipeline).__name__} learns from targets, but y is None: every "
+                f"trial would fail. Pass the targets (y) with the inputs (X)."
+            )
+
+    def run_trials(
         self,
-        study: optuna.Study,
+        X: Any,
+        y: Any = None,
+        *,
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        until: int | None = None,
+    ) -> list[int]:
+        """Run trials here, in this process and thread, on the study; never refit.
+
+        What one worker does: ``n_trials`` trials (or ``timeout`` seconds), and no more once
+        the study holds ``until`` trials (all workers together); with none of the three, until
+        the study is stopped (``study.stop()``, SIGTERM in ``workbench worker``). Returns the
+        numbers of the trials it ran. The data are split for scoring first, as :meth:`optimize`
+        does, the same way in every worker.
+        """
+        check_budget(n_trials, timeout, TuningError)
+        self.check_data(X, y)
+        self.evaluation.prepare(self._base, X, y)
+        return self._run_prepared(X, y, n_trials=n_trials, timeout=timeout, stop_after=until)
+
+    def worker(self, storage: shared.StorageLike = None) -> Tuner:
+        """A copy of this tuner that joins its study as one worker among others.
+
+        It shares the pipeline, space and evaluation (splits included), reseeds its sampler
+        afresh, never deletes the stored study (``fresh`` is spent) nor refits; ``storage``
+        (default: this tuner's) is where it finds the study, such as the resolved path a
+        worker process opens.
+        """
+        joined = copy.copy(self)
+        joined.storage = self.storage if storage is None else storage
+        joined.sampler = copy.deepcopy(self.sampler)
+        joined.sampler.reseed_rng()  # workers sampling the same points would waste trials
+        joined.callbacks = list(self.callbacks)
+        joined.refit = False
+        joined.fresh = False
+        joined._fresh_pending = False
+        joined._study = None
+        joined.trials_run_ = []
+        vars(joined).pop("best_pipeline_", None)  # a worker has none of its own
+        return joined
+
+    def _run_prepared(
+        self,
         X: Any,
         y: Any,
         *,
@@ -311,13 +378,15 @@ class Tuner:
         timeout: float | None,
         show_progress_bar: bool = False,
         stop_after: int | None = None,
-    ) -> None:
+    ) -> list[int]:
+        study = self.study
         shared.fail_stale_trials(study)
         streak = FailureStreak(self.study_name, self.stop_after_failures)
         callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [self._after_trial, streak]
         if stop_after is not None:
             callbacks.append(optuna.study.MaxTrialsCallback(stop_after, states=None))
-        with one_line_failures():
+        ran = len(self.trials_run_)
+        with optuna_logging(self.verbose), one_line_failures():
             study.optimize(
                 self._objective(X, y, streak),
                 n_trials=n_trials,
@@ -328,6 +397,7 @@ class Tuner:
             )
         if streak.stopped:
             raise streak.error()
+        return self.trials_run_[ran:]
 
     def _after_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self.trials_run_.append(trial.number)
@@ -342,16 +412,20 @@ class Tuner:
         def objective(trial: optuna.Trial) -> float:
             if worker is not None:
                 storage.set_trial_system_attr(trial._trial_id, shared.WORKER_KEY, worker)
+            with listening(self.callbacks) as scope:  # the trial's fits report to them too
+                return run_trial(trial, scope.callbacks)
+
+        def run_trial(trial: optuna.Trial, listeners: Sequence[Any]) -> float:
             candidate = None
             try:  # sampling too: a sampler's error is the trial's, recorded on it
                 params = suggest(trial, self.space, self.conditions, fixed)
-                if self.callbacks:
-                    notify(self.callbacks, "trial_begin", trial=trial.number, params=dict(params))
+                if listeners:
+                    notify(listeners, "trial_begin", trial=trial.number, params=dict(params))
                 candidate = self.candidate(params)
                 outcome = self.evaluation.score(candidate, X, y, self.scorer, trial)
             except optuna.TrialPruned as pruned:
                 _record(trial, getattr(pruned, "history", None), candidate)
-                self._notify_end(trial, "pruned", None)
+                _notify_end(listeners, trial, "pruned", None)
                 raise
             except BaseException as error:
                 message = (
@@ -363,7 +437,7 @@ class Tuner:
                 if failures is not None:
                     failures.remember(trial.number, error)
                 _record(trial, getattr(error, "history", None), candidate)
-                self._notify_end(trial, "fail", None)
+                _notify_end(listeners, trial, "fail", None)
                 raise
             record = dict(outcome.record)
             history = record.pop("history", None)
@@ -377,14 +451,10 @@ class Tuner:
             )
             if outcome.value != outcome.value:
                 trial.set_user_attr(shared.ERROR_KEY, "The score was NaN.")
-            self._notify_end(trial, "complete", outcome.value)
+            _notify_end(listeners, trial, "complete", outcome.value)
             return outcome.value
 
         return objective
-
-    def _notify_end(self, trial: optuna.Trial, state: str, value: float | None) -> None:
-        if self.callbacks:
-            notify(self.callbacks, "trial_end", trial=trial.number, state=state, value=value)
 
     def candidate(self, params: Mapping[str, Any]) -> Any:
         """An unfitted clone of the pipeline with ``params`` set (paths -> values)."""
@@ -413,7 +483,9 @@ class Tuner:
         return float(value)
 
     def trials_dataframe(self) -> pd.DataFrame:
-        """One row per trial: number, state, value, duration (s), start, params by path, error.
+        """One row per trial, with the columns of :meth:`workbench.store.Store.trials`:
+        number, state, value, duration (s), datetime_start, datetime_complete,
+        intermediate_values, error, then the sampled params by path.
 
         Examples
         --------
@@ -455,6 +527,13 @@ class Tuner:
         )
 
 
+def _notify_end(
+    listeners: Sequence[Any], trial: optuna.Trial, state: str, value: float | None
+) -> None:
+    if listeners:
+        notify(listeners, "trial_end", trial=trial.number, state=state, value=value)
+
+
 def _record(trial: optuna.Trial, history: Any, candidate: Any) -> None:
     """Record what a trial that stopped early leaves: its History so far, its mutations."""
     if history is not None and not isinstance(history, pd.DataFrame):
@@ -466,6 +545,25 @@ def _record(trial: optuna.Trial, history: Any, candidate: Any) -> None:
         trial.set_user_attr(
             shared.RECORD_KEY, shared.make_record(history=history, mutation_log=mutation_log)
         )
+
+
+def _needs_targets(pipeline: Any) -> bool:
+    """True for a classifier or regressor none of whose steps makes its targets itself
+    (``fit_resample``, as ``InputAsTarget``): it cannot fit without ``y``."""
+    try:
+        tags = get_tags(pipeline)
+    except Exception:  # an estimator whose tags cannot be read: let the trials say
+        return False
+    supervised = tags.estimator_type in ("classifier", "regressor") or tags.target_tags.required
+    return supervised and not any(hasattr(step, "fit_resample") for step in _steps(pipeline))
+
+
+def _steps(step: Any) -> Iterator[Any]:
+    yield step
+    children = getattr(step, "named_children", None)
+    if callable(children):
+        for _, child in children():
+            yield from _steps(child)
 
 
 def _walk_description(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:

@@ -379,11 +379,6 @@ def curves(
 
 
 def _follow_tuner(tuner: Any, view: Curves) -> None:
-    """Add the view to the tuner's callbacks, and to its epoch runs' callbacks if any."""
+    """Attach the view to the tuner once: it hears each trial and the trial's epoch runs."""
     if view not in tuner.callbacks:
         tuner.callbacks.append(view)
-    options = getattr(getattr(tuner, "evaluation", None), "options", None)
-    if isinstance(options, dict):
-        callbacks = list(options.get("callbacks", ()))
-        if view not in callbacks:
-            options["callbacks"] = [*callbacks, view]

@@ -108,16 +108,24 @@ function panel(stat, series, data, log, width, colors) {
     node("title", {}, t, `${l.g.run}, epoch ${l.g.x}: ${l.g.label}`);
   });
   for (const s of series) {
-    let d = "", pen = "M";
+    let d = "", pen = "M", stretch = [];
+    const lone = []; // points with no drawn neighbour (one epoch): a line would draw nothing
+    const end = () => { if (stretch.length === 1) lone.push(stretch[0]); stretch = []; };
     for (let i = 0; i < s.x.length; i++) {
       const y = s.y[i];
-      if (y === null || !isFinite(y) || (log && y <= 0)) { pen = "M"; continue; }
-      d += `${pen}${X(s.x[i]).toFixed(1)},${Y(log ? Math.log10(y) : y).toFixed(1)}`; pen = "L";
+      if (y === null || !isFinite(y) || (log && y <= 0)) { pen = "M"; end(); continue; }
+      const px = X(s.x[i]), py = Y(log ? Math.log10(y) : y);
+      d += `${pen}${px.toFixed(1)},${py.toFixed(1)}`; pen = "L"; stretch.push([px, py]);
     }
+    end();
     const run = data.runs.find((r) => r.name === s.run) || {};
     const cls = `wb-line wb-${s.split}` + (run.state && run.state !== "complete" && run.state !== "running" ? " wb-ended" : "");
     const path = node("path", { d, class: cls, stroke: colors.get(s.run) }, svg);
     node("title", {}, path, `${s.run} · ${s.split} ${stat}`);
+    for (const [cx, cy] of lone) {
+      const dot = node("circle", { cx, cy, r: 3.5, class: `wb-point wb-point-${s.split}`, stroke: colors.get(s.run), fill: s.split === "train" ? "none" : colors.get(s.run) }, svg);
+      node("title", {}, dot, `${s.run} · ${s.split} ${stat}`);
+    }
     const last = s.x.length - 1;
     if (run.state === "pruned" && last >= 0 && s.y[last] !== null && (!log || s.y[last] > 0)) {
       const cx = X(s.x[last]), cy = Y(log ? Math.log10(s.y[last]) : s.y[last]);
@@ -178,7 +186,7 @@ const CSS = `.wb-curves{width:100%;font:11px var(--jp-ui-font-family,sans-serif)
 .wb-grid-panels{display:flex;flex-wrap:wrap;gap:8px}
 .wb-grid{stroke:var(--jp-border-color2,#e0e0e0);stroke-width:1}
 .wb-frame{fill:none;stroke:var(--jp-border-color1,#bbb)}
-.wb-line{fill:none;stroke-width:1.8}.wb-train{stroke-dasharray:5 3;stroke-width:1.4}
+.wb-line{fill:none;stroke-width:1.8}.wb-point{stroke-width:1.6}.wb-train{stroke-dasharray:5 3;stroke-width:1.4}
 .wb-ended{opacity:.6}.wb-pruned{stroke-width:2}
 .wb-mutation{stroke:var(--jp-warn-color1,#e08000);stroke-dasharray:3 3}
 .wb-curves svg text.wb-mutation-label{fill:var(--jp-warn-color0,#b36200)}

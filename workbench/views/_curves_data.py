@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 import pandas as pd
 
+from workbench.store import shared
 from workbench.views._curves_store import StoredRun, check_source, read_stored
-
-#: History columns that are not statistics even though they are numbers.
-_NOT_STATISTICS = frozenset({"epoch", "n_train", "n_valid", "epoch_time"})
 
 
 class SeriesInfo(NamedTuple):
@@ -54,13 +51,8 @@ class CurvesInfo(NamedTuple):
     message: str | None
 
 
-@functools.lru_cache(maxsize=1024)
-def split_statistic(column: str) -> tuple[str, str] | None:
-    """``("train", "loss")`` for ``train_loss``; None for a column that is no statistic."""
-    for split in ("train", "valid"):
-        if column.startswith(split + "_") and column not in _NOT_STATISTICS:
-            return split, column[len(split) + 1 :]
-    return None
+#: The store's one rule for which History columns are statistics.
+split_statistic = shared.split_statistic
 
 
 def plain_number(value: Any) -> float | None:
@@ -72,14 +64,12 @@ def plain_number(value: Any) -> float | None:
     return float(f"{number:.6g}") if math.isfinite(number) else None
 
 
-class SegmentTracker:
-    """Turns the phase and mutation of successive rows of one run into segment marks."""
+class SegmentTracker(shared.MarkTracker):
+    """The store's marks of one run (where its pipeline changed) as segment marks."""
 
     def __init__(self, run: str):
+        super().__init__()
         self.run = run
-        self.first: tuple[int, str] | None = None
-        self.phase: str | None = None
-        self.marked_first = False
 
     @classmethod
     def resume(cls, run: RunInfo, marked: bool) -> SegmentTracker:
@@ -90,31 +80,10 @@ class SegmentTracker:
         tracker.phase, tracker.marked_first = run.last_phase, marked
         return tracker
 
-    def add(self, epoch: int, phase: Any, mutation: Any) -> list[SegmentInfo]:
-        phase = None if phase is None or phase != phase else str(phase)
-        mutation = None if mutation is None or mutation != mutation else str(mutation)
-        if self.first is None:
-            self.first, self.phase = (epoch, phase or ""), phase
-            if mutation:
-                self.marked_first = True
-                return [SegmentInfo(self.run, epoch, _label(phase, mutation, True))]
-            return []
-        changed_phase = phase is not None and phase != self.phase
-        self.phase = phase if phase is not None else self.phase
-        if not (mutation or changed_phase):
-            return []
-        marks = []
-        if not self.marked_first and self.first[1]:
-            marks.append(SegmentInfo(self.run, self.first[0], self.first[1]))
-        self.marked_first = True
-        marks.append(SegmentInfo(self.run, epoch, _label(phase, mutation, changed_phase)))
-        return marks
-
-
-def _label(phase: str | None, mutation: str | None, show_phase: bool) -> str:
-    if mutation and show_phase and phase:
-        return f"{phase}: {mutation}"
-    return mutation or phase or ""
+    def add(self, epoch: int, phase: Any, mutation: Any) -> list[SegmentInfo]:  # type: ignore[override]
+        return [
+            SegmentInfo(self.run, at, label) for at, label in super().add(epoch, phase, mutation)
+        ]
 
 
 def history_rows(history: pd.DataFrame) -> list[dict[str, Any]]:

@@ -1,43 +1,43 @@
-"""The tuning panel: a study run off the kernel's main thread, with Start, Stop and Resume."""
+"""The tuning panel: draws a study that runs in the background, with Start, Stop and Resume."""
 
 from __future__ import annotations
 
 import contextlib
-import html
-import logging
 import pathlib
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import anywidget
 import ipywidgets
-import optuna
 import traitlets
 
-from workbench._internal.budget import check_budget
 from workbench.core import Callback
-from workbench.exceptions import ViewError
+from workbench.exceptions import TuningError, ViewError
 from workbench.store import shared
-from workbench.tuning import Tuner
-from workbench.views._curves import Curves, _follow_tuner
+from workbench.tuning import BackgroundStudy, Tuner
+from workbench.views._curves import Curves
 from workbench.views._curves_data import _get_curves_info
 from workbench.views._tuning_data import (
+    LiveTrials,
     TrialRow,
     TuningInfo,
     _get_tuning_info,
-    changed_hyperparams,
     charts_data,
     table_rows,
-    trial_row,
-    trial_tree_html,
+    trial_html,
+)
+from workbench.views._tuning_status import (
+    _get_status_info,
+    bar_state,
+    changes_html,
+    error_html,
+    status_html,
 )
 
 _HERE = pathlib.Path(__file__).parent
-#: Trials of one Start without n_trials or timeout: more than any study runs before a Stop.
-_UNTIL_STOPPED = 2**62
-
+_WRAP = {"width": "100%", "flex_flow": "row wrap", "align_items": "flex-start"}
 _CSS = f"<style>{(_HERE / '_tuning_panel.css').read_text()}</style>"
 
 
@@ -56,53 +56,60 @@ class _TuningCharts(anywidget.AnyWidget):
 
 
 class _PanelCallback(Callback):
-    """In the tuner's callbacks: tells the panel about trials, and stops the study when asked."""
+    """Among the study's callbacks: tells the panel about trials, and its curves about epochs.
+    A drawing error shows in the panel; it never fails the trial."""
 
     def __init__(self, panel: TuningPanel):
         self.panel = panel
 
+    def _tell(self, action: Callable[..., Any], **data: Any) -> None:
+        try:
+            action(**data)
+        except Exception as error:
+            self.panel._note = error_html(error)
+
     def on_trial_begin(self, **data: Any) -> None:
-        self.panel._trial_began(int(data["trial"]), dict(data.get("params") or {}))
+        params = dict(data.get("params") or {})
+        self._tell(lambda: self.panel._trial_began(int(data["trial"]), params))
+        self._tell(self.panel.curves.on_trial_begin, **data)
 
     def on_trial_end(self, **data: Any) -> None:
-        panel = self.panel
-        panel._trial_ended(int(data["trial"]), str(data.get("state")), data.get("value"))
-        if panel._stop_requested and panel._tuner is not None:
-            panel._tuner.study.stop()  # inside the objective: the study ends after this trial
+        number, state, error = int(data["trial"]), str(data.get("state")), None
+        if state == "fail":  # the tuner stored the error before telling the callbacks
+            with contextlib.suppress(Exception):
+                stored = self.panel.runner.tuner.study.get_trials(deepcopy=False)[number]
+                error = stored.user_attrs.get(shared.ERROR_KEY)
+        self._tell(lambda: self.panel._trial_ended(number, state, data.get("value"), error))
+        self._tell(self.panel.curves.on_trial_end, **data)
 
+    def on_fit_begin(self, **data: Any) -> None:
+        self._tell(self.panel.curves.on_fit_begin, **data)
 
-class _NotFromThisThread(logging.Filter):
-    def __init__(self, ident: int):
-        super().__init__()
-        self.ident = ident
+    def on_epoch_end(self, **data: Any) -> None:
+        self._tell(self.panel.curves.on_epoch_end, **data)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.thread != self.ident
+    def on_fit_end(self, **data: Any) -> None:
+        self._tell(self.panel.curves.on_fit_end, **data)
 
 
 @contextlib.contextmanager
-def _optuna_silent_in_this_thread() -> Iterator[None]:
-    """No Optuna log lines (a failed trial's traceback) from this thread; the panel says it."""
-    quiet = _NotFromThisThread(threading.get_ident())
-    handlers = list(logging.getLogger("optuna").handlers)
-    for handler in handlers:
-        handler.addFilter(quiet)
+def _as_view_errors() -> Iterator[None]:
+    """The study's refusals, as the panel's: a ViewError with the same message."""
     try:
         yield
-    finally:
-        for handler in handlers:
-            handler.removeFilter(quiet)
+    except TuningError as error:
+        raise ViewError(str(error)) from error
 
 
 class TuningPanel(ipywidgets.VBox):
     """Tune a pipeline from the notebook: Start, Stop and Resume while trials run.
 
-    The study runs in a background thread, so the kernel stays free and the buttons work
-    while trials run; every widget is updated by setting its traits. The panel shows a
-    sortable table of the trials (click a header to sort, a row to select), the best value
-    so far, each trial's learning curves (for epoch runs; pruned trials end with a cross),
-    parallel coordinates over the hyperparams (log axes for log distributions), and the
-    selected trial's pipeline with its sampled values and chosen branches.
+    The panel draws a :class:`~workbench.tuning.BackgroundStudy` (:attr:`runner`), which runs
+    the study in a background thread, so the kernel stays free and the buttons work while
+    trials run. It shows a sortable table of the trials (click a header to sort, a row to
+    select), the best value so far, each trial's learning curves (epoch runs; pruned trials
+    end with a cross), parallel coordinates over the hyperparams (log axes for log
+    distributions), and the selected trial's pipeline with its sampled values.
 
     Parameters
     ----------
@@ -128,10 +135,8 @@ class TuningPanel(ipywidgets.VBox):
     >>> pipe = Pipeline([("model", LogisticRegression(max_iter=300))])
     >>> panel = TuningPanel(pipe, X, y, n_trials=3, cv=3, storage=":memory:",
     ...                     study_name="panel-example", fresh=True)
-    >>> panel.start().wait(timeout=60)
-    True
-    >>> panel.info().counts
-    {'complete': 3}
+    >>> panel.start().wait(timeout=60), panel.info().counts
+    (True, {'complete': 3})
     >>> changes = panel.apply()
     >>> pipe.get_hyperparams()["model__C"] == panel.info().best.params["model__C"]
     True
@@ -147,266 +152,151 @@ class TuningPanel(ipywidgets.VBox):
         timeout: float | None = None,
         **tuner_options: Any,
     ):
-        check_budget(n_trials, timeout, ViewError)
-        self.pipeline, self.X, self.y = pipeline, X, y
-        self.n_trials, self.timeout = n_trials, timeout
-        self.tuner_options = {"refit": False, **tuner_options}
+        with _as_view_errors():  # a bad option raises here, before any widget shows
+            self.runner = BackgroundStudy(
+                pipeline, X, y, n_trials=n_trials, timeout=timeout, **tuner_options
+            )
+        self.pipeline = pipeline
         self._lock = threading.RLock()
-        self._tuner: Tuner | None = None
-        self._space_at_build: dict[str, Any] = {}
-        self._thread: threading.Thread | None = None
-        self._stop_requested = False
-        self._status = "idle"  # idle, running, stopping, stopped, finished, error
-        self._error: str | None = None
-        self._rows: dict[int, TrialRow] = {}
-        self._began: dict[int, float] = {}
-        self._done_in_budget = 0
-        self._time_used = 0.0
+        self._drawn: Tuner | None = None
+        self.trials = LiveTrials()
         self._last_refresh = float("-inf")
         self._trailing: threading.Timer | None = None
-        self._applied_html = ""
+        self._note = ""  # what Apply changed, or a button's error
         self._shown: tuple[int, str, str] | None = None
-
-        self.start_button = ipywidgets.Button(description="Start", icon="play")
-        self.stop_button = ipywidgets.Button(description="Stop", icon="stop")
-        self.resume_button = ipywidgets.Button(description="Resume", icon="forward")
-        self.apply_button = ipywidgets.Button(description="Apply", icon="check")
+        # the table as wide as its columns, the trial beside it if there is room, else below
+        self.table = _TrialTable(layout={"flex": "1 1 auto", "max_width": "100%"})
+        names = (("Start", "play"), ("Stop", "stop"), ("Resume", "forward"), ("Apply", "check"))
+        buttons = [ipywidgets.Button(description=name, icon=icon) for name, icon in names]
+        self.start_button, self.stop_button, self.resume_button, self.apply_button = buttons
         self.apply_button.tooltip = (
             "Set the selected trial's values (else the best's) on the pipeline"
         )
-        for button, action in (
-            (self.start_button, self.start),
-            (self.stop_button, self.stop),
-            (self.resume_button, self.resume),
-            (self.apply_button, self._apply_clicked),
-        ):
-            button.on_click(lambda _, action=action: self._from_button(action))
-        self.bar = ipywidgets.IntProgress(value=0, min=0, max=1)
-        self.bar.layout.width = "200px"
+        actions = (self.start, self.stop, self.resume, lambda: self.apply(self.table.selected))
+        for button, action in zip(buttons, actions, strict=True):
+            button.on_click(lambda _, action=action: self._handle(action))
+        self.bar = ipywidgets.IntProgress(value=0, min=0, max=1, layout={"width": "200px"})
         self.status = ipywidgets.HTML()
-        self.table = _TrialTable()
-        self.table.layout.width = "58%"
-        self.trial_view = ipywidgets.HTML()
-        self.trial_view.layout.width = "42%"
+        self.trial_view = ipywidgets.HTML(layout={"flex": "1 1 280px", "min_width": "260px"})
         self.charts = _TuningCharts()
         self.curves = Curves()
-        self._build_tuner()  # checks the options: a bad one raises here, before any widget shows
-        self.table.observe(self._selection_changed, names="selected")
         super().__init__(
             [
                 ipywidgets.HTML(_CSS),
-                ipywidgets.HBox(
-                    [
-                        self.start_button,
-                        self.stop_button,
-                        self.resume_button,
-                        self.apply_button,
-                        self.bar,
-                    ]
-                ),
+                ipywidgets.HBox([*buttons, self.bar]),
                 self.status,
-                ipywidgets.HBox([self.table, self.trial_view]),
+                ipywidgets.HBox([self.table, self.trial_view], layout=_WRAP),
                 self.charts,
                 self.curves,
             ]
         )
         self.add_class("wb-tuning-panel")
+        self._follow(self.runner.tuner)
+        self.runner.add_callback(_PanelCallback(self))
+        self.runner.observe(self._study_changed)
+        self.table.observe(lambda change: self._handle(self._select, change), names="selected")
         self._refresh(force=True)
-
-    # -- the tuner ------------------------------------------------------------------------------
-    def _build_tuner(self) -> None:
-        callbacks = [*self.tuner_options.get("callbacks", ()), _PanelCallback(self)]
-        tuner = Tuner(self.pipeline, **{**self.tuner_options, "callbacks": callbacks})
-        self._space_at_build = dict(self.pipeline.get_hyperparams_space())
-        names = optuna.get_all_study_names(storage=shared.open_storage(tuner.storage))
-        stored = tuner.study_name in names and not tuner.fresh
-        self._tuner = tuner
-        self._rows = {}
-        if stored:
-            self._rows = {t.number: trial_row(t) for t in tuner.study.get_trials(deepcopy=False)}
-        self.table.direction = tuner.direction
-        self.table.columns = self._columns()
-        if stored:
-            self.curves.close()
-            self.curves = Curves(_get_curves_info(tuner))
-        elif self.curves.runs:
-            self.curves.close()
-            self.curves = Curves()
-        if tuner.evaluation.kind != "epochs":
-            self.curves.layout.display = "none"  # no per-epoch statistics to draw
-        _follow_tuner(tuner, self.curves)
-        children: tuple[Any, ...] = tuple(getattr(self, "children", ()))
-        if len(children) > 5:
-            self.children = (*children[:5], self.curves)
 
     @property
     def tuner(self) -> Tuner:
         """The :class:`~workbench.tuning.Tuner` that runs the study."""
-        assert self._tuner is not None
-        return self._tuner
-
-    def _columns(self) -> list[dict[str, str]]:
-        paths = list(self.tuner.space)
-        for row in self._rows.values():
-            paths += [path for path in row.params if path not in paths]
-        return [
-            {"key": "number", "label": "#"},
-            {"key": "state", "label": "state"},
-            {"key": "value", "label": self.tuner.scoring_name},
-            {"key": "duration", "label": "seconds", "title": "duration in seconds"},
-            *(
-                {"key": f"p:{path}", "label": "__".join(path.split("__")[-2:]), "title": path}
-                for path in paths
-            ),
-            {"key": "error", "label": "error"},
-        ]
-
-    # -- plain data -----------------------------------------------------------------------------
-    def info(self) -> TuningInfo:
-        """The study as the panel shows it, as plain data."""
-        with self._lock:
-            rows = list(self._rows.values())
-        return _get_tuning_info(
-            self.tuner.study_name, self.tuner.direction, rows, self.tuner.space
-        )
+        return self.runner.tuner
 
     @property
     def state(self) -> str:
         """``idle``, ``running``, ``stopping``, ``stopped``, ``finished`` or ``error``."""
-        return self._status
+        return self.runner.state
 
-    # -- running --------------------------------------------------------------------------------
+    def info(self) -> TuningInfo:
+        """The study as the panel shows it, as plain data."""
+        tuner = self.runner.tuner
+        return _get_tuning_info(tuner.study_name, tuner.direction, self.trials.rows(), tuner.space)
+
+    # -- what the buttons do --------------------------------------------------------------------
     def start(self) -> TuningPanel:
         """Start a study of ``n_trials`` trials (or ``timeout`` seconds) in the background.
 
         A study already in the store under the same name continues (its trials stay in the
         table). Edits of the pipeline's space since the last Start start another study.
         """
-        with self._lock:
-            if self._status in ("running", "stopping"):
-                raise ViewError(
-                    "The study is already running; press Stop (or call stop()) and wait for "
-                    "the running trial to finish before starting again."
-                )
-            explicit_space = self.tuner_options.get("space") is not None
-            if not explicit_space and dict(self.pipeline.get_hyperparams_space()) != (
-                self._space_at_build
-            ):
-                self._build_tuner()
-            self._done_in_budget, self._time_used = 0, 0.0
-            self._launch()
+        with _as_view_errors():
+            self.runner.start()
         return self
 
     def resume(self) -> TuningPanel:
         """Run what a Stop left of the budget (trials not run yet, seconds not used)."""
-        with self._lock:
-            if self._status in ("running", "stopping"):
-                raise ViewError("The study is running; there is nothing to resume.")
-            if self._status != "stopped" or not self._budget_left():
-                raise ViewError(
-                    f"Nothing to resume: the panel is {self._status}, not stopped with budget "
-                    f"left. start() runs another {self._budget_text()}."
-                )
-            self._launch()
+        with _as_view_errors():
+            self.runner.resume()
         return self
 
     def stop(self) -> TuningPanel:
         """Let the running trial finish, then stop the study (Resume continues it)."""
-        with self._lock:
-            if self._status == "running":
-                self._stop_requested = True
-                self._status = "stopping"
-        self._refresh(force=True)
+        self.runner.stop()
         return self
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the study stops; True when it did within ``timeout`` seconds."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-            return not thread.is_alive()
-        return True
+        done = self.runner.wait(timeout)
+        if done and self.runner.state not in ("idle", "running", "stopping"):
+            self._refresh(force=True)  # the final draw, whichever thread gets here first
+        return done
 
-    def _budget_left(self) -> bool:
-        trials_left = self.n_trials is None or self._done_in_budget < self.n_trials
-        time_left = self.timeout is None or self._time_used < self.timeout
-        return trials_left and time_left
+    def apply(self, trial: int | None = None) -> dict[str, tuple[Any, Any]]:
+        """Set a trial's hyperparams (by default the best trial's) on the pipeline.
 
-    def _budget_text(self) -> str:
-        if self.n_trials is None and self.timeout is None:
-            return "trials until Stop"
-        parts = []
-        if self.n_trials is not None:
-            parts.append(f"{self.n_trials} trials")
-        if self.timeout is not None:
-            parts.append(f"{self.timeout:g} s")
-        return " or ".join(parts)
-
-    def _launch(self) -> None:
-        n_trials = None if self.n_trials is None else self.n_trials - self._done_in_budget
-        timeout = None if self.timeout is None else self.timeout - self._time_used
-        if n_trials is None and timeout is None:
-            n_trials = _UNTIL_STOPPED
-        self._stop_requested, self._error, self._status = False, None, "running"
-        self._thread = threading.Thread(
-            target=self._run, args=(n_trials, timeout), name="workbench-tuning", daemon=True
-        )
-        self._thread.start()
+        Returns path -> (old, new) for the values that changed; the panel shows them.
+        """
+        with _as_view_errors():
+            changes = self.runner.apply(trial)
+        number = trial if trial is not None else self.runner.tuner.study.best_trial.number
+        self._note = changes_html(number, changes)
         self._refresh(force=True)
+        return changes
 
-    def _run(self, n_trials: int | None, timeout: float | None) -> None:
-        started = time.monotonic()
-        error = None
+    def _handle(self, action: Callable[..., Any], *args: Any) -> None:
+        """Run a button's (or the table's) action; an error shows in the panel, which stays
+        ready: no exception escapes into the kernel's log."""
         try:
-            with _optuna_silent_in_this_thread():
-                self.tuner.optimize(self.X, self.y, n_trials=n_trials, timeout=timeout)
-        except BaseException as raised:  # shown in the panel: this thread has no one to tell
-            error = f"{type(raised).__name__}: {raised}" if str(raised) else type(raised).__name__
-        with self._lock:
-            self._time_used += time.monotonic() - started
-            with contextlib.suppress(Exception):
-                trials = self.tuner.study.get_trials(deepcopy=False)
-                self._rows = {t.number: trial_row(t) for t in trials}
-            if error is not None:
-                self._status, self._error = "error", error
-            elif self._stop_requested and self._budget_left():
-                self._status = "stopped"
-            else:
-                self._status = "finished"
-            self._stop_requested = False
-        self.curves.finish()
+            self._note = ""
+            action(*args)
+        except Exception as error:
+            self._note = error_html(error)
         self._refresh(force=True)
 
-    # -- events from the study thread -----------------------------------------------------------
+    # -- what the study tells -------------------------------------------------------------------
+    def _follow(self, tuner: Tuner) -> None:
+        """Draw ``tuner``'s study: its stored trials, its curves (for epoch runs)."""
+        stored = self.runner.stored_trials()
+        self._drawn = tuner
+        self.trials.load(stored)
+        self.table.direction = tuner.direction
+        self.table.columns = self.trials.columns(tuner.space, tuner.scoring_name)
+        if stored or self.curves.runs:
+            self.curves.close()
+            self.curves = Curves(_get_curves_info(tuner) if stored else None)
+            self.children = (*tuple(getattr(self, "children", ()))[:5], self.curves)
+        if tuner.evaluation.kind != "epochs":
+            self.curves.layout.display = "none"  # no per-epoch statistics to draw
+
+    def _study_changed(self, runner: BackgroundStudy) -> None:
+        if runner.tuner is not self._drawn:  # a space edit started another study
+            self._follow(runner.tuner)
+        if runner.state in ("stopped", "finished", "error"):
+            with contextlib.suppress(Exception):  # the stored truth, durations too
+                self.trials.load(runner.stored_trials())
+            self.curves.finish()
+        self._refresh(force=True)
+
     def _trial_began(self, number: int, params: dict[str, Any]) -> None:
-        with self._lock:
-            self._began[number] = time.monotonic()
-            self._rows[number] = TrialRow(number, "running", None, None, params, None)
-            new_paths = any(f"p:{path}" not in self._column_keys() for path in params)
-        if new_paths:
-            self.table.columns = self._columns()
+        self.trials.began(number, params)
+        if any(f"p:{path}" not in {c["key"] for c in self.table.columns} for path in params):
+            tuner = self.runner.tuner
+            self.table.columns = self.trials.columns(tuner.space, tuner.scoring_name)
         self._refresh()
 
-    def _trial_ended(self, number: int, state: str, value: Any) -> None:
-        with self._lock:
-            began = self._began.pop(number, None)
-            duration = None if began is None else time.monotonic() - began
-            row = self._rows.get(number) or TrialRow(number, state, None, None, {}, None)
-            error = None
-            if state == "fail":  # the tuner stored the error before telling the callbacks
-                with contextlib.suppress(Exception):
-                    for trial in self.tuner.study.get_trials(deepcopy=False):
-                        if trial.number == number:
-                            error = trial.user_attrs.get(shared.ERROR_KEY)
-            number_value = None if value is None else float(value)
-            self._rows[number] = row._replace(
-                state=state, value=number_value, duration=duration, error=error
-            )
-            self._done_in_budget += 1
-        self._refresh(force=state == "fail" or self._stop_requested)
-
-    def _column_keys(self) -> set[str]:
-        return {column["key"] for column in self.table.columns}
+    def _trial_ended(self, number: int, state: str, value: Any, error: str | None) -> None:
+        self.trials.ended(number, state, value, error)
+        self._refresh(force=state == "fail" or self.runner.state == "stopping")
 
     # -- drawing --------------------------------------------------------------------------------
     def _refresh(self, *, force: bool = False) -> None:
@@ -425,152 +315,34 @@ class TuningPanel(ipywidgets.VBox):
                 self._trailing = None
             self._last_refresh = now
             info = self.info()
-            status = self._status
-            with self.hold_sync():
-                self.table.rows = table_rows(info)
-                self.table.best = info.best.number if info.best is not None else None
-                self.charts.data = charts_data(info)
-                self.status.value = self._status_html(info)
-                finished = sum(1 for row in info.trials if row.state != "running")
-                if self.n_trials is not None:
-                    self.bar.max = self.n_trials
-                    self.bar.value = min(self._done_in_budget, self.n_trials)
-                else:
-                    self.bar.max = max(finished, 1)
-                    self.bar.value = finished if status in ("finished",) else 0
-                self.bar.bar_style = {"finished": "success", "error": "danger"}.get(status, "")
-                if info.all_failed and status not in ("running", "stopping"):
-                    self.bar.bar_style = "danger"
-                self.start_button.disabled = status in ("running", "stopping")
-                self.stop_button.disabled = status != "running"
-                self.resume_button.disabled = not (status == "stopped" and self._budget_left())
-                self.apply_button.disabled = info.best is None and self.table.selected is None
-            if self.table.selected is None and info.best is not None:
-                self._show_trial(info.best, "best trial")  # until the user picks one
+            self._draw(info)
+        if self.table.selected is None and info.best is not None:
+            self._show_trial(info.best, "best trial")  # until the user picks one
 
-    def _status_html(self, info: TuningInfo) -> str:
-        status = self._status
-        finished = [row for row in info.trials if row.state != "running"]
-        counts = ", ".join(f"{n} {state}" for state, n in sorted(info.counts.items()))
-        best = ""
-        if info.best is not None and info.best.value is not None:
-            best = f" · best {info.best.value:.6g} (trial {info.best.number})"
-        name = html.escape(info.study_name)
-        running = [row.number for row in info.trials if row.state == "running"]
-        if status == "idle":
-            text = (
-                f"Study <b>{name}</b> · {len(info.trials)} trials so far{best} · Start runs "
-                f"{self._budget_text()}"
-            )
-        elif status == "running":
-            if running:
-                now = f"running trial {running[0]}"
-            else:
-                now = "starting the next trial" if info.trials else "starting"
-            text = f"<b>{name}</b>: {now} · {counts or 'no trial finished yet'}{best}"
-        elif status == "stopping":
-            text = f"<b>{name}</b>: stopping after the running trial finishes… · {counts}{best}"
-        elif status == "stopped":
-            text = (
-                f"<b>{name}</b>: stopped after {self._done_in_budget} trials of this run · "
-                f"{counts}{best} · Resume continues"
-            )
-        elif status == "finished":
-            text = f"<b>{name}</b>: finished · {counts}{best}"
-        elif info.all_failed:  # the tuner gave up on a pipeline that always fails: said below
-            text = f"<b>{name}</b>: stopped · {counts}"
+    def _draw(self, info: TuningInfo) -> None:
+        runner, state = self.runner, self.runner.state
+        with self.hold_sync():
+            self.table.rows = table_rows(info)
+            self.table.best = info.best.number if info.best is not None else None
+            self.charts.data = charts_data(info)
+            status = _get_status_info(info, runner)
+            self.status.value = status_html(status, self._note)
+            self.bar.max, self.bar.value, self.bar.bar_style = bar_state(status)
+            self.start_button.disabled = state in ("running", "stopping")
+            self.stop_button.disabled = state != "running"
+            self.resume_button.disabled = not (state == "stopped" and runner.budget_left())
+            self.apply_button.disabled = info.best is None and self.table.selected is None
+
+    def _select(self, change: Mapping[str, Any]) -> None:
+        row = self.trials.get(change["new"])
+        if row is not None:
+            self._show_trial(row, "selected")
         else:
-            text = (
-                f"<b>{name}</b>: the study stopped with an error"
-                f'<div class="wb-error">{html.escape(self._error or "")}</div>'
-            )
-        if info.all_failed and info.first_error is not None:
-            number, message = info.first_error
-            text += (
-                f'<div class="wb-error">All {len(finished)} trials failed. First error '
-                f"(trial {number}): {html.escape(message.rstrip('.'))}. Fix the pipeline (try "
-                f"<code>pipe.fit(X, y)</code>), then press Start.</div>"
-            )
-        return f'<div class="wb-tuning-status">{text}{self._applied_html}</div>'
-
-    def _selection_changed(self, change: Mapping[str, Any]) -> None:
-        number = change["new"]
-        with self._lock:
-            row = self._rows.get(number) if number is not None else None
-        if row is None:
-            self._shown = None
-            self.trial_view.value = ""
-            return
-        self._show_trial(row, "selected")
-        self.apply_button.disabled = False
+            self._shown, self.trial_view.value = None, ""
 
     def _show_trial(self, row: TrialRow, why: str) -> None:
         """Draw ``row``'s pipeline with its sampled values, unless it is already shown."""
         if self._shown == (row.number, row.state, why):
             return
         self._shown = (row.number, row.state, why)
-        try:
-            description = self.tuner.candidate(row.params).describe()
-        except Exception as error:  # values the pipeline refuses: show them as they are
-            description = {"class": f"(cannot build this trial's pipeline: {error})"}
-        self.trial_view.value = trial_tree_html(description, row, note=why)
-
-    # -- apply ----------------------------------------------------------------------------------
-    def apply(self, trial: int | None = None) -> dict[str, tuple[Any, Any]]:
-        """Set a trial's hyperparams (by default the best trial's) on the pipeline.
-
-        Returns path -> (old, new) for the values that changed; the panel shows them.
-        """
-        info = self.info()
-        if trial is None:
-            if info.best is None:
-                raise ViewError(
-                    f"No trial of {info.study_name!r} has completed yet, so there is no best "
-                    f"trial to apply. Start the study, or pass apply(trial=<number>)."
-                )
-            row = info.best
-        else:
-            rows = {row.number: row for row in info.trials}
-            if trial not in rows:
-                known = f"0..{max(rows)}" if rows else "none yet"
-                raise ViewError(
-                    f"The study {info.study_name!r} has no trial {trial!r}; its trials: {known}."
-                )
-            row = rows[trial]
-            if row.state in ("fail", "running", "waiting"):
-                raise ViewError(
-                    f"Trial {trial} is {row.state}"
-                    + (f" ({row.error})" if row.error else "")
-                    + "; apply a complete or pruned trial."
-                )
-        before = self.pipeline.get_hyperparams()
-        changes = changed_hyperparams(before, row.params)
-        self.pipeline.set_hyperparams(dict(row.params))
-        self._applied_html = _changes_html(row.number, changes)
-        self._refresh(force=True)
-        return changes
-
-    def _apply_clicked(self) -> None:
-        self.apply(self.table.selected)
-
-    def _from_button(self, action: Any) -> None:
-        """Run a button's action; an error is shown in the panel, not raised into nowhere."""
-        try:
-            action()
-        except Exception as error:
-            self._applied_html = f'<div class="wb-error">{html.escape(str(error))}</div>'
-            self._refresh(force=True)
-
-
-def _changes_html(number: int, changes: Mapping[str, tuple[Any, Any]]) -> str:
-    if not changes:
-        return f"<div>Applied trial {number}: the pipeline already had its values.</div>"
-    rows = "".join(
-        f"<tr><td><code>{html.escape(path)}</code></td><td>{html.escape(repr(old))}</td>"
-        f"<td>→</td><td><b>{html.escape(repr(new))}</b></td></tr>"
-        for path, (old, new) in changes.items()
-    )
-    return (
-        f"<div>Applied trial {number} to the pipeline; changed:</div>"
-        f'<table class="wb-changes">{rows}</table>'
-    )
+        self.trial_view.value = trial_html(self.runner.tuner.candidate, row, note=why)

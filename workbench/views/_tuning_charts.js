@@ -4,7 +4,7 @@ const CSS = `.wb-charts{display:flex;flex-wrap:wrap;gap:10px;font:11px var(--jp-
 .wb-charts svg text{fill:var(--jp-ui-font-color1,#222);font-size:11px}
 .wb-charts .wb-axis{stroke:var(--jp-border-color1,#999)}.wb-charts .wb-gridline{stroke:var(--jp-border-color2,#e0e0e0)}
 .wb-charts .wb-best-line{fill:none;stroke:var(--jp-brand-color1,#1976d2);stroke-width:2}
-.wb-charts .wb-dot-complete{fill:var(--jp-brand-color1,#1976d2);opacity:.55}
+.wb-charts .wb-dot-complete{fill:var(--jp-brand-color1,#1976d2);stroke:var(--jp-layout-color0,#fff);stroke-width:.75}
 .wb-charts .wb-dot-pruned{fill:none;stroke:#b26a00;stroke-width:1.5}
 .wb-charts .wb-trial-line{fill:none;stroke-width:1.4;opacity:.75}.wb-charts .wb-trial-pruned{stroke:#999;stroke-dasharray:3 3;opacity:.6}
 .wb-charts .wb-chart-title{font-weight:600}.wb-charts .wb-note{fill:var(--jp-ui-font-color2,#777)}`;
@@ -17,7 +17,25 @@ function node(tag, attrs, parent, text) {
   return el;
 }
 const fmt = (v) => (typeof v !== "number" ? String(v) : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : +v.toPrecision(3) + "");
-const short = (path, room) => { const s = path.split("__").slice(-2).join("__"), n = Math.max(8, Math.floor(room / 6.5)); return s.length > n ? "…" + s.slice(1 - n) : s; };
+let ruler = null;
+function textWidth(text) {
+  ruler = ruler || document.createElement("canvas").getContext("2d");
+  ruler.font = "11px sans-serif";
+  return ruler.measureText(text).width * 1.08; // a little over: fonts differ between themes
+}
+// ``text`` cut to ``room`` pixels: the start kept (a step's or a hyperparameter's name), then "…".
+function fit(text, room) {
+  if (textWidth(text) <= room) return text;
+  let n = text.length;
+  while (n > 1 && textWidth(text.slice(0, n) + "…") > room) n--;
+  return text.slice(0, n) + "…";
+}
+// An axis label in two lines, the step's path then the hyperparameter (``scale`` / ``with_mean``),
+// each cut to ``room`` pixels, so that labels of neighbouring axes never overlap.
+export function axisLabel(path, log, room) {
+  const parts = path.split("__"), name = parts.pop() + (log ? " (log)" : "");
+  return [fit(parts.join("__"), room), fit(name, room)];
+}
 function nice(lo, hi) {
   const span = hi - lo || 1, mag = Math.pow(10, Math.floor(Math.log10(span / 5)));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((st) => span / st <= 6);
@@ -43,12 +61,8 @@ function bestChart(data, width) {
   }
   node("text", { x: (L + width - R) / 2, y: H - 3, "text-anchor": "middle", class: "wb-note" }, svg, "trial");
   for (const v of nice(x0, x1).filter(Number.isInteger)) node("text", { x: X(v), y: H - B + 14, "text-anchor": "middle" }, svg, fmt(v));
-  const better = data.direction === "maximize" ? (a, b) => a > b : (a, b) => a < b;
-  let best = null, d = "";
-  for (const t of data.trials) {
-    if (t.state === "complete" && t.value !== null && (best === null || better(t.value, best))) best = t.value;
-    if (best !== null) d += `${d ? "L" : "M"}${X(t.number).toFixed(1)},${Y(best).toFixed(1)}`;
-  }
+  // the best so far is the store's (data.best_so_far: [trial, best value] pairs): drawn, not decided
+  const d = (data.best_so_far || []).map(([n, v], i) => `${i ? "L" : "M"}${X(n).toFixed(1)},${Y(v).toFixed(1)}`).join("");
   for (const t of done) {
     const c = node("circle", { cx: X(t.number), cy: Y(t.value), r: 3.5, class: `wb-dot-${t.state}` }, svg);
     node("title", {}, c, `trial ${t.number} (${t.state}): ${fmt(t.value)}`);
@@ -81,14 +95,17 @@ function parallel(data, width) {
   if (!trials.length || !values.length) { node("text", { x: width / 2, y: H / 2, "text-anchor": "middle", class: "wb-note" }, svg, "no trial with a value yet"); return svg; }
   const last = axes[axes.length - 1];
   if (last.high === last.low) { const pad = Math.abs(last.low) * 0.05 || 0.5; last.low -= pad; last.high += pad; }
-  const T = 40, B = 22, L = 40, R = 50, step = (width - L - R) / Math.max(axes.length - 1, 1);
+  const T = 52, B = 22, L = 60, R = 60, step = (width - L - R) / Math.max(axes.length - 1, 1);
+  const room = Math.min(step - 10, 2 * L - 4);
   const scales = axes.map((a) => scaleOf(a, trials));
   const Y = (u) => H - B - u * (H - T - B);
   axes.forEach((a, i) => {
     const x = L + i * step;
     node("line", { x1: x, x2: x, y1: T, y2: H - B, class: "wb-axis" }, svg);
-    const anchor = i === 0 ? "start" : i === axes.length - 1 ? "end" : "middle";
-    const label = node("text", { x: i === 0 ? x - 6 : i === axes.length - 1 ? x + 6 : x, y: T - 8, "text-anchor": anchor }, svg, short(a.path, (i === 0 || i === axes.length - 1 ? 1.4 : 0.9) * step - (a.log ? 40 : 0)) + (a.log ? " (log)" : ""));
+    const [head, name] = axisLabel(a.path, a.log, room);
+    const label = node("text", { x, y: T - 22, "text-anchor": "middle", class: "wb-axis-label" }, svg);
+    if (head) node("tspan", { x, dy: 0, class: "wb-note" }, label, head);
+    node("tspan", { x, y: T - 9 }, label, name);
     node("title", {}, label, a.path + (a.log ? ", log scale" : ""));
     for (const [u, text] of scales[i].ticks) node("text", { x: x + 4, y: Y(u) + 4, class: "wb-note" }, svg, text);
   });

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from optuna.distributions import (
@@ -56,19 +58,72 @@ class TuningInfo(NamedTuple):
 
 
 def trial_row(trial: FrozenTrial) -> TrialRow:
-    """A TrialRow from one of Optuna's frozen trials."""
-    duration = None
-    if trial.datetime_start is not None and trial.datetime_complete is not None:
-        duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
-    value = trial.value if trial.value is not None and math.isfinite(trial.value) else None
+    """A TrialRow from one of Optuna's frozen trials (the store's trial row)."""
+    row = shared.trial_row(shared.raw_trial(trial))
+    value = row["value"] if row["value"] is not None and math.isfinite(row["value"]) else None
     return TrialRow(
-        trial.number,
-        trial.state.name.lower(),
-        value,
-        duration,
-        dict(trial.params),
-        trial.user_attrs.get(shared.ERROR_KEY),
+        row["number"], row["state"], value, row["duration"], dict(trial.params), row["error"]
     )
+
+
+class LiveTrials:
+    """A study's trials as a panel shows them while they run: rows kept from the trial events
+    (durations measured here), replaced by the stored rows when the study is read again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[int, TrialRow] = {}
+        self._began: dict[int, float] = {}
+
+    def load(self, trials: Iterable[FrozenTrial]) -> None:
+        """Show these stored trials (and only these)."""
+        rows = {trial.number: trial_row(trial) for trial in trials}
+        with self._lock:
+            self._rows = rows
+
+    def began(self, number: int, params: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._began[number] = time.monotonic()
+            self._rows[number] = TrialRow(number, "running", None, None, dict(params), None)
+
+    def ended(self, number: int, state: str, value: Any, error: str | None = None) -> None:
+        with self._lock:
+            began = self._began.pop(number, None)
+            row = self._rows.get(number) or TrialRow(number, state, None, None, {}, None)
+            self._rows[number] = row._replace(
+                state=state,
+                value=None if value is None else float(value),
+                duration=None if began is None else time.monotonic() - began,
+                error=error,
+            )
+
+    def rows(self) -> list[TrialRow]:
+        with self._lock:
+            return list(self._rows.values())
+
+    def get(self, number: int | None) -> TrialRow | None:
+        with self._lock:
+            return None if number is None else self._rows.get(number)
+
+    def columns(self, space: Iterable[str], value_label: str) -> list[dict[str, str]]:
+        """The table's columns: number, state, value, duration, each param path, error."""
+        paths = list(space)
+        for row in self.rows():
+            paths += [path for path in row.params if path not in paths]
+        return [
+            {"key": "number", "label": "#"},
+            {"key": "state", "label": "state"},
+            {"key": "value", "label": value_label},
+            {"key": "duration", "label": "seconds", "title": "duration in seconds"},
+            *({"key": f"p:{path}", "label": _column_label(path), "title": path} for path in paths),
+            {"key": "error", "label": "error"},
+        ]
+
+
+def _column_label(path: str) -> str:
+    """A param column's header: the hyperparameter and its step (``knn__n_neighbors``); the
+    full path is the header's tooltip."""
+    return "__".join(path.split("__")[-2:])
 
 
 def axis_info(path: str, distribution: BaseDistribution) -> AxisInfo:
@@ -93,22 +148,10 @@ def _get_tuning_info(
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.state] = counts.get(row.state, 0) + 1
-    maximize = direction == "maximize"
-    best: TrialRow | None = None
-    best_so_far: list[tuple[int, float]] = []
-    for row in rows:
-        if (
-            row.state == "complete"
-            and row.value is not None
-            and (
-                best is None
-                or best.value is None
-                or (row.value > best.value if maximize else row.value < best.value)
-            )
-        ):
-            best = row
-        if best is not None and best.value is not None and row.state != "running":
-            best_so_far.append((row.number, best.value))
+    progress = shared.best_so_far(((r.number, r.state, r.value) for r in rows), direction)
+    by_number = {row.number: row for row in rows}
+    best = by_number[progress.best[0]] if progress.best is not None else None
+    best_so_far = [(number, value) for number, _, value in progress.steps]
     finished = [row for row in rows if row.state not in ("running", "waiting")]
     failed = [row for row in finished if row.state == "fail"]
     first_error = next(((row.number, row.error or "no message") for row in failed), None)
@@ -159,6 +202,7 @@ def charts_data(info: TuningInfo) -> dict[str, Any]:
             for row in info.trials
         ],
         "best": info.best.number if info.best is not None else None,
+        "best_so_far": [[number, value] for number, value in info.best_so_far],
     }
 
 
@@ -180,15 +224,14 @@ def table_rows(info: TuningInfo) -> list[dict[str, Any]]:
     ]
 
 
-def changed_hyperparams(
-    before: Mapping[str, Any], params: Mapping[str, Any]
-) -> dict[str, tuple[Any, Any]]:
-    """Path -> (old, new) for the ``params`` that differ from ``before``."""
-    return {
-        path: (before.get(path), value)
-        for path, value in params.items()
-        if path not in before or before[path] != value or type(before[path]) is not type(value)
-    }
+def trial_html(build: Callable[[dict[str, Any]], Any], row: TrialRow, *, note: str = "") -> str:
+    """A trial's pipeline, built by ``build(params)`` (a tuner's ``candidate``); values the
+    pipeline refuses are shown as they are, with why."""
+    try:
+        description = build(dict(row.params)).describe()
+    except Exception as error:
+        description = {"class": f"(cannot build this trial's pipeline: {error})"}
+    return trial_tree_html(description, row, note=note)
 
 
 def trial_tree_html(description: Mapping[str, Any], row: TrialRow, *, note: str = "") -> str:
