@@ -167,8 +167,10 @@ def _cell(page: Any, name: str, column: int) -> str:
     row = _row(page, name)
     if not row.count():
         return ""
-    # textContent: a name cut in the middle is two spans, read as one text
-    return str(row.first.locator("td").nth(column).text_content()).strip()
+    # textContent: a name cut in the middle is two spans, read as one text; the checkbox
+    # cell comes first
+    cells = row.first.locator("td:not(.jp-Workbench-compareCell)")
+    return str(cells.nth(column).text_content()).strip()
 
 
 def test_panel_shows_live_studies_curves_and_inserts_best_pipeline_code(

@@ -310,11 +310,11 @@ def test_tuner_bad_options_are_errors(options, message):
     ("options", "message"),
     [
         ({}, "pass n_trials=<int>, timeout=<seconds>, or both"),
-        ({"n_trials": 0}, "n_trials must be a positive integer, but got 0"),
-        ({"n_trials": True}, "n_trials must be a positive integer, but got True"),
-        ({"timeout": -1}, "timeout must be a number of seconds > 0, but got -1"),
-        ({"timeout": "5"}, "timeout must be a number of seconds > 0, but got '5'"),
-        ({"n_trials": 1, "n_jobs": 0}, "n_jobs must be a positive integer or -1, but got 0"),
+        ({"n_trials": 0}, "n_trials must be None or an integer >= 1, but got 0"),
+        ({"n_trials": True}, "n_trials must be None or an integer >= 1, but got True"),
+        ({"timeout": -1}, "timeout must be None or a number of seconds > 0, but got -1"),
+        ({"timeout": "5"}, "timeout must be None or a number of seconds > 0, but got '5'"),
+        ({"n_trials": 1, "n_jobs": 0}, "n_jobs must be an integer >= 1 or -1, but got 0"),
     ],
 )
 def test_tuner_optimize_bad_budget_is_an_error(data, tmp_path, options, message):

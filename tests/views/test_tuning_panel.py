@@ -172,8 +172,8 @@ def test_panel_without_a_budget_runs_until_stopped(data, storage):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"n_trials": 0}, r"n_trials must be a positive integer, but got 0"),
-        ({"timeout": -1}, r"timeout must be a number of seconds > 0, but got -1"),
+        ({"n_trials": 0}, r"n_trials must be None or an integer >= 1, but got 0"),
+        ({"timeout": -1}, r"timeout must be None or a number of seconds > 0, but got -1"),
     ],
 )
 def test_panel_rejects_a_bad_budget(data, options, message):
@@ -416,6 +416,16 @@ def test_epoch_trials_draw_live_curves_with_pruned_trials_marked(data, storage):
 def test_cross_validated_trials_hide_the_curves(data, storage):
     panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
     assert panel.curves.layout.display == "none"
+
+
+def test_panel_shows_the_importance_of_each_step_when_the_study_ends(data, storage):
+    panel = TuningPanel(_logistic(), *data, n_trials=4, cv=2, space=LOG_C, storage=storage,
+                        study_name="importance", random_state=0)  # fmt: skip
+    assert panel.importance.value == ""  # nothing before a study ran
+    assert panel.start().wait(60)
+    shown = panel.importance.value
+    assert "<b>model</b>" in shown and "<code>model__C</code>" in shown
+    assert shown.count("100%") == 2  # the only step, the only hyperparam
 
 
 # -- every handler shows its error in the panel and stays ready --------------------------------

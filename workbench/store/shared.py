@@ -1,6 +1,6 @@
 """What Workbench's layers share of the store: record keys, opening, recording, liveness, and
-the domain rules (a trial's row, the best so far, which History columns are statistics, a
-trial's own structure, where a run's pipeline changed).
+the domain rules (which way is better for a statistic, a trial's row, the best so far, which
+History columns are statistics, a trial's own structure, where a run's pipeline changed).
 
 Users work with :mod:`workbench.store` (``open_store``, ``stores``, ``Store``, ...); the
 tuning, training and view layers and the server also need the keys a record is written
@@ -9,6 +9,8 @@ them from here, as step authors import from :mod:`workbench.core.authoring`.
 """
 
 from workbench.store._browse import SUMMARY_COLUMNS
+from workbench.store._compare import ItemRef, chart_of, compare_refs, find_item
+from workbench.store._direction import lower_is_better, metric_direction
 from workbench.store._history import (
     MarkTracker,
     final_statistics,
@@ -46,7 +48,6 @@ from workbench.store._open import (
 from workbench.store._recording import (
     RunRecorder,
     make_record,
-    metric_direction,
     record_run,
     run_value,
 )
@@ -101,16 +102,20 @@ __all__ = [
     "VERSION_KEY",
     "WORKER_KEY",
     "BestSoFar",
+    "ItemRef",
     "MarkTracker",
     "RunRecorder",
     "StorageLike",
     "best_so_far",
     "better",
+    "chart_of",
+    "compare_refs",
     "decode_history",
     "describe",
     "encode_history",
     "fail_stale_trials",
     "final_statistics",
+    "find_item",
     "format_bytes",
     "history_marks",
     "is_statistic",
@@ -118,6 +123,7 @@ __all__ = [
     "kept_bytes",
     "kept_key",
     "kept_pipelines",
+    "lower_is_better",
     "make_record",
     "metric_direction",
     "open_storage",

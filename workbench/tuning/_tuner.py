@@ -18,6 +18,7 @@ from sklearn.utils import get_tags
 
 from workbench import store
 from workbench._internal.budget import check_budget
+from workbench._internal.options import Interval, OneOf, check_option
 from workbench.core.authoring import listening, notify
 from workbench.exceptions import TuningError
 from workbench.store import History, shared
@@ -146,15 +147,9 @@ class Tuner:
             raise TuningError(
                 f"direction must be 'maximize' or 'minimize', but got {direction!r}."
             )
-        if stop_after_failures is not None and (
-            not isinstance(stop_after_failures, int)
-            or isinstance(stop_after_failures, bool)
-            or stop_after_failures < 1
-        ):
-            raise TuningError(
-                f"stop_after_failures must be a positive integer or None, but got "
-                f"{stop_after_failures!r}."
-            )
+        check_option(
+            "stop_after_failures", stop_after_failures, [None, Interval(int, 1)], TuningError
+        )
         given = [name for name, v in (("cv", cv), ("holdout", holdout), ("epochs", epochs)) if v]
         if len(given) > 1:
             raise TuningError(
@@ -307,8 +302,7 @@ class Tuner:
                 "Say how long to tune: pass n_trials=<int>, timeout=<seconds>, or both."
             )
         check_budget(n_trials, timeout, TuningError)
-        if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-            raise TuningError(f"n_jobs must be a positive integer or -1, but got {n_jobs!r}.")
+        check_option("n_jobs", n_jobs, [Interval(int, 1), OneOf(-1)], TuningError)
         self.check_data(X, y)
         if n_jobs != 1 and isinstance(self._open_storage(), InMemoryStorage):
             raise TuningError(

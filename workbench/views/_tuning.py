@@ -19,6 +19,9 @@ from workbench.store import shared
 from workbench.tuning import BackgroundStudy, Tuner
 from workbench.views._curves import Curves
 from workbench.views._curves_data import _get_curves_info
+from workbench.views._importance import study_importance_html
+from workbench.views._picture import Picture, Pictured, watch_picture
+from workbench.views._picture_draw import tuning_panel_picture
 from workbench.views._tuning_data import (
     LiveTrials,
     TrialRow,
@@ -118,7 +121,7 @@ def _as_view_errors() -> Iterator[None]:
         raise ViewError(str(error)) from error
 
 
-class TuningPanel(ipywidgets.VBox):
+class TuningPanel(Pictured, ipywidgets.VBox):
     """Tune a pipeline from the notebook: Start, Stop and Resume while trials run.
 
     The panel draws a :class:`~workbench.tuning.BackgroundStudy` (:attr:`runner`), which runs
@@ -205,6 +208,7 @@ class TuningPanel(ipywidgets.VBox):
         self.trial_view = ipywidgets.HTML(layout={"flex": "1 1 280px", "min_width": "260px"})
         self.charts = _TuningCharts()
         self.curves = Curves()
+        self.importance = ipywidgets.HTML()  # filled in when a Start or Resume ends
         super().__init__(
             [
                 ipywidgets.HTML(_CSS),
@@ -213,6 +217,7 @@ class TuningPanel(ipywidgets.VBox):
                 ipywidgets.HBox([self.table, self.trial_view], layout=_WRAP),
                 self.charts,
                 self.curves,
+                self.importance,
             ]
         )
         self.add_class("wb-tuning-panel")
@@ -221,6 +226,10 @@ class TuningPanel(ipywidgets.VBox):
         self.runner.observe(self._study_changed)
         self.table.observe(lambda change: self._handle(self._select, change), names="selected")
         self._refresh(force=True)
+        watch_picture(self, self.status)
+
+    def _draw_picture(self) -> Picture:
+        return tuning_panel_picture(self.info(), self.runner)
 
     @property
     def tuner(self) -> Tuner:
@@ -310,7 +319,8 @@ class TuningPanel(ipywidgets.VBox):
         if stored or self.curves.runs:
             self.curves.close()
             self.curves = Curves(_get_curves_info(tuner) if stored else None)
-            self.children = (*tuple(getattr(self, "children", ()))[:5], self.curves)
+            kept = tuple(getattr(self, "children", ()))[:5]
+            self.children = (*kept, self.curves, self.importance)
         if tuner.evaluation.kind != "epochs":
             self.curves.layout.display = "none"  # no per-epoch statistics to draw
 
@@ -321,6 +331,7 @@ class TuningPanel(ipywidgets.VBox):
             with contextlib.suppress(Exception):  # the stored truth, durations too
                 self.trials.load(runner.stored_trials())
             self.curves.finish()
+            self.importance.value = study_importance_html(runner.tuner)
         self._refresh(force=True)
 
     def _trial_began(self, number: int, params: dict[str, Any]) -> None:
