@@ -188,7 +188,9 @@ class TuningPanel(Pictured, ipywidgets.VBox):
         self.table = _TrialTable(layout={"flex": "1 1 auto", "max_width": "100%"})
         names = ("Start", "Stop", "Resume", "Apply", "Extend")
         icons = ("play", "stop", "forward", "check", "fast-forward")
-        buttons = [ipywidgets.Button(description=n, icon=i) for n, i in zip(names, icons)]
+        buttons = [
+            ipywidgets.Button(description=n, icon=i) for n, i in zip(names, icons, strict=True)
+        ]
         self.start_button, self.stop_button, self.resume_button = buttons[:3]
         self.apply_button, self.extend_button = buttons[3:]
         self.apply_button.tooltip, self.extend_button.tooltip = _TOOLTIPS
