@@ -31,7 +31,7 @@ from workbench.tuning import Tuner, load_trial
 from workbench.tuning._keep import Keeper
 
 ROOT = Path(__file__).resolve().parents[1]
-TRIALS = 6
+TRIALS = 4
 
 
 def mlp(n_features: int, n_outputs: int, hidden: int) -> torch.nn.Module:
