@@ -352,23 +352,6 @@ def test_tuner_study_with_other_direction_is_an_error_and_store_untouched(data, 
     assert _journal_bytes(journal) == before
 
 
-def test_tuner_study_with_other_space_is_an_error_and_store_untouched(data, tmp_path):
-    journal = tmp_path / "journal.log"
-    pipe = Pipeline([("model", LogisticRegression())])
-    Tuner(pipe, cv=2, storage=str(journal), study_name="s", refit=False).optimize(
-        *data, n_trials=1
-    )
-    before = _journal_bytes(journal)
-    narrowed = {"model__C": floats(0.1, 1.0)}
-    with pytest.raises(
-        TuningError, match=r"another space; these paths differ: \['model__C', 'model__tol'\]"
-    ):
-        Tuner(pipe, cv=2, space=narrowed, storage=str(journal), study_name="s").optimize(
-            *data, n_trials=1
-        )
-    assert _journal_bytes(journal) == before
-
-
 def test_tuner_trials_dataframe_has_the_columns_and_rows_of_the_store(tmp_path):
     X, y = make_classification(n_samples=60, n_features=4, random_state=0)
     journal = str(tmp_path / "journal.log")

@@ -16,6 +16,8 @@ from workbench.exceptions import ViewError
 from workbench.store.shared import lower_is_better
 from workbench.training import EarlyStopping
 from workbench.views._kernel import after_each_cell
+from workbench.views._picture import Picture, Pictured, picture_changed
+from workbench.views._picture_draw import progress_picture
 
 
 class BestInfo(NamedTuple):
@@ -153,7 +155,7 @@ def _get_progress_info(state: _State) -> ProgressInfo:
     )
 
 
-class Progress(ipywidgets.HBox, Callback):
+class Progress(Pictured, ipywidgets.HBox, Callback):
     """A progress bar for an epoch run or a tuning study, with the best value so far.
 
     A callback: ``fit_epochs(..., callbacks=[Progress()])`` (which then shows no tqdm bar) or
@@ -243,6 +245,10 @@ class Progress(ipywidgets.HBox, Callback):
                     f'<span class="wb-progress-text" title="{html.escape(info.reason or "")}">'
                     f"{html.escape(info.text)}</span>"
                 )
+        picture_changed(self, settled=info.status not in ("running", "waiting"))
+
+    def _draw_picture(self) -> Picture:
+        return progress_picture(self.info())
 
     # -- epoch runs -----------------------------------------------------------------------------
     def on_fit_begin(self, **data: Any) -> None:
