@@ -84,6 +84,10 @@ export interface IRecord {
   final_statistics: { [statistic: string]: number | null };
   /** [epoch, label] where the pipeline mutated or its phase changed. */
   marks: [number, string][];
+  /** What is recorded of the trial's kept pipeline (bytes, fitted_on), null when not kept. */
+  kept?: { [key: string]: Plain } | null;
+  /** The trial this one continued training (Tuner.extend), null for a trial of its own. */
+  extends?: number | null;
 }
 
 /** One item of a comparison, as the store describes it. */

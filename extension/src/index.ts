@@ -18,8 +18,9 @@ import { LabIcon } from '@jupyterlab/ui-components';
 
 import { api } from './api';
 import { IBest, bestPipelineCode } from './code';
-import { pipelineNames } from './kernel';
+import { checkPipelines } from './kernel';
 import { CompareSelection, CompareView } from './compare';
+import { picturePlugin } from './picture';
 import { IStudyRef, WorkbenchPanel } from './panel';
 import { RunView } from './run';
 import { StudyView } from './study';
@@ -178,16 +179,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
           Notification.warning('Open a notebook first: the code goes into a new cell of the active notebook.');
           return;
         }
+        const chosen = typeof args.trial === 'number' ? args.trial : null;
         let best: IBest;
         try {
-          best = await findBestOf(store, study, panel.storeUrl(store) ?? store);
+          best = await findTrialOf(store, study, panel.storeUrl(store) ?? store, chosen);
         } catch (error) {
-          Notification.error(`No best pipeline to load: ${(error as Error).message}`);
+          Notification.error(`No pipeline to load: ${(error as Error).message}`);
           return;
         }
-        const pipelines = await pipelineNames(notebook);
+        const check = best.kept ? null : await checkPipelines(notebook, best.paths);
         NotebookActions.insertBelow(notebook.content);
-        notebook.content.activeCell?.model.sharedModel.setSource(bestPipelineCode(best, pipelines));
+        notebook.content.activeCell?.model.sharedModel.setSource(bestPipelineCode(best, check));
         shell.activateById(notebook.id);
       }
     });
@@ -199,20 +201,29 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-async function findBestOf(store: string, study: string, url: string): Promise<IBest> {
-  const [{ study: row }, values] = await Promise.all([api.study(store, study), api.values(store, study)]);
-  const best = bestPoints(values.columns, values.rows).bestTrial; // the store's best so far
-  if (best === null) {
-    throw new Error(`the study ${JSON.stringify(study)} has no complete trial yet.`);
+/** The best trial of a study (or the trial chosen), with what the store recorded of it. */
+async function findTrialOf(store: string, study: string, url: string, chosen: number | null): Promise<IBest> {
+  let trial = chosen;
+  if (trial === null) {
+    const values = await api.values(store, study);
+    const best = bestPoints(values.columns, values.rows).bestTrial; // the store's best so far
+    if (best === null) {
+      throw new Error(`the study ${JSON.stringify(study)} has no complete trial yet.`);
+    }
+    trial = best.trial;
   }
+  const { record } = await api.record(store, study, trial);
   return {
     url,
     study,
-    trial: best.trial,
-    value: best.value,
-    metric: row.metric ? String(row.metric) : null,
-    direction: row.direction ? String(row.direction) : null
+    trial,
+    value: record.value,
+    metric: record.metric,
+    direction: record.direction,
+    kept: record.kept !== null && record.kept !== undefined,
+    paths: Object.keys(record.params),
+    best: chosen === null
   };
 }
 
-export default plugin;
+export default [plugin, picturePlugin];

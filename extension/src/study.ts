@@ -395,7 +395,9 @@ export class StudyView extends Widget {
     }
     const best = this.best?.trial === trial ? ', the best' : '';
     const failed = record.error ? ` · ${record.error}` : '';
-    setText(this.detailTitle, `Trial ${trial} (${record.state}${best})${failed}`);
+    const lineage = typeof record.extends === 'number' ? ` · extends trial ${record.extends}` : '';
+    const kept = record.kept ? ' · fitted pipeline kept' : '';
+    setText(this.detailTitle, `Trial ${trial} (${record.state}${best})${lineage}${kept}${failed}`);
     void drawHistory(this.historyPlot, record, 'History');
     const sampled = Object.keys(record.params ?? {}).length > 0;
     const params = sampled ? record.params : record.hyperparams;

@@ -41,6 +41,7 @@ class WorkbenchApp(ExtensionApp):
         root = self.serverapp.root_dir if self.serverapp is not None else None
         self.catalog = StoreCatalog(self.stores, root=root)
         self.settings["workbench_catalog"] = self.catalog
+        self.catalog.warm()  # the panel's first listing finds the stores read
 
     def initialize_handlers(self) -> None:
         """Register the REST routes under ``<base_url>/workbench/api/``."""

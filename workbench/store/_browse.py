@@ -10,9 +10,11 @@ import pandas as pd
 from optuna.storages import BaseStorage
 
 from workbench._internal.names import did_you_mean
+from workbench._internal.options import Interval, check_option
 from workbench.exceptions import StorageError, StoreQueryError
+from workbench.store._direction import metric_direction
 from workbench.store._history import History
-from workbench.store._recording import metric_direction
+from workbench.store._kept import EXTENDS_KEY, kept_pipelines
 from workbench.store._schema import (
     KIND_KEY,
     METRIC_KEY,
@@ -167,10 +169,7 @@ class Store:
         workbench.exceptions.StorageError: No study or run named 'no-such-study' in the store ...
         """
         _check_count("offset", offset)
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
-        ):
-            raise StoreQueryError(f"limit must be None or an integer >= 0, but got {limit!r}.")
+        check_option("limit", limit, [None, Interval(int, 0)], StoreQueryError)
         if sort is not None and not isinstance(sort, str):
             raise StoreQueryError(f"sort must be a column's name or None, but got {sort!r}.")
         attrs, directions, count = self._study(study)
@@ -267,8 +266,25 @@ class Store:
             error=found["error"],
             datetime_start=found["datetime_start"],
             datetime_complete=found["datetime_complete"],
+            kept=kept_pipelines(attrs).get(found["number"]),
+            extends=_extends(found["user_attrs"]),
             schema=int(record.get("schema", 0)),
         )
+
+    def kept(self, study: str) -> dict[int, dict[str, Any]]:
+        """The trials of ``study`` whose fitted pipeline is kept now: number -> what is
+        recorded of it (``bytes``, ``fitted_on``); ``workbench.tuning.load_trial`` loads one.
+
+        Examples
+        --------
+        >>> from workbench.store import open_store
+        >>> open_store(":memory:").kept("no-such-study")
+        Traceback (most recent call last):
+        ...
+        workbench.exceptions.StorageError: No study or run named 'no-such-study' in the store ...
+        """
+        attrs, _, _ = self._study(study)
+        return kept_pipelines(attrs)
 
     def _study(self, study: str) -> tuple[dict[str, Any], list[str], int]:
         try:
@@ -380,9 +396,13 @@ class Store:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _extends(user_attrs: Mapping[str, Any]) -> int | None:
+    number = user_attrs.get(EXTENDS_KEY)
+    return int(number) if isinstance(number, int) and not isinstance(number, bool) else None
+
+
 def _check_count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise StoreQueryError(f"{name} must be an integer >= 0, but got {value!r}.")
+    check_option(name, value, [Interval(int, 0)], StoreQueryError)
 
 
 def _metric(attrs: Mapping[str, Any]) -> str | None:
