@@ -164,7 +164,7 @@ def compare(
     ----------
     *items : str or (str, int)
         Run names, study names (their best trial), ``"study#12"`` or ``("study", 12)``;
-        ``"key:item"`` with ``stores``.
+        ``"key:item"`` with ``stores``. One list of them works too.
     group_by : str, optional
         A hyperparam path (``"model__loss"``): one mean curve and a band per value of it.
     band : {"range", "std"}
