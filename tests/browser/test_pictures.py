@@ -34,7 +34,10 @@ pipe = Pipeline([("scale", StandardScaler()), ("reduce", PCA(n_components=8)),
 pipe.fit(X, y)
 pipe""",
     "pipe.fitted_attributes()",
-    "SpaceEditor(pipe)",
+    "editor = SpaceEditor(pipe)\neditor",
+    # a later cell edits the space: JupyterLab applies the picture's update_display_data only
+    # to the cell that sent it; Workbench's extension brings it to the editor's output
+    'editor.edit("reduce__n_components", low="0.6", high="0.9")',
 ]
 
 _OUTPUTS = """() => Array.from(document.querySelectorAll('.wb-view-output')).map((o) => {
@@ -92,7 +95,10 @@ def saved(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
             timeout=30,
             what="the notebook to be saved",
         )
-    assert "application/vnd.jupyter.widget-state+json" not in path.read_text()
+    saved_file = path.read_text()
+    assert "application/vnd.jupyter.widget-state+json" not in saved_file
+    editor = nbformat.reads(saved_file, as_version=4).cells[3].outputs[0]["data"]["text/html"]
+    assert "∈ [0.6, 0.9]" in editor  # the edit made in the next cell
     yield root, path
 
 

