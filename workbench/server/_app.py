@@ -6,6 +6,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import List, Unicode
 
 from workbench.server._catalog import StoreCatalog
+from workbench.server._compare import compare_routes
 from workbench.server._handlers import routes
 
 
@@ -44,7 +45,7 @@ class WorkbenchApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         """Register the REST routes under ``<base_url>/workbench/api/``."""
-        self.handlers.extend(routes())
+        self.handlers.extend([*routes(), *compare_routes()])
 
     async def stop_extension(self) -> None:
         """Stop the catalog's thread pool."""
