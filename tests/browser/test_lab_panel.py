@@ -361,20 +361,22 @@ def test_lab_panel_runs_open_as_runs_and_trials_show_their_own_pipeline(
     wait_for(lambda: _run_rows(page).count() >= 2, timeout=30, what="two runs in the panel")
 
     # runs named alike at their start differ where the panel cuts them: their tails show
+    notebook.screenshot("lab_panel_run_names", locator=page.locator("#workbench-panel"))
     tails = []
     for index in range(_run_rows(page).count()):
         cell = _run_rows(page).nth(index).locator("td.jp-Workbench-name")
         tail = cell.locator(".jp-Workbench-nameTail")
         assert tail.count() == 1
         shown = tail.evaluate(
-            "(tail) => { const box = tail.getBoundingClientRect();"
+            "(tail) => { const range = document.createRange(); range.selectNodeContents(tail);"
+            " const text = range.getBoundingClientRect(), box = tail.getBoundingClientRect();"
             " const cell = tail.closest('td').getBoundingClientRect();"
-            " return tail.scrollWidth <= tail.clientWidth + 1 && box.right <= cell.right + 1; }"
+            " return text.left >= box.left - 1 && text.right <= box.right + 1"
+            " && text.right <= cell.right + 1; }"
         )
         assert shown, "a run name's distinguishing end is cut off"
         tails.append(tail.inner_text())
     assert len(set(tails)) == len(tails), tails
-    notebook.screenshot("lab_panel_run_names", locator=page.locator("#workbench-panel"))
 
     # the run with a mutation opens as a run: History, marks, final statistics, structure
     from workbench.store import open_store

@@ -4,7 +4,9 @@ reopen it trusted and untrusted, and every view shows its picture (no "model not
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -34,7 +36,10 @@ pipe = Pipeline([("scale", StandardScaler()), ("reduce", PCA(n_components=8)),
 pipe.fit(X, y)
 pipe""",
     "pipe.fitted_attributes()",
-    "SpaceEditor(pipe)",
+    "editor = SpaceEditor(pipe)\neditor",
+    # a later cell edits the space: JupyterLab applies the picture's update_display_data only
+    # to the cell that sent it; Workbench's extension brings it to the editor's output
+    'editor.edit("reduce__n_components", low="0.6", high="0.9")',
 ]
 
 _OUTPUTS = """() => Array.from(document.querySelectorAll('.wb-view-output')).map((o) => {
@@ -64,11 +69,11 @@ _SANITIZED = """() => {
 
 
 @pytest.fixture
-def saved(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+def saved(tmp_path: Path, browser: Any) -> Iterator[tuple[Path, Path]]:
     """The notebook run and saved by JupyterLab (without widget state), and the lab's root."""
     root = tmp_path / "notebooks"
     path = write_notebook(root / "pictures.ipynb", CELLS)
-    with start_lab(root) as lab, _Page() as page:
+    with start_lab(root) as lab, _page(browser) as page:
         notebook = Notebook.open(page, lab, path)
         notebook.run_all(timeout=240)
         # a live kernel: the live widget, the picture hidden (no second copy)
@@ -92,27 +97,22 @@ def saved(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
             timeout=30,
             what="the notebook to be saved",
         )
-    assert "application/vnd.jupyter.widget-state+json" not in path.read_text()
+    saved_file = path.read_text()
+    assert "application/vnd.jupyter.widget-state+json" not in saved_file
+    editor = nbformat.reads(saved_file, as_version=4).cells[3].outputs[0]["data"]["text/html"]
+    assert "∈ [0.6, 0.9]" in editor  # the edit made in the next cell
     yield root, path
 
 
-class _Page:
-    """A Chromium page outside the session fixtures (each lab here is its own server)."""
-
-    def __enter__(self) -> object:
-        from playwright.sync_api import sync_playwright
-
-        from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS
-
-        self._playwright = sync_playwright().start()
-        self._browser = self._playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        return self._browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-
-    def __exit__(self, *exc: object) -> None:
-        self._browser.close()
-        self._playwright.stop()
+@contextmanager
+def _page(browser: Any) -> Iterator[Any]:
+    """A fresh page of the session's Chromium (one Playwright per process: a second one
+    would run inside the first one's event loop)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def _look(notebook: Notebook, name: str) -> None:
@@ -122,9 +122,11 @@ def _look(notebook: Notebook, name: str) -> None:
     notebook.set_theme("light")
 
 
-def test_reopened_notebook_shows_pictures_not_model_not_found(saved: tuple[Path, Path]) -> None:
+def test_reopened_notebook_shows_pictures_not_model_not_found(
+    saved: tuple[Path, Path], browser: Any
+) -> None:
     root, path = saved
-    with start_lab(root) as lab, _Page() as page:
+    with start_lab(root) as lab, _page(browser) as page:
         notebook = Notebook.open(page, lab, path)
         outputs = wait_for(
             lambda: (found := page.evaluate(_OUTPUTS)) and len(found) == 3 and found,
@@ -144,14 +146,14 @@ def test_reopened_notebook_shows_pictures_not_model_not_found(saved: tuple[Path,
 
 
 def test_untrusted_copy_shows_pictures_and_a_rich_display_that_reads(
-    saved: tuple[Path, Path],
+    saved: tuple[Path, Path], browser: Any
 ) -> None:
     root, path = saved
     untrusted = root / "untrusted.ipynb"
     copy = nbformat.read(path, as_version=4)
     copy.metadata["copied_by"] = "someone else"  # content this server never signed
     nbformat.write(copy, untrusted)
-    with start_lab(root) as lab, _Page() as page:
+    with start_lab(root) as lab, _page(browser) as page:
         notebook = Notebook.open(page, lab, untrusted)
         assert not page.evaluate(
             "() => window.jupyterapp.shell.currentWidget.content.widgets"

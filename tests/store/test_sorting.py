@@ -180,3 +180,27 @@ def test_a_journal_sorts_by_params_written_with_the_trials_themselves(tmp_path):
     store = open_store(path, readonly=True)
     assert store.trials("added", sort="user_attrs")["number"].tolist() == [5, 4, 3, 2, 1, 0]
     assert store.trials("added", sort="depth")["number"].tolist() == [0, 3, 1, 4, 2, 5]
+
+
+@pytest.mark.parametrize("kind", ["journal", "sqlite", "memory"])
+@pytest.mark.parametrize(("descending", "expected"), [(False, [2, 0, 1]), (True, [0, 2, 1])])
+def test_a_nan_value_written_through_the_storage_sorts_last(tmp_path, kind, descending, expected):
+    """Optuna's tell fails a NaN, but its storage API takes one as it is."""
+    storage = {
+        "journal": lambda: optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(tmp_path / "journal.log"))
+        ),
+        "sqlite": lambda: optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'studies.db'}"),
+        "memory": InMemoryStorage,
+    }[kind]()
+    study = optuna.create_study(storage=storage, study_name="nan")
+    for value in (0.5, math.nan, 0.2):
+        trial_id = storage.create_new_trial(study._study_id)
+        storage.set_trial_state_values(trial_id, TrialState.COMPLETE, [value])
+    target = storage if kind == "memory" else (
+        str(tmp_path / "journal.log") if kind == "journal" else storage.url
+    )  # fmt: skip
+    frame = open_store(target, readonly=kind != "memory").trials(
+        "nan", sort="value", descending=descending
+    )
+    assert frame["number"].tolist() == expected

@@ -80,7 +80,7 @@ def test_extend_errors(tmp_path, data):
     tuner = epoch_tuner(tmp_path, keep=1).optimize(*data, n_trials=3)
     best = tuner.study.best_trial.number
     other = next(n for n in range(3) if n != best)
-    with pytest.raises(TuningError, match=r"epochs must be a positive integer, but got epochs=0"):
+    with pytest.raises(TuningError, match=r"epochs must be an integer >= 1, but got 0"):
         tuner.extend(best, epochs=0)
     with pytest.raises(TuningError, match=r"has no trial 7; its trials are 0\.\.2"):
         tuner.extend(7, epochs=1)

@@ -140,3 +140,24 @@ def test_compare_view_follows_a_running_trial_in_the_background(tmp_path):
 def test_compare_view_bad_input_says_what_to_pass(journal, call, message):
     with pytest.raises(ViewError, match=message):
         call(journal)
+
+
+def test_compare_view_picture_draws_every_item_and_the_differing_hyperparams(journal):
+    import base64
+    import re
+
+    from workbench.views._picture import WIDGET_MIMETYPE
+
+    view = compare("run-a", "run-b", storage=journal, interval=0)
+    picture = view.picture()
+    svg = base64.b64decode(re.search(r"base64,([^\"]+)", picture.html).group(1)).decode()
+    drawn = set(re.findall(r'data-run="([^"]*)" data-split="([^"]*)"', svg))
+    assert drawn == {
+        ("run-a", "train"),
+        ("run-a", "valid"),
+        ("run-b", "train"),
+        ("run-b", "valid"),
+    }
+    assert "train: replace model" in svg  # the mutation mark
+    assert "model__alpha" in picture.html and "0.01" in picture.html
+    assert WIDGET_MIMETYPE in view._picture_bundle(picture)

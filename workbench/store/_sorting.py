@@ -46,6 +46,12 @@ def sort_key(value: Any) -> tuple[int, Any] | None:
 def ordered(keyed: Iterable[tuple[Any, Any]], *, descending: bool) -> list[Any]:
     """The items of ``(item, value)`` pairs, given in trial-number order, sorted by value (see
     the module doc): without a value last, ties in the order given."""
+    keyed = list(keyed)
+    if all(type(value) in _NUMBERS for _, value in keyed):  # the usual case, in fewer steps
+        numbers = [(value, item) for item, value in keyed if value is not None and value == value]
+        numbers.sort(key=_first, reverse=descending)
+        gaps = [item for item, value in keyed if value is None or value != value]  # None, NaN
+        return [item for _, item in numbers] + gaps
     present: list[tuple[tuple[int, Any], Any]] = []
     missing: list[Any] = []
     for item, value in keyed:
@@ -56,6 +62,9 @@ def ordered(keyed: Iterable[tuple[Any, Any]], *, descending: bool) -> list[Any]:
             present.append((key, item))
     present.sort(key=_first, reverse=descending)  # Python's sort stays stable reversed
     return [item for _, item in present] + missing
+
+
+_NUMBERS = (int, float, type(None))  # exactly: True and False go the general way
 
 
 def _first(pair: tuple[Any, Any]) -> Any:

@@ -46,6 +46,11 @@ def fit_epochs(
     end gets ``classes`` from the whole ``y``. The tree is in train mode during the run and
     back in its former mode afterwards. Every option is checked before any step is touched.
 
+    The run sets the tree up (``setup()``: devices, files) and, whichever way it ends (all
+    epochs, an early stop, an error, Ctrl-C, pruning), tears down every step it set up,
+    through every composite, before it puts steps back or returns: a step used afterwards
+    sets itself up again. A pipeline set up before the run (``with pipe:``) stays set up.
+
     A pipeline of :class:`~workbench.training.TorchStep` alone takes its batches on the
     steps' device: the data are moved there once per run when they take at most half of its
     free memory, else each batch is copied from pinned memory without waiting. A TorchStep's

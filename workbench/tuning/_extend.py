@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from workbench._internal.options import Interval, check_option
 from workbench.core.authoring import notify
 from workbench.exceptions import TuningError
 from workbench.store import shared
@@ -32,8 +33,7 @@ def extend_trial(
             f"extend trains a trial's pipeline for more epochs, but this tuner scores trials by "
             f"{run.kind!r}. Tune with epochs={{'epochs': ..., 'batch_size': ...}} to extend."
         )
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise TuningError(f"epochs must be a positive integer, but got epochs={epochs!r}.")
+    check_option("epochs", epochs, [Interval(int, 1)], TuningError)
     if data is None:
         raise TuningError(
             "extend needs the training data: pass X and y (extend(trial, epochs=N, X=X, y=y)), "

@@ -4,6 +4,10 @@ panel, live learning curves, progress, the tuning panel and the comparison of ru
 Each view has three layers: ``_get_<view>_info()`` returns typed plain data, a renderer draws
 it, and a thin public function or widget wraps both. Views read only the core's introspection,
 its events, the History and the store.
+
+Every view also leaves its last state in its output as a picture (SVG or inline-styled HTML,
+see ``_picture.py``), which a notebook shows where the live widget cannot be drawn: reopened
+without its kernel or widget state, untrusted, exported by nbconvert.
 """
 
 from workbench.views._compare import CompareView

@@ -13,6 +13,8 @@ import traitlets
 from workbench import store
 from workbench.exceptions import StorageError, ViewError
 from workbench.views._compare_data import CompareInfo, get_compare_info
+from workbench.views._picture import Picture, Pictured, watch_picture
+from workbench.views._picture_draw import compare_picture
 
 
 class LiveComparison:
@@ -51,7 +53,7 @@ class LiveComparison:
         return changed
 
 
-class CompareView(anywidget.AnyWidget):
+class CompareView(Pictured, anywidget.AnyWidget):
     """Runs and trials side by side: curves, differing hyperparams, structure diff.
 
     Build it with :func:`compare`. ``data`` holds what the front end draws
@@ -79,6 +81,7 @@ class CompareView(anywidget.AnyWidget):
         self._stop = threading.Event()
         self._seq = 0
         super().__init__(data=self._info())
+        watch_picture(self, self, names="data")  # new points, a finished item
         self._thread: threading.Thread | None = None
         if live.running and interval > 0:
             self._thread = threading.Thread(target=self._follow, daemon=True, name="compare")
@@ -86,6 +89,9 @@ class CompareView(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         return f"CompareView({self.live.comparison!r})"
+
+    def _draw_picture(self) -> Picture:
+        return compare_picture(self.data)
 
     @property
     def comparison(self) -> store.Comparison:
@@ -164,7 +170,7 @@ def compare(
     ----------
     *items : str or (str, int)
         Run names, study names (their best trial), ``"study#12"`` or ``("study", 12)``;
-        ``"key:item"`` with ``stores``.
+        ``"key:item"`` with ``stores``. One list of them works too.
     group_by : str, optional
         A hyperparam path (``"model__loss"``): one mean curve and a band per value of it.
     band : {"range", "std"}

@@ -144,3 +144,29 @@ def mutation_picture(curve: Mapping[str, Any], log_html: str, message_html: str)
         f"<div>{chart}</div><div>{log_html}</div></div>"
     )
     return page_picture(body, caption="mutation panel")
+
+
+def compare_picture(data: Mapping[str, Any]) -> Picture:
+    """The comparison view (``get_compare_info``): its charts drawn as learning curves, one
+    colour per item, and the hyperparameters that differ between the items."""
+    series = [
+        {"run": s["label"], "stat": s["statistic"], "split": s["split"], "x": s["x"], "y": s["y"]}
+        for chart in data.get("charts", [])
+        for s in chart["series"]
+    ]
+    runs = [{"name": item["label"], "state": item.get("state")} for item in data.get("items", [])]
+    marks = [
+        {"run": m["label"], "epoch": m["epoch"], "label": m["mark"]} for m in data.get("marks", [])
+    ]
+    svg = curves_svg({"title": "", "runs": runs, "series": series, "segments": marks})
+    chart = f'<img src="{svg_data_uri(svg)}" alt="compared curves"/>'
+    differing = data.get("differing") or {}
+    rows = [
+        [path, *(value_text(value, limit=24) for value in values)]
+        for path, values in zip(
+            differing.get("paths", []), differing.get("rows", []), strict=False
+        )
+    ]
+    hyperparams = table(["hyperparam", *differing.get("labels", [])], rows) if rows else ""
+    caption = f"comparison of {len(runs)} runs and trials"
+    return page_picture(chart + view(hyperparams), caption=caption)

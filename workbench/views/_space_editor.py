@@ -26,7 +26,7 @@ from workbench.core import Callback
 from workbench.core.authoring import distribution_to_dict, join_path
 from workbench.exceptions import WorkbenchError
 from workbench.views._html import STYLE, badge, distribution_text, esc, number
-from workbench.views._picture import Picture, Pictured, picture_changed
+from workbench.views._picture import Picture, Pictured, picture_changed, watch_picture
 from workbench.views._picture_draw import space_editor_picture
 
 
@@ -356,6 +356,7 @@ class SpaceEditor(Pictured, widgets.VBox):
         self.status = widgets.HTML(value="")
         self.refresh()
         pipeline.add_callback(self._listener)
+        watch_picture(self, self.status)  # an edit applied (the status line says which)
 
     # -- building and refreshing ---------------------------------------------------------------
     def refresh(self, *, values: bool = True) -> None:
