@@ -171,8 +171,10 @@ def test_the_study_view_shows_a_trials_lineage_and_that_it_is_kept(
     view.wait_for(state="visible", timeout=30_000)
     rows = view.locator(".jp-Workbench-trials tbody tr")
     wait_for(lambda: rows.count() == 3, timeout=30, what="the 3 trials of 'grown'")
-    numbers = [rows.nth(i).locator("td").first.inner_text().strip() for i in range(3)]
-    rows.nth(numbers.index("2")).click()
+    cells = [
+        [text.strip() for text in rows.nth(i).locator("td").all_inner_texts()] for i in range(3)
+    ]
+    rows.nth(next(i for i, row in enumerate(cells) if "2" in row[:2])).click()  # number column
     title = view.locator(".jp-Workbench-detailTitle")
     wait_for(
         lambda: "Trial 2 (complete" in title.inner_text(), timeout=20, what="trial 2's details"

@@ -112,6 +112,8 @@ def test_start_while_running_and_resume_when_nothing_is_left_are_refused(storage
             study.start()
         with pytest.raises(TuningError, match=r"The study is running; there is nothing to resume"):
             study.resume()
+        with pytest.raises(TuningError, match=r"The study is running: stop it, then extend"):
+            study.extend()
     finally:
         Held.gate.set()
         study.wait(30)
@@ -179,3 +181,28 @@ def test_without_a_budget_it_runs_until_stopped(storage):
     study.stop()
     assert study.wait(30)
     assert study.state == "stopped" and study.budget_left()
+
+
+def test_extend_trains_the_best_kept_trial_further_outside_the_budget(storage):
+    from sklearn.linear_model import SGDClassifier
+
+    trials = Trials()
+    study = BackgroundStudy(
+        Pipeline([("model", SGDClassifier(random_state=0))]),
+        *classification_data(),
+        n_trials=2,
+        space={"model__alpha": floats(1e-5, 1e-2, log=True)},
+        epochs={"epochs": 2, "batch_size": 20, "random_state": 0},
+        storage=storage,
+        callbacks=[trials],
+    )
+    study.start().wait(60)
+    best = study.tuner.study.best_trial.number
+    assert study.is_kept(best)
+    number = study.extend()
+    assert number == 2 and study.tuner.history(number)["epoch"].tolist() == [1, 2, 3, 4]
+    assert trials.ended[-1] == (2, "complete")
+    assert study.trials_done == 2  # an extension is no trial of the budget
+    assert study.kept_pipeline(number).get_hyperparams()["model__alpha"] == pytest.approx(
+        study.tuner.study.trials[best].params["model__alpha"]
+    )

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.preprocessing import StandardScaler
 
 from workbench import Choose, Hyperparam, Pipeline, Step, floats
-from workbench.exceptions import ViewError
+from workbench.exceptions import TuningError, ViewError
 from workbench.views import TuningPanel
 from workbench.views._tuning_data import TrialRow, _get_tuning_info, charts_data
 
@@ -315,15 +315,15 @@ def test_apply_points_to_the_kept_pipeline_which_loads_fitted(data, storage):
     panel.start().wait(60)
     best = panel.info().best
     panel.apply()
-    assert f"<code>panel.kept_pipeline({best.number})</code> loads it" in panel.status.value
-    fitted = panel.kept_pipeline()
+    assert f"<code>panel.runner.kept_pipeline({best.number})</code> loads it" in panel.status.value
+    fitted = panel.runner.kept_pipeline()
     assert fitted.get_hyperparams()["model__C"] == best.params["model__C"]
     assert fitted.predict(data[0][:4]).shape == (4,)  # fitted, as the trial trained it
     other = next(row.number for row in panel.info().trials if row.number != best.number)
     panel.apply(trial=other)
     assert "kept its fitted pipeline" not in panel.status.value
-    with pytest.raises(ViewError, match=rf"did not keep trial {other}"):
-        panel.kept_pipeline(other)
+    with pytest.raises(TuningError, match=rf"did not keep trial {other}"):
+        panel.runner.kept_pipeline(other)
 
 
 def test_extend_button_trains_the_best_trial_further_as_a_new_trial(data, storage):

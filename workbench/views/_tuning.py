@@ -95,6 +95,23 @@ class _PanelCallback(Callback):
         self._tell(self.panel.curves.on_fit_end, **data)
 
 
+def _kept_html(runner: BackgroundStudy, number: int) -> str:
+    """Where to load trial ``number``'s fitted pipeline, when it is kept."""
+    if not runner.is_kept(number):
+        return ""
+    return (
+        f"<div>Trial {number} kept its fitted pipeline: <code>panel.runner.kept_pipeline("
+        f"{number})</code> loads it as it was trained.</div>"
+    )
+
+
+_TOOLTIPS = (
+    "Set the selected trial's values (else the best's) on the pipeline",
+    "Train the selected trial's kept pipeline (else the best's) for as many epochs again, "
+    "as a new trial",
+)
+
+
 @contextlib.contextmanager
 def _as_view_errors() -> Iterator[None]:
     """The study's refusals, as the panel's: a ViewError with the same message."""
@@ -169,31 +186,22 @@ class TuningPanel(Pictured, ipywidgets.VBox):
         self._shown: tuple[int, str, str] | None = None
         # the table as wide as its columns, the trial beside it if there is room, else below
         self.table = _TrialTable(layout={"flex": "1 1 auto", "max_width": "100%"})
-        names = (
-            ("Start", "play"),
-            ("Stop", "stop"),
-            ("Resume", "forward"),
-            ("Apply", "check"),
-            ("Extend", "fast-forward"),
-        )
-        buttons = [ipywidgets.Button(description=name, icon=icon) for name, icon in names]
+        names = ("Start", "Stop", "Resume", "Apply", "Extend")
+        icons = ("play", "stop", "forward", "check", "fast-forward")
+        buttons = [
+            ipywidgets.Button(description=n, icon=i) for n, i in zip(names, icons, strict=True)
+        ]
         self.start_button, self.stop_button, self.resume_button = buttons[:3]
         self.apply_button, self.extend_button = buttons[3:]
-        self.apply_button.tooltip = (
-            "Set the selected trial's values (else the best's) on the pipeline"
-        )
-        self.extend_button.tooltip = (
-            "Train the selected trial's kept pipeline (else the best's) for as many epochs "
-            "again, as a new trial"
-        )
+        self.apply_button.tooltip, self.extend_button.tooltip = _TOOLTIPS
         if self.runner.tuner.evaluation.kind != "epochs":
             self.extend_button.layout.display = "none"  # only epoch runs can go on
+        selected = (self.apply, self.extend)
         actions = (
             self.start,
             self.stop,
             self.resume,
-            lambda: self.apply(self.table.selected),
-            lambda: self.extend(self.table.selected),
+            *(lambda a=a: a(self.table.selected) for a in selected),
         )
         for button, action in zip(buttons, actions, strict=True):
             button.on_click(lambda _, action=action: self._handle(action))
@@ -277,20 +285,9 @@ class TuningPanel(Pictured, ipywidgets.VBox):
         with _as_view_errors():
             changes = self.runner.apply(trial)
         number = trial if trial is not None else self.runner.tuner.study.best_trial.number
-        self._note = changes_html(number, changes)
-        if self.runner.is_kept(number):
-            self._note += (
-                f"<div>Trial {number} kept its fitted pipeline: "
-                f"<code>panel.kept_pipeline({number})</code> loads it as it was trained.</div>"
-            )
+        self._note = changes_html(number, changes) + _kept_html(self.runner, number)
         self._refresh(force=True)
         return changes
-
-    def kept_pipeline(self, trial: int | None = None) -> Any:
-        """The fitted pipeline a trial kept (by default the best trial's), as it was trained;
-        see :func:`workbench.tuning.load_trial`."""
-        with _as_view_errors():
-            return self.runner.kept_pipeline(trial)
 
     def extend(self, trial: int | None = None, epochs: int | None = None) -> int:
         """Train a trial's kept pipeline (by default the best trial's) ``epochs`` more epochs
