@@ -22,7 +22,7 @@ def test_display_info_marks_changed_hyperparams_spaces_and_the_chosen_branch(nes
     by_name = {param.name: param for param in linear.hyperparams}
     assert by_name["C"].changed and by_name["C"].value == "0.5"
     assert not by_name["penalty"].changed
-    assert by_name["C"].space == "∈ [0.0001, 10000] log"
+    assert by_name["C"].space == "search: [0.0001, 10000] log"  # a built-in space suggests
     pca = {attr.name: attr for attr in encoder.children[1].fitted_attributes}
     assert pca["components_"].shape == "(3, 6)" and pca["components_"].dtype == "float64"
 
