@@ -22,7 +22,7 @@ from workbench.views._curves_data import (
     plain_number,
     split_statistic,
 )
-from workbench.views._kernel import after_each_cell
+from workbench.views._kernel import ShowsItself, after_each_cell
 
 #: Live updates are numbered modulo this (the state keeps the full count), so an update after
 #: epoch 5,000 is no longer than one after epoch 50; the front end tells the next message
@@ -170,7 +170,7 @@ class _Buffer:
         }
 
 
-class Curves(anywidget.AnyWidget, Callback):
+class Curves(ShowsItself, anywidget.AnyWidget, Callback):
     """Learning curves that grow while training runs: a widget and a callback.
 
     Build it with :func:`curves`. Pass it to ``fit_epochs(..., callbacks=[view])`` (or to a
@@ -265,6 +265,7 @@ class Curves(anywidget.AnyWidget, Callback):
 
     # -- events ---------------------------------------------------------------------------------
     def on_trial_begin(self, **data: Any) -> None:
+        self.show_when_run_starts()
         with self._lock:
             self._trial_run = f"trial {data.get('trial')}"
             self._buffer.set_state(self._trial_run, "running")
@@ -279,6 +280,7 @@ class Curves(anywidget.AnyWidget, Callback):
 
     def on_fit_begin(self, **data: Any) -> None:
         if data.get("kind") == "epochs" and data.get("path", "") == "":
+            self.show_when_run_starts()
             self._fit_run = None
 
     def on_epoch_end(self, **data: Any) -> None:

@@ -72,7 +72,9 @@ class ShowsItself:
     ``live = curves(); fit_epochs(..., callbacks=[live])`` then draws the live chart even
     though the cell never displayed ``live``; a view already displayed, or held by a panel,
     is left where it is. The view calls :meth:`show_when_run_starts` as its run begins.
-    Put this mixin before the widget class in the bases.
+    Put this mixin before the widget class in the bases (and after a mixin that displays the
+    view through ``_ipython_display_``, so that its display goes through
+    ``_repr_mimebundle_`` here).
     """
 
     _shown: bool = False
@@ -80,16 +82,6 @@ class ShowsItself:
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         self._shown = True  # displayed by the notebook (last in a cell, display(), a picture)
         return super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
-
-    def _ipython_display_(self) -> None:
-        self._shown = True
-        parent = getattr(super(), "_ipython_display_", None)
-        if parent is not None:
-            parent()
-            return
-        from IPython.display import display
-
-        display(super()._repr_mimebundle_(), raw=True)  # type: ignore[misc]
 
     def show_when_run_starts(self) -> None:
         """Display this view now unless it was shown already (or is part of a panel)."""

@@ -13,7 +13,7 @@ import ipywidgets
 from workbench.core import Callback
 from workbench.exceptions import ViewError
 from workbench.training import EarlyStopping
-from workbench.views._kernel import after_each_cell
+from workbench.views._kernel import ShowsItself, after_each_cell
 
 
 class BestInfo(NamedTuple):
@@ -151,7 +151,7 @@ def _get_progress_info(state: _State) -> ProgressInfo:
     )
 
 
-class Progress(ipywidgets.HBox, Callback):
+class Progress(ShowsItself, ipywidgets.HBox, Callback):
     """A progress bar for an epoch run or a tuning study, with the best value so far.
 
     A callback: ``fit_epochs(..., callbacks=[Progress()])`` (which then shows no tqdm bar) or
@@ -241,6 +241,7 @@ class Progress(ipywidgets.HBox, Callback):
     def on_fit_begin(self, **data: Any) -> None:
         if data.get("kind") != "epochs" or data.get("path", "") != "":
             return
+        self.show_when_run_starts()
         with self._lock:
             state = self._state
             if state.kind == "trials" and state.status == "running":
@@ -281,6 +282,7 @@ class Progress(ipywidgets.HBox, Callback):
 
     # -- studies --------------------------------------------------------------------------------
     def on_trial_begin(self, **data: Any) -> None:
+        self.show_when_run_starts()
         with self._lock:
             state = self._state
             if state.kind != "trials" or state.status not in ("running", "waiting"):
