@@ -24,7 +24,7 @@ def test_display_info_marks_changed_hyperparams_spaces_and_the_chosen_branch(nes
     assert not by_name["penalty"].changed
     assert by_name["C"].space == "search: [0.0001, 10000] log"  # a built-in space suggests
     pca = {attr.name: attr for attr in encoder.children[1].fitted_attributes}
-    assert pca["components_"].shape == "(3, 6)" and pca["components_"].dtype == "float64"
+    assert pca["components_"].shape == "(3, 5)" and pca["components_"].dtype == "float64"
 
 
 def test_step_html_draws_the_tree_with_a_switch_for_choose(nested, data):
@@ -73,7 +73,7 @@ def test_plain_data_results_are_dicts_that_display_as_tables(nested, data):
     assert "model__linear" in html and "∈ [0.0001, 10000] log" in html
     attributes = nested.fitted_attributes()
     html = attributes._repr_mimebundle_()["text/html"]
-    assert "components_" in html and "(3, 6)" in html and "float64" in html
+    assert "components_" in html and "(3, 5)" in html and "float64" in html
     description = nested.describe()
     assert description["children"][0]["name"] == "encoder"
     assert "wb-switch" in description._repr_mimebundle_()["text/html"]

@@ -28,8 +28,8 @@ def test_step_info_has_hyperparams_spaces_and_plottable_attributes(nested, data)
     assert params["n_components"] == ("3", True, "search: [0.5, 0.999]")
     attributes = {item.name: item for item in info.attributes}
     components = attributes["components_"]
-    assert (components.shape, components.dtype) == ("(3, 6)", "float64")
-    assert len(components.values) == 3 and len(components.values[0]) == 6
+    assert (components.shape, components.dtype) == ("(3, 5)", "float64")
+    assert len(components.values) == 3 and len(components.values[0]) == 5
     assert attributes["explained_variance_"].values is not None
     assert attributes["n_components_"].values is None
     page = _render_step(info)
