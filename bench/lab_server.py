@@ -4,7 +4,8 @@ trials by default), for a journal file and for SQLite.
 Measured through a real Jupyter server running the extension (an HTTP GET on 127.0.0.1 with
 the token; the median of many, so the figure is the server's time plus a loopback round trip):
 
-- the first listing after the server started (a journal's index is built then);
+- the first listing after the server started (it reads its stores as it starts, in its
+  thread pool), and a cold listing in this process (a journal's index built from nothing);
 - ``changes`` with nothing changed: what the panel asks every second while idle;
 - the first page of trials (100 rows): what opening the study costs;
 - pages sorted by a column (by value both ways, from the start, middle and end; by a param;
@@ -50,6 +51,8 @@ from optuna.distributions import FloatDistribution, IntDistribution, distributio
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState, create_trial
+
+from workbench.store import open_store
 
 STUDY = "big-study"
 RECORD_KEY = "workbench:record"
@@ -244,7 +247,7 @@ def median_ms(call: Any, repeats: int = REPEATS) -> float:
 
 
 def live_refresh(
-    server: Server, store: str, storage: BaseStorage, *, all_values: bool
+    server: Server, store: str, storage: BaseStorage, *, all_values: bool, repeats: int
 ) -> tuple[float, float]:
     """One refresh of the open study while a worker adds trials: a trial is added (untimed),
     then the view's three requests are timed: the summary, the first page and the values, of
@@ -253,7 +256,7 @@ def live_refresh(
     study = optuna.load_study(study_name=STUDY, storage=storage)
     base = f"workbench/api/stores/{store}/studies/{STUDY}"
     times, sizes = [], []
-    for _ in range(REPEATS // 4):
+    for _ in range(repeats):
         study.add_trial(create_trial(state=TrialState.COMPLETE, value=0.5))
         start = 0 if all_values else len(study.get_trials(deepcopy=False)) - 1
         received = server.received
@@ -332,11 +335,22 @@ def main() -> None:
             server.close()
 
 
+def cold_listing_ms(target: str) -> float:
+    """A listing read in this process from nothing (a journal's index built, SQLite's counts
+    made): what the server does as it starts."""
+    started = time.perf_counter()
+    open_store(target, readonly=True).summaries()
+    return 1000 * (time.perf_counter() - started)
+
+
 def measure(
     server: Server, journal: Path, sqlite: str, n_trials: int, made: dict[str, float]
 ) -> None:
     ids = {info["url"]: info["id"] for info in server.get("workbench/api/stores")["stores"]}
-    print(f"A study of {n_trials:,} trials; medians of {REPEATS} requests (10 for pages), in ms.")
+    print(
+        f"A study of {n_trials:,} trials; medians of {REPEATS} requests (10 for pages and "
+        f"live refreshes), in ms."
+    )
     header = (
         f"{'store':<13} {'first listing':>13} {'idle changes':>12} {'first page':>10} "
         f"{'1st sorted':>10} {'sorted page':>11} {'dashboard':>9} {'live, all':>9} "
@@ -369,23 +383,28 @@ def measure(
         started = time.perf_counter()  # once: minutes for SQLite at 100,000 trials
         dashboard_refresh(storage)
         dashboard = 1000 * (time.perf_counter() - started)
-        every, _ = live_refresh(server, store, storage, all_values=True)
-        new, size = live_refresh(server, store, storage, all_values=False)
+        every, _ = live_refresh(server, store, storage, all_values=True, repeats=3)
+        new, size = live_refresh(server, store, storage, all_values=False, repeats=REPEATS // 4)
         print(
             f"{label:<13} {listing:>13.0f} {changes:>12.2f} {page:>10.1f} {first_sorted:>10.0f} "
             f"{sorted_page:>11.0f} {dashboard:>9.0f} {every:>9.0f} {new:>9.0f} {size:>7.0f}"
         )
+    cold = {label: cold_listing_ms(target) for label, target in [
+        ("journal file", str(journal)), ("SQLite", sqlite)
+    ]}  # fmt: skip
     print(
-        "\nfirst listing: the first GET studies?store= after the server started (a journal's "
-        "index is built then);\nidle changes: GET changes?since=<cursor> when nothing changed "
+        "\nfirst listing: the first GET studies?store= after the server answered (it starts "
+        "reading its stores as it starts);\ncold listing in this process, without a server: "
+        + ", ".join(f"{label} {ms:.0f} ms" for label, ms in cold.items())
+        + ";\nidle changes: GET changes?since=<cursor> when nothing changed "
         "(both stores are asked each time);\nfirst page: GET .../trials?limit=100; 1st sorted: "
         "the first page sorted by value (descending);\nsorted page: the slowest median of pages "
         "sorted by value (both ways, start, middle, end), by a param\nand by duration; "
         "dashboard: optuna-dashboard's refresh, once (get_all_trials + JSON of them all, in "
         "process);\nlive: one refresh of the open study after a trial was added (summary, "
-        "first page, values), with the values\nof every trial (all) or from the new trial on "
-        "(new, what the panel asks); bytes: received for a 'new' refresh,\ngzip accepted as a "
-        "browser does.\n"
+        "first page, values), with the values\nof every trial (all, median of 3) or from the "
+        "new trial on (new, what the panel asks); bytes: received\nfor a 'new' refresh, gzip "
+        "accepted as a browser does.\n"
         + "".join(f"Building the {k} store took {v:.0f} s. " for k, v in made.items())
     )
 

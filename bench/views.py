@@ -6,8 +6,10 @@
    2 ms per epoch, and flat: the last 1,000 epochs cost no more than the first 1,000.
 2. Bytes per update with an update every epoch: after 5,000 epochs no more than after 50
    (only the new points travel).
-3. The saved size of example_notebooks/05_views.ipynb executed with its widget state (or, while
-   that notebook does not exist, of this module's own cells on the digits data): under 1 MB.
+3. The saved size of example_notebooks/05_views.ipynb executed once, saved without widget state
+   (JupyterLab's default; goal <= 300 kB) and with it (goal <= 600 kB; 832 kB before pictures),
+   and how many view outputs carry a picture.
+4. The kernel-side cost of one picture update (goal: a few ms).
 
     PYTHONPATH=. /work/venv/bin/python bench/views.py
 """
@@ -146,11 +148,14 @@ def bytes_per_update() -> None:
 
 
 def notebook_size() -> None:
+    """One execution of 05_views.ipynb, saved with its widget state and without it (what
+    JupyterLab saves by default): the outputs are the same, the state is the ``widgets``
+    metadata."""
     import nbformat
     from nbclient import NotebookClient
 
     path = NOTEBOOK if NOTEBOOK.exists() else None
-    print(f"3. saved notebook with widget state: {path or 'bench cells (05_views.ipynb absent)'}")
+    print(f"3. saved notebook, with and without widget state: {path or 'bench cells'}")
     notebook = nbformat.read(path, as_version=4) if path else _bench_notebook()
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "WORKBENCH_STORAGE": str(pathlib.Path(folder) / "journal.log")}
@@ -161,15 +166,29 @@ def notebook_size() -> None:
         )  # fmt: skip
         started = time.perf_counter()
         client.execute()
-        out = pathlib.Path(folder) / "saved.ipynb"
-        nbformat.write(notebook, out)
-        size = out.stat().st_size
-        widgets = notebook.metadata.get("widgets", {})
+        with_state = pathlib.Path(folder) / "with_state.ipynb"
+        nbformat.write(notebook, with_state)
+        widgets = notebook.metadata.pop("widgets", {})
+        without_state = pathlib.Path(folder) / "without_state.ipynb"
+        nbformat.write(notebook, without_state)
+        sizes = with_state.stat().st_size, without_state.stat().st_size
         states = widgets.get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    outputs = [
+        out.get("data", {})
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+    ]
+    views = [data for data in outputs if "application/vnd.jupyter.widget-view+json" in data]
+    pictured = [data for data in views if "wb-picture" in data.get("text/html", "")]
     print(
-        f"   executed in {time.perf_counter() - started:.1f} s; {len(states)} widget models saved"
+        f"   executed in {time.perf_counter() - started:.1f} s; {len(states)} widget models; "
+        f"{len(pictured)} of {len(views)} view outputs carry a picture"
     )
-    print(f"   saved size: {size / 1e6:.3f} MB (goal < 1 MB)")
+    print(
+        f"   without widget state: {sizes[1] / 1e3:.0f} kB (goal <= 300 kB; 96 kB before pictures)"
+    )
+    print(f"   with widget state:    {sizes[0] / 1e3:.0f} kB (goal <= 600 kB; 832 kB before)")
     by_kind: dict[str, list[int]] = {}
     for model in states.values():
         state = model.get("state", {})
@@ -179,6 +198,22 @@ def notebook_size() -> None:
         entry[1] += len(json.dumps(model, separators=(",", ":")))
     for kind, (count, size_of) in sorted(by_kind.items(), key=lambda item: -item[1][1])[:8]:
         print(f"     {kind}: {count} models, {size_of / 1e3:.0f} kB")
+
+
+def picture_cost() -> None:
+    """Kernel-side time to draw and publish one picture (goal: a few ms)."""
+
+    print("4. one picture update on the kernel side (draw + bundle), curves of 2 x N epochs")
+    for epochs in (100, 1_000):
+        view = curves()
+        view.on_fit_begin(kind="epochs", path="")
+        for epoch in range(1, epochs + 1):
+            view.on_epoch_end(epoch=epoch, row={"train_loss": 1 / epoch, "valid_loss": 2 / epoch})
+        started = time.perf_counter()
+        for _ in range(20):
+            view._picture_bundle(view._draw_picture())
+        elapsed = (time.perf_counter() - started) / 20
+        print(f"   {epochs} epochs: {elapsed * 1e3:.2f} ms per picture")
 
 
 def _bench_notebook() -> Any:
@@ -214,10 +249,12 @@ def _bench_notebook() -> Any:
 
 
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["cost", "bytes", "notebook"]
+    which = sys.argv[1:] or ["cost", "bytes", "notebook", "picture"]
     if "cost" in which:
         curve_cost()
     if "bytes" in which:
         bytes_per_update()
     if "notebook" in which:
         notebook_size()
+    if "picture" in which:
+        picture_cost()

@@ -49,6 +49,7 @@ def test_cli_studies_lists_trial_counts_and_best_values(tmp_path, monkeypatch, c
         "pruned",
         "fail",
         "best_value",
+        "kept",
     ]
     assert lines[1].split()[:7] == ["listed", "study", "maximize", "3", "3", "0", "0"]
     assert float(lines[1].split()[7]) == pytest.approx(tuner.best_value_, abs=1e-5)

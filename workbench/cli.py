@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from workbench import store
 from workbench.exceptions import WorkbenchError
@@ -40,7 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--storage", default=None, help="store URL or journal path to use")
     worker.add_argument("--study-name", default=None, help="override the tuner's study name")
 
-    studies = commands.add_parser("studies", help="list the studies and runs in a store")
+    studies = commands.add_parser(
+        "studies",
+        help="list the studies and runs in a store, with the disk use of kept pipelines",
+    )
     studies.add_argument(
         "--storage",
         default=None,
@@ -101,6 +105,10 @@ def _studies(args: argparse.Namespace) -> int:
         {key: shared.to_json_value(value) for key, value in row.items()}
         for row in frame.astype(object).where(frame.notna(), None).to_dict("records")
     ]
+    for row in rows:  # what the study's kept pipelines take in their artifact store
+        kept = opened.kept(row["name"]) if row["kind"] == "study" else {}
+        row["kept"] = len(kept)
+        row["kept_bytes"] = sum(int(info.get("bytes") or 0) for info in kept.values())
     if args.json:
         for row in rows:
             print(json.dumps(row))
@@ -108,18 +116,35 @@ def _studies(args: argparse.Namespace) -> int:
     if not rows:
         print(f"No studies or runs in {opened.name}.")
         return 0
-    header = ("name", "kind", "direction", "trials", "complete", "pruned", "fail", "best_value")
-    table = [header] + [
-        tuple(
-            "" if row[key] is None else f"{row[key]:.6g}" if key == "best_value" else str(row[key])
-            for key in header
-        )
-        for row in rows
-    ]
+    header: tuple[str, ...] = (
+        "name",
+        "kind",
+        "direction",
+        "trials",
+        "complete",
+        "pruned",
+        "fail",
+        "best_value",
+        "kept",
+    )
+    table = [header] + [tuple(_cell(row, key) for key in header) for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    total = sum(row["kept_bytes"] for row in rows)
+    if total:
+        count = sum(row["kept"] for row in rows)
+        print(f"Kept pipelines: {count}, {shared.format_bytes(total)} in all.")
     return 0
+
+
+def _cell(row: Mapping[Any, Any], key: str) -> str:
+    value = row[key]
+    if key == "kept":
+        return f"{value} ({shared.format_bytes(int(row['kept_bytes']))})" if value else "-"
+    if value is None:
+        return ""
+    return f"{value:.6g}" if key == "best_value" else str(value)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -84,6 +84,48 @@ export interface IRecord {
   final_statistics: { [statistic: string]: number | null };
   /** [epoch, label] where the pipeline mutated or its phase changed. */
   marks: [number, string][];
+  /** What is recorded of the trial's kept pipeline (bytes, fitted_on), null when not kept. */
+  kept?: { [key: string]: Plain } | null;
+  /** The trial this one continued training (Tuner.extend), null for a trial of its own. */
+  extends?: number | null;
+}
+
+/** One item of a comparison, as the store describes it. */
+export interface IComparedItem {
+  label: string;
+  store: string;
+  kind: string;
+  study: string;
+  trial: number;
+  metric: string | null;
+  direction: string | null;
+  value: number | null;
+  epochs: number;
+  duration: number | null;
+  state: string;
+}
+
+/** Runs and trials side by side (the store's Comparison as JSON). */
+export interface IComparison {
+  items: IComparedItem[];
+  series: {
+    label: string;
+    statistic: string;
+    chart: string;
+    split: string;
+    epoch: number[];
+    value: (number | null)[];
+  }[];
+  marks: { label: string; epoch: number; mark: string }[];
+  differing: { paths: string[]; labels: string[]; rows: Plain[][] };
+  structure_diff: { columns: string[]; rows: Plain[][] };
+}
+
+/** How much each sampled hyperparam, and each top-level step, mattered (summing to 1). */
+export interface IImportance {
+  rows: { path: string; step: string; importance: number }[];
+  steps: { step: string; importance: number }[];
+  message: string | null;
 }
 
 /** An error answered by the server, with its JSON message. */
@@ -96,15 +138,18 @@ export class ApiError extends Error {
   }
 }
 
-/** GET one route; `parts` are path segments (escaped here), `params` the query. */
+/** GET one route; `parts` are path segments (escaped here), `params` the query (a list
+ * repeats its key: `item=a&item=b`). */
 export async function get<T>(
   parts: string[],
-  params: { [key: string]: string | number | undefined } = {}
+  params: { [key: string]: string | number | string[] | undefined } = {}
 ): Promise<T> {
   const settings = ServerConnection.makeSettings();
   const path = parts.map(part => encodeURIComponent(part)).join('/');
   const query = Object.entries(params)
-    .filter(([, value]) => value !== undefined)
+    .flatMap(([key, value]) =>
+      value === undefined ? [] : (Array.isArray(value) ? value : [value]).map(one => [key, one])
+    )
     .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`)
     .join('&');
   const url =
@@ -153,7 +198,10 @@ export const api = {
       best: request.start ? request.best : undefined
     }),
   record: (store: string, study: string, trial: number) =>
-    get<{ record: IRecord }>(['stores', store, 'studies', study, 'trials', String(trial)])
+    get<{ record: IRecord }>(['stores', store, 'studies', study, 'trials', String(trial)]),
+  compare: (items: string[]) => get<IComparison>(['compare'], { item: items }),
+  importance: (store: string, study: string) =>
+    get<IImportance>(['stores', store, 'studies', study, 'importance'])
 };
 
 /** A value as short text: numbers to 6 significant digits, below 0.001 as 1.23457e-7. */

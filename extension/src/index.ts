@@ -18,7 +18,9 @@ import { LabIcon } from '@jupyterlab/ui-components';
 
 import { api } from './api';
 import { IBest, bestPipelineCode } from './code';
-import { pipelineNames } from './kernel';
+import { checkPipelines } from './kernel';
+import { CompareSelection, CompareView } from './compare';
+import { picturePlugin } from './picture';
 import { IStudyRef, WorkbenchPanel } from './panel';
 import { RunView } from './run';
 import { StudyView } from './study';
@@ -35,6 +37,7 @@ export const CommandIDs = {
   openPanel: 'workbench:open-panel',
   refresh: 'workbench:refresh',
   openStudy: 'workbench:open-study',
+  compare: 'workbench:compare',
   insertBest: 'workbench:insert-best-pipeline-code'
 };
 
@@ -56,6 +59,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const findView = (store: string, study: string): MainAreaWidget<StudyView | RunView> | undefined =>
       views.find(widget => widget.content.ref.store === store && widget.content.ref.study === study);
 
+    const selection = new CompareSelection();
+    const comparisons = new WidgetTracker<MainAreaWidget<CompareView>>({ namespace: 'workbench-compare' });
+    const openComparison = (items: string[]): MainAreaWidget<CompareView> | undefined => {
+      if (!items.length) {
+        Notification.warning('Tick runs, studies or trials in the Workbench panel first, then compare them.');
+        return undefined;
+      }
+      const widget = new MainAreaWidget({ content: new CompareView(items) });
+      widget.id = widget.content.id;
+      widget.title.icon = workbenchIcon;
+      void comparisons.add(widget);
+      shell.add(widget, 'main');
+      shell.activateById(widget.id);
+      return widget;
+    };
+
     const openStudy = (ref: IStudyRef): MainAreaWidget<StudyView | RunView> => {
       let widget = findView(ref.store, ref.study);
       if (!widget) {
@@ -63,8 +82,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const content =
           ref.kind === 'run'
             ? new RunView(ref)
-            : new StudyView(ref, view =>
-                void commands.execute(CommandIDs.insertBest, { store: view.ref.store, study: view.ref.study })
+            : new StudyView(
+                ref,
+                view =>
+                  void commands.execute(CommandIDs.insertBest, { store: view.ref.store, study: view.ref.study }),
+                selection
               );
         widget = new MainAreaWidget({ content });
         widget.id = content.id;
@@ -76,7 +98,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       return widget;
     };
 
-    const panel = new WorkbenchPanel(ref => openStudy(ref));
+    const panel = new WorkbenchPanel(ref => openStudy(ref), selection, items => openComparison(items));
     panel.title.icon = workbenchIcon;
     shell.add(panel, 'left', { rank: 650 });
     if (restorer) {
@@ -91,15 +113,30 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     });
 
+    // a comparison holding a running item follows it
+    panel.changed.connect((_, changed) => {
+      comparisons.forEach(widget => {
+        if (changed.some(entry => widget.content.follows(entry.store, entry.names))) {
+          void widget.content.refresh();
+        }
+      });
+    });
+
     // plots take their colours from the theme: draw them again when it changes
     themes?.themeChanged.connect(() => {
       views.forEach(widget => widget.content.redraw());
+      comparisons.forEach(widget => widget.content.redraw());
     });
 
     commands.addCommand(CommandIDs.openPanel, {
       label: 'Show the Workbench panel',
       caption: 'Every stored study and run, live',
       execute: () => shell.activateById(panel.id)
+    });
+    commands.addCommand(CommandIDs.compare, {
+      label: args => `Compare (${Array.isArray(args.items) ? args.items.length : selection.size})`,
+      caption: 'Runs and trials side by side: curves, differing hyperparams, structure diff',
+      execute: args => openComparison(Array.isArray(args.items) ? args.items.map(String) : selection.list())
     });
     commands.addCommand(CommandIDs.refresh, {
       label: 'Refresh the Workbench panel',
@@ -142,41 +179,51 @@ const plugin: JupyterFrontEndPlugin<void> = {
           Notification.warning('Open a notebook first: the code goes into a new cell of the active notebook.');
           return;
         }
+        const chosen = typeof args.trial === 'number' ? args.trial : null;
         let best: IBest;
         try {
-          best = await findBestOf(store, study, panel.storeUrl(store) ?? store);
+          best = await findTrialOf(store, study, panel.storeUrl(store) ?? store, chosen);
         } catch (error) {
-          Notification.error(`No best pipeline to load: ${(error as Error).message}`);
+          Notification.error(`No pipeline to load: ${(error as Error).message}`);
           return;
         }
-        const pipelines = await pipelineNames(notebook);
+        const check = best.kept ? null : await checkPipelines(notebook, best.paths);
         NotebookActions.insertBelow(notebook.content);
-        notebook.content.activeCell?.model.sharedModel.setSource(bestPipelineCode(best, pipelines));
+        notebook.content.activeCell?.model.sharedModel.setSource(bestPipelineCode(best, check));
         shell.activateById(notebook.id);
       }
     });
     if (palette) {
-      for (const command of [CommandIDs.openPanel, CommandIDs.refresh, CommandIDs.insertBest]) {
+      for (const command of [CommandIDs.openPanel, CommandIDs.refresh, CommandIDs.compare, CommandIDs.insertBest]) {
         palette.addItem({ command, category: 'Workbench' });
       }
     }
   }
 };
 
-async function findBestOf(store: string, study: string, url: string): Promise<IBest> {
-  const [{ study: row }, values] = await Promise.all([api.study(store, study), api.values(store, study)]);
-  const best = bestPoints(values.columns, values.rows).bestTrial; // the store's best so far
-  if (best === null) {
-    throw new Error(`the study ${JSON.stringify(study)} has no complete trial yet.`);
+/** The best trial of a study (or the trial chosen), with what the store recorded of it. */
+async function findTrialOf(store: string, study: string, url: string, chosen: number | null): Promise<IBest> {
+  let trial = chosen;
+  if (trial === null) {
+    const values = await api.values(store, study);
+    const best = bestPoints(values.columns, values.rows).bestTrial; // the store's best so far
+    if (best === null) {
+      throw new Error(`the study ${JSON.stringify(study)} has no complete trial yet.`);
+    }
+    trial = best.trial;
   }
+  const { record } = await api.record(store, study, trial);
   return {
     url,
     study,
-    trial: best.trial,
-    value: best.value,
-    metric: row.metric ? String(row.metric) : null,
-    direction: row.direction ? String(row.direction) : null
+    trial,
+    value: record.value,
+    metric: record.metric,
+    direction: record.direction,
+    kept: record.kept !== null && record.kept !== undefined,
+    paths: Object.keys(record.params),
+    best: chosen === null
   };
 }
 
-export default plugin;
+export default [plugin, picturePlugin];

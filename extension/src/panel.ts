@@ -9,6 +9,7 @@ import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { ApiError, IChanges, IListing, IStoreInfo, IStudyRow, api, formatValue } from './api';
+import { CompareSelection, compareBox, itemOf } from './compare';
 import { splitName } from './text';
 
 /** How often the panel asks the server what changed (ms). */
@@ -55,18 +56,20 @@ class ListingTable {
 
   constructor(
     private readonly kind: 'study' | 'run',
-    private readonly onOpen: (name: string) => void
+    private readonly onOpen: (name: string) => void,
+    private readonly select: (name: string) => HTMLInputElement
   ) {
     const title = kind === 'study' ? 'Studies' : 'Runs';
     this.node.appendChild(element('div', 'jp-Workbench-listingTitle', title));
     const table = element('table', 'jp-Workbench-table');
     const head = element('thead');
     const headRow = element('tr');
+    headRow.appendChild(element('th', 'jp-Workbench-compareCell'));
     for (const label of ['Name', 'Trials', 'Best']) {
       headRow.appendChild(element('th', label === 'Name' ? undefined : 'jp-Workbench-number', label));
     }
     if (kind === 'run') {
-      (headRow.children[1] as HTMLElement).textContent = 'State';
+      (headRow.children[2] as HTMLElement).textContent = 'State';
     }
     head.appendChild(headRow);
     table.appendChild(head);
@@ -89,7 +92,7 @@ class ListingTable {
       if (this.body.children[index] !== tr) {
         this.body.insertBefore(tr, this.body.children[index] ?? null);
       }
-      const cells = tr.children as HTMLCollectionOf<HTMLElement>;
+      const cells = Array.from(tr.children).slice(1) as HTMLElement[]; // after the checkbox
       showName(cells[0], row.name);
       cells[0].title = row.name;
       if (this.kind === 'run') {
@@ -118,6 +121,9 @@ class ListingTable {
     const tr = element('tr', 'jp-Workbench-row');
     tr.dataset.name = name;
     tr.tabIndex = 0;
+    const tick = element('td', 'jp-Workbench-compareCell');
+    tick.appendChild(this.select(name));
+    tr.appendChild(tick);
     for (let i = 0; i < 3; i++) {
       tr.appendChild(element('td', i === 0 ? 'jp-Workbench-name' : 'jp-Workbench-number'));
     }
@@ -186,7 +192,8 @@ class StoreSection {
 
   constructor(
     readonly info: IStoreInfo,
-    onOpen: (ref: IStudyRef) => void
+    onOpen: (ref: IStudyRef) => void,
+    selection: CompareSelection
   ) {
     setText(
       this.title,
@@ -195,11 +202,15 @@ class StoreSection {
     this.title.title = `${info.kind ?? 'store'}: ${info.url}`;
     this.node.appendChild(this.title);
     this.node.appendChild(this.error);
-    this.studies = new ListingTable('study', study =>
-      onOpen({ store: info.id, study, url: info.url, kind: 'study' })
+    this.studies = new ListingTable(
+      'study',
+      study => onOpen({ store: info.id, study, url: info.url, kind: 'study' }),
+      study => compareBox(selection, itemOf(info.id, study), 'Compare this study’s best trial')
     );
-    this.runs = new ListingTable('run', study =>
-      onOpen({ store: info.id, study, url: info.url, kind: 'run' })
+    this.runs = new ListingTable(
+      'run',
+      study => onOpen({ store: info.id, study, url: info.url, kind: 'run' }),
+      study => compareBox(selection, itemOf(info.id, study), 'Compare this run')
     );
     this.node.appendChild(this.studies.node);
     this.node.appendChild(this.runs.node);
@@ -222,13 +233,28 @@ export class WorkbenchPanel extends Widget {
   private timer: number | undefined;
   private polling = false;
 
-  constructor(private readonly onOpen: (ref: IStudyRef) => void) {
+  private readonly compareButton = element('button', 'jp-Workbench-button jp-Workbench-compareButton');
+
+  constructor(
+    private readonly onOpen: (ref: IStudyRef) => void,
+    private readonly selection: CompareSelection = new CompareSelection(),
+    onCompare: (items: string[]) => void = () => undefined
+  ) {
     super();
     this.id = 'workbench-panel';
     this.addClass('jp-Workbench-panel');
     this.title.caption = 'Workbench: studies and runs';
     const header = element('div', 'jp-Workbench-header');
     header.appendChild(element('span', 'jp-Workbench-heading', 'Workbench'));
+    this.compareButton.title = 'Compare the ticked runs, studies (best trial) and trials';
+    this.compareButton.addEventListener('click', () => onCompare(this.selection.list()));
+    header.appendChild(this.compareButton);
+    const showCount = (): void => {
+      setText(this.compareButton, `Compare (${this.selection.size})`);
+      this.compareButton.disabled = this.selection.size === 0;
+    };
+    selection.changed.connect(showCount);
+    showCount();
     this.node.appendChild(header);
     this.node.appendChild(this.content);
     this.node.appendChild(this.status);
@@ -263,7 +289,7 @@ export class WorkbenchPanel extends Widget {
     try {
       const { stores } = await api.stores();
       for (const info of stores) {
-        const section = new StoreSection(info, ref => this.onOpen(ref));
+        const section = new StoreSection(info, ref => this.onOpen(ref), this.selection);
         this.sections.set(info.id, section);
         this.content.appendChild(section.node);
       }

@@ -8,7 +8,8 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { ApiError, IRecord, IStudyRow, ITrialsPage, Plain, api, formatValue } from './api';
+import { ApiError, IImportance, IRecord, IStudyRow, ITrialsPage, Plain, api, formatValue } from './api';
+import { CompareSelection, compareBox, itemOf } from './compare';
 import { IStudyRef, element, setText } from './panel';
 import { ITrace, draw, purge, themeColor } from './plot';
 import { drawHistory } from './run';
@@ -59,6 +60,7 @@ export class StudyView extends Widget {
   private readonly historyPlot = element('div', 'jp-Workbench-plot jp-Workbench-historyPlot');
   private readonly params = element('table', 'jp-Workbench-table jp-Workbench-params');
   private readonly structure = element('div', 'jp-Workbench-structure');
+  private readonly importance = element('div', 'jp-Workbench-importance');
   private summary: IStudyRow | null = null;
   private page: ITrialsPage | null = null;
   private offset = 0;
@@ -72,7 +74,8 @@ export class StudyView extends Widget {
 
   constructor(
     readonly ref: IStudyRef,
-    onInsertCode: (view: StudyView) => void
+    onInsertCode: (view: StudyView) => void,
+    private readonly selection: CompareSelection = new CompareSelection()
   ) {
     super();
     this.addClass('jp-Workbench-study');
@@ -96,6 +99,7 @@ export class StudyView extends Widget {
     plots.appendChild(this.bestPlot);
     plots.appendChild(this.curvePlot);
     this.node.appendChild(plots);
+    this.node.appendChild(this.importance);
     const table = element('table', 'jp-Workbench-table jp-Workbench-trials');
     table.appendChild(this.tableHead);
     table.appendChild(this.tableBody);
@@ -176,6 +180,7 @@ export class StudyView extends Widget {
         values.merge(await api.values(store, study));
       }
       this.drawBest(row);
+      this.showImportance(await api.importance(store, study));
       if (this.selected === null && this.best !== null) {
         this.selected = this.best.trial;
       }
@@ -185,6 +190,31 @@ export class StudyView extends Widget {
     } catch (error) {
       this.showError(error);
     }
+  }
+
+  /** Each top-level step's and each hyperparam's share, as bars (the store computes them). */
+  private showImportance(found: IImportance): void {
+    const title = element('h3', undefined, 'Importance');
+    if (!found.rows.length) {
+      this.importance.replaceChildren(title, element('div', 'jp-Workbench-empty', found.message ?? ''));
+      return;
+    }
+    const table = element('table', 'jp-Workbench-table jp-Workbench-importanceBars');
+    const bar = (name: string, share: number, strong: boolean): HTMLTableRowElement => {
+      const tr = element('tr');
+      const fill = element('span', 'jp-Workbench-bar');
+      fill.style.width = `${Math.round(Math.max(0, Math.min(1, share)) * 160)}px`;
+      const label = element('td', strong ? 'jp-Workbench-name jp-Workbench-strong' : 'jp-Workbench-name', name);
+      const cell = element('td');
+      cell.appendChild(fill);
+      tr.append(label, cell, element('td', 'jp-Workbench-number', `${Math.round(share * 100)}%`));
+      return tr;
+    };
+    const body = element('tbody');
+    found.steps.forEach(step => body.appendChild(bar(step.step || '(pipeline)', step.importance, true)));
+    found.rows.forEach(row => body.appendChild(bar(row.path, row.importance, false)));
+    table.appendChild(body);
+    this.importance.replaceChildren(title, table);
   }
 
   private showError(error: unknown): void {
@@ -232,6 +262,7 @@ export class StudyView extends Widget {
     );
     const indices = columns.map(column => page.columns.indexOf(column));
     const headRow = element('tr');
+    headRow.appendChild(element('th', 'jp-Workbench-compareCell'));
     for (const column of columns) {
       const arrow = column === this.sort ? (this.descending ? ' ▼' : ' ▲') : '';
       const th = element('th', 'jp-Workbench-sortable', column.replace(/^params_/, '') + arrow);
@@ -253,7 +284,10 @@ export class StudyView extends Widget {
     const rows = page.rows.map(row => {
       const tr = element('tr', 'jp-Workbench-row');
       const number = numberAt >= 0 ? (row[numberAt] as number) : null;
+      const tick = tr.appendChild(element('td', 'jp-Workbench-compareCell'));
       if (number !== null) {
+        const item = itemOf(this.ref.store, this.ref.study, number);
+        tick.appendChild(compareBox(this.selection, item, 'Compare this trial'));
         tr.dataset.trial = String(number);
         tr.classList.toggle('jp-mod-selected', number === this.selected);
         tr.addEventListener('click', () => {
@@ -361,7 +395,9 @@ export class StudyView extends Widget {
     }
     const best = this.best?.trial === trial ? ', the best' : '';
     const failed = record.error ? ` · ${record.error}` : '';
-    setText(this.detailTitle, `Trial ${trial} (${record.state}${best})${failed}`);
+    const lineage = typeof record.extends === 'number' ? ` · extends trial ${record.extends}` : '';
+    const kept = record.kept ? ' · fitted pipeline kept' : '';
+    setText(this.detailTitle, `Trial ${trial} (${record.state}${best})${lineage}${kept}${failed}`);
     void drawHistory(this.historyPlot, record, 'History');
     const sampled = Object.keys(record.params ?? {}).length > 0;
     const params = sampled ? record.params : record.hyperparams;

@@ -167,8 +167,10 @@ def _cell(page: Any, name: str, column: int) -> str:
     row = _row(page, name)
     if not row.count():
         return ""
-    # textContent: a name cut in the middle is two spans, read as one text
-    return str(row.first.locator("td").nth(column).text_content()).strip()
+    # textContent: a name cut in the middle is two spans, read as one text; the checkbox
+    # cell comes first
+    cells = row.first.locator("td:not(.jp-Workbench-compareCell)")
+    return str(cells.nth(column).text_content()).strip()
 
 
 def test_panel_shows_live_studies_curves_and_inserts_best_pipeline_code(
@@ -290,7 +292,7 @@ def test_panel_shows_live_studies_curves_and_inserts_best_pipeline_code(
     ]
     assert all(best is not None for best in bests), bests
 
-    # the insert-code command writes a cell that loads the best pipeline
+    # the insert-code command writes a cell that loads the best trial's kept pipeline
     study = optuna.load_study(study_name=STUDY, storage=_storage(setting["journal"]))
     best = study.best_trial
     cells_before = page.locator(".jp-Notebook .jp-Cell").count()
@@ -309,8 +311,7 @@ def test_panel_shows_live_studies_curves_and_inserts_best_pipeline_code(
         "() => window.jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel"
         ".getSource()"
     )
-    assert f"trial={best.number}" in source
-    assert "best_pipeline = clone(sgd_pipe).set_hyperparams(best_params)" in source
+    assert f'load_trial("{STUDY}", {best.number}, storage=' in source
     notebook.command("notebook:run-cell")
     notebook.wait_idle(timeout=60)
     notebook.assert_no_problems()

@@ -142,6 +142,29 @@ def test_wb_studies_lists_the_store_as_a_table(shell, tmp_path):
         shell.run_line_magic("wb_studies", "extra")
 
 
+def test_wb_compare_opens_a_comparison_or_names_the_missing_item(shell, tmp_path):
+    from workbench.store.shared import record_run
+    from workbench.training import History
+    from workbench.views import CompareView
+
+    path = str(tmp_path / "journal.log")
+    for name, alpha in (("run-a", 0.1), ("run-b", 0.2)):
+        record_run(
+            structure={"path": "", "class": "Pipeline", "hyperparams": {"alpha": alpha}},
+            hyperparams={},
+            history=History.from_rows([{"epoch": 1, "train_loss": alpha}]),
+            storage=path,
+            run_name=name,
+        )
+    view = shell.run_line_magic("wb_compare", f"run-a run-b --group-by alpha --storage {path}")
+    assert isinstance(view, CompareView)
+    assert view.data["groups"] == {"0.1": ["run-a"], "0.2": ["run-b"]}
+    with pytest.raises(UsageError, match=r"Cannot compare 'run-c'.*Did you mean"):
+        shell.run_line_magic("wb_compare", f"run-a run-c --storage {path}")
+    with pytest.raises(UsageError, match=r"Usage: %wb_compare"):
+        shell.run_line_magic("wb_compare", "")
+
+
 def test_wb_tune_without_y_for_a_classifier_is_refused_before_a_study_exists(
     shell, tmp_path, monkeypatch
 ):

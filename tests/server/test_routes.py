@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import gzip
 import json
 from pathlib import Path
@@ -409,3 +410,13 @@ async def test_a_long_answer_goes_gzipped_to_a_client_that_accepts_it(
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(zipped.body)) == json.loads(plain.body)
     assert len(zipped.body) < len(plain.body)
+
+
+async def test_the_stores_are_read_as_the_server_starts(embedded: Any, jp_serverapp: Any) -> None:
+    catalog = jp_serverapp.web_app.settings["workbench_catalog"]
+    done, _ = concurrent.futures.wait(catalog.warming, timeout=60)
+    assert len(done) == len(catalog.entries()) == len(catalog.warming)
+    listing = catalog.entry("0").listing  # the embedded store, read before anyone asked
+    assert listing is not None and "digits" in listing[1]["name"].tolist()
+    unreachable = [entry for entry in catalog.entries() if entry.storage.url == UNREACHABLE]
+    assert unreachable[0].error is not None  # kept for the listing to report

@@ -282,23 +282,38 @@ def test_fit_epochs_shows_a_progress_bar_when_asked(blobs, capsys):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"epochs": 0}, r"epochs must be an int >= 1, but got 0"),
-        ({"batch_size": 0}, r"batch_size must be an int >= 1, but got 0"),
-        ({"batch_size": 2.5}, r"batch_size must be an int >= 1, but got 2.5"),
-        ({"validation_fraction": 1.0}, r"validation_fraction must be a float in \(0, 1\)"),
-        ({"validation_fraction": 0}, r"validation_fraction must be a float in \(0, 1\)"),
+        ({"epochs": 0}, r"epochs must be an integer >= 1, but got 0"),
+        ({"batch_size": 0}, r"batch_size must be an integer >= 1, but got 0"),
+        ({"batch_size": 2.5}, r"batch_size must be an integer >= 1, but got 2.5"),
+        (
+            {"validation_fraction": 1.0},
+            r"validation_fraction must be None or a float in \(0, 1\), such as 0.2, but got 1.0",
+        ),
+        ({"validation_fraction": 0}, r"validation_fraction must be None or a float in \(0, 1\)"),
         ({"metrics": ["acuracy"]}, r"Unknown metric 'acuracy'.*Did you mean 'accuracy'"),
         ({"metrics": [lambda e, X, y: 0.0]}, r"Cannot name the metric"),
         ({"metrics": [3]}, r"a scikit-learn scorer name .* or a callable"),
-        ({"validation_data": (1, 2, 3)}, r"validation_data must be a pair"),
+        (
+            {"validation_data": (1, 2, 3)},
+            r"validation_data must be None or a pair \(X_valid, y_valid\), but got \(1, 2, 3\)",
+        ),
         ({"validation_fraction": 0.2, "validation_data": ([], [])}, r"not both"),
-        ({"early_stopping": "yes"}, r"early_stopping must be an EarlyStopping or an int"),
+        (
+            {"early_stopping": "yes"},
+            r"early_stopping must be None, an EarlyStopping or an integer >= 1 \(the patience\), "
+            r"but got 'yes'",
+        ),
+        ({"early_stopping": True}, r"early_stopping must be None, an EarlyStopping or an int"),
         ({"early_stopping": 3}, r"EarlyStopping needs a statistic to watch"),
         (
             {"early_stopping": EarlyStopping(monitor="valid_acc"), "validation_fraction": 0.2},
             r"monitors 'valid_acc'.*Did you mean 'valid_accuracy'",
         ),
-        ({"history": pd.DataFrame()}, r"history must be a History"),
+        (
+            {"history": pd.DataFrame()},
+            r"history must be None or a History returned by an earlier fit_epochs, but got "
+            r"DataFrame\.",
+        ),
     ],
 )
 def test_fit_epochs_rejects_bad_options_before_touching_the_pipeline(blobs, options, message):
@@ -359,11 +374,11 @@ def test_fit_epochs_learns_through_a_new_composite_by_its_minibatch_route(blobs)
 
 
 def test_early_stopping_rejects_bad_settings():
-    with pytest.raises(TrainingError, match=r"patience must be an int >= 1, but got 0"):
+    with pytest.raises(TrainingError, match=r"patience must be an integer >= 1, but got 0"):
         EarlyStopping(patience=0)
     with pytest.raises(TrainingError, match=r"mode must be 'auto', 'min' or 'max'"):
         EarlyStopping(mode="up")
-    with pytest.raises(TrainingError, match=r"min_delta must be >= 0"):
+    with pytest.raises(TrainingError, match=r"min_delta must be a number >= 0, but got -1.0"):
         EarlyStopping(min_delta=-1.0)
 
 

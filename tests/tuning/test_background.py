@@ -92,9 +92,11 @@ def test_stop_lets_the_running_trial_finish_and_resume_runs_the_rest(storage):
 
 
 def test_the_budget_is_checked_before_anything_runs():
-    with pytest.raises(TuningError, match=r"n_trials must be a positive integer, but got 0"):
+    with pytest.raises(TuningError, match=r"n_trials must be None or an integer >= 1, but got 0"):
         BackgroundStudy(_logistic(), *classification_data(), n_trials=0)
-    with pytest.raises(TuningError, match=r"timeout must be a number of seconds > 0, but got -1"):
+    with pytest.raises(
+        TuningError, match=r"timeout must be None or a number of seconds > 0, but got -1"
+    ):
         BackgroundStudy(_logistic(), *classification_data(), timeout=-1)
 
 

@@ -141,7 +141,7 @@ def test_failures_after_a_completed_trial_never_stop_the_study():
 def test_stop_after_failures_must_be_a_positive_integer_or_none(bad):
     with pytest.raises(
         TuningError,
-        match=rf"stop_after_failures must be a positive integer or None, but got {bad!r}",
+        match=rf"stop_after_failures must be None or an integer >= 1, but got {bad!r}",
     ):
         Tuner(Pipeline([("model", Broken())]), holdout=0.25, stop_after_failures=bad)
 

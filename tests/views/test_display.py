@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
@@ -30,9 +32,14 @@ def test_display_info_marks_changed_hyperparams_spaces_and_the_chosen_branch(nes
 def test_step_html_draws_the_tree_with_a_switch_for_choose(nested, data):
     nested.fit(*data)
     html = step_html(nested)
-    assert '<span class="wb-on">linear</span><span class="">forest</span>' in html
+    switch = re.search(
+        r'<span class="wb-on"[^>]*>linear</span><span class="wb-off"[^>]*>forest<', html
+    )
+    assert switch and "background:#1976d2" in switch.group(0)
     assert "not chosen" in html and "fitted" in html and "C=0.5" in html
-    assert "var(--jp-ui-font-color1" in html  # follows JupyterLab's light and dark themes
+    # light and dark themes: the text keeps the theme's colour, hover follows its variables
+    assert not re.search(r'class="wb-view"[^>]*style="[^"]*color', html)
+    assert "var(--jp-layout-color2" in html
 
 
 def test_notebook_bundle_has_text_and_html_and_escapes_user_strings():

@@ -114,8 +114,13 @@ def test_progress_of_a_study_whose_trials_all_failed_is_red():
 
 
 def test_progress_rejects_a_bad_total():
-    with pytest.raises(ViewError, match=r"total must be a positive int or None, but got 0"):
+    with pytest.raises(ViewError, match=r"total must be None or an integer >= 1, but got 0"):
         Progress(total=0)
+
+
+def test_progress_rejects_a_bad_throttle():
+    with pytest.raises(ViewError, match=r"throttle must be a number of seconds >= 0, but got -1"):
+        Progress(throttle=-1)
 
 
 def test_progress_rejects_a_bad_direction():
@@ -124,7 +129,7 @@ def test_progress_rejects_a_bad_direction():
 
 
 def test_progress_replaces_the_tqdm_bar_of_an_interactive_epoch_run(blobs, capfd, monkeypatch):
-    import workbench.training._trainer as trainer
+    import workbench.training._epoch_run as trainer
 
     monkeypatch.setattr(trainer, "_interactive", lambda: True)  # as in a notebook
     X, y = blobs

@@ -168,8 +168,8 @@ def test_panel_without_a_budget_runs_until_stopped(data, storage):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"n_trials": 0}, r"n_trials must be a positive integer, but got 0"),
-        ({"timeout": -1}, r"timeout must be a number of seconds > 0, but got -1"),
+        ({"n_trials": 0}, r"n_trials must be None or an integer >= 1, but got 0"),
+        ({"timeout": -1}, r"timeout must be None or a number of seconds > 0, but got -1"),
     ],
 )
 def test_panel_rejects_a_bad_budget(data, options, message):
@@ -309,6 +309,47 @@ def test_apply_sets_the_best_trials_values_and_shows_what_changed(data, storage)
     assert "already had its values" in panel.status.value
 
 
+def test_apply_points_to_the_kept_pipeline_which_loads_fitted(data, storage):
+    pipe = _logistic()
+    panel = TuningPanel(pipe, *data, n_trials=3, cv=2, space=LOG_C, storage=storage, keep=1)
+    panel.start().wait(60)
+    best = panel.info().best
+    panel.apply()
+    assert f"<code>panel.kept_pipeline({best.number})</code> loads it" in panel.status.value
+    fitted = panel.kept_pipeline()
+    assert fitted.get_hyperparams()["model__C"] == best.params["model__C"]
+    assert fitted.predict(data[0][:4]).shape == (4,)  # fitted, as the trial trained it
+    other = next(row.number for row in panel.info().trials if row.number != best.number)
+    panel.apply(trial=other)
+    assert "kept its fitted pipeline" not in panel.status.value
+    with pytest.raises(ViewError, match=rf"did not keep trial {other}"):
+        panel.kept_pipeline(other)
+
+
+def test_extend_button_trains_the_best_trial_further_as_a_new_trial(data, storage):
+    pipe = Pipeline([("model", SGDClassifier(random_state=0))])
+    panel = TuningPanel(pipe, *data, n_trials=2, storage=storage, space={
+        "model__alpha": floats(1e-5, 1e-2, log=True)},
+        epochs={"epochs": 2, "batch_size": 20, "random_state": 0})  # fmt: skip
+    panel.start().wait(60)
+    best = panel.info().best.number
+    panel.extend_button.click()
+    assert "Trial 2 extends trial" in panel.status.value
+    assert panel.tuner.history(2)["epoch"].tolist() == [1, 2, 3, 4]
+    assert [row.number for row in panel.info().trials] == [0, 1, 2]
+    assert panel.tuner.study.trials[2].params == panel.tuner.study.trials[best].params
+
+
+def test_extend_is_hidden_without_epochs_and_says_why_it_cannot(data, storage):
+    panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
+    assert panel.extend_button.layout.display == "none"
+    with pytest.raises(ViewError, match=r"no best trial to extend"):
+        panel.extend()
+    panel.start().wait(60)
+    with pytest.raises(ViewError, match=r"scores trials by 'cv'. Tune with epochs="):
+        panel.extend()
+
+
 def test_apply_a_chosen_trial(data, storage):
     pipe = _logistic()
     panel = TuningPanel(pipe, *data, n_trials=2, cv=2, space=LOG_C, storage=storage)
@@ -375,6 +416,16 @@ def test_epoch_trials_draw_live_curves_with_pruned_trials_marked(data, storage):
 def test_cross_validated_trials_hide_the_curves(data, storage):
     panel = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=LOG_C, storage=storage)
     assert panel.curves.layout.display == "none"
+
+
+def test_panel_shows_the_importance_of_each_step_when_the_study_ends(data, storage):
+    panel = TuningPanel(_logistic(), *data, n_trials=4, cv=2, space=LOG_C, storage=storage,
+                        study_name="importance", random_state=0)  # fmt: skip
+    assert panel.importance.value == ""  # nothing before a study ran
+    assert panel.start().wait(60)
+    shown = panel.importance.value
+    assert "<b>model</b>" in shown and "<code>model__C</code>" in shown
+    assert shown.count("100%") == 2  # the only step, the only hyperparam
 
 
 # -- every handler shows its error in the panel and stays ready --------------------------------

@@ -5,5 +5,6 @@ run/study store they both record into is the public ``workbench.store``); ``name
 "did you mean" of every error about an unknown name; ``plain`` gives NaN and the infinities one
 JSON answer (null); ``optional`` imports torch and dask where they are needed, naming the extra
 to install; ``version`` reads the package's version from its one home, ``pyproject.toml``;
-``display`` holds the renderer registry of the views.
+``display`` holds the renderer registry of the views; ``options`` checks options declared as
+constraints (``Interval``, ``OneOf``, ``InstanceOf``), with one message form.
 """

@@ -54,7 +54,7 @@ def _plain_help(doc: str) -> str:
 @magics_class
 class WorkbenchMagics(Magics):
     """``%wb_inspect``, ``%wb_space``, ``%wb_mutate``, ``%wb_tune``, ``%wb_curves``,
-    ``%wb_studies`` and ``%wb_runs``."""
+    ``%wb_compare``, ``%wb_studies`` and ``%wb_runs``."""
 
     def _variable(self, name: str, accept: Callable[[Any], bool], what: str) -> Any:
         namespace = self.shell.user_ns if self.shell is not None else {}
@@ -180,6 +180,22 @@ class WorkbenchMagics(Magics):
         try:
             return curves(source)
         except (WorkbenchError, KeyError, ValueError) as error:
+            raise UsageError(str(error.args[0] if error.args else error)) from None
+
+    @line_magic
+    @_usage_errors
+    @magic_arguments()
+    @argument("items", nargs="+", help="runs, studies (their best trial) or study#trial")
+    @argument("--group-by", default=None, help="a hyperparam path: a mean and a band per value")
+    @argument("--storage", default=None, help="the store (the configured stores if absent)")
+    def wb_compare(self, line: str = "") -> Any:
+        """Compare runs and trials side by side: curves, differing hyperparams, structure."""
+        from workbench.views import compare
+
+        args = self._args("wb_compare", line)
+        try:
+            return compare(*args.items, group_by=args.group_by, storage=args.storage)
+        except (WorkbenchError, ValueError) as error:
             raise UsageError(str(error.args[0] if error.args else error)) from None
 
     @line_magic

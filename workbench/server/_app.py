@@ -6,6 +6,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import List, Unicode
 
 from workbench.server._catalog import StoreCatalog
+from workbench.server._compare import compare_routes
 from workbench.server._handlers import routes
 
 
@@ -40,10 +41,11 @@ class WorkbenchApp(ExtensionApp):
         root = self.serverapp.root_dir if self.serverapp is not None else None
         self.catalog = StoreCatalog(self.stores, root=root)
         self.settings["workbench_catalog"] = self.catalog
+        self.catalog.warm()  # the panel's first listing finds the stores read
 
     def initialize_handlers(self) -> None:
         """Register the REST routes under ``<base_url>/workbench/api/``."""
-        self.handlers.extend(routes())
+        self.handlers.extend([*routes(), *compare_routes()])
 
     async def stop_extension(self) -> None:
         """Stop the catalog's thread pool."""

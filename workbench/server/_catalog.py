@@ -9,7 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +97,7 @@ class StoreCatalog:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workbench")
         self._entries: list[Entry] | None = None
         self._lock = threading.Lock()
+        self.warming: list[Future[None]] = []  # see warm()
 
     def entries(self) -> list[Entry]:
         """The configured stores, listed once (the configuration does not change)."""
@@ -119,9 +120,21 @@ class StoreCatalog:
             f"GET workbench/api/stores lists them."
         )
 
+    def warm(self) -> list[Future[None]]:
+        """Read every store's listing in the thread pool, now (the server is starting): a
+        large journal file's index then is built by the time the panel asks. A store that
+        fails keeps its error for the listing to report."""
+        self.warming = [self.executor.submit(_warm, entry) for entry in self.entries()]
+        return self.warming
+
     def close(self) -> None:
         """Stop the thread pool (the server is shutting down)."""
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _warm(entry: Entry) -> None:
+    with contextlib.suppress(Exception):  # reported when the listing is asked for
+        entry.summaries()
 
 
 def encode_cursor(cursors: dict[str, Any]) -> str:

@@ -18,6 +18,8 @@ Examples
 """
 
 from workbench.store._browse import Store
+from workbench.store._compare import Comparison
+from workbench.store._compare_stores import compare
 from workbench.store._history import History
 from workbench.store._schema import SCHEMA_VERSION
 from workbench.store._schema import TrialRecord
@@ -27,10 +29,12 @@ from workbench.store._stores import stores
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Comparison",
     "History",
     "Store",
     "StoreInfo",
     "TrialRecord",
+    "compare",
     "open_store",
     "stores",
 ]

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from optuna.storages import BaseStorage
 
 from workbench._internal.names import did_you_mean
+from workbench._internal.options import Interval, check_option
 from workbench.exceptions import StorageError, StoreQueryError
+from workbench.store._direction import metric_direction
 from workbench.store._history import History
-from workbench.store._recording import metric_direction
+from workbench.store._kept import EXTENDS_KEY, kept_pipelines
 from workbench.store._schema import (
     KIND_KEY,
     METRIC_KEY,
@@ -29,6 +31,9 @@ from workbench.store._schema import (
 )
 from workbench.store._sources import Source
 from workbench.store._trials import best_so_far, trial_structure, trials_table
+
+if TYPE_CHECKING:
+    from workbench.store._compare import Comparison
 
 #: Columns of :meth:`Store.studies` and :meth:`Store.runs`, in order.
 SUMMARY_COLUMNS = (
@@ -164,10 +169,7 @@ class Store:
         workbench.exceptions.StorageError: No study or run named 'no-such-study' in the store ...
         """
         _check_count("offset", offset)
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
-        ):
-            raise StoreQueryError(f"limit must be None or an integer >= 0, but got {limit!r}.")
+        check_option("limit", limit, [None, Interval(int, 0)], StoreQueryError)
         if sort is not None and not isinstance(sort, str):
             raise StoreQueryError(f"sort must be a column's name or None, but got {sort!r}.")
         attrs, directions, count = self._study(study)
@@ -264,8 +266,25 @@ class Store:
             error=found["error"],
             datetime_start=found["datetime_start"],
             datetime_complete=found["datetime_complete"],
+            kept=kept_pipelines(attrs).get(found["number"]),
+            extends=_extends(found["user_attrs"]),
             schema=int(record.get("schema", 0)),
         )
+
+    def kept(self, study: str) -> dict[int, dict[str, Any]]:
+        """The trials of ``study`` whose fitted pipeline is kept now: number -> what is
+        recorded of it (``bytes``, ``fitted_on``); ``workbench.tuning.load_trial`` loads one.
+
+        Examples
+        --------
+        >>> from workbench.store import open_store
+        >>> open_store(":memory:").kept("no-such-study")
+        Traceback (most recent call last):
+        ...
+        workbench.exceptions.StorageError: No study or run named 'no-such-study' in the store ...
+        """
+        attrs, _, _ = self._study(study)
+        return kept_pipelines(attrs)
 
     def _study(self, study: str) -> tuple[dict[str, Any], list[str], int]:
         try:
@@ -304,6 +323,56 @@ class Store:
             )
         return found, (attrs, directions)
 
+    # -- comparing ---------------------------------------------------------------------------
+    def compare(self, items: Any) -> Comparison:
+        """Runs and trials of this store side by side: curves, differing hyperparams,
+        structure diff (see :class:`~workbench.store.Comparison`).
+
+        Each item is a run's name, a study's name (its best complete trial), ``"study#12"``
+        or a pair ``("study", 12)``. Raises a StorageError naming an item that is not here.
+        :func:`workbench.store.compare` compares items of several stores.
+
+        Examples
+        --------
+        >>> from workbench.store import open_store
+        >>> open_store(":memory:").compare(["search#3"])
+        Traceback (most recent call last):
+        ...
+        workbench.exceptions.StorageError: Cannot compare 'search#3': no study or run named ...
+        """
+        from workbench.store._compare import compare_in
+
+        return compare_in(self, items)
+
+    def importance(
+        self,
+        study: str,
+        *,
+        evaluator: Any = None,
+        by: str = "path",
+        depth: int | None = None,
+    ) -> pd.DataFrame:
+        """How much each sampled hyperparam of ``study`` mattered to its value.
+
+        Columns ``path``, ``step`` (the step it belongs to) and ``importance`` (summing to
+        1), most important first; ``by="step"`` sums them by step (``depth=1``: by top-level
+        step, so that "the encoder's hyperparams matter 70%" is one row). Computed on the
+        complete trials with Optuna's ``evaluator`` (default: PED-ANOVA, fast on many
+        trials), in the study's own direction: a maximized study's best trials are its
+        greatest.
+
+        Examples
+        --------
+        >>> from workbench.store import open_store
+        >>> open_store(":memory:").importance("no-such-study")
+        Traceback (most recent call last):
+        ...
+        workbench.exceptions.StorageError: No study or run named 'no-such-study' in the store ...
+        """
+        from workbench.store._importance import importance
+
+        return importance(self, study, evaluator=evaluator, by=by, depth=depth)
+
     # -- changes -----------------------------------------------------------------------------
     def changes(self, since: str | None = None) -> tuple[str, list[str]]:
         """What changed since ``since`` (a cursor this method returned): ``(cursor, names)``.
@@ -327,9 +396,13 @@ class Store:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _extends(user_attrs: Mapping[str, Any]) -> int | None:
+    number = user_attrs.get(EXTENDS_KEY)
+    return int(number) if isinstance(number, int) and not isinstance(number, bool) else None
+
+
 def _check_count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise StoreQueryError(f"{name} must be an integer >= 0, but got {value!r}.")
+    check_option(name, value, [Interval(int, 0)], StoreQueryError)
 
 
 def _metric(attrs: Mapping[str, Any]) -> str | None:

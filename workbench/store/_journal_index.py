@@ -147,10 +147,15 @@ class JournalIndex:
             cut = find(_DISTRIBUTIONS, start, end) if op == _CREATE_TRIAL else -1
             texts.append(lines[start:end] if cut < 0 else lines[start:cut] + b"}")
         logs = _decode_all(lines, texts, found)
+        create = self._create_trial
         for (op, start, end), text, log in zip(found, texts, logs, strict=True):
             if isinstance(log, dict) and "state" not in log and len(text) < end - start:
                 log = _decode_all(lines, [lines[start:end]], [(op, start, end)])[0]  # whole
-            if isinstance(log, dict):
+            if not isinstance(log, dict):
+                continue
+            if op == _CREATE_TRIAL:  # the most frequent by far
+                create(log, position + start - 1)
+            else:
                 self._apply(op, log, position + start - 1)
 
     def _apply(self, op: int, log: dict[str, Any], offset: int) -> None:
@@ -183,21 +188,34 @@ class JournalIndex:
         if values is None and log.get("value") is not None:
             values = [log["value"]]
         state = int(log.get("state", _RUNNING))
+        start, complete = log.get("datetime_start"), log.get("datetime_complete")
         study.last_offset = offset
-        trial = IndexedTrial(
-            len(self.trials),
-            study.study_id,
-            len(study.trial_ids),
-            state,
-            values,
-            log.get("datetime_start"),
-            log.get("datetime_complete"),
-            offset,
-            offset if state in (1, 2, 3) else None,
+        trial_id = len(self.trials)
+        self.trials.append(
+            IndexedTrial(
+                trial_id,
+                study.study_id,
+                len(study.trial_ids),
+                state,
+                values,
+                start,
+                complete,
+                offset,
+                offset if state in (1, 2, 3) else None,
+            )
         )
-        self.trials.append(trial)
-        study.trial_ids.append(trial.trial_id)
-        _tally(study, trial)
+        study.trial_ids.append(trial_id)
+        # _tally, written out: this runs once per trial of the file
+        study.counts[state] += 1
+        if start:
+            if study.first_start is None or start < study.first_start:
+                study.first_start = start
+            if study.last_moment is None or start > study.last_moment:
+                study.last_moment = start
+        if complete and (study.last_moment is None or complete > study.last_moment):
+            study.last_moment = complete
+        if state == _COMPLETE and values:
+            _count_best(study, values[0])
 
     def _apply_state(self, log: dict[str, Any], offset: int) -> None:
         trial = self._updatable(log["trial_id"])
@@ -383,12 +401,15 @@ def _tally(study: IndexedStudy, trial: IndexedTrial) -> None:
         if moment and (study.last_moment is None or moment > study.last_moment):
             study.last_moment = moment
     if trial.state == _COMPLETE and trial.values:
-        value = trial.values[0]
-        if isinstance(value, int | float) and math.isfinite(value):
-            if study.best_min is None or value < study.best_min:
-                study.best_min = value
-            if study.best_max is None or value > study.best_max:
-                study.best_max = value
+        _count_best(study, trial.values[0])
+
+
+def _count_best(study: IndexedStudy, value: Any) -> None:
+    if isinstance(value, int | float) and math.isfinite(value):
+        if study.best_min is None or value < study.best_min:
+            study.best_min = value
+        if study.best_max is None or value > study.best_max:
+            study.best_max = value
 
 
 def _retally(study: IndexedStudy, trials: list[IndexedTrial]) -> None:

@@ -17,6 +17,7 @@ import optuna
 from optuna.trial import TrialState
 
 from workbench.exceptions import StorageError
+from workbench.store._direction import metric_direction
 from workbench.store._history import split_statistic
 from workbench.store._open import StorageLike, describe, open_storage
 from workbench.store._schema import (
@@ -57,21 +58,6 @@ def make_record(
         record["hyperparams"] = to_json_value(dict(hyperparams))
     record.update(to_json_value(extra))
     return record
-
-
-def metric_direction(metric: str | None) -> str:
-    """Whether greater is better for a History column: losses and errors are minimized.
-
-    Examples
-    --------
-    >>> metric_direction("valid_accuracy"), metric_direction("train_loss")
-    ('maximize', 'minimize')
-    """
-    name = (metric or "").lower()
-    lower_is_better = ("loss", "error", "mse", "mae", "rmse", "perplexity")
-    parts = name.replace("-", "_").split("_")
-    negated = "neg" in parts  # scikit-learn's neg_* scorers: greater is better
-    return "minimize" if not negated and any(p in lower_is_better for p in parts) else "maximize"
 
 
 @contextlib.contextmanager

@@ -181,6 +181,11 @@ class TrialRecord:
     error : str or None
         Why a failed trial failed.
     datetime_start, datetime_complete : datetime or None
+    kept : dict or None
+        What is recorded of the trial's kept pipeline (``bytes``, ``fitted_on``; load it with
+        ``workbench.tuning.load_trial``), None when it is not kept.
+    extends : int or None
+        The number of the trial this one continued training (``Tuner.extend``).
     schema : int
         The schema version the record was written with (0: before versions existed).
     """
@@ -200,6 +205,8 @@ class TrialRecord:
     error: str | None = None
     datetime_start: datetime.datetime | None = None
     datetime_complete: datetime.datetime | None = None
+    kept: dict[str, Any] | None = None
+    extends: int | None = None
     schema: int = SCHEMA_VERSION
 
     def to_json(self) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """What Workbench's layers share of the store: record keys, opening, recording, liveness, and
-the domain rules (a trial's row, the best so far, which History columns are statistics, a
-trial's own structure, where a run's pipeline changed).
+the domain rules (which way is better for a statistic, a trial's row, the best so far, which
+History columns are statistics, a trial's own structure, where a run's pipeline changed).
 
 Users work with :mod:`workbench.store` (``open_store``, ``stores``, ``Store``, ...); the
 tuning, training and view layers and the server also need the keys a record is written
@@ -9,6 +9,8 @@ them from here, as step authors import from :mod:`workbench.core.authoring`.
 """
 
 from workbench.store._browse import SUMMARY_COLUMNS
+from workbench.store._compare import ItemRef, chart_of, compare_refs, find_item
+from workbench.store._direction import lower_is_better, metric_direction
 from workbench.store._history import (
     MarkTracker,
     final_statistics,
@@ -17,6 +19,18 @@ from workbench.store._history import (
     split_statistic,
 )
 from workbench.store._journal import CUT_SUFFIX
+from workbench.store._kept import (
+    CHECKPOINT_KEY,
+    EXTENDS_KEY,
+    KEPT_PREFIX,
+    VERSION_KEY,
+    format_bytes,
+    kept_bytes,
+    kept_key,
+    kept_pipelines,
+    split_version,
+    version_name,
+)
 from workbench.store._liveness import fail_stale_trials, worker_lease
 from workbench.store._open import (
     DEFAULT_DIRECTORY,
@@ -34,7 +48,6 @@ from workbench.store._open import (
 from workbench.store._recording import (
     RunRecorder,
     make_record,
-    metric_direction,
     record_run,
     run_value,
 )
@@ -65,6 +78,7 @@ from workbench.store._trials import (
 )
 
 __all__ = [
+    "CHECKPOINT_KEY",
     "CONDITIONS_KEY",
     "CUT_SUFFIX",
     "DEFAULT_DIRECTORY",
@@ -72,7 +86,9 @@ __all__ = [
     "DEFAULT_HEARTBEAT_INTERVAL",
     "ENV_VAR",
     "ERROR_KEY",
+    "EXTENDS_KEY",
     "JOURNAL_NAME",
+    "KEPT_PREFIX",
     "KIND_KEY",
     "MEMORY",
     "METRIC_KEY",
@@ -83,21 +99,31 @@ __all__ = [
     "STRUCTURE_KEY",
     "SUMMARY_COLUMNS",
     "TRIAL_COLUMNS",
+    "VERSION_KEY",
     "WORKER_KEY",
     "BestSoFar",
+    "ItemRef",
     "MarkTracker",
     "RunRecorder",
     "StorageLike",
     "best_so_far",
     "better",
+    "chart_of",
+    "compare_refs",
     "decode_history",
     "describe",
     "encode_history",
     "fail_stale_trials",
     "final_statistics",
+    "find_item",
+    "format_bytes",
     "history_marks",
     "is_statistic",
     "journal_path",
+    "kept_bytes",
+    "kept_key",
+    "kept_pipelines",
+    "lower_is_better",
     "make_record",
     "metric_direction",
     "open_storage",
@@ -106,9 +132,11 @@ __all__ = [
     "resolve",
     "run_value",
     "split_statistic",
+    "split_version",
     "to_json_value",
     "trial_row",
     "trial_structure",
     "trials_frame",
+    "version_name",
     "worker_lease",
 ]

@@ -6,11 +6,14 @@ import copy
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from workbench._internal.names import did_you_mean
+from workbench._internal.options import Interval, OneOf, check_options
 from workbench.core import Callback
 from workbench.exceptions import StopTraining, TrainingError, WorkbenchWarning
+from workbench.store.shared import lower_is_better
+from workbench.training._snapshot import copy_learned
 
 
 class EarlyStopping(Callback):
@@ -26,8 +29,10 @@ class EarlyStopping(Callback):
     min_delta : float
         Smallest change that counts as an improvement.
     mode : {"auto", "min", "max"}
-        ``auto``: lower is better for columns ending in ``loss``, higher for the rest
-        (scikit-learn's scorers are all greater-is-better).
+        ``auto``: the store's one rule (``workbench.store.shared.lower_is_better``): lower
+        is better for losses and errors (``loss``, ``error``, ``mse``, ``mae``, ``rmse``,
+        ``perplexity``, ...), higher for the rest (scikit-learn's scorers, ``neg_*`` ones
+        included, are all greater-is-better).
     restore_best : bool
         When stopping, put back the state of the best epoch, where the steps allow it
         (a step with ``state_dict``/``load_state_dict``, or one whose attributes copy).
@@ -36,7 +41,15 @@ class EarlyStopping(Callback):
     --------
     >>> EarlyStopping(monitor="valid_accuracy", patience=2).mode_for("valid_accuracy")
     'max'
+    >>> EarlyStopping(monitor="valid_mse").mode_for("valid_mse")
+    'min'
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "patience": [Interval(int, 1)],
+        "min_delta": [Interval(float, 0)],
+        "mode": [OneOf("auto", "min", "max")],
+    }
 
     def __init__(
         self,
@@ -47,12 +60,11 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best: bool = True,
     ):
-        if not isinstance(patience, int) or patience < 1:
-            raise TrainingError(f"patience must be an int >= 1, but got {patience!r}.")
-        if mode not in ("auto", "min", "max"):
-            raise TrainingError(f"mode must be 'auto', 'min' or 'max', but got {mode!r}.")
-        if not min_delta >= 0:
-            raise TrainingError(f"min_delta must be >= 0, but got {min_delta!r}.")
+        check_options(
+            {"patience": patience, "min_delta": min_delta, "mode": mode},
+            self._parameter_constraints,
+            TrainingError,
+        )
         self.monitor = monitor
         self.patience = patience
         self.min_delta = min_delta
@@ -74,16 +86,11 @@ class EarlyStopping(Callback):
                     return column
         return None
 
-    @staticmethod
-    def lower_is_better(column: str) -> bool:
-        """What ``mode="auto"`` decides: a loss (not a ``neg_`` score) is better lower."""
-        return column.endswith("loss") and "neg_" not in column
-
     def mode_for(self, column: str) -> str:
         """``min`` or ``max``: which way is better for ``column``."""
         if self.mode != "auto":
             return self.mode
-        return "min" if self.lower_is_better(column) else "max"
+        return "min" if lower_is_better(column) else "max"
 
     def choose_column(self, columns: Sequence[str]) -> str:
         """The monitored column among those a run will have; an error when it has none."""
@@ -153,7 +160,7 @@ def snapshot(root: Any) -> list[tuple[Any, Any]]:
             if hasattr(step, "state_dict") and hasattr(step, "load_state_dict"):
                 state.append((step, ("state_dict", copy.deepcopy(step.state_dict()))))
             else:
-                state.append((step, ("vars", copy.deepcopy(vars(step)))))
+                state.append((step, ("vars", copy_learned(vars(step)))))
         except Exception as error:  # a step that cannot be copied keeps its latest state
             warnings.warn(
                 f"Cannot copy the state of {type(step).__name__} ({error}); early stopping "
@@ -170,6 +177,6 @@ def restore(state: list[tuple[Any, Any]]) -> None:
         if kind == "state_dict":
             step.load_state_dict(copy.deepcopy(saved))
         else:
-            values = copy.deepcopy(saved)
+            values = copy_learned(saved)
             vars(step).clear()
             vars(step).update(values)

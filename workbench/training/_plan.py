@@ -92,8 +92,8 @@ def _compile(plan: Plan, step: Any, path: str, *, frozen: bool, last: bool) -> N
         return
     if frozen:
         _consume(plan, step, path, frozen=True)
-        if not last and hasattr(step, "transform"):
-            transform = step.transform
+        if not last:
+            transform = _transform_of(step, path)
             plan.add(step, lambda X, y: (transform(X), y))
         return
     route = minibatch_route(step)
@@ -151,7 +151,7 @@ def _compile_middle(plan: Plan, step: Any, path: str) -> None:
         if getattr(type(step), "passes_gradient", False):
             plan.chain = (step, path)
     elif hasattr(step, "partial_fit"):
-        partial_fit, transform = step.partial_fit, step.transform
+        partial_fit, transform = step.partial_fit, _transform_of(step, path)
 
         def learn_then_transform(X: Any, y: Any) -> tuple[Any, Any]:
             partial_fit(X, y)
@@ -163,6 +163,20 @@ def _compile_middle(plan: Plan, step: Any, path: str) -> None:
         plan.add(step, lambda X, y: (fit_transform(X, y), y))
     else:
         raise no_partial_fit_error(step, path or type(step).__name__)
+
+
+def _transform_of(step: Any, path: str) -> Callable[[Any], Any]:
+    """The ``transform`` of a step that other steps follow; an error naming it without one."""
+    transform = getattr(step, "transform", None)
+    if callable(transform):
+        return transform
+    does = [name for name in ("predict", "predict_proba", "score") if hasattr(step, name)]
+    role = f" (it has {', '.join(does)}: a final step)" if does else ""
+    raise TrainingError(
+        f"Step {path!r} ({type(step).__name__}) is followed by other steps, so it must "
+        f"transform the data it passes on, but it has no transform method{role}. Replace it "
+        f"with a transformer, or move it to the end of the pipeline."
+    )
 
 
 def prepare(plan: Plan, root: Any, y: Any) -> Any:

@@ -18,6 +18,14 @@ def _copy(value: Any) -> Any:
         return value
 
 
+def copy_learned(attributes: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a step's attributes; listeners and resources (a handle, a lock) kept as they
+    are, since they are no learned state."""
+    return {
+        name: value if name in _NOT_LEARNED else _copy(value) for name, value in attributes.items()
+    }
+
+
 class Snapshot:
     """Every leaf step's attributes as they are now; :meth:`restore` puts them back in place.
 
@@ -38,13 +46,7 @@ class Snapshot:
             if hasattr(step, "load_state_dict") and hasattr(step, "module_"):
                 with contextlib.suppress(Exception):  # else copied as any other step
                     torch_state = step.state_dict()
-            if torch_state is not None:
-                attributes = dict(vars(step))
-            else:
-                attributes = {
-                    name: value if name in _NOT_LEARNED else _copy(value)
-                    for name, value in vars(step).items()
-                }
+            attributes = dict(vars(step)) if torch_state is not None else copy_learned(vars(step))
             self.saved.append((step, attributes, torch_state))
 
     def restore(self) -> None:
@@ -52,4 +54,7 @@ class Snapshot:
             vars(step).clear()
             vars(step).update(attributes)
             if torch_state is not None:
-                step.load_state_dict(torch_state)
+                was_set_up = step.is_set_up
+                step.load_state_dict(torch_state)  # which sets the step up on its device
+                if not was_set_up:
+                    step.teardown()  # as it was before the run: holding no device memory

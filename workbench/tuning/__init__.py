@@ -8,6 +8,7 @@ from workbench.tuning._background import BackgroundStudy
 from workbench.tuning._browse import load_history
 from workbench.tuning._browse import studies
 from workbench.tuning._browse import trials_frame
+from workbench.tuning._load_trial import load_trial
 from workbench.tuning._points import sample_hyperparams
 from workbench.tuning._processes import run_worker
 from workbench.tuning._tuner import Tuner
@@ -19,6 +20,7 @@ __all__ = [
     "Tuner",
     "load_history",
     "load_target",
+    "load_trial",
     "run_worker",
     "sample_hyperparams",
     "studies",

@@ -16,6 +16,7 @@ from workbench._internal.budget import check_budget
 from workbench.core import Callback
 from workbench.exceptions import TuningError
 from workbench.store import shared
+from workbench.tuning._load_trial import load_trial
 from workbench.tuning._tuner import Tuner
 
 State = Literal["idle", "running", "stopping", "stopped", "finished", "error"]
@@ -31,7 +32,8 @@ class _Budget(Callback):
         self.runner = runner
 
     def on_trial_end(self, **data: Any) -> None:
-        self.runner._trial_ended()
+        if data.get("extends") is None:  # an extension (Tuner.extend) is no trial of the budget
+            self.runner._trial_ended()
 
 
 class BackgroundStudy:
@@ -240,6 +242,34 @@ class BackgroundStudy:
             stop = self._stop_requested
         if stop:
             self.tuner.study.stop()  # inside the objective: the study ends after this trial
+
+    # -- kept trials -----------------------------------------------------------------------------
+    def kept_pipeline(self, trial: int | None = None) -> Any:
+        """The fitted pipeline a trial kept (by default the best trial's), as it was trained;
+        see :func:`~workbench.tuning.load_trial` (the Tuner's ``keep=`` says which are kept)."""
+        return load_trial(self.tuner.study, trial, artifacts=self.tuner.artifacts)
+
+    def is_kept(self, trial: int) -> bool:
+        """Whether trial ``trial`` kept its fitted pipeline."""
+        return trial in shared.kept_pipelines(self.tuner.study.user_attrs)
+
+    def extend(self, trial: int | None = None, epochs: int | None = None) -> int:
+        """Train a kept trial's pipeline (by default the best trial's) ``epochs`` more epochs
+        (by default as many as a trial runs) as a new trial (:meth:`Tuner.extend`), while no
+        study runs; return the new trial's number."""
+        if self._state in ("running", "stopping"):
+            raise TuningError("The study is running: stop it, then extend a trial.")
+        tuner = self.tuner
+        if trial is None:
+            if not any(t.state.name == "COMPLETE" for t in self.stored_trials()):
+                raise TuningError(
+                    f"No trial of {tuner.study_name!r} has completed yet, so there is no best "
+                    f"trial to extend."
+                )
+            trial = tuner.study.best_trial.number
+        if epochs is None:
+            epochs = int(getattr(tuner.evaluation, "options", {}).get("epochs", 1))
+        return tuner.extend(trial, epochs=epochs, X=self.X, y=self.y)
 
     # -- apply ----------------------------------------------------------------------------------
     def apply(self, trial: int | None = None) -> dict[str, tuple[Any, Any]]:

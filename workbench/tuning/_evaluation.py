@@ -51,12 +51,14 @@ class Outcome:
 
     value: float
     record: dict[str, Any] = field(default_factory=dict)
+    fitted: Any = None  # the pipeline the trial fitted, which a Tuner may keep
 
 
 class Evaluation:
     """Base of the three ways to score a candidate; ``prepare`` runs once per optimize call."""
 
     kind = ""
+    fitted_on = ""  # what a kept pipeline of this evaluation was fitted on
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind}
@@ -78,6 +80,7 @@ class CrossValidation(Evaluation):
     """Mean score over folds; each fold's running mean is reported, so pruners may stop early."""
 
     kind = "cv"
+    fitted_on = "the training part of the last cross-validation fold"
 
     def __init__(self, cv: Any):
         self.cv = cv
@@ -94,6 +97,7 @@ class CrossValidation(Evaluation):
         self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
     ) -> Outcome:
         scores: list[float] = []
+        model = None
         for fold, (train, test) in enumerate(self._splits):
             model = clone(candidate)
             y_train = None if y is None else _safe_indexing(y, train)
@@ -104,13 +108,14 @@ class CrossValidation(Evaluation):
                 trial.report(float(np.mean(scores)), step=fold)
                 if trial.should_prune():
                     raise optuna.TrialPruned(f"Pruned after fold {fold} of {len(self._splits)}.")
-        return Outcome(float(np.mean(scores)), {"fold_scores": scores})
+        return Outcome(float(np.mean(scores)), {"fold_scores": scores}, model)
 
 
 class HoldOut(Evaluation):
     """Score on a fraction of the data held out once (stratified for classifiers)."""
 
     kind = "holdout"
+    fitted_on = "the training part of the hold-out split"
 
     def __init__(self, fraction: float, random_state: int | None):
         if not isinstance(fraction, float | int) or not 0 < fraction < 1:
@@ -150,7 +155,7 @@ class HoldOut(Evaluation):
         assert self._split is not None
         X_train, X_valid, y_train, y_valid = self._split
         candidate.fit(X_train, y_train)
-        return Outcome(float(scorer(candidate, X_valid, y_valid)))
+        return Outcome(float(scorer(candidate, X_valid, y_valid)), fitted=candidate)
 
 
 class EpochPruning(Callback):
@@ -186,6 +191,7 @@ class EpochRun(Evaluation):
     """
 
     kind = "epochs"
+    fitted_on = "the epoch run's training data"
 
     def __init__(self, options: Mapping[str, Any], monitor: str | None, direction: str):
         _check_epoch_options(options)
@@ -233,7 +239,7 @@ class EpochRun(Evaluation):
                 f"The epoch run produced no {self.monitor!r} value to score the trial with."
             )
         pick = max if self.direction == "maximize" else min
-        return Outcome(pick(values), {"history": history})
+        return Outcome(pick(values), {"history": history}, candidate)
 
     def refit(self, candidate: Any, X: Any, y: Any) -> Any:
         self._fit_epochs(**self.options)(candidate, X, y)

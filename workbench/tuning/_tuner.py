@@ -18,6 +18,7 @@ from sklearn.utils import get_tags
 
 from workbench import store
 from workbench._internal.budget import check_budget
+from workbench._internal.options import Interval, OneOf, check_option
 from workbench.core.authoring import listening, notify
 from workbench.exceptions import TuningError
 from workbench.store import History, shared
@@ -29,6 +30,7 @@ from workbench.tuning._evaluation import (
     HoldOut,
     resolve_scorer,
 )
+from workbench.tuning._extend import extend_trial
 from workbench.tuning._failures import (
     DEFAULT_STOP_AFTER_FAILURES,
     FailureStreak,
@@ -36,9 +38,11 @@ from workbench.tuning._failures import (
     one_line_failures,
     optuna_logging,
 )
+from workbench.tuning._keep import Keeper, forget_kept
 from workbench.tuning._points import check_not_frozen, choices_in_use, tunable_space
 from workbench.tuning._processes import optimize_in_processes
 from workbench.tuning._sampling import check_space, space_to_plain, suggest
+from workbench.tuning._versions import all_versions, continue_in_version
 
 Direction = Literal["maximize", "minimize"]
 
@@ -83,6 +87,15 @@ class Tuner:
         has completed, the pipeline fails whatever its hyperparams: the study stops and
         ``optimize`` raises a TuningError that shows the first error once. None runs every
         trial. Each failed trial's error is in ``trials_dataframe()``.
+    keep : "best", int, "all" or False
+        Which trials keep their fitted pipeline (in the secure format, as an Optuna artifact of
+        the trial), for :func:`~workbench.tuning.load_trial` and :meth:`extend`: the best 3
+        (``"best"``), the best ``k``, every complete trial and every pruned epoch run
+        (``"all"``), or none. A kept pipeline pushed out by better trials is deleted.
+    artifacts : optuna artifact store or folder, optional
+        Where kept pipelines go: default the folder ``artifacts`` beside a journal or SQLite
+        store (``.workbench/artifacts`` for the embedded one); any Optuna artifact store
+        (``Boto3ArtifactStore``, ``GCSArtifactStore``) for workers on many hosts.
     callbacks : list of callbacks
         Workbench callbacks (views such as ``curves()`` or ``Progress``): each hears every
         trial (``trial_begin``, ``trial_end``) and the events of the fits and epoch runs inside
@@ -126,21 +139,17 @@ class Tuner:
         heartbeat_interval: int | None = shared.DEFAULT_HEARTBEAT_INTERVAL,
         grace_period: int | None = shared.DEFAULT_GRACE_PERIOD,
         stop_after_failures: int | None = DEFAULT_STOP_AFTER_FAILURES,
+        keep: bool | int | str = "best",
+        artifacts: Any = None,
         verbose: bool = False,
     ):
         if direction not in ("maximize", "minimize"):
             raise TuningError(
                 f"direction must be 'maximize' or 'minimize', but got {direction!r}."
             )
-        if stop_after_failures is not None and (
-            not isinstance(stop_after_failures, int)
-            or isinstance(stop_after_failures, bool)
-            or stop_after_failures < 1
-        ):
-            raise TuningError(
-                f"stop_after_failures must be a positive integer or None, but got "
-                f"{stop_after_failures!r}."
-            )
+        check_option(
+            "stop_after_failures", stop_after_failures, [None, Interval(int, 1)], TuningError
+        )
         given = [name for name, v in (("cv", cv), ("holdout", holdout), ("epochs", epochs)) if v]
         if len(given) > 1:
             raise TuningError(
@@ -178,8 +187,12 @@ class Tuner:
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
         self.stop_after_failures = stop_after_failures
+        self.keep = keep
+        self.artifacts = artifacts
+        self._keeper = Keeper(keep, artifacts, self.evaluation)
         self.verbose = verbose
         self._study: optuna.Study | None = None
+        self._data: tuple[Any, Any] | None = None  # the last optimize's, for extend
         self._fresh_pending = fresh
         self.trials_run_: list[int] = []
 
@@ -209,9 +222,11 @@ class Tuner:
     def _open_study(self) -> optuna.Study:
         storage = self._open_storage()
         names = set(optuna.get_all_study_names(storage=storage))
-        if self.study_name in names and self._fresh_pending:
-            optuna.delete_study(study_name=self.study_name, storage=storage)
-            names.discard(self.study_name)
+        if self._fresh_pending:  # every version of the study goes, with its kept pipelines
+            for name in all_versions(self.study_name, sorted(names)):
+                forget_kept(storage, name, self._keeper.artifacts)
+                optuna.delete_study(study_name=name, storage=storage)
+                names.discard(name)
         self._fresh_pending = False
         if self.study_name in names:
             return self._resume(storage)
@@ -260,15 +275,7 @@ class Tuner:
             )
         stored_space = attrs.get(shared.SPACE_KEY)
         if stored_space is not None and stored_space != space_to_plain(self.space):
-            mine = space_to_plain(self.space)
-            differ = sorted(
-                path
-                for path in set(mine) | set(stored_space)
-                if mine.get(path) != stored_space.get(path)
-            )
-            raise TuningError(
-                f"{where} was created with another space; these paths differ: {differ}. {fix}"
-            )
+            return continue_in_version(self, storage)  # name@2, seeded with what fits
         shared.fail_stale_trials(study)
         return study
 
@@ -295,8 +302,7 @@ class Tuner:
                 "Say how long to tune: pass n_trials=<int>, timeout=<seconds>, or both."
             )
         check_budget(n_trials, timeout, TuningError)
-        if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-            raise TuningError(f"n_jobs must be a positive integer or -1, but got {n_jobs!r}.")
+        check_option("n_jobs", n_jobs, [Interval(int, 1), OneOf(-1)], TuningError)
         self.check_data(X, y)
         if n_jobs != 1 and isinstance(self._open_storage(), InMemoryStorage):
             raise TuningError(
@@ -313,6 +319,7 @@ class Tuner:
             self.trials_run_ += optimize_in_processes(
                 self, X, y, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs
             )
+        self._data = (X, y)
         if self.refit:
             self._refit(X, y)
         return self
@@ -366,6 +373,7 @@ class Tuner:
         joined._fresh_pending = False
         joined._study = None
         joined.trials_run_ = []
+        joined._data = None  # the data a worker runs on are its own
         vars(joined).pop("best_pipeline_", None)  # a worker has none of its own
         return joined
 
@@ -399,6 +407,26 @@ class Tuner:
             raise streak.error()
         return self.trials_run_[ran:]
 
+    def extend(
+        self,
+        trial: int,
+        *,
+        epochs: int,
+        X: Any = None,
+        y: Any = None,
+        trusted: Sequence[str | type] = (),
+    ) -> int:
+        """Train trial ``trial``'s kept pipeline (complete or pruned) ``epochs`` more epochs,
+        recorded as a new trial of the study that extends it; return the new trial's number.
+
+        The new trial has the same params; its History continues the epoch numbers (4, 5, 6
+        after 3 epochs) and its value is the best of the whole History, as for any trial. The
+        data are those of the last :meth:`optimize` unless ``X`` (and ``y``) are given;
+        ``trusted`` is as for :func:`~workbench.tuning.load_trial`.
+        """
+        data = (X, y) if X is not None else self._data
+        return extend_trial(self, trial, epochs, data, trusted)
+
     def _after_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self.trials_run_.append(trial.number)
 
@@ -425,6 +453,7 @@ class Tuner:
                 outcome = self.evaluation.score(candidate, X, y, self.scorer, trial)
             except optuna.TrialPruned as pruned:
                 _record(trial, getattr(pruned, "history", None), candidate)
+                self._keeper.after_pruned(trial, candidate, self.storage)
                 _notify_end(listeners, trial, "pruned", None)
                 raise
             except BaseException as error:
@@ -451,6 +480,7 @@ class Tuner:
             )
             if outcome.value != outcome.value:
                 trial.set_user_attr(shared.ERROR_KEY, "The score was NaN.")
+            self._keeper.after_complete(trial, outcome.fitted, outcome.value, self.storage)
             _notify_end(listeners, trial, "complete", outcome.value)
             return outcome.value
 

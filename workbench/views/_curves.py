@@ -23,6 +23,8 @@ from workbench.views._curves_data import (
     split_statistic,
 )
 from workbench.views._kernel import ShowsItself, after_each_cell
+from workbench.views._picture import Picture, Pictured, picture_changed
+from workbench.views._picture_draw import curves_picture
 
 #: Live updates are numbered modulo this (the state keeps the full count), so an update after
 #: epoch 5,000 is no longer than one after epoch 50; the front end tells the next message
@@ -170,7 +172,7 @@ class _Buffer:
         }
 
 
-class Curves(ShowsItself, anywidget.AnyWidget, Callback):
+class Curves(Pictured, ShowsItself, anywidget.AnyWidget, Callback):
     """Learning curves that grow while training runs: a widget and a callback.
 
     Build it with :func:`curves`. Pass it to ``fit_epochs(..., callbacks=[view])`` (or to a
@@ -230,6 +232,7 @@ class Curves(ShowsItself, anywidget.AnyWidget, Callback):
             self._last_send = now
             self._dirty = True
             self.send(message)
+        picture_changed(self)
 
     def finish(self) -> None:
         """Send what is pending and store the whole chart in the widget's state.
@@ -243,6 +246,11 @@ class Curves(ShowsItself, anywidget.AnyWidget, Callback):
                 self._dirty = False
                 self._last_snapshot = time.monotonic()
                 self.data = self._buffer.snapshot()
+        picture_changed(self, settled=True)
+
+    def _draw_picture(self) -> Picture:
+        with self._lock:
+            return curves_picture(self._buffer.snapshot(), log_y=self.log_y)
 
     # -- plain data -----------------------------------------------------------------------------
     def to_frame(self) -> Any:

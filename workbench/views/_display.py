@@ -112,7 +112,7 @@ def _summary_line(node: NodeInfo, index: int | None) -> str:
     parts.append(f'<span class="wb-class">{esc(node.class_name)}</span>')
     if node.chosen is not None and node.children:
         positions = "".join(
-            f'<span class="{"wb-on" if child.name == node.chosen else ""}">'
+            f'<span class="{"wb-on" if child.name == node.chosen else "wb-off"}">'
             f"{esc(child.name)}</span>"
             for child in node.children
         )
@@ -158,7 +158,7 @@ def _render_node(
     body = _hyperparams_table(node)
     if node.fitted_attributes:
         body += (
-            f"<details><summary class='wb-muted'>fitted attributes "
+            f'<details><summary class="wb-muted">fitted attributes '
             f"({len(node.fitted_attributes)})</summary>{_attributes_table(node.fitted_attributes)}"
             f"</details>"
         )

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-# JupyterLab's CSS variables follow its light and dark themes; the fallbacks serve other front
-# ends (a static HTML export, VS Code) in a light theme.
+# The stylesheet of live widgets: JupyterLab's CSS variables follow its light and dark themes;
+# the fallbacks serve other front ends in a light theme. HTML outputs use inline styles (view).
 STYLE = """<style>
 .wb-view{font-family:var(--jp-ui-font-family,system-ui,sans-serif);
 font-size:var(--jp-ui-font-size1,13px);
@@ -62,10 +63,74 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+# The same look as inline styles, for HTML that a sanitizer strips of ``<style>`` blocks (an
+# untrusted notebook in JupyterLab): only properties and literal colours JupyterLab's sanitizer
+# keeps, chosen to read on light and dark themes (text inherits the theme's colour).
+_RULE = "rgba(128,128,128,0.45)"
+INLINE_BY_CLASS = {
+    "wb-view": "line-height:1.45;text-align:left",
+    "wb-name": "font-weight:600",
+    "wb-class": "font-family:monospace;opacity:0.8",
+    "wb-index": "opacity:0.6;font-size:90%",
+    "wb-badge": "display:inline-block;font-size:85%;padding:0 6px;margin-left:4px;"
+    f"border-radius:8px;border:1px solid {_RULE};line-height:1.3",
+    "wb-fitted": "border-color:#43a047;color:#43a047",
+    "wb-frozen": "border-color:#0288d1;color:#0288d1",
+    "wb-muted": "opacity:0.7",
+    "wb-inactive": "opacity:0.55",
+    "wb-switch": f"display:inline-block;margin-left:6px;border:1px solid {_RULE};"
+    "border-radius:4px;overflow:hidden;vertical-align:middle;font-size:90%",
+    "wb-on": "display:inline-block;padding:0 7px;background:#1976d2;color:white;font-weight:600",
+    "wb-off": "display:inline-block;padding:0 7px;opacity:0.6",
+    "wb-chosen": "border-left:3px solid #1976d2;padding-left:3px",
+    "wb-children": f"margin-left:10px;padding-left:10px;border-left:1px solid {_RULE}",
+    "wb-body": "margin:2px 0 4px 18px",
+    "wb-table": "border-collapse:collapse;margin:2px 0 4px 0;font-size:inherit",
+    "wb-group": "font-weight:600",
+    "wb-code": "font-family:monospace;font-size:95%",
+    "wb-changed": "font-weight:600;color:#e65100",
+    "wb-error": "color:#e53935",
+    "wb-legend": "opacity:0.6;font-size:90%;margin:4px 0 0 2px",
+}
+INLINE_BY_TAG = {
+    "th": f"text-align:left;padding:1px 8px 1px 0;border-bottom:1px solid {_RULE}",
+    "td": "text-align:left",
+    "summary": "cursor:pointer",
+}
+_TAG = re.compile(r"<([a-z]+)((?:\s+[\w:-]+(?:=\"[^\"]*\")?)*)\s*(/?)>")
+_CLASS = re.compile(r'\sclass="([^"]*)"')
+# What inline styles cannot say: hover, for the live notebook only.
+_HOVER = (
+    "<style>.wb-view summary:hover{background:var(--jp-layout-color2,#eeeeee)}"
+    ".wb-view svg text{fill:var(--jp-ui-font-color2,#555)}</style>"
+)
+
+
+def inline_styles(markup: str) -> str:
+    """``markup`` (HTML these views wrote) with each tag's look written into its ``style``."""
+
+    def styled(match: re.Match[str]) -> str:
+        tag, attributes, closing = match.groups()
+        found = _CLASS.search(attributes)
+        classes = found.group(1).split() if found else []
+        rules = [INLINE_BY_TAG.get(tag, "")] + [INLINE_BY_CLASS.get(name, "") for name in classes]
+        style = ";".join(rule for rule in rules if rule)
+        if not style or tag == "svg":
+            return match.group(0)
+        if ' style="' in attributes:
+            attributes = attributes.replace(' style="', f' style="{style};', 1)
+        else:
+            attributes += f' style="{style}"'
+        return f"<{tag}{attributes}{' /' if closing else ''}>"
+
+    return _TAG.sub(styled, markup)
+
+
 def view(body: str, *, extra_class: str = "") -> str:
-    """A complete view: the stylesheet and the body inside one ``wb-view`` block."""
+    """A complete view: the body inside one ``wb-view`` block, styled inline (a sanitizer
+    keeps it) with a hover rule for live notebooks."""
     classes = f"wb-view {extra_class}".strip()
-    return f'{STYLE}<div class="{classes}">{body}</div>'
+    return _HOVER + inline_styles(f'<div class="{classes}">{body}</div>')
 
 
 def number(value: Any) -> str:

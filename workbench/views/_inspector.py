@@ -35,6 +35,8 @@ from workbench.views._html import (
     view,
 )
 from workbench.views._kernel import error_text, guarded
+from workbench.views._picture import Picture, Pictured, watch_picture
+from workbench.views._picture_draw import inspector_picture
 
 _PLOT_LIMIT = 64  # rows and columns kept for a plot
 
@@ -239,7 +241,7 @@ class _Listener(Callback):
         self.inspector.refresh()
 
 
-class Inspector(widgets.HBox):
+class Inspector(Pictured, widgets.HBox):
     """Browse a pipeline's nested steps; see and edit the selected one.
 
     The tree lists every step (frozen and unchosen ones marked). The selected step shows its
@@ -301,6 +303,7 @@ class Inspector(widgets.HBox):
             layout=widgets.Layout(width="100%", align_items="flex-start"),
         )
         self.add_class("wb-inspector")
+        watch_picture(self, self.detail, self.error)  # a step shown, an edit applied or refused
         self._listener = _Listener(self)
         self.tree.observe(guarded(self._show, self._show_error), names="value")
         self.param.observe(guarded(self._fill_value, self._show_error), names="value")
@@ -352,6 +355,10 @@ class Inspector(widgets.HBox):
         self.param.value = current
         self.param.disabled = self.value.disabled = self.apply.disabled = not names
         self._fill_value()
+
+    def _draw_picture(self) -> Picture:
+        entries = _get_tree_info(self.pipeline.describe())
+        return inspector_picture(entries, self.selected, self.detail.value, self.error.value)
 
     def _fill_value(self) -> None:
         self.value.value = self._values.get(self.param.value or "", "")

@@ -21,6 +21,8 @@ from workbench.exceptions import WorkbenchError
 from workbench.views._curves import curves
 from workbench.views._html import STYLE, esc, table, view
 from workbench.views._kernel import error_text, guarded
+from workbench.views._picture import Picture, Pictured, watch_picture
+from workbench.views._picture_draw import mutation_picture
 
 
 def _builtin_steps() -> dict[str, Callable[[], Any]]:
@@ -124,7 +126,7 @@ def _render_log(info: MutationInfo) -> str:
     return view("<b>mutation log</b>" + table(["#", "op", "path", "what"], rows) + frozen)
 
 
-class MutationPanel(widgets.VBox):
+class MutationPanel(Pictured, widgets.VBox):
     """Pre-train, mutate and fine-tune a pipeline from buttons, with its curve and log.
 
     Parameters
@@ -241,6 +243,11 @@ class MutationPanel(widgets.VBox):
         super().__init__([widgets.HTML(value=STYLE), controls, body])
         self.add_class("wb-mutation-panel")
         self.refresh()
+        # a mutation, a message, the end of a run
+        watch_picture(self, self.log_view, self.message, self.curve, names=["value", "data"])
+
+    def _draw_picture(self) -> Picture:
+        return mutation_picture(self.curve.data, self.log_view.value, self.message.value)
 
     # -- plain data -----------------------------------------------------------------------------
     def candidates(self) -> dict[str, Any]:

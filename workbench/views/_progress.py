@@ -10,10 +10,14 @@ from typing import Any, NamedTuple
 
 import ipywidgets
 
+from workbench._internal.options import Interval, OneOf, check_options
 from workbench.core import Callback
 from workbench.exceptions import ViewError
+from workbench.store.shared import lower_is_better
 from workbench.training import EarlyStopping
 from workbench.views._kernel import ShowsItself, after_each_cell
+from workbench.views._picture import Picture, Pictured, picture_changed
+from workbench.views._picture_draw import progress_picture
 
 
 class BestInfo(NamedTuple):
@@ -61,7 +65,7 @@ class _State:
 def _lower_is_better(statistic: str, direction: str | None) -> bool:
     if direction is not None:
         return direction == "minimize"
-    return EarlyStopping.lower_is_better(statistic)
+    return lower_is_better(statistic)
 
 
 def _watched(statistics: Any) -> str | None:
@@ -151,7 +155,7 @@ def _get_progress_info(state: _State) -> ProgressInfo:
     )
 
 
-class Progress(ShowsItself, ipywidgets.HBox, Callback):
+class Progress(Pictured, ShowsItself, ipywidgets.HBox, Callback):
     """A progress bar for an epoch run or a tuning study, with the best value so far.
 
     A callback: ``fit_epochs(..., callbacks=[Progress()])`` (which then shows no tqdm bar) or
@@ -164,8 +168,10 @@ class Progress(ShowsItself, ipywidgets.HBox, Callback):
     total : int, optional
         Trials to expect (an epoch run says its own number of epochs).
     direction : {"maximize", "minimize"}, optional
-        Which way is better. By default lower is better for statistics ending in ``loss``,
-        higher for the rest and for trial values.
+        Which way is better. By default the store's one rule decides for each statistic
+        (``workbench.store.shared.lower_is_better``: losses and errors such as ``loss``,
+        ``mse``, ``rmse``, ``error`` are better lower, the rest higher), and trial values are
+        better higher.
     monitor : str, optional
         The History column whose best is shown; by default the first validation statistic,
         else the training loss.
@@ -192,12 +198,15 @@ class Progress(ShowsItself, ipywidgets.HBox, Callback):
         monitor: str | None = None,
         throttle: float = 0.1,
     ):
-        if total is not None and (not isinstance(total, int) or total < 1):
-            raise ViewError(f"total must be a positive int or None, but got {total!r}.")
-        if direction not in (None, "maximize", "minimize"):
-            raise ViewError(
-                f"direction must be 'maximize', 'minimize' or None, but got {direction!r}."
-            )
+        check_options(
+            {"total": total, "direction": direction, "throttle": throttle},
+            {
+                "total": [None, Interval(int, 1)],
+                "direction": [OneOf("maximize", "minimize"), None],
+                "throttle": [Interval(float, 0, noun="a number of seconds")],
+            },
+            ViewError,
+        )
         self._lock = threading.RLock()
         self._state = _State(total, direction, monitor)
         self._monitor = monitor
@@ -236,6 +245,10 @@ class Progress(ShowsItself, ipywidgets.HBox, Callback):
                     f'<span class="wb-progress-text" title="{html.escape(info.reason or "")}">'
                     f"{html.escape(info.text)}</span>"
                 )
+        picture_changed(self, settled=info.status not in ("running", "waiting"))
+
+    def _draw_picture(self) -> Picture:
+        return progress_picture(self.info())
 
     # -- epoch runs -----------------------------------------------------------------------------
     def on_fit_begin(self, **data: Any) -> None:

@@ -31,6 +31,8 @@ from workbench.core.authoring import (
 )
 from workbench.views._html import STYLE, badge, distribution_text, esc, number
 from workbench.views._kernel import error_text, guarded
+from workbench.views._picture import Picture, Pictured, picture_changed
+from workbench.views._picture_draw import space_editor_picture
 
 
 class SpaceRowInfo(NamedTuple):
@@ -320,7 +322,7 @@ class _Listener(Callback):
         self.editor.refresh()
 
 
-class SpaceEditor(widgets.VBox):
+class SpaceEditor(Pictured, widgets.VBox):
     """Edit a pipeline's hyperparameter space in a notebook.
 
     One row per hyperparameter path, grouped by step: low/high, a log toggle and a step for
@@ -465,6 +467,10 @@ class SpaceEditor(widgets.VBox):
                 box.add_class("wb-inactive")
             for info in group.rows:
                 self.rows[info.path].set_enabled(not group.frozen)
+        picture_changed(self, settled=True)  # the space changed, or an edit applied
+
+    def _draw_picture(self) -> Picture:
+        return space_editor_picture(_get_space_editor_info(self.pipeline.describe()))
 
     # -- editing -------------------------------------------------------------------------------
     def _edited(self, row: _Row) -> None:

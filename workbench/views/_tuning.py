@@ -19,6 +19,9 @@ from workbench.store import shared
 from workbench.tuning import BackgroundStudy, Tuner
 from workbench.views._curves import Curves
 from workbench.views._curves_data import _get_curves_info
+from workbench.views._importance import study_importance_html
+from workbench.views._picture import Picture, Pictured, watch_picture
+from workbench.views._picture_draw import tuning_panel_picture
 from workbench.views._tuning_data import (
     LiveTrials,
     TrialRow,
@@ -101,7 +104,7 @@ def _as_view_errors() -> Iterator[None]:
         raise ViewError(str(error)) from error
 
 
-class TuningPanel(ipywidgets.VBox):
+class TuningPanel(Pictured, ipywidgets.VBox):
     """Tune a pipeline from the notebook: Start, Stop and Resume while trials run.
 
     The panel draws a :class:`~workbench.tuning.BackgroundStudy` (:attr:`runner`), which runs
@@ -166,13 +169,32 @@ class TuningPanel(ipywidgets.VBox):
         self._shown: tuple[int, str, str] | None = None
         # the table as wide as its columns, the trial beside it if there is room, else below
         self.table = _TrialTable(layout={"flex": "1 1 auto", "max_width": "100%"})
-        names = (("Start", "play"), ("Stop", "stop"), ("Resume", "forward"), ("Apply", "check"))
+        names = (
+            ("Start", "play"),
+            ("Stop", "stop"),
+            ("Resume", "forward"),
+            ("Apply", "check"),
+            ("Extend", "fast-forward"),
+        )
         buttons = [ipywidgets.Button(description=name, icon=icon) for name, icon in names]
-        self.start_button, self.stop_button, self.resume_button, self.apply_button = buttons
+        self.start_button, self.stop_button, self.resume_button = buttons[:3]
+        self.apply_button, self.extend_button = buttons[3:]
         self.apply_button.tooltip = (
             "Set the selected trial's values (else the best's) on the pipeline"
         )
-        actions = (self.start, self.stop, self.resume, lambda: self.apply(self.table.selected))
+        self.extend_button.tooltip = (
+            "Train the selected trial's kept pipeline (else the best's) for as many epochs "
+            "again, as a new trial"
+        )
+        if self.runner.tuner.evaluation.kind != "epochs":
+            self.extend_button.layout.display = "none"  # only epoch runs can go on
+        actions = (
+            self.start,
+            self.stop,
+            self.resume,
+            lambda: self.apply(self.table.selected),
+            lambda: self.extend(self.table.selected),
+        )
         for button, action in zip(buttons, actions, strict=True):
             button.on_click(lambda _, action=action: self._handle(action))
         self.bar = ipywidgets.IntProgress(value=0, min=0, max=1, layout={"width": "200px"})
@@ -180,6 +202,7 @@ class TuningPanel(ipywidgets.VBox):
         self.trial_view = ipywidgets.HTML(layout={"flex": "1 1 280px", "min_width": "260px"})
         self.charts = _TuningCharts()
         self.curves = Curves()
+        self.importance = ipywidgets.HTML()  # filled in when a Start or Resume ends
         super().__init__(
             [
                 ipywidgets.HTML(_CSS),
@@ -188,6 +211,7 @@ class TuningPanel(ipywidgets.VBox):
                 ipywidgets.HBox([self.table, self.trial_view], layout=_WRAP),
                 self.charts,
                 self.curves,
+                self.importance,
             ]
         )
         self.add_class("wb-tuning-panel")
@@ -196,6 +220,10 @@ class TuningPanel(ipywidgets.VBox):
         self.runner.observe(self._study_changed)
         self.table.observe(lambda change: self._handle(self._select, change), names="selected")
         self._refresh(force=True)
+        watch_picture(self, self.status)
+
+    def _draw_picture(self) -> Picture:
+        return tuning_panel_picture(self.info(), self.runner)
 
     @property
     def tuner(self) -> Tuner:
@@ -250,8 +278,30 @@ class TuningPanel(ipywidgets.VBox):
             changes = self.runner.apply(trial)
         number = trial if trial is not None else self.runner.tuner.study.best_trial.number
         self._note = changes_html(number, changes)
+        if self.runner.is_kept(number):
+            self._note += (
+                f"<div>Trial {number} kept its fitted pipeline: "
+                f"<code>panel.kept_pipeline({number})</code> loads it as it was trained.</div>"
+            )
         self._refresh(force=True)
         return changes
+
+    def kept_pipeline(self, trial: int | None = None) -> Any:
+        """The fitted pipeline a trial kept (by default the best trial's), as it was trained;
+        see :func:`workbench.tuning.load_trial`."""
+        with _as_view_errors():
+            return self.runner.kept_pipeline(trial)
+
+    def extend(self, trial: int | None = None, epochs: int | None = None) -> int:
+        """Train a trial's kept pipeline (by default the best trial's) ``epochs`` more epochs
+        (by default as many as a trial runs), as a new trial that extends it (see
+        :meth:`workbench.tuning.Tuner.extend`); return the new trial's number."""
+        with _as_view_errors():
+            number = self.runner.extend(trial, epochs)
+        origin = self.runner.tuner.study.trials[number].user_attrs[shared.EXTENDS_KEY]
+        self._note = f"<div>Trial {number} extends trial {origin}.</div>"
+        self._refresh(force=True)
+        return number
 
     def _handle(self, action: Callable[..., Any], *args: Any) -> None:
         """Run a button's (or the table's) action; an error shows in the panel, which stays
@@ -274,7 +324,8 @@ class TuningPanel(ipywidgets.VBox):
         if stored or self.curves.runs:
             self.curves.close()
             self.curves = Curves(_get_curves_info(tuner) if stored else None)
-            self.children = (*tuple(getattr(self, "children", ()))[:5], self.curves)
+            kept = tuple(getattr(self, "children", ()))[:5]
+            self.children = (*kept, self.curves, self.importance)
         if tuner.evaluation.kind != "epochs":
             self.curves.layout.display = "none"  # no per-epoch statistics to draw
 
@@ -285,6 +336,7 @@ class TuningPanel(ipywidgets.VBox):
             with contextlib.suppress(Exception):  # the stored truth, durations too
                 self.trials.load(runner.stored_trials())
             self.curves.finish()
+            self.importance.value = study_importance_html(runner.tuner)
         self._refresh(force=True)
 
     def _trial_began(self, number: int, params: dict[str, Any]) -> None:

@@ -1,0 +1,99 @@
+"""Study versions: a changed space goes on in ``name@2``, seeded with the trials that fit."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from tests.tuning.helpers import classification_data
+from workbench import Pipeline, floats, store
+from workbench.exceptions import TuningError
+from workbench.store import shared
+from workbench.tuning import Tuner
+
+WIDE = {"model__C": floats(0.01, 10.0, log=True)}
+NARROW = {"model__C": floats(0.1, 1.0)}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_optuna():
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def tuner(journal, space, **options):
+    return Tuner(
+        Pipeline([("model", LogisticRegression())]),
+        cv=2,
+        space=space,
+        storage=str(journal),
+        study_name="s",
+        refit=False,
+        sampler=optuna.samplers.RandomSampler(seed=1),
+        **options,
+    )
+
+
+def test_a_changed_space_continues_in_a_new_version_with_exactly_the_fitting_trials(
+    tmp_path, caplog
+):
+    journal = tmp_path / "journal.log"
+    first = tuner(journal, WIDE).optimize(*classification_data(), n_trials=12)
+    old = first.study.get_trials()
+    fitting = [t for t in old if 0.1 <= t.params["model__C"] <= 1.0]
+    assert 0 < len(fitting) < len(old)
+    with caplog.at_level("WARNING", logger="workbench.tuning"):
+        second = tuner(journal, NARROW).optimize(*classification_data(), n_trials=2)
+    assert second.study_name == "s@2"
+    trials = second.study.get_trials()
+    assert len(trials) == len(fitting) + 2
+    seeded = trials[: len(fitting)]
+    assert [t.params for t in seeded] == [t.params for t in fitting]
+    assert [t.value for t in seeded] == [t.value for t in fitting]
+    assert all(t.distributions["model__C"] == NARROW["model__C"] for t in trials)
+    assert second.study.user_attrs[shared.VERSION_KEY] == {
+        "base": "s",
+        "version": 2,
+        "from": "s",
+        "reused": len(fitting),
+        "finished": len(old),
+    }
+    [note] = [r.getMessage() for r in caplog.records if r.name == "workbench.tuning"]
+    assert f"goes on in 's@2', which reuses {len(fitting)} of its {len(old)} finished" in note
+    assert "\n" not in note
+    names = store.open_store(str(journal)).studies()["name"].tolist()
+    assert names == ["s", "s@2"]
+
+
+def test_the_same_space_again_resumes_its_version_and_a_third_space_makes_a_third(tmp_path):
+    journal = tmp_path / "journal.log"
+    tuner(journal, WIDE).optimize(*classification_data(), n_trials=6)
+    tuner(journal, NARROW).optimize(*classification_data(), n_trials=1)
+    again = tuner(journal, NARROW)
+    count = len(again.study.get_trials())
+    again.optimize(*classification_data(), n_trials=1)
+    assert again.study_name == "s@2" and len(again.study.get_trials()) == count + 1
+    back = tuner(journal, WIDE)
+    assert back.study_name == "s" and len(back.study.get_trials()) == 6  # the first version
+    third = tuner(journal, {"model__C": floats(0.2, 0.9)})
+    assert third.study.study_name == "s@3"
+    assert third.study.user_attrs[shared.VERSION_KEY]["from"] == "s@2"
+
+
+def test_fresh_starts_empty_and_deletes_every_version(tmp_path):
+    journal = tmp_path / "journal.log"
+    tuner(journal, WIDE).optimize(*classification_data(), n_trials=4)
+    tuner(journal, NARROW).optimize(*classification_data(), n_trials=1)
+    fresh = tuner(journal, NARROW, fresh=True)
+    assert fresh.study_name == "s" and fresh.study.get_trials() == []
+    assert store.open_store(str(journal)).studies()["name"].tolist() == ["s"]
+
+
+def test_a_version_with_another_direction_is_still_an_error(tmp_path):
+    journal = tmp_path / "journal.log"
+    tuner(journal, WIDE).optimize(*classification_data(), n_trials=2)
+    tuner(journal, NARROW).optimize(*classification_data(), n_trials=1)
+    with pytest.raises(
+        TuningError, match="was created to maximize, but this tuner would minimize"
+    ):
+        tuner(journal, NARROW, direction="minimize").optimize(*classification_data(), n_trials=1)

@@ -1,0 +1,157 @@
+"""load_trial: a kept trial's fitted pipeline, in any process, through the trust rules of load."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import optuna
+
+from workbench import store
+from workbench.exceptions import PersistenceError, TuningError, UntrustedTypesError
+from workbench.store import shared
+from workbench.tuning._keep import store_of
+
+
+def load_trial(
+    study: str | optuna.Study,
+    trial: int | None = None,
+    *,
+    storage: shared.StorageLike = None,
+    artifacts: Any = None,
+    trusted: Sequence[str | type] = (),
+) -> Any:
+    """The fitted pipeline of a kept trial of ``study`` (the best trial when ``trial`` is None).
+
+    A :class:`Tuner` keeps the pipelines of its best trials (``keep=``) as Optuna artifacts;
+    this reads one back in any process, after any restart, with the checks of
+    :func:`workbench.persistence.load`: types nobody trusted are refused (all listed) until
+    passed in ``trusted``, and a file changed since it was kept is refused. Nothing in the
+    file runs.
+
+    Parameters
+    ----------
+    study : str or optuna.Study
+        The study's name in the store (or the study itself).
+    trial : int, optional
+        The trial's number; default the study's best complete trial.
+    storage : str, path or optuna storage, optional
+        The store (see :mod:`workbench.store`); default the embedded one.
+    artifacts : optuna artifact store or folder, optional
+        Where the pipelines are, when not in the folder recorded with them (S3, GCS, a
+        moved folder).
+    trusted : sequence of str or class
+        Types to accept beyond those trusted by default, as for ``load``.
+
+    Raises
+    ------
+    TuningError
+        The trial is not kept (the message names those that are), or no trial completed.
+    UntrustedTypesError
+        The pipeline holds types not trusted; the message lists them.
+    PersistenceError
+        The kept file was changed or damaged, or removed from its artifact store.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from workbench import Pipeline
+    >>> from workbench.tuning import Tuner
+    >>> X, y = load_iris(return_X_y=True)
+    >>> journal = tempfile.mkdtemp() + "/journal.log"
+    >>> pipe = Pipeline([("model", LogisticRegression(max_iter=500))])
+    >>> tuner = Tuner(pipe, cv=3, storage=journal, study_name="iris", random_state=0)
+    >>> _ = tuner.optimize(X, y, n_trials=4)
+    >>> best = load_trial("iris", storage=journal)
+    >>> best.score(X, y) > 0.9
+    True
+    """
+    if isinstance(study, optuna.Study):
+        storage, study = study._storage, study.study_name
+    opened = store.open_store(storage, readonly=True)
+    kept = opened.kept(study)  # an unknown study: StorageError, with a "did you mean"
+    number = _best_number(opened, study) if trial is None else _trial_number(trial)
+    if number not in kept:
+        if not opened.has(study, number):
+            _no_trial(opened, study, number)
+        raise TuningError(_not_kept(study, number, sorted(kept), best=trial is None))
+    info = kept[number]
+    data = _read(store_of(info.get("store"), artifacts, number, study), info, study, number)
+    from workbench.persistence import loads
+
+    try:
+        return loads(data, trusted=trusted)
+    except UntrustedTypesError as error:
+        call = f"workbench.tuning.load_trial({study!r}, {number}, trusted="
+        message = str(error).replace("the data", f"Trial {number}'s kept pipeline", 1)
+        raise UntrustedTypesError(
+            message.replace("workbench.persistence.loads(data, trusted=", call)
+        ) from None
+
+
+def _trial_number(trial: Any) -> int:
+    if isinstance(trial, bool) or not isinstance(trial, int) or trial < 0:
+        raise TuningError(
+            f"trial must be a trial number (an int >= 0) or None, but got {trial!r}."
+        )
+    return trial
+
+
+def _best_number(opened: store.Store, study: str) -> int:
+    frame = opened.trials(study)
+    complete = frame[(frame["state"] == "complete") & frame["value"].notna()]
+    if not len(complete):
+        raise TuningError(
+            f"The study {study!r} has no complete trial, so it has no best pipeline; pass "
+            f"trial=<number> to load another kept trial."
+        )
+    direction = opened.record(study, int(complete["number"].iloc[0])).direction
+    values = complete.sort_values(["value", "number"], ascending=[direction != "maximize", True])
+    if direction == "maximize":  # the earliest of equal values, as Optuna's best_trial
+        top = values["value"].iloc[0]
+        return int(values[values["value"] == top]["number"].min())
+    return int(values["number"].iloc[0])
+
+
+def _no_trial(opened: store.Store, study: str, number: int) -> None:
+    count = len(opened.trials(study))
+    raise TuningError(f"The study {study!r} has no trial {number}; its trials are 0..{count - 1}.")
+
+
+def _not_kept(study: str, number: int, kept: list[int], *, best: bool) -> str:
+    which = f"its best trial ({number})" if best else f"trial {number}"
+    if not kept:
+        return (
+            f"The study {study!r} keeps no fitted pipeline, so {which} cannot be loaded: the "
+            f"tuner ran with keep=False, or before trials were kept. Tune with keep='best' (the "
+            f"default), keep=<k> or keep='all'."
+        )
+    return (
+        f"The study {study!r} did not keep {which}: the tuner's keep= policy left it out, or "
+        f"better trials pushed it out. Kept trials: {kept}; load one with "
+        f"load_trial({study!r}, <number>)."
+    )
+
+
+def _read(artifact_store: Any, info: dict[str, Any], study: str, number: int) -> bytes:
+    from optuna.artifacts.exceptions import ArtifactNotFound
+
+    try:
+        with artifact_store.open_reader(str(info["artifact_id"])) as reader:
+            data = reader.read()
+    except (ArtifactNotFound, FileNotFoundError) as error:
+        raise PersistenceError(
+            f"Trial {number}'s kept pipeline of {study!r} is missing from its artifact store "
+            f"({info.get('store')}): it was deleted or the folder moved. Pass "
+            f"artifacts=<where it is now>."
+        ) from error
+    if hashlib.sha256(data).hexdigest() != info.get("sha256"):
+        raise PersistenceError(
+            f"Trial {number}'s kept pipeline of {study!r} does not match the checksum recorded "
+            f"when it was kept: the artifact was changed or damaged since, so it is not loaded. "
+            f"Extend or rerun the trial to keep it again."
+        )
+    return bytes(data)
