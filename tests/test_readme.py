@@ -101,8 +101,9 @@ def test_each_python_block_runs_pasted_after_a_first_look_alone(fresh_kernel, nu
         shown = [
             out for out in outputs if out["type"] == "display_data" and _WIDGET in out["data"]
         ]
-        assert len({out["data"][_WIDGET]["model_id"] for out in shown}) == len(shown) == 2
-        assert any(out["type"] == "execute_result" for out in outputs)  # the panel, left last
+        views = [out["data"]["text/plain"].rpartition("view: ")[2].rstrip(")") for out in shown]
+        assert views == ["Curves", "Progress", "TuningPanel"]  # the panel: left last in the cell
+        assert len({out["data"][_WIDGET]["model_id"] for out in shown}) == 3
     if "Tuner(" in code and "store" not in code:
         states = fresh_kernel.run("print(set(tuner.trials_dataframe()['state']))", "a check")
         assert set(eval(states[0]["text"])) <= {"complete", "pruned"}
