@@ -1,4 +1,5 @@
-"""Fixtures shared across the suite: a throwaway PostgreSQL server for storage tests."""
+"""Fixtures shared across the suite: small data and a nested pipeline (tests/core and
+tests/views), and a throwaway PostgreSQL server for storage tests."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 
@@ -87,3 +89,40 @@ def postgres_url() -> Iterator[str]:
                 capture_output=True,
             )
         shutil.rmtree(root, ignore_errors=True)
+
+
+# -- the small data and the nested pipeline that tests/core and tests/views share ----------------
+@pytest.fixture
+def data():
+    """80 rows of 5 features, two classes."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 5))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    return X, y
+
+
+@pytest.fixture
+def nested():
+    """A Pipeline of an encoder Pipeline (scale, pca) and a Choose of two models; the linear
+    one's ``C`` differs from its default (a changed hyperparam to show)."""
+    from sklearn.decomposition import PCA
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from workbench import Choose, Pipeline
+
+    return Pipeline(
+        [
+            ("encoder", Pipeline([("scale", StandardScaler()), ("pca", PCA(n_components=3))])),
+            (
+                "model",
+                Choose(
+                    [
+                        ("linear", LogisticRegression(C=0.5)),
+                        ("forest", RandomForestClassifier(n_estimators=5, random_state=0)),
+                    ]
+                ),
+            ),
+        ]
+    )

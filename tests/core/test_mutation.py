@@ -125,3 +125,29 @@ def test_frozen_steps_are_left_out_of_the_active_space(nested, data):
     assert "encoder__pca__n_components" in nested.get_hyperparams_space()  # still readable
     nested.unfreeze("encoder")
     assert "encoder__pca__n_components" in nested.get_hyperparams_space(active_only=True)
+
+
+def test_replace_refuses_a_step_that_cannot_feed_the_next_and_changes_nothing(nested, data):
+    nested.fit(*data).freeze("encoder")
+    before = nested.describe()
+    pca = nested["encoder__pca"]
+    # the case: a classifier in place of the frozen, fitted encoder mid-pipeline
+    with pytest.raises(
+        StructureError,
+        match="Cannot put SGDClassifier at 'encoder': 'model' comes after it and learns from "
+        "its output, but SGDClassifier has no transform\\(\\)",
+    ):
+        nested.replace("encoder", SGDClassifier())
+    # deeper: the last step of the encoder still feeds the model
+    with pytest.raises(
+        StructureError, match="Cannot put LogisticRegression at 'encoder__pca': 'model' comes"
+    ):
+        nested.replace("encoder__pca", LogisticRegression())
+    assert nested.describe() == before and nested["encoder__pca"] is pca
+    assert nested.is_frozen("encoder") and nested.mutation_log[-1]["op"] == "freeze"
+    # a transformer or passthrough may stand there; any step may be last (or a branch of it)
+    nested.unfreeze("encoder").replace("encoder__pca", MinMaxScaler()).replace(
+        "encoder__scale", "passthrough"
+    )
+    nested.replace("model__linear", SGDClassifier(random_state=0))
+    assert nested.fit(*data).predict(data[0]).shape == (80,)

@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
+from tests.waiting import wait_for  # noqa: F401  (tuning tests import it from here)
 from workbench import Hyperparam, Step, categorical, floats
 
 
@@ -109,12 +110,3 @@ def write_study_file(
         )
     )
     return path
-
-
-def wait_for(condition, *, timeout=60.0, what="a condition"):
-    """Poll ``condition`` (files, store contents) until true; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Timed out after {timeout} s waiting for {what}.")
-        time.sleep(0.02)

@@ -24,9 +24,9 @@ def test_display_info_marks_changed_hyperparams_spaces_and_the_chosen_branch(nes
     by_name = {param.name: param for param in linear.hyperparams}
     assert by_name["C"].changed and by_name["C"].value == "0.5"
     assert not by_name["penalty"].changed
-    assert by_name["C"].space == "∈ [0.0001, 10000] log"
+    assert by_name["C"].space == "search: [0.0001, 10000] log"  # a built-in space suggests
     pca = {attr.name: attr for attr in encoder.children[1].fitted_attributes}
-    assert pca["components_"].shape == "(3, 6)" and pca["components_"].dtype == "float64"
+    assert pca["components_"].shape == "(3, 5)" and pca["components_"].dtype == "float64"
 
 
 def test_step_html_draws_the_tree_with_a_switch_for_choose(nested, data):
@@ -80,7 +80,7 @@ def test_plain_data_results_are_dicts_that_display_as_tables(nested, data):
     assert "model__linear" in html and "∈ [0.0001, 10000] log" in html
     attributes = nested.fitted_attributes()
     html = attributes._repr_mimebundle_()["text/html"]
-    assert "components_" in html and "(3, 6)" in html and "float64" in html
+    assert "components_" in html and "(3, 5)" in html and "float64" in html
     description = nested.describe()
     assert description["children"][0]["name"] == "encoder"
     assert "wb-switch" in description._repr_mimebundle_()["text/html"]

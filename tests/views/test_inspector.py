@@ -6,6 +6,7 @@ import html
 
 import pytest
 
+from workbench import ints
 from workbench.views import Inspector
 from workbench.views._inspector import _get_step_info, _get_tree_info, _render_step, parse_value
 
@@ -24,11 +25,11 @@ def test_step_info_has_hyperparams_spaces_and_plottable_attributes(nested, data)
     nested.fit(*data)
     info = _get_step_info(nested, "encoder__pca")
     params = {name: (value, changed, space) for name, value, changed, space in info.hyperparams}
-    assert params["n_components"] == ("3", True, "∈ [0.5, 0.999]")
+    assert params["n_components"] == ("3", True, "search: [0.5, 0.999]")
     attributes = {item.name: item for item in info.attributes}
     components = attributes["components_"]
-    assert (components.shape, components.dtype) == ("(3, 6)", "float64")
-    assert len(components.values) == 3 and len(components.values[0]) == 6
+    assert (components.shape, components.dtype) == ("(3, 5)", "float64")
+    assert len(components.values) == 3 and len(components.values[0]) == 5
     assert attributes["explained_variance_"].values is not None
     assert attributes["n_components_"].values is None
     page = _render_step(info)
@@ -91,3 +92,45 @@ def test_parse_value_and_refusal_of_plain_estimators():
         from workbench import Pipeline
 
         Inspector(Pipeline([("model", LogisticRegression())]), path="nope")
+
+
+def test_a_failing_apply_shows_its_error_and_the_button_is_ready_again(nested, monkeypatch):
+    inspector = Inspector(nested)
+    inspector.select("model__linear")
+
+    def fail(*_args, **_kwargs):
+        raise RuntimeError("set_params exploded")
+
+    monkeypatch.setattr(nested, "set_hyperparams", fail)
+    inspector.param.value, inspector.value.value = "C", "2.0"
+    inspector.apply.click()
+    assert "RuntimeError: set_params exploded" in html.unescape(inspector.error.value)
+    assert not inspector.apply.disabled
+    monkeypatch.undo()
+    inspector.apply.click()
+    assert nested.get_hyperparams()["model__linear__C"] == 2.0
+
+
+def test_a_built_in_space_reads_as_a_suggestion_never_as_a_violated_bound(nested, data):
+    nested.set_hyperparams(encoder__pca__n_components=3)
+    info = _get_step_info(nested, "encoder__pca")
+    row = {name: space for name, _value, _changed, space in info.hyperparams}
+    assert row["n_components"] == "search: [0.5, 0.999]"  # PCA's built-in space suggests
+    nested.set_hyperparams_space(encoder__pca__n_components=ints(2, 4))
+    info = _get_step_info(nested, "encoder__pca")
+    row = {name: space for name, _value, _changed, space in info.hyperparams}
+    assert row["n_components"] == "∈ [2, 4] int"  # a declared space binds
+
+
+def test_the_root_of_a_fitted_pipeline_does_not_say_not_fitted(nested, data):
+    inspector = Inspector(nested)
+    assert "not fitted yet" in inspector.detail.value
+    nested.fit(*data)
+    inspector.refresh()
+    assert "fitted" in inspector.detail.value and "not fitted yet" not in inspector.detail.value
+    assert "no fitted attributes of its own" in inspector.detail.value
+
+
+def test_the_step_list_keeps_its_width_whatever_the_right_pane_shows(nested):
+    inspector = Inspector(nested)
+    assert inspector.tree.layout.flex == "0 0 390px" and inspector.tree.layout.width == "390px"

@@ -105,3 +105,55 @@ def test_the_reload_button_offers_new_notebook_variables(incremental, data):
         assert "new_head" in panel.replacement.options
     finally:
         shell.user_ns.pop("new_head")
+
+
+class _Broken(SGDClassifier):
+    """A head whose training fails with a plain (non-Workbench) error, as a buggy step does."""
+
+    def partial_fit(self, X, y=None, classes=None, **params):
+        raise AttributeError("'_Broken' object has no attribute 'coef_'")
+
+
+def test_no_button_lets_an_error_escape_and_each_is_ready_again(incremental, data):
+    panel = MutationPanel(incremental, *data, batch_size=30, candidates={"broken": _Broken()})
+    # Run: a step that raises a plain AttributeError; the panel says so and can run again
+    panel.replace("model", _Broken())
+    panel.run_button.click()
+    message = html.unescape(panel.message.value)
+    assert "wb-error" in message and "AttributeError: '_Broken' object has no attribute" in message
+    assert not panel.run_button.disabled and panel.history is None
+    # Replace: a factory that fails; the issue's case, a classifier mid-pipeline, is refused
+    panel.replace("model", SGDClassifier(random_state=0))
+    panel._extra_candidates["boom"] = lambda: 1 / 0
+    panel.refresh()
+    panel.replacement.value, panel.target.value = "boom", "model"
+    panel.replace_button.click()
+    assert "ZeroDivisionError: division by zero" in html.unescape(panel.message.value)
+    before = incremental.describe()
+    panel.replacement.value, panel.target.value = "SGDClassifier(loss='log_loss')", "scale"
+    panel.replace_button.click()
+    assert "'model' comes after it and learns from its output" in html.unescape(
+        panel.message.value
+    )
+    assert incremental.describe() == before
+    # Freeze: an unfitted step
+    panel.target.value = "scale"
+    panel.freeze_button.click()
+    assert "Cannot freeze 'scale'" in html.unescape(panel.message.value)
+    # every button still works afterwards
+    panel.epochs.value = 1
+    panel.run_button.click()
+    assert len(panel.history) == 1 and "wb-error" not in panel.message.value
+
+
+def test_before_its_first_run_the_panel_says_what_to_do_instead_of_an_empty_chart(
+    incremental, data
+):
+    panel = MutationPanel(incremental, *data, batch_size=30)
+    assert "press <b>Run</b> to train" in panel.hint.value
+    assert panel.curve.layout.display == "none" and panel.hint.layout.display is None
+    panel.run(1)
+    assert panel.hint.layout.display == "none" and panel.curve.layout.display is None
+    # a panel that continues a History shows its curve from the start
+    again = MutationPanel(incremental, *data, batch_size=30, history=panel.history)
+    assert again.curve.layout.display is None and again.hint.layout.display == "none"

@@ -143,3 +143,25 @@ def test_progress_replaces_the_tqdm_bar_of_an_interactive_epoch_run(blobs, capfd
         _pipe(), X, y, epochs=3, batch_size=50, record=False, callbacks=[bar], progress=True
     )
     assert "3/3" in capfd.readouterr().err  # asked for: both
+
+
+def test_a_view_passed_as_a_callback_shows_itself_once_when_the_run_starts(
+    incremental, data, monkeypatch
+):
+    """As tqdm.auto does: a view never displayed shows itself when its run starts, once."""
+    from workbench.training import fit_epochs
+    from workbench.views import Curves, MutationPanel, _kernel
+
+    shown: list[object] = []
+    monkeypatch.setattr(_kernel, "_in_kernel", lambda: True)
+    monkeypatch.setattr("IPython.display.display", lambda *objects, **_: shown.extend(objects))
+    live, bar, seen = Curves(), Progress(), Progress()
+    seen._repr_mimebundle_()  # the notebook displayed this one already
+    for _ in range(2):  # two runs: each view shows itself at the first only
+        fit_epochs(incremental, *data, epochs=2, batch_size=30, callbacks=[live, bar, seen])
+    assert shown == [live, bar]
+    # a view held by a panel stays in the panel
+    shown.clear()
+    panel = MutationPanel(incremental, *data, batch_size=30)
+    panel.run(1)
+    assert shown == [] and "wb-error" not in panel.message.value

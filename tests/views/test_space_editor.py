@@ -134,3 +134,26 @@ def test_a_rebuild_closes_the_replaced_widgets(nested):
     assert old_row.low.comm is None and old_row.box.comm is None  # gone from the front end
     assert editor.rows["encoder__pca__n_components"].low.comm is not None
     assert editor.status.comm is not None
+
+
+def test_a_refused_entry_shows_the_bound_in_force_beside_its_error(nested):
+    editor = SpaceEditor(nested)
+    editor.edit("model__linear__C", low="abc")
+    shown = html.unescape(editor.rows["model__linear__C"].message.value)
+    assert "low must be a number, but got 'abc'." in shown
+    assert "the space stays ∈ [0.0001, 10000] log" in shown
+
+
+def test_an_edit_that_fails_unexpectedly_is_shown_in_its_row(nested, monkeypatch):
+    editor = SpaceEditor(nested)
+
+    def fail(*_args, **_kwargs):
+        raise RuntimeError("the storage went away")
+
+    monkeypatch.setattr(nested, "set_hyperparams_space", fail)
+    row = editor.rows["model__linear__C"]
+    row.low.value = "0.5"  # the control's own handler, as a user's typing runs it
+    assert "RuntimeError: the storage went away" in html.unescape(row.message.value)
+    monkeypatch.undo()
+    row.low.value = "0.25"
+    assert nested.get_hyperparams_space()["model__linear__C"].low == 0.25

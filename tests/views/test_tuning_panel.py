@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 import numpy as np
 import optuna
@@ -15,6 +14,7 @@ from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.preprocessing import StandardScaler
 
+from tests.waiting import wait_for
 from workbench import Choose, Hyperparam, Pipeline, Step, floats
 from workbench.exceptions import TuningError, ViewError
 from workbench.views import TuningPanel
@@ -38,14 +38,6 @@ def storage(tmp_path):
 
 def _logistic():
     return Pipeline([("model", LogisticRegression(max_iter=200))])
-
-
-def _until(condition, seconds=20.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
 
 
 class Gated(ClassifierMixin, Step):
@@ -163,7 +155,11 @@ def test_panel_without_a_budget_runs_until_stopped(data, storage):
     panel = TuningPanel(_logistic(), *data, cv=2, space=LOG_C, storage=storage)
     assert "Start runs trials until Stop" in panel.status.value
     panel.start()
-    _until(lambda: sum(row["state"] == "complete" for row in panel.table.rows) >= 2)
+    wait_for(
+        lambda: sum(row["state"] == "complete" for row in panel.table.rows) >= 2,
+        timeout=20,
+        what="two complete trials",
+    )
     panel.stop()
     assert panel.wait(3)
     assert panel.state == "stopped" and panel.resume_button.disabled is False
@@ -223,7 +219,11 @@ def test_stop_finishes_the_running_trial_then_resume_runs_the_rest(data, storage
     panel = TuningPanel(Pipeline([("model", Gated())]), *data, n_trials=4, holdout=0.25,
                         storage=storage, study_name="gated")  # fmt: skip
     panel.start()
-    _until(lambda: any(row["state"] == "running" for row in panel.table.rows))
+    wait_for(
+        lambda: any(row["state"] == "running" for row in panel.table.rows),
+        timeout=20,
+        what="a running trial",
+    )
     panel.stop()
     assert panel.state == "stopping" and "stopping after the running trial" in panel.status.value
     assert panel.stop_button.disabled

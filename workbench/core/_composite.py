@@ -2,7 +2,7 @@
 
 It owns what belongs to the links between a parent and its children: scikit-learn's nested
 ``get_params``/``set_params``, the spaces of plain scikit-learn children, frozen children,
-mutation by path with its log, and the event scope of a fit.
+and the event scope of a fit. Mutation by path, with its log, is in ``_mutation``.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from workbench.core import _tree
 from workbench.core._callbacks import current_scope, event_scope, notify
 from workbench.core._default_spaces import constructor_params
 from workbench.core._introspection import is_fitted
+from workbench.core._mutation import Mutable, class_name
 from workbench.core._paths import SEPARATOR, check_step_names, join_path
 from workbench.core._step import Step
-from workbench.exceptions import NotFittedError, StructureError, UnknownPathError
+from workbench.exceptions import StructureError, UnknownPathError
 
 
 def fit_transform_step(
@@ -115,7 +116,7 @@ class FitEmitter:
             yield
 
 
-class Composite(Step):
+class Composite(Mutable, Step):
     """Base of steps made of named sub-steps.
 
     Subclasses name the constructor parameter that holds the children in ``_children_param``
@@ -125,9 +126,7 @@ class Composite(Step):
 
     _children_param: ClassVar[str] = "steps"
     _diagram_layout: ClassVar[str] = "serial"  # how scikit-learn's HTML display lays children out
-    _frozen_children: frozenset[str] = frozenset()
     _foreign_spaces: dict[str, dict[str, BaseDistribution | None]] | None = None
-    _mutation_log: tuple[dict[str, Any], ...] = ()
 
     # -- children ------------------------------------------------------------------------
     def named_children(self) -> list[tuple[str, Any]]:
@@ -165,6 +164,13 @@ class Composite(Step):
     def _remove_child(self, name: str) -> None:
         pairs = [(key, value) for key, value in self.named_children() if key != name]
         setattr(self, self._children_param, pairs)
+
+    def _child_must_transform(self, name: str) -> bool:
+        """In a serial composite (a Pipeline), every child but the last feeds the next."""
+        if self._diagram_layout != "serial":
+            return False
+        names = [key for key, _ in self.named_children()]
+        return name in names and name != names[-1]
 
     def _child(self, name: str) -> Any:
         for key, step in self.named_children():
@@ -269,7 +275,7 @@ class Composite(Step):
         return new
 
     def _diagram_label(self, name: str, step: Any) -> str:
-        label = f"{name}: {_class_name(step)}"
+        label = f"{name}: {class_name(step)}"
         return f"{label} (frozen)" if self._is_child_frozen(name) else label
 
     def _sk_visual_block_(self) -> Any:
@@ -312,126 +318,6 @@ class Composite(Step):
 
     def __len__(self) -> int:
         return len(self.named_children())
-
-    # -- mutation ----------------------------------------------------------------------------
-    @property
-    def mutation_log(self) -> list[dict[str, Any]]:
-        """Every mutation made through this composite, oldest first, as plain dicts."""
-        return [dict(record) for record in self._mutation_log]
-
-    def _mutable_parent(self, path: str) -> tuple[Composite, str]:
-        if not isinstance(path, str) or not path:
-            raise UnknownPathError(f"A mutation needs the path of a step, but got {path!r}.")
-        head, _, name = path.rpartition(SEPARATOR)
-        try:
-            parent = _tree.resolve_step(self, head).step
-        except UnknownPathError as error:
-            raise UnknownPathError(f"Cannot change {path!r}: {error}") from None
-        if not isinstance(parent, Composite):
-            raise StructureError(
-                f"{head!r} is a {type(parent).__name__}, which holds no named steps; "
-                f"{path!r} cannot be changed."
-            )
-        return parent, name
-
-    def _record(self, op: str, path: str, **details: Any) -> dict[str, Any]:
-        record = {
-            "index": len(self._mutation_log),
-            "op": op,
-            "path": path,
-            "time": time.time(),
-            **details,
-        }
-        self._mutation_log = (*self._mutation_log, record)
-        self._emit("mutated", path=path, step=self, record=dict(record))
-        return record
-
-    def replace(self, path: str, step: Any) -> Self:
-        """Put ``step`` at ``path`` in place of the step there; every other step keeps its
-        fitted state. The old step's frozen flag and space overrides go with it."""
-        parent, name = self._mutable_parent(path)
-        old = parent._child(name)
-        parent._set_child(name, step)
-        parent._forget_child(name)
-        self._record("replace", path, old=_class_name(old), new=_class_name(step))
-        return self
-
-    def insert(
-        self, path: str, step: Any, *, before: str | None = None, after: str | None = None
-    ) -> Self:
-        """Add ``step`` at ``path`` (its last name is the new step's name), at the end of its
-        parent or ``before``/``after`` a sibling named there."""
-        parent, name = self._mutable_parent(path)
-        names = [key for key, _ in parent.named_children()]
-        check_step_names(type(parent).__name__, [*names, name], reserved=parent._own_param_names())
-        if before is not None and after is not None:
-            raise StructureError("Pass at most one of before= and after=, not both.")
-        index = len(names)
-        sibling = before if before is not None else after
-        if sibling is not None:
-            if sibling not in names:
-                raise UnknownPathError(
-                    f"Cannot insert {path!r} next to {sibling!r}: no such sibling; the steps "
-                    f"there are {names}.{did_you_mean(sibling, names)}"
-                )
-            index = names.index(sibling) + (1 if after is not None else 0)
-        parent._insert_child(name, step, index)
-        self._record("insert", path, new=_class_name(step), position=index)
-        return self
-
-    def remove(self, path: str) -> Self:
-        """Take the step at ``path`` out of its parent."""
-        parent, name = self._mutable_parent(path)
-        old = parent._child(name)
-        if isinstance(parent, Wrapper):
-            raise StructureError(parent._fixed_message())
-        if len(parent.named_children()) == 1:
-            raise StructureError(
-                f"Cannot remove {path!r}: it is the only step of its parent. Replace it instead."
-            )
-        parent._remove_child(name)
-        parent._forget_child(name)
-        self._record("remove", path, old=_class_name(old))
-        return self
-
-    def freeze(self, path: str) -> Self:
-        """Keep the fitted step at ``path`` as it is: later fits only use it to transform."""
-        parent, name = self._mutable_parent(path)
-        step = parent._child(name)
-        if not is_fitted(step):
-            raise NotFittedError(
-                f"Cannot freeze {path!r}: {_class_name(step)} is not fitted. Fit it (or the "
-                f"pipeline) first, then freeze it."
-            )
-        parent._frozen_children = parent._frozen_children | {name}
-        if _tree.is_workbench(step):
-            step.set_frozen(True)
-        self._record("freeze", path, step_class=_class_name(step))
-        return self
-
-    def unfreeze(self, path: str) -> Self:
-        """Let later fits train the step at ``path`` again."""
-        parent, name = self._mutable_parent(path)
-        step = parent._child(name)
-        parent._frozen_children = parent._frozen_children - {name}
-        if _tree.is_workbench(step):
-            step.set_frozen(False)
-        self._record("unfreeze", path, step_class=_class_name(step))
-        return self
-
-    def is_frozen(self, path: str) -> bool:
-        """Whether the step at ``path`` is frozen."""
-        parent, name = self._mutable_parent(path)
-        parent._child(name)
-        return parent._is_child_frozen(name)
-
-    def _is_child_frozen(self, name: str) -> bool:
-        return name in self._frozen_children
-
-    def _forget_child(self, name: str) -> None:
-        self._frozen_children = self._frozen_children - {name}
-        if self._foreign_spaces and name in self._foreign_spaces:
-            self._foreign_spaces = {k: v for k, v in self._foreign_spaces.items() if k != name}
 
     # -- fitting -------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -485,10 +371,6 @@ def _copy_frozen(step: Any) -> Any:
         return step
 
 
-def _class_name(step: Any) -> str:
-    return "passthrough" if _tree.is_passthrough(step) else type(step).__name__
-
-
 class Wrapper(Composite):
     """Base of composites holding a fixed set of steps in attributes (``step`` by default).
 
@@ -519,6 +401,9 @@ class Wrapper(Composite):
 
     def _remove_child(self, name: str) -> None:
         raise StructureError(self._fixed_message())
+
+    def _fixed_children(self) -> str | None:
+        return self._fixed_message()
 
     def _fixed_message(self) -> str:
         held = ", ".join(repr(name) for name in self._child_attributes)

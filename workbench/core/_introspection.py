@@ -118,6 +118,9 @@ def describe_tree(root: Any) -> dict[str, Any]:
                 name: distribution_to_dict(distribution)
                 for name, distribution in _tree.own_space(step, node.parent, node.name).items()
             },
+            # the names whose space refuses values outside it (declared or set); the others are
+            # built-in spaces, which only say where a tuner searches
+            "space_binding": sorted(_tree.binding_space(step, node.parent, node.name)),
             "fitted": is_fitted(step),
             "frozen": frozen,
             "chosen": getattr(step, "chosen", None) if _choice_param(step) else None,

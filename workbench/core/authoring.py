@@ -4,6 +4,9 @@
 notebook; this module holds the building blocks for writing new composites and the layers
 above the core:
 
+- the step contract: :func:`is_workbench_step` and :func:`is_workbench_pipeline` (how the
+  layers above recognise a Workbench step or composite), :class:`WorkbenchStep` and
+  :class:`WorkbenchPipeline` (the same as types, for annotations);
 - composites: :class:`Composite`, :class:`Wrapper`, fitting children
   (:func:`fit_transform_step`, :func:`route_fit_params`, :class:`FitEmitter`) and
   scikit-learn tags taken from a child (:func:`delegate_tags`);
@@ -39,6 +42,10 @@ from workbench.core._composite import delegate_tags
 from workbench.core._composite import fit_transform_step
 from workbench.core._composite import route_fit_params
 from workbench.core._composite_state import CompositeState
+from workbench.core._contract import WorkbenchPipeline
+from workbench.core._contract import WorkbenchStep
+from workbench.core._contract import is_workbench_pipeline
+from workbench.core._contract import is_workbench_step
 from workbench.core._composite_state import children_param_of
 from workbench.core._composite_state import composite_state
 from workbench.core._composite_state import rebuild_composite
@@ -65,6 +72,8 @@ __all__ = [
     "CompositeState",
     "FitEmitter",
     "MinibatchRoute",
+    "WorkbenchPipeline",
+    "WorkbenchStep",
     "Wrapper",
     "accepts_classes",
     "attribute_summary",
@@ -80,6 +89,8 @@ __all__ = [
     "fitted_attributes_of",
     "is_passthrough",
     "is_stateless",
+    "is_workbench_pipeline",
+    "is_workbench_step",
     "join_path",
     "learns_incrementally",
     "listening",

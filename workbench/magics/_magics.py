@@ -13,16 +13,13 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from workbench._internal.names import did_you_mean
+from workbench.core.authoring import is_workbench_step
 from workbench.exceptions import WorkbenchError
 
 
 def _is_step(value: Any) -> bool:
     """A Workbench pipeline or step (an instance: the class ``Pipeline`` holds none)."""
-    return (
-        not isinstance(value, type)
-        and hasattr(value, "describe")
-        and hasattr(value, "add_callback")
-    )
+    return is_workbench_step(value)
 
 
 def _is_data(value: Any) -> bool:

@@ -10,13 +10,14 @@ import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution
 
+from workbench.core.authoring import is_workbench_pipeline
 from workbench.exceptions import TuningError
 from workbench.tuning._sampling import suggest
 
 
 def frozen_steps(pipeline: Any) -> list[str]:
     """Paths of the frozen steps of ``pipeline`` (outermost only)."""
-    if not hasattr(pipeline, "walk") or not hasattr(pipeline, "is_frozen"):
+    if not is_workbench_pipeline(pipeline):
         return []
     found: list[str] = []
     for path, _ in pipeline.walk():

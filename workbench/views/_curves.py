@@ -22,7 +22,7 @@ from workbench.views._curves_data import (
     plain_number,
     split_statistic,
 )
-from workbench.views._kernel import after_each_cell
+from workbench.views._kernel import ShowsItself, after_each_cell
 from workbench.views._picture import Picture, Pictured, picture_changed
 from workbench.views._picture_draw import curves_picture
 
@@ -172,7 +172,7 @@ class _Buffer:
         }
 
 
-class Curves(Pictured, anywidget.AnyWidget, Callback):
+class Curves(Pictured, ShowsItself, anywidget.AnyWidget, Callback):
     """Learning curves that grow while training runs: a widget and a callback.
 
     Build it with :func:`curves`. Pass it to ``fit_epochs(..., callbacks=[view])`` (or to a
@@ -273,6 +273,7 @@ class Curves(Pictured, anywidget.AnyWidget, Callback):
 
     # -- events ---------------------------------------------------------------------------------
     def on_trial_begin(self, **data: Any) -> None:
+        self.show_when_run_starts()
         with self._lock:
             self._trial_run = f"trial {data.get('trial')}"
             self._buffer.set_state(self._trial_run, "running")
@@ -287,6 +288,7 @@ class Curves(Pictured, anywidget.AnyWidget, Callback):
 
     def on_fit_begin(self, **data: Any) -> None:
         if data.get("kind") == "epochs" and data.get("path", "") == "":
+            self.show_when_run_starts()
             self._fit_run = None
 
     def on_epoch_end(self, **data: Any) -> None:

@@ -69,6 +69,7 @@ def _get_display_info(description: Mapping[str, Any]) -> NodeInfo:
     """Typed nodes from ``describe()``'s plain data (what the display draws)."""
     space = description.get("space", {})
     changed = set(description.get("changed", ()))
+    binding = set(description.get("space_binding", space))  # the others only suggest
     if description.get("chosen") is not None:
         changed.discard("choice")  # the switch shows which branch is in use
     hyperparams = [
@@ -76,7 +77,11 @@ def _get_display_info(description: Mapping[str, Any]) -> NodeInfo:
             name=name,
             value=value_text(value),
             changed=name in changed,
-            space=distribution_text(space[name]) if name in space else None,
+            space=(
+                distribution_text(space[name], suggested=name not in binding)
+                if name in space
+                else None
+            ),
         )
         for name, value in description.get("hyperparams", {}).items()
     ]

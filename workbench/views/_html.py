@@ -142,12 +142,14 @@ def number(value: Any) -> str:
     return f"{float(value):g}"
 
 
-def distribution_text(data: Mapping[str, Any]) -> str:
-    """A short reading of a distribution's plain data: ``∈ [0.01, 100] log``."""
+def distribution_text(data: Mapping[str, Any], *, suggested: bool = False) -> str:
+    """A short reading of a distribution's plain data: ``∈ [0.01, 100] log``; a space that
+    only suggests where to search (a built-in one) reads ``search: [0.5, 0.999]``."""
     kind = data.get("type")
+    lead = "search: " if suggested else "∈ "
     if kind == "categorical":
-        return "∈ {" + ", ".join(repr(choice) for choice in data.get("choices", ())) + "}"
-    text = f"∈ [{number(data.get('low'))}, {number(data.get('high'))}]"
+        return lead + "{" + ", ".join(repr(choice) for choice in data.get("choices", ())) + "}"
+    text = f"{lead}[{number(data.get('low'))}, {number(data.get('high'))}]"
     if kind == "int":
         text += " int"
         if data.get("step") not in (None, 1):

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import ipywidgets as widgets
 import numpy as np
 
 from workbench.core import Callback
-from workbench.core.authoring import attribute_summary, fitted_attributes_of, join_path
-from workbench.exceptions import WorkbenchError
+from workbench.core.authoring import (
+    WorkbenchPipeline,
+    WorkbenchStep,
+    attribute_summary,
+    fitted_attributes_of,
+    is_workbench_step,
+    join_path,
+)
 from workbench.views._html import (
     STYLE,
     array_plot_svg,
@@ -28,6 +34,7 @@ from workbench.views._html import (
     value_text,
     view,
 )
+from workbench.views._kernel import error_text, guarded
 from workbench.views._picture import Picture, Pictured, watch_picture
 from workbench.views._picture_draw import inspector_picture
 
@@ -110,21 +117,24 @@ def _plot_values(value: Any) -> list[Any] | None:
     return [[float(item) for item in row] for row in array[np.ix_(rows, cols)]]
 
 
-def _get_step_info(pipeline: Any, path: str, description: Any = None) -> StepInfo:
+def _get_step_info(pipeline: WorkbenchStep, path: str, description: Any = None) -> StepInfo:
     """Plain data on the step at ``path``: hyperparams, space, fitted attributes
     (``description``: the pipeline's ``describe()``, when the caller has it already)."""
     node = _find(pipeline.describe() if description is None else description, path)
     if node is None:
         raise KeyError(f"No step at path {path!r}.")
-    step = pipeline[path] if path else pipeline
+    step = (
+        cast(WorkbenchPipeline, pipeline)[path] if path else pipeline
+    )  # only a composite has paths
     space = node.get("space", {})
     changed = set(node.get("changed", ()))
+    binding = set(node.get("space_binding", space))
     hyperparams = [
         (
             name,
             value_text(value),
             name in changed,
-            distribution_text(space[name]) if name in space else "",
+            distribution_text(space[name], suggested=name not in binding) if name in space else "",
         )
         for name, value in node.get("hyperparams", {}).items()
     ]
@@ -191,6 +201,8 @@ def _render_step(info: StepInfo) -> str:
             "<th>shape</th><th>dtype</th><th>value</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
         )
+    elif info.fitted:  # a pipeline is fitted when its steps are; it holds nothing itself
+        attributes = '<div class="wb-muted">no fitted attributes of its own</div>'
     else:
         attributes = '<div class="wb-muted">no fitted attributes (not fitted yet)</div>'
     return view(head + params + attributes)
@@ -258,16 +270,16 @@ class Inspector(Pictured, widgets.HBox):
     >>> inspector.close()
     """
 
-    def __init__(self, pipeline: Any, *, path: str = ""):
-        if not hasattr(pipeline, "describe") or not hasattr(pipeline, "add_callback"):
+    def __init__(self, pipeline: WorkbenchStep, *, path: str = ""):
+        if not is_workbench_step(pipeline):
             raise TypeError(
                 f"Inspector needs a Workbench step or pipeline, but got "
                 f"{type(pipeline).__name__}. Wrap a scikit-learn estimator in "
                 f"workbench.Pipeline([('model', estimator)]) first."
             )
         self.pipeline = pipeline
-        self.tree = widgets.Select(
-            options=[], rows=12, layout=widgets.Layout(width="390px", min_width="220px")
+        self.tree = widgets.Select(  # a fixed width: the list never jumps with the right pane
+            options=[], rows=12, layout=widgets.Layout(width="390px", flex="0 0 390px")
         )
         self.detail = widgets.HTML(value="")
         self.param = widgets.Dropdown(
@@ -283,7 +295,9 @@ class Inspector(Pictured, widgets.HBox):
             [self.param, self.value, self.apply, self.error],
             layout=widgets.Layout(align_items="center", flex_flow="row wrap"),
         )
-        right = widgets.VBox([editor, self.detail], layout=widgets.Layout(flex="1 1 auto"))
+        right = widgets.VBox(
+            [editor, self.detail], layout=widgets.Layout(flex="1 1 0%", min_width="0")
+        )
         super().__init__(
             [widgets.HTML(value=STYLE), self.tree, right],
             layout=widgets.Layout(width="100%", align_items="flex-start"),
@@ -291,9 +305,11 @@ class Inspector(Pictured, widgets.HBox):
         self.add_class("wb-inspector")
         watch_picture(self, self.detail, self.error)  # a step shown, an edit applied or refused
         self._listener = _Listener(self)
-        self.tree.observe(lambda _change: self._show(), names="value")
-        self.param.observe(lambda _change: self._fill_value(), names="value")
-        self.apply.on_click(lambda _button: self.set_value(self.param.value, self.value.value))
+        self.tree.observe(guarded(self._show, self._show_error), names="value")
+        self.param.observe(guarded(self._fill_value, self._show_error), names="value")
+        self.apply.on_click(
+            guarded(lambda: self.set_value(self.param.value, self.value.value), self._show_error)
+        )
         self._values: dict[str, str] = {}
         self.refresh(select=path)
         pipeline.add_callback(self._listener)
@@ -356,16 +372,19 @@ class Inspector(Pictured, widgets.HBox):
         value = parse_value(text)
         try:
             self.pipeline.set_hyperparams({path: value})
-        except (WorkbenchError, ValueError, TypeError, KeyError) as error:
-            message = error.args[0] if isinstance(error, KeyError) and error.args else error
-            self.error.value = (
-                f'<span class="wb-view"><span class="wb-error">{esc(message)}</span></span>'
-            )
+        except Exception as error:  # shown beside Apply; the pipeline is unchanged
+            self._show_error(error_text(error))
             return
         self._show()
         self.error.value = (
             f'<span class="wb-view wb-muted">set {esc(path)} = {esc(value_text(value))}</span>'
         )
+
+    def _show_error(self, message: str) -> None:
+        self.error.value = (
+            f'<span class="wb-view"><span class="wb-error">{esc(message)}</span></span>'
+        )
+        self.apply.disabled = not getattr(self, "_values", None)  # ready again for another value
 
     def close(self) -> None:
         """Stop listening to the pipeline and close the widget."""

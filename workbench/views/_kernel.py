@@ -18,3 +18,78 @@ def after_each_cell(callback: Callable[[Any], None]) -> Callable[[], None] | Non
         return None
     shell.events.register("post_run_cell", callback)
     return lambda: shell.events.unregister("post_run_cell", callback)
+
+
+def error_text(error: BaseException) -> str:
+    """What a panel shows for ``error``: a Workbench error's message as it is; any other with
+    its class, so that an unexpected ``AttributeError`` still says what it is."""
+    from workbench.exceptions import WorkbenchError
+
+    message = error.args[0] if isinstance(error, KeyError) and error.args else error
+    if isinstance(error, WorkbenchError):
+        return str(message)
+    return f"{type(error).__name__}: {message}"
+
+
+def guarded(action: Callable[[], Any], show_error: Callable[[str], None]) -> Callable[..., None]:
+    """A handler for a button or a control that never raises into the kernel's log: any
+    error of ``action`` is shown by ``show_error(message)`` in the panel, which stays usable."""
+
+    def handler(*_args: Any) -> None:
+        try:
+            action()
+        except Exception as error:  # a panel shows every error, never JupyterLab's log console
+            show_error(error_text(error))
+
+    return handler
+
+
+def _in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel, where a displayed widget is drawn."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _held_by_a_box(widget: Any) -> bool:
+    """Whether ``widget`` is a child of a live container (a panel that shows it)."""
+    from ipywidgets.widgets import widget as registry
+
+    return any(
+        widget in (getattr(other, "children", None) or ())
+        for other in list(getattr(registry, "_instances", {}).values())
+        if other is not widget
+    )
+
+
+class ShowsItself:
+    """Mixin for a view that is also a callback: when a run starts and the view has not been
+    shown, it shows itself in the running cell's output, once (as ``tqdm.auto`` does).
+
+    ``live = curves(); fit_epochs(..., callbacks=[live])`` then draws the live chart even
+    though the cell never displayed ``live``; a view already displayed, or held by a panel,
+    is left where it is. The view calls :meth:`show_when_run_starts` as its run begins.
+    Put this mixin before the widget class in the bases (and after a mixin that displays the
+    view through ``_ipython_display_``, so that its display goes through
+    ``_repr_mimebundle_`` here).
+    """
+
+    _shown: bool = False
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        self._shown = True  # displayed by the notebook (last in a cell, display(), a picture)
+        return super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
+
+    def show_when_run_starts(self) -> None:
+        """Display this view now unless it was shown already (or is part of a panel)."""
+        if self._shown:
+            return
+        self._shown = True  # once, whatever happens below
+        if not _in_kernel() or _held_by_a_box(self):
+            return
+        from IPython.display import display
+
+        display(self)

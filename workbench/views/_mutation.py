@@ -10,14 +10,17 @@ widget. Every button has a method of the same name for use from Python.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
 
+from workbench.core.authoring import WorkbenchPipeline, is_workbench_pipeline
 from workbench.exceptions import WorkbenchError
 from workbench.views._curves import curves
 from workbench.views._html import STYLE, esc, table, view
+from workbench.views._kernel import error_text, guarded
 from workbench.views._picture import Picture, Pictured, watch_picture
 from workbench.views._picture_draw import mutation_picture
 
@@ -69,6 +72,12 @@ def notebook_steps(
     }
 
 
+_HINT = (
+    '<div class="wb-view wb-muted">No epochs yet: press <b>Run</b> to train; the learning '
+    "curve appears here, each mutation marked on it. Replace or freeze a step between runs.</div>"
+)
+
+
 class MutationInfo(NamedTuple):
     """Plain data the panel shows beside its curve: step paths, frozen ones, the log."""
 
@@ -77,7 +86,7 @@ class MutationInfo(NamedTuple):
     log: list[dict[str, Any]]
 
 
-def _get_mutation_info(pipeline: Any) -> MutationInfo:
+def _get_mutation_info(pipeline: WorkbenchPipeline) -> MutationInfo:
     paths = [path for path, _ in pipeline.walk()]
     frozen = [path for path in paths if _frozen(pipeline, path)]
     log = [
@@ -90,12 +99,12 @@ def _get_mutation_info(pipeline: Any) -> MutationInfo:
             )
             or str(record.get("step_class", "")),
         }
-        for record in getattr(pipeline, "mutation_log", [])
+        for record in pipeline.mutation_log
     ]
     return MutationInfo(paths, frozen, log)
 
 
-def _frozen(pipeline: Any, path: str) -> bool:
+def _frozen(pipeline: WorkbenchPipeline, path: str) -> bool:
     try:
         return bool(pipeline.is_frozen(path))
     except (WorkbenchError, AttributeError, KeyError):
@@ -155,7 +164,7 @@ class MutationPanel(Pictured, widgets.VBox):
 
     def __init__(
         self,
-        pipeline: Any,
+        pipeline: WorkbenchPipeline,
         X: Any,
         y: Any = None,
         *,
@@ -167,7 +176,7 @@ class MutationPanel(Pictured, widgets.VBox):
         metrics: Any = None,
         record: bool = False,
     ):
-        if not hasattr(pipeline, "replace") or not hasattr(pipeline, "mutation_log"):
+        if not is_workbench_pipeline(pipeline):
             raise TypeError(
                 f"MutationPanel needs a Workbench Pipeline (or another composite), but got "
                 f"{type(pipeline).__name__}. Build one with workbench.Pipeline([...])."
@@ -207,11 +216,17 @@ class MutationPanel(Pictured, widgets.VBox):
         self.log_view = widgets.HTML(
             value="", layout=widgets.Layout(flex="0 0 340px", margin="0 0 0 12px")
         )
-        self.reload_button.on_click(lambda _b: self.refresh())
-        self.replace_button.on_click(lambda _b: self._replace_clicked())
-        self.freeze_button.on_click(lambda _b: self._freeze_clicked())
-        self.run_button.on_click(lambda _b: self.run(self.epochs.value))
-        self.target.observe(lambda _change: self._label_freeze(), names="value")
+        self.hint = widgets.HTML(value=_HINT)  # until the first Run: what to do, in one line
+        if history is None:
+            self.curve.layout.display = "none"
+        else:
+            self.hint.layout.display = "none"
+        failed = functools.partial(self._say, error=True)
+        self.reload_button.on_click(guarded(self.refresh, failed))
+        self.replace_button.on_click(guarded(self._replace_clicked, failed))
+        self.freeze_button.on_click(guarded(self._freeze_clicked, failed))
+        self.run_button.on_click(guarded(lambda: self.run(self.epochs.value), failed))
+        self.target.observe(guarded(self._label_freeze, failed), names="value")
         controls = widgets.VBox(
             [
                 widgets.HBox(
@@ -219,6 +234,7 @@ class MutationPanel(Pictured, widgets.VBox):
                 ),
                 widgets.HBox([self.freeze_button, self.epochs, self.run_button]),
                 self.message,
+                self.hint,
             ]
         )
         body = widgets.HBox(
@@ -294,8 +310,8 @@ class MutationPanel(Pictured, widgets.VBox):
     def _mutate(self, action: Callable[[], Any], done: str) -> None:
         try:
             action()
-        except (WorkbenchError, ValueError, KeyError, TypeError) as error:
-            self._say(str(error.args[0] if error.args else error), error=True)
+        except Exception as error:  # shown in the panel; the pipeline is unchanged
+            self._say(error_text(error), error=True)
             return
         self._say(done)
         self.refresh()
@@ -323,6 +339,7 @@ class MutationPanel(Pictured, widgets.VBox):
         self._runs += 1
         self.run_button.disabled = True
         self._say(f"training {epochs} epochs…")
+        self.hint.layout.display, self.curve.layout.display = "none", None
         try:
             self.history = fit_epochs(
                 self.pipeline,
@@ -335,8 +352,8 @@ class MutationPanel(Pictured, widgets.VBox):
                 progress=False,
                 **self.options,
             )
-        except (WorkbenchError, ValueError, TypeError) as error:
-            self._say(str(error), error=True)
+        except Exception as error:  # a step that cannot run: said here, never a hang
+            self._say(error_text(error), error=True)
             return
         finally:
             self.run_button.disabled = False

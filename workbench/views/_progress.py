@@ -15,7 +15,7 @@ from workbench.core import Callback
 from workbench.exceptions import ViewError
 from workbench.store.shared import lower_is_better
 from workbench.training import EarlyStopping
-from workbench.views._kernel import after_each_cell
+from workbench.views._kernel import ShowsItself, after_each_cell
 from workbench.views._picture import Picture, Pictured, picture_changed
 from workbench.views._picture_draw import progress_picture
 
@@ -155,7 +155,7 @@ def _get_progress_info(state: _State) -> ProgressInfo:
     )
 
 
-class Progress(Pictured, ipywidgets.HBox, Callback):
+class Progress(Pictured, ShowsItself, ipywidgets.HBox, Callback):
     """A progress bar for an epoch run or a tuning study, with the best value so far.
 
     A callback: ``fit_epochs(..., callbacks=[Progress()])`` (which then shows no tqdm bar) or
@@ -254,6 +254,7 @@ class Progress(Pictured, ipywidgets.HBox, Callback):
     def on_fit_begin(self, **data: Any) -> None:
         if data.get("kind") != "epochs" or data.get("path", "") != "":
             return
+        self.show_when_run_starts()
         with self._lock:
             state = self._state
             if state.kind == "trials" and state.status == "running":
@@ -294,6 +295,7 @@ class Progress(Pictured, ipywidgets.HBox, Callback):
 
     # -- studies --------------------------------------------------------------------------------
     def on_trial_begin(self, **data: Any) -> None:
+        self.show_when_run_starts()
         with self._lock:
             state = self._state
             if state.kind != "trials" or state.status not in ("running", "waiting"):

@@ -23,9 +23,14 @@ from optuna.distributions import (
 )
 
 from workbench.core import Callback
-from workbench.core.authoring import distribution_to_dict, join_path
-from workbench.exceptions import WorkbenchError
+from workbench.core.authoring import (
+    WorkbenchStep,
+    distribution_to_dict,
+    is_workbench_step,
+    join_path,
+)
 from workbench.views._html import STYLE, badge, distribution_text, esc, number
+from workbench.views._kernel import error_text, guarded
 from workbench.views._picture import Picture, Pictured, picture_changed, watch_picture
 from workbench.views._picture_draw import space_editor_picture
 
@@ -241,7 +246,7 @@ class _Row:
             self.controls = [self.low, self.high, self.log, self.step]
         self.set_distribution(info.distribution)
         for control in self.controls:
-            control.observe(lambda _change: on_edit(self), names="value")
+            control.observe(guarded(lambda: on_edit(self), self.show_error), names="value")
         self.box = widgets.HBox([label, *self.controls, self.message], layout=kit.row)
         self.box.add_class("wb-space-row")
         self.box.add_class(f"wb-path-{info.path}")  # a handle for browser tests and styling
@@ -249,9 +254,15 @@ class _Row:
     def show_reading(self, data: Mapping[str, Any]) -> None:
         self.message.value = f'<span class="wb-muted">{esc(distribution_text(data))}</span>'
 
-    def show_error(self, error: object) -> None:
+    def show_error(self, error: object, current: Mapping[str, Any] | None = None) -> None:
+        """Show why an entry was refused and, beside it, the space that stays in force."""
+        kept = (
+            f' <span class="wb-muted">the space stays {esc(distribution_text(current))}</span>'
+            if current
+            else ""
+        )
         self.message.value = (
-            f'<span class="wb-view"><span class="wb-error">{esc(error)}</span></span>'
+            f'<span class="wb-view"><span class="wb-error">{esc(error)}</span>{kept}</span>'
         )
 
     def set_distribution(self, data: Mapping[str, Any]) -> None:
@@ -337,8 +348,8 @@ class SpaceEditor(Pictured, widgets.VBox):
     >>> editor.close()
     """
 
-    def __init__(self, pipeline: Any):
-        if not hasattr(pipeline, "describe") or not hasattr(pipeline, "add_callback"):
+    def __init__(self, pipeline: WorkbenchStep):
+        if not is_workbench_step(pipeline):
             raise TypeError(
                 f"SpaceEditor needs a Workbench step or pipeline, but got "
                 f"{type(pipeline).__name__}. Wrap a scikit-learn estimator in "
@@ -469,13 +480,13 @@ class SpaceEditor(Pictured, widgets.VBox):
         try:
             distribution = row.distribution()
         except EditError as error:
-            row.show_error(error)
+            row.show_error(error, self._current(row.path))
             return
         self._writing = True
         try:
             self.pipeline.set_hyperparams_space({row.path: distribution})
-        except (WorkbenchError, ValueError) as error:
-            row.show_error(error)
+        except Exception as error:  # shown in the row, never raised into the kernel's log
+            row.show_error(error_text(error), self._current(row.path))
             return
         finally:
             self._writing = False
@@ -484,6 +495,14 @@ class SpaceEditor(Pictured, widgets.VBox):
             f'<span class="wb-view wb-muted">set {esc(row.path)} '
             f"{esc(distribution_text(distribution_to_dict(distribution)))}</span>"
         )
+
+    def _current(self, path: str) -> dict[str, Any] | None:
+        """The distribution in force at ``path`` as plain data (None if it cannot be read)."""
+        try:
+            distribution = self.pipeline.get_hyperparams_space().get(path)
+        except Exception:  # the row still shows the refusal
+            return None
+        return distribution_to_dict(distribution) if distribution is not None else None
 
     def edit(
         self,
