@@ -121,6 +121,52 @@ def _as_view_errors() -> Iterator[None]:
         raise ViewError(str(error)) from error
 
 
+def _buttons(panel: TuningPanel) -> list[ipywidgets.Button]:
+    """Start, Stop, Resume, Apply and Extend, each running its action through the panel's
+    error handling; Apply and Extend act on the selected trial (else the best)."""
+    names = ("Start", "Stop", "Resume", "Apply", "Extend")
+    icons = ("play", "stop", "forward", "check", "fast-forward")
+    buttons = [ipywidgets.Button(description=n, icon=i) for n, i in zip(names, icons, strict=True)]
+    buttons[3].tooltip, buttons[4].tooltip = _TOOLTIPS
+    if panel.runner.tuner.evaluation.kind != "epochs":
+        buttons[4].layout.display = "none"  # only epoch runs can go on
+    actions = (
+        panel.start,
+        panel.stop,
+        panel.resume,
+        *(lambda a=a: a(panel.table.selected) for a in (panel.apply, panel.extend)),
+    )
+    for button, action in zip(buttons, actions, strict=True):
+        button.on_click(lambda _, action=action: panel._handle(action))
+    return buttons
+
+
+class _Throttle:
+    """At most one draw per ``interval`` seconds; a call in the quiet time schedules one
+    trailing draw at its end, so that what is new is drawn."""
+
+    def __init__(self, draw: Callable[[], None], interval: float = 0.25):
+        self._draw, self._interval = draw, interval
+        self._last = float("-inf")
+        self._trailing: threading.Timer | None = None
+
+    def due(self, *, force: bool) -> bool:
+        """True when the caller should draw now; else a trailing draw is scheduled."""
+        now = time.monotonic()
+        wait = self._interval - (now - self._last)
+        if not force and wait > 0:
+            if self._trailing is None:
+                self._trailing = threading.Timer(wait, self._draw)
+                self._trailing.daemon = True
+                self._trailing.start()
+            return False
+        if self._trailing is not None:
+            self._trailing.cancel()
+            self._trailing = None
+        self._last = now
+        return True
+
+
 class TuningPanel(Pictured, ipywidgets.VBox):
     """Tune a pipeline from the notebook: Start, Stop and Resume while trials run.
 
@@ -180,31 +226,14 @@ class TuningPanel(Pictured, ipywidgets.VBox):
         self._lock = threading.RLock()
         self._drawn: Tuner | None = None
         self.trials = LiveTrials()
-        self._last_refresh = float("-inf")
-        self._trailing: threading.Timer | None = None
+        self._throttle = _Throttle(lambda: self._refresh(force=True))
         self._note = ""  # what Apply changed, or a button's error
         self._shown: tuple[int, str, str] | None = None
         # the table as wide as its columns, the trial beside it if there is room, else below
         self.table = _TrialTable(layout={"flex": "1 1 auto", "max_width": "100%"})
-        names = ("Start", "Stop", "Resume", "Apply", "Extend")
-        icons = ("play", "stop", "forward", "check", "fast-forward")
-        buttons = [
-            ipywidgets.Button(description=n, icon=i) for n, i in zip(names, icons, strict=True)
-        ]
+        buttons = _buttons(self)
         self.start_button, self.stop_button, self.resume_button = buttons[:3]
         self.apply_button, self.extend_button = buttons[3:]
-        self.apply_button.tooltip, self.extend_button.tooltip = _TOOLTIPS
-        if self.runner.tuner.evaluation.kind != "epochs":
-            self.extend_button.layout.display = "none"  # only epoch runs can go on
-        selected = (self.apply, self.extend)
-        actions = (
-            self.start,
-            self.stop,
-            self.resume,
-            *(lambda a=a: a(self.table.selected) for a in selected),
-        )
-        for button, action in zip(buttons, actions, strict=True):
-            button.on_click(lambda _, action=action: self._handle(action))
         self.bar = ipywidgets.IntProgress(value=0, min=0, max=1, layout={"width": "200px"})
         self.status = ipywidgets.HTML()
         self.trial_view = ipywidgets.HTML(layout={"flex": "1 1 280px", "min_width": "260px"})
@@ -350,19 +379,9 @@ class TuningPanel(Pictured, ipywidgets.VBox):
     # -- drawing --------------------------------------------------------------------------------
     def _refresh(self, *, force: bool = False) -> None:
         """Bring every widget up to date by setting traits (at most 4 times a second)."""
-        now = time.monotonic()
         with self._lock:
-            wait = 0.25 - (now - self._last_refresh)
-            if not force and wait > 0:
-                if self._trailing is None:  # draw what is new once the quiet time is over
-                    self._trailing = threading.Timer(wait, self._refresh, kwargs={"force": True})
-                    self._trailing.daemon = True
-                    self._trailing.start()
+            if not self._throttle.due(force=force):
                 return
-            if self._trailing is not None:
-                self._trailing.cancel()
-                self._trailing = None
-            self._last_refresh = now
             info = self.info()
             self._draw(info)
         if self.table.selected is None and info.best is not None:
