@@ -21,6 +21,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from workbench.exceptions import StorageError
 from workbench.store._schema import KIND_KEY, RUN, SPACE_KEY
+from workbench.store._trials import TRIAL_COLUMNS
 
 if TYPE_CHECKING:
     from workbench.store._browse import Store
@@ -65,7 +66,7 @@ def importance(
             f"(Store.studies() lists them)."
         )
     trials = store.trials(study)
-    paths = [str(c) for c in trials.columns if c not in _FIXED and c != "values"]
+    paths = [str(c) for c in trials.columns if c not in TRIAL_COLUMNS and c != "values"]
     complete = trials[(trials["state"] == "complete") & trials["value"].map(_finite)]
     if len(complete) < 2 or not paths:
         raise StorageError(
@@ -84,18 +85,6 @@ def importance(
     if by == "step":
         frame = pd.DataFrame(frame.groupby("step", sort=False, as_index=False)["importance"].sum())
     return frame.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
-
-
-_FIXED = (
-    "number",
-    "state",
-    "value",
-    "duration",
-    "datetime_start",
-    "datetime_complete",
-    "intermediate_values",
-    "error",
-)
 
 
 def _finite(value: Any) -> bool:

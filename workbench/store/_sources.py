@@ -30,6 +30,7 @@ from workbench.store._journal_index import (
 from workbench.store._rdb_listing import RDBListing
 from workbench.store._schema import ERROR_KEY, RECORD_KEY, STATES
 from workbench.store._sorting import SORTABLE, ordered, row_value, unknown_sort
+from workbench.store._trials import raw_trial
 
 
 def _finite(value: Any) -> bool:
@@ -374,16 +375,10 @@ def _number(trial: FrozenTrial) -> int:
 
 
 def _frozen_row(trial: FrozenTrial) -> dict[str, Any]:
-    return {
-        "number": trial.number,
-        "state": trial.state.name.lower(),
-        "values": list(trial.values or ()),
-        "params": dict(trial.params),
-        "intermediate_values": dict(trial.intermediate_values),
-        "error": trial.user_attrs.get(ERROR_KEY),
-        "datetime_start": _rdb.local_time(trial.datetime_start),
-        "datetime_complete": _rdb.local_time(trial.datetime_complete),
-    }
+    row = raw_trial(trial)
+    row["datetime_start"] = _rdb.local_time(trial.datetime_start)
+    row["datetime_complete"] = _rdb.local_time(trial.datetime_complete)
+    return row
 
 
 def _fingerprint(trials: list[FrozenTrial], attrs: dict[str, Any]) -> str:
