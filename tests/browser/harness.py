@@ -269,6 +269,10 @@ class Notebook:
         self.page.wait_for_function(
             f"() => document.body.dataset.jpThemeLight === '{wanted}'", timeout=20_000
         )
+        # the splash JupyterLab shows while it changes theme dims the page: wait it out
+        self.page.wait_for_function(
+            "() => !document.querySelector('#jupyterlab-splash')", timeout=20_000
+        )
 
     def screenshot(self, name: str, *, locator: Any = None) -> Path:
         """Save a screenshot (of ``locator`` if given, else the page) as a test artifact."""
