@@ -25,9 +25,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's Chromium, headless, driven by Python Playwright."""
+    """Debian's Chromium, headless, driven by Python Playwright: one per test module, so that
+    Playwright's event loop is gone before the next module's tests (pytest-jupyter's server
+    tests run their own loop in the same process)."""
     assert Path(CHROMIUM).exists(), "Chromium is missing: scripts/test.sh installs it (apt)"
     from playwright.sync_api import sync_playwright
 

@@ -11,6 +11,8 @@ the Python package, never ``playwright install``.
 
 from __future__ import annotations
 
+import functools
+import http.client
 import json
 import os
 import secrets
@@ -85,12 +87,39 @@ def start_lab(root: Path, *, env: dict[str, str] | None = None) -> Iterator[Lab]
     (notification / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
-    port, token = _free_port(), secrets.token_hex(16)
+    token = secrets.token_hex(16)
     environment = dict(os.environ, **(env or {}))
     environment["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(REPO), environment.get("PYTHONPATH", "")) if p
     )
     log = root.parent / f"{root.name}-lab.log"
+    for attempt in range(3):  # a port found free can be taken (by a kernel) before the lab binds
+        lab = _launch(root, settings, token, environment, log)
+        try:
+            wait_for(
+                functools.partial(_answers, lab),
+                timeout=90,
+                what="JupyterLab to answer /api/status",
+            )
+            break
+        except _PortTakenError as error:
+            _stop(lab.process)
+            if attempt == 2:
+                raise AssertionError(
+                    f"no free port for JupyterLab:\n{log.read_text()[-3000:]}"
+                ) from error
+    try:
+        yield lab
+    finally:
+        _stop(lab.process)
+
+
+class _PortTakenError(Exception):
+    """The lab could not bind the port it was given."""
+
+
+def _launch(root: Path, settings: Path, token: str, environment: dict[str, str], log: Path) -> Lab:
+    port = _free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
@@ -101,6 +130,7 @@ def start_lab(root: Path, *, env: dict[str, str] | None = None) -> Iterator[Lab]
                 "--allow-root",
                 "--ip=127.0.0.1",
                 f"--port={port}",
+                "--ServerApp.port_retries=0",  # never move silently to another port
                 f"--ServerApp.token={token}",
                 f"--ServerApp.root_dir={root}",
                 "--LabApp.expose_app_in_browser=True",
@@ -113,27 +143,30 @@ def start_lab(root: Path, *, env: dict[str, str] | None = None) -> Iterator[Lab]
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    lab = Lab(f"http://127.0.0.1:{port}", token, root, process, log)
+    return Lab(f"http://127.0.0.1:{port}", token, root, process, log)
 
-    def answers() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"JupyterLab exited:\n{log.read_text()[-3000:]}")
-        try:
-            lab.get_json("/api/status")
-        except OSError:
-            return False
-        return True
 
+def _answers(lab: Lab) -> bool:
+    if lab.process.poll() is not None:
+        text = lab.log.read_text()
+        if "already in use" in text:
+            raise _PortTakenError()
+        raise AssertionError(f"JupyterLab exited:\n{text[-3000:]}")
     try:
-        wait_for(answers, timeout=90, what="JupyterLab to answer /api/status", every=0.3)
-        yield lab
-    finally:
+        lab.get_json("/api/status")
+    except (OSError, http.client.HTTPException):  # not up yet, or another server's port
+        return False
+    return True
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def write_notebook(path: Path, cells: Sequence[str]) -> Path:
