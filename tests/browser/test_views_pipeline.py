@@ -96,9 +96,31 @@ def test_editing_a_bound_changes_the_space_in_the_kernel(notebook: Notebook) -> 
     error.wait_for(timeout=10_000)
     assert "low <= high must hold" in error.inner_text()
     assert notebook.evaluate("pipe.get_hyperparams_space()['model__linear__C'].high") == 10000.0
+    # the bound in force shows beside the refused text, not hidden behind it (issue 17.10)
+    row = notebook.page.locator(".wb-space-row.wb-path-model__linear__C").first.inner_text()
+    assert "the space stays" in row and "0.5" in row, row
     notebook.screenshot(
         "view-space-editor-error", locator=notebook.scroll_to(VIEWS["space-editor"])
     )
+
+
+def test_inspector_step_list_keeps_its_size_when_the_right_pane_changes(
+    notebook: Notebook,
+) -> None:
+    """Issue 17.11: picking another step redraws the right pane; the list stays put."""
+    steps = notebook.scroll_to(".wb-inspector select")
+    before = steps.bounding_box()
+    detail = notebook.page.locator(".wb-inspector").first.inner_text()
+    options = steps.locator("option").all_inner_texts()
+    other = next(text for text in options if "scale" in text)
+    steps.select_option(label=other)
+    wait_for(
+        lambda: notebook.page.locator(".wb-inspector").first.inner_text() != detail,
+        timeout=10,
+        what="the right pane to show the other step",
+    )
+    after = steps.bounding_box()
+    assert (after["x"], after["width"]) == (before["x"], before["width"])
 
 
 def test_magics_answer_bad_input_with_usage(notebook: Notebook) -> None:

@@ -25,13 +25,15 @@ pytestmark = pytest.mark.slow
 def executed(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
     folder = tmp_path_factory.mktemp("views")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(
-        notebook,
-        timeout=300,
-        kernel_name="python3",
-        store_widget_state=False,
-        resources={"metadata": {"path": str(folder)}},
-    ).execute()
+    with pytest.MonkeyPatch.context() as patch:  # a store of its own: its study starts empty
+        patch.setenv("WORKBENCH_STORAGE", str(folder / "journal.log"))
+        NotebookClient(
+            notebook,
+            timeout=300,
+            kernel_name="python3",
+            store_widget_state=False,
+            resources={"metadata": {"path": str(folder)}},
+        ).execute()
     nbformat.write(notebook, folder / "05_views.ipynb")
     return notebook
 

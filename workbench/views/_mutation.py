@@ -233,6 +233,14 @@ class MutationPanel(Pictured, widgets.VBox):
         self.freeze_button.on_click(guarded(self._freeze_clicked, failed))
         self.run_button.on_click(guarded(lambda: self.run(self.epochs.value), failed))
         self.target.observe(guarded(self._label_freeze, failed), names="value")
+        super().__init__(self._layout())
+        self.add_class("wb-mutation-panel")
+        self.refresh()
+        # a mutation, a message, the end of a run
+        watch_picture(self, self.log_view, self.message, self.curve, names=["value", "data"])
+
+    def _layout(self) -> list[widgets.Widget]:
+        """The style, the controls (what to change, then how long to train) and the body."""
         controls = widgets.VBox(
             [
                 widgets.HBox(
@@ -248,11 +256,7 @@ class MutationPanel(Pictured, widgets.VBox):
         body = widgets.HBox(
             [self.curve, self.log_view], layout=widgets.Layout(flex_flow="row wrap", width="100%")
         )
-        super().__init__([widgets.HTML(value=STYLE, layout=plain_layout()), controls, body])
-        self.add_class("wb-mutation-panel")
-        self.refresh()
-        # a mutation, a message, the end of a run
-        watch_picture(self, self.log_view, self.message, self.curve, names=["value", "data"])
+        return [widgets.HTML(value=STYLE, layout=plain_layout()), controls, body]
 
     def _draw_picture(self) -> Picture:
         return mutation_picture(self.curve.data, self.log_view.value, self.message.value)
