@@ -93,3 +93,17 @@ class ShowsItself:
         from IPython.display import display
 
         display(self)
+
+
+_PLAIN_LAYOUT: list[Any] = []
+
+
+def plain_layout() -> Any:
+    """One default ``Layout`` shared by the view widgets that never change theirs: a notebook
+    saved with its widget state keeps every Layout model in full (about 1 kB each), so a widget
+    that would only repeat the defaults points to this one. Never set a trait on it."""
+    import ipywidgets
+
+    if not _PLAIN_LAYOUT or _PLAIN_LAYOUT[0].comm is None:  # none yet, or closed
+        _PLAIN_LAYOUT[:] = [ipywidgets.Layout()]
+    return _PLAIN_LAYOUT[0]

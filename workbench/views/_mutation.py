@@ -20,7 +20,7 @@ from workbench.core.authoring import WorkbenchPipeline, is_workbench_pipeline
 from workbench.exceptions import WorkbenchError
 from workbench.views._curves import curves
 from workbench.views._html import STYLE, esc, table, view
-from workbench.views._kernel import error_text, guarded
+from workbench.views._kernel import error_text, guarded, plain_layout
 from workbench.views._picture import Picture, Pictured, watch_picture
 from workbench.views._picture_draw import mutation_picture
 
@@ -203,14 +203,20 @@ class MutationPanel(Pictured, widgets.VBox):
             tooltip="look again for the notebook's variables that hold steps",
             layout=widgets.Layout(width="36px"),
         )
-        self.replace_button = widgets.Button(description="Replace", icon="exchange")
-        self.freeze_button = widgets.Button(description="Freeze", icon="snowflake-o")
+        self.replace_button = widgets.Button(
+            description="Replace", icon="exchange", layout=plain_layout()
+        )
+        self.freeze_button = widgets.Button(
+            description="Freeze", icon="snowflake-o", layout=plain_layout()
+        )
         self.epochs = widgets.BoundedIntText(
             value=3, min=1, max=10_000, description="epochs", layout=widgets.Layout(width="140px")
         )
         self.epochs.style.description_width = "48px"
-        self.run_button = widgets.Button(description="Run", icon="play", button_style="primary")
-        self.message = widgets.HTML(value="")
+        self.run_button = widgets.Button(
+            description="Run", icon="play", button_style="primary", layout=plain_layout()
+        )
+        self.message = widgets.HTML(value="", layout=plain_layout())
         self.curve = curves(history)  # continues ``history``; each Run feeds it as a callback
         self.curve.layout = widgets.Layout(flex="1 1 0%", min_width="520px")
         self.log_view = widgets.HTML(
@@ -240,7 +246,9 @@ class MutationPanel(Pictured, widgets.VBox):
                 widgets.HBox(
                     [self.target, self.replacement, self.reload_button, self.replace_button]
                 ),
-                widgets.HBox([self.freeze_button, self.epochs, self.run_button]),
+                widgets.HBox(
+                    [self.freeze_button, self.epochs, self.run_button], layout=plain_layout()
+                ),
                 self.message,
                 self.hint,
             ]
@@ -248,7 +256,7 @@ class MutationPanel(Pictured, widgets.VBox):
         body = widgets.HBox(
             [self.curve, self.log_view], layout=widgets.Layout(flex_flow="row wrap", width="100%")
         )
-        return [widgets.HTML(value=STYLE), controls, body]
+        return [widgets.HTML(value=STYLE, layout=plain_layout()), controls, body]
 
     def _draw_picture(self) -> Picture:
         return mutation_picture(self.curve.data, self.log_view.value, self.message.value)

@@ -20,6 +20,7 @@ from workbench.tuning import BackgroundStudy, Tuner
 from workbench.views._curves import Curves
 from workbench.views._curves_data import _get_curves_info
 from workbench.views._importance import study_importance_html
+from workbench.views._kernel import plain_layout
 from workbench.views._picture import Picture, Pictured, watch_picture
 from workbench.views._picture_draw import tuning_panel_picture
 from workbench.views._tuning_data import (
@@ -126,7 +127,11 @@ def _buttons(panel: TuningPanel) -> list[ipywidgets.Button]:
     error handling; Apply and Extend act on the selected trial (else the best)."""
     names = ("Start", "Stop", "Resume", "Apply", "Extend")
     icons = ("play", "stop", "forward", "check", "fast-forward")
-    buttons = [ipywidgets.Button(description=n, icon=i) for n, i in zip(names, icons, strict=True)]
+    buttons = [
+        ipywidgets.Button(description=n, icon=i, layout=plain_layout())
+        for n, i in zip(names, icons, strict=True)
+    ]
+    buttons[4].layout = ipywidgets.Layout()  # its own: hidden below for other runs
     buttons[3].tooltip, buttons[4].tooltip = _TOOLTIPS
     if panel.runner.tuner.evaluation.kind != "epochs":
         buttons[4].layout.display = "none"  # only epoch runs can go on
@@ -235,14 +240,16 @@ class TuningPanel(Pictured, ipywidgets.VBox):
         self.start_button, self.stop_button, self.resume_button = buttons[:3]
         self.apply_button, self.extend_button = buttons[3:]
         self.bar = ipywidgets.IntProgress(value=0, min=0, max=1, layout={"width": "200px"})
-        self.status = ipywidgets.HTML()
+        self.status = ipywidgets.HTML(layout=plain_layout())
         self.trial_view = ipywidgets.HTML(layout={"flex": "1 1 280px", "min_width": "260px"})
         self.charts = _TuningCharts()
         self.curves = Curves()
-        self.importance = ipywidgets.HTML()  # filled in when a Start or Resume ends
+        self.importance = ipywidgets.HTML(
+            layout=plain_layout()
+        )  # filled in when a Start or Resume ends
         super().__init__(
             [
-                ipywidgets.HTML(_CSS),
+                ipywidgets.HTML(_CSS, layout=plain_layout()),
                 ipywidgets.HBox([*buttons, self.bar]),
                 self.status,
                 ipywidgets.HBox([self.table, self.trial_view], layout=_WRAP),
