@@ -81,7 +81,7 @@ export class StudyView extends Widget {
     this.addClass('jp-Workbench-study');
     this.id = `workbench-study-${ref.store}-${encodeURIComponent(ref.study)}`;
     this.title.label = ref.study;
-    this.title.caption = `${ref.kind === 'run' ? 'Run' : 'Study'} ${ref.study} in ${ref.url}`;
+    this.title.caption = `Study ${ref.study} in ${ref.url}`;
     this.title.closable = true;
     setText(this.heading, ref.study);
     const top = element('div', 'jp-Workbench-studyHeader');

@@ -198,10 +198,10 @@ def find_item(
     if kinds is None:
         kinds = kinds_of(store)
     if item in kinds:
-        kind, direction, count = kinds[item]
+        kind, _, count = kinds[item]
         if not count:
             raise StorageError(f"Cannot compare {item!r}: it has no trial yet.")
-        number = 0 if kind == RUN else _best_trial(store, item, direction)
+        number = 0 if kind == RUN else _best_trial(store, item)
         return ItemRef(store, store_key, item, number, item)
     study, sep, tail = item.rpartition("#")
     if sep and tail.isdigit() and study:
@@ -246,18 +246,15 @@ def _missing(store: Store, item: Any, study: str, trial: int | None) -> StorageE
     )
 
 
-def _best_trial(store: Store, name: str, direction: str) -> int:
-    """A study's best complete trial, by its direction."""
-    trials = store.trials(name)
-    complete = trials[(trials["state"] == "complete") & trials["value"].notna()]
-    if not len(complete):
+def _best_trial(store: Store, name: str) -> int:
+    """A study's best complete trial, by its direction: the store's best so far."""
+    best = store.values(name)["best_number"].dropna()
+    if not len(best):
         raise StorageError(
             f"Cannot compare the study {name!r}: it has no complete trial to stand for it. "
             f"Name one of its trials instead, such as {name + '#0'!r}."
         )
-    values = complete["value"].to_numpy()
-    best = values.argmax() if direction.startswith("maximize") else values.argmin()
-    return int(complete["number"].iloc[int(best)])
+    return int(best.iloc[-1])
 
 
 def compare_refs(refs: Sequence[ItemRef]) -> Comparison:

@@ -101,19 +101,13 @@ def _trial_number(trial: Any) -> int:
 
 
 def _best_number(opened: store.Store, study: str) -> int:
-    frame = opened.trials(study)
-    complete = frame[(frame["state"] == "complete") & frame["value"].notna()]
-    if not len(complete):
+    best = opened.values(study)["best_number"].dropna()
+    if not len(best):
         raise TuningError(
             f"The study {study!r} has no complete trial, so it has no best pipeline; pass "
             f"trial=<number> to load another kept trial."
         )
-    direction = opened.record(study, int(complete["number"].iloc[0])).direction
-    values = complete.sort_values(["value", "number"], ascending=[direction != "maximize", True])
-    if direction == "maximize":  # the earliest of equal values, as Optuna's best_trial
-        top = values["value"].iloc[0]
-        return int(values[values["value"] == top]["number"].min())
-    return int(values["number"].iloc[0])
+    return int(best.iloc[-1])
 
 
 def _no_trial(opened: store.Store, study: str, number: int) -> None:
