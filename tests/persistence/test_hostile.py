@@ -118,7 +118,7 @@ def test_load_refuses_a_file_that_calls_a_workbench_function_and_runs_nothing(tm
 def test_load_refuses_a_workbench_function_as_a_value(tmp_path):
     step = FunctionTransformer(func=workbench.core.authoring.fit_transform_step)
     path = save(Pipeline([("f", step)]), tmp_path / "function.wbz")
-    name = "workbench.core._composite.fit_transform_step"
+    name = "workbench.core._fitting.fit_transform_step"
     assert get_untrusted_types(path) == [name]
     with pytest.raises(UntrustedTypesError, match=re.escape(repr([name]))):
         load(path)

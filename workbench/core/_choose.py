@@ -9,12 +9,8 @@ from typing import Any, Self
 from sklearn.utils.metaestimators import available_if
 
 from workbench._internal.names import did_you_mean
-from workbench.core._composite import (
-    Composite,
-    MinibatchRoute,
-    delegate_tags,
-    fit_transform_step,
-)
+from workbench.core._composite import Composite
+from workbench.core._fitting import MinibatchRoute, delegate_tags, fit_transform_step
 from workbench.core._introspection import is_fitted
 from workbench.core._minibatch import (
     can_partial_fit,

@@ -1,119 +1,28 @@
 """Composite: a step made of named sub-steps (Pipeline, Choose, TrainOnly, ...).
 
 It owns what belongs to the links between a parent and its children: scikit-learn's nested
-``get_params``/``set_params``, the spaces of plain scikit-learn children, frozen children,
-and the event scope of a fit. Mutation by path, with its log, is in ``_mutation``.
+``get_params``/``set_params``, the spaces of plain scikit-learn children, frozen children and
+addressing by path. Mutation by path, with its log, is in ``_mutation``; the frame of a fit and
+the pieces every composite's fit shares are in ``_fitting``; ``Wrapper`` is in ``_wrapper``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import time
 from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar, NamedTuple, Self
+from typing import Any, ClassVar, Self
 
 from optuna.distributions import BaseDistribution
-from sklearn.utils import get_tags
 
 from workbench._internal.names import did_you_mean
 from workbench.core import _tree
-from workbench.core._callbacks import current_scope, event_scope, notify
 from workbench.core._default_spaces import constructor_params
-from workbench.core._introspection import is_fitted
+from workbench.core._fitting import FitEmitter, MinibatchRoute, fit_frame
 from workbench.core._mutation import Mutable, class_name
-from workbench.core._paths import SEPARATOR, check_step_names, join_path
+from workbench.core._paths import SEPARATOR, check_step_names
 from workbench.core._step import Step
 from workbench.exceptions import StructureError, UnknownPathError
-
-
-def fit_transform_step(
-    step: Any, X: Any, y: Any, *, frozen: bool = False, **params: Any
-) -> tuple[Any, Any]:
-    """Fit ``step`` on ``(X, y)`` and return what the next step learns from.
-
-    A frozen step only transforms. A step with ``fit_resample`` (a sampler, a label transform,
-    :class:`TrainOnly`) returns new ``(X, y)`` while fitting.
-    """
-    if frozen:
-        if hasattr(step, "transform"):
-            return step.transform(X), y
-        return X, y
-    if hasattr(step, "fit_resample"):
-        return step.fit_resample(X, y, **params)
-    if hasattr(step, "fit_transform"):
-        return step.fit_transform(X, y, **params), y
-    return step.fit(X, y, **params).transform(X), y
-
-
-def delegate_tags(tags: Any, inner: Any, *, input_tags: bool = False) -> Any:
-    """``tags`` with the estimator type and the target-side tags of ``inner`` (and its input
-    tags, where the composite hands its input straight to it); unchanged if ``inner`` has none."""
-    try:
-        found = get_tags(inner)
-    except (AttributeError, TypeError, ValueError):
-        return tags
-    tags.estimator_type = found.estimator_type
-    tags.classifier_tags = found.classifier_tags
-    tags.regressor_tags = found.regressor_tags
-    tags.transformer_tags = found.transformer_tags
-    tags.target_tags = found.target_tags
-    if input_tags:
-        tags.input_tags = found.input_tags
-    return tags
-
-
-def route_fit_params(
-    owner: str, names: Sequence[str], fit_params: dict[str, Any]
-) -> dict[str, dict[str, Any]]:
-    """Split ``<step>__<param>`` fit parameters by step name (scikit-learn's convention)."""
-    routed: dict[str, dict[str, Any]] = {}
-    for key, value in fit_params.items():
-        name, separator, param = key.partition(SEPARATOR)
-        if not separator or name not in names:
-            raise TypeError(
-                f"{owner}.fit() got fit parameter {key!r}; name it after its step, as "
-                f"'<step>__<param>' with a step among {list(names)}.{did_you_mean(name, names)}"
-            )
-        routed.setdefault(name, {})[param] = value
-    return routed
-
-
-class MinibatchRoute(NamedTuple):
-    """How a composite passes a mini-batch on, returned by ``Composite.minibatch_route()``.
-
-    A batch goes through ``children``, in order, as if they stood in the parent's place; the
-    last one is the last step of the run where the composite is. ``target``, when given, is a
-    label transform that changes ``y`` before the children see it, with the methods of
-    :class:`~workbench.training.TransformTarget`: ``target_operation()``, ``fit_target(y)``,
-    ``transform_target(y)``, and its ``transformer``, fitted once on the whole ``y``.
-    """
-
-    children: list[tuple[str, Any]]
-    target: Any = None
-
-
-class FitEmitter:
-    """Sends events of one fit to its listeners, with paths under the fit's prefix."""
-
-    __slots__ = ("listeners", "prefix")
-
-    def __init__(self, listeners: Sequence[Any], prefix: str):
-        self.listeners = listeners
-        self.prefix = prefix
-
-    def __call__(self, event: str, name: str, step: Any, /, **data: Any) -> None:
-        if self.listeners:
-            notify(self.listeners, event, path=join_path(self.prefix, name), step=step, **data)
-
-    @contextlib.contextmanager
-    def child(self, name: str, step: Any) -> Iterator[None]:
-        """Nested composites fitted inside this block emit under ``prefix__name``."""
-        if _tree.is_workbench(step) and step.named_children():
-            with event_scope(self.listeners, join_path(self.prefix, name)):
-                yield
-        else:
-            yield
 
 
 class Composite(Mutable, Step):
@@ -329,39 +238,8 @@ class Composite(Mutable, Step):
         Yields an emitter for events of the children. Modes are restored afterwards; when the
         fit raises, resources that it set up lazily are released.
         """
-        outer = current_scope()
-        listeners: tuple[Any, ...] = (*self._callbacks, *(callbacks or ()))
-        prefix = ""
-        if outer is not None:
-            listeners = (*outer.callbacks, *listeners)
-            prefix = outer.prefix
-        nested = outer is not None and outer.nested  # else this fit is a run of its own
-        was_training = self._training
-        was_set_up = self._is_set_up
-        self.train()
-        emit = FitEmitter(listeners, prefix)
-        started = time.perf_counter()
-        try:
-            if not nested and listeners:
-                notify(listeners, "fit_begin", path=prefix, step=self, kind=kind, **data)
+        with fit_frame(self, callbacks, kind, data) as emit:
             yield emit
-            if not nested and listeners:
-                notify(
-                    listeners,
-                    "fit_end",
-                    path=prefix,
-                    step=self,
-                    kind=kind,
-                    duration=time.perf_counter() - started,
-                    **data,
-                )
-        except BaseException:
-            if not nested and not was_set_up:
-                with contextlib.suppress(Exception):
-                    self.teardown()
-            raise
-        finally:
-            self.train(was_training)
 
 
 def _copy_frozen(step: Any) -> Any:
@@ -369,54 +247,3 @@ def _copy_frozen(step: Any) -> Any:
         return copy.deepcopy(step)
     except Exception:  # a handle, a lock: share the fitted step rather than lose it
         return step
-
-
-class Wrapper(Composite):
-    """Base of composites holding a fixed set of steps in attributes (``step`` by default).
-
-    ``_child_attributes`` names them in order; they are replaced by path like any step, but
-    never inserted or removed. Fitted when all of them are; scikit-learn tags come from
-    ``step`` when there is one.
-    """
-
-    _children_param = "step"
-    _child_attributes: ClassVar[tuple[str, ...]] = ("step",)
-    _delegates_input_tags: ClassVar[bool] = False  # True where X goes to ``step`` as it is
-
-    def named_children(self) -> list[tuple[str, Any]]:
-        return [(name, getattr(self, name)) for name in self._child_attributes]
-
-    def _check_children(self) -> list[tuple[str, Any]]:
-        return self.named_children()
-
-    @classmethod
-    def _own_param_names(cls) -> tuple[str, ...]:
-        return tuple(name for name in constructor_params(cls) if name not in cls._child_attributes)
-
-    def _set_child(self, name: str, step: Any) -> None:
-        setattr(self, name, step)
-
-    def _insert_child(self, name: str, step: Any, index: int) -> None:
-        raise StructureError(self._fixed_message())
-
-    def _remove_child(self, name: str) -> None:
-        raise StructureError(self._fixed_message())
-
-    def _fixed_children(self) -> str | None:
-        return self._fixed_message()
-
-    def _fixed_message(self) -> str:
-        held = ", ".join(repr(name) for name in self._child_attributes)
-        return (
-            f"{type(self).__name__} holds a fixed set of steps ({held}); replace one instead of "
-            f"inserting or removing."
-        )
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return all(is_fitted(step) for _, step in self.named_children())
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        if "step" not in self._child_attributes:
-            return tags
-        return delegate_tags(tags, self.step, input_tags=self._delegates_input_tags)

@@ -15,7 +15,8 @@ import numpy as np
 from sklearn.utils import get_tags
 
 from workbench.core import _tree
-from workbench.core._composite import Composite, MinibatchRoute, fit_transform_step
+from workbench.core._composite import Composite
+from workbench.core._fitting import MinibatchRoute, fit_transform_step
 from workbench.core._introspection import is_fitted
 from workbench.core._paths import join_path
 from workbench.exceptions import TrainingError

@@ -11,12 +11,8 @@ from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metaestimators import available_if
 
 from workbench.core import _tree
-from workbench.core._composite import (
-    Composite,
-    MinibatchRoute,
-    fit_transform_step,
-    route_fit_params,
-)
+from workbench.core._composite import Composite
+from workbench.core._fitting import MinibatchRoute, fit_transform_step, route_fit_params
 from workbench.core._introspection import is_fitted
 from workbench.core._minibatch import (
     can_partial_fit,

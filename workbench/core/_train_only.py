@@ -6,8 +6,9 @@ from typing import Any, Self
 
 from sklearn.utils.metaestimators import available_if
 
-from workbench.core._composite import MinibatchRoute, Wrapper, fit_transform_step
+from workbench.core._fitting import MinibatchRoute, fit_transform_step
 from workbench.core._minibatch import can_partial_fit, check_partial_fit, partial_fit_step
+from workbench.core._wrapper import Wrapper
 
 
 class TrainOnly(Wrapper):
