@@ -31,6 +31,7 @@ from workbench.store._kept import (
     split_version,
     version_name,
 )
+from workbench.store._lineage import REUSED_KEY
 from workbench.store._liveness import fail_stale_trials, worker_lease
 from workbench.store._open import (
     DEFAULT_DIRECTORY,
@@ -93,6 +94,7 @@ __all__ = [
     "MEMORY",
     "METRIC_KEY",
     "RECORD_KEY",
+    "REUSED_KEY",
     "SCHEMA_KEY",
     "SETUP_KEY",
     "SPACE_KEY",
