@@ -8,7 +8,7 @@ import math
 import optuna
 import pytest
 from optuna.distributions import FloatDistribution
-from optuna.trial import TrialState, create_trial
+from optuna.trial import create_trial
 from sklearn.linear_model import LogisticRegression
 
 from workbench import Pipeline, floats
@@ -162,9 +162,7 @@ def test_a_tuner_that_changed_its_space_is_listed_as_versions(tmp_path):
             sampler=optuna.samplers.RandomSampler(seed=1),
         )
 
-    tuner({"model__C": floats(0.01, 10.0, log=True)}).optimize(
-        *classification_data(), n_trials=8
-    )
+    tuner({"model__C": floats(0.01, 10.0, log=True)}).optimize(*classification_data(), n_trials=8)
     second = tuner({"model__C": floats(0.1, 1.0)}).optimize(*classification_data(), n_trials=2)
     reused = second.study.user_attrs[shared.VERSION_KEY]["reused"]
     store = open_store(journal)

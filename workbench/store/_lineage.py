@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.store._kept import EXTENDS_KEY, VERSION_KEY, split_version
+from workbench.store._kept import VERSION_KEY, split_version
 
 REUSED_KEY = "workbench:reused"
 #: The columns :meth:`Store.summaries` adds for versions, in order.
