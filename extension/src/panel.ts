@@ -11,6 +11,7 @@ import { Widget } from '@lumino/widgets';
 import { ApiError, IChanges, IListing, IStoreInfo, IStudyRow, api, formatValue } from './api';
 import { CompareSelection, compareBox, itemOf } from './compare';
 import { splitName } from './text';
+import { isLaterVersion, versionLabel, versionNote } from './versions';
 
 /** How often the panel asks the server what changed (ms). */
 export const POLL_INTERVAL = 1000;
@@ -93,8 +94,11 @@ class ListingTable {
         this.body.insertBefore(tr, this.body.children[index] ?? null);
       }
       const cells = Array.from(tr.children).slice(1) as HTMLElement[]; // after the checkbox
-      showName(cells[0], row.name);
-      cells[0].title = row.name;
+      const later = isLaterVersion(row);
+      tr.classList.toggle('jp-Workbench-versionRow', later);
+      showName(cells[0], later ? versionLabel(row) : row.name);
+      const note = versionNote(row);
+      cells[0].title = note ? `${row.name}: ${note}` : row.name;
       if (this.kind === 'run') {
         setText(cells[1], runState(row));
       } else {
