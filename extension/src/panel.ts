@@ -96,7 +96,11 @@ class ListingTable {
       const cells = Array.from(tr.children).slice(1) as HTMLElement[]; // after the checkbox
       const later = isLaterVersion(row);
       tr.classList.toggle('jp-Workbench-versionRow', later);
-      showName(cells[0], later ? versionLabel(row) : row.name);
+      if (later) {
+        showLabel(cells[0], versionLabel(row));
+      } else {
+        showName(cells[0], row.name);
+      }
       const note = versionNote(row);
       cells[0].title = note ? `${row.name}: ${note}` : row.name;
       if (this.kind === 'run') {
@@ -156,6 +160,17 @@ function showName(cell: HTMLElement, name: string): void {
   if (tail) {
     box.appendChild(element('span', 'jp-Workbench-nameTail', tail));
   }
+  cell.replaceChildren(box);
+}
+
+/** A later version's label, whole (cut at its end where there is no room). */
+function showLabel(cell: HTMLElement, label: string): void {
+  if (cell.dataset.name === `\u0000${label}`) {
+    return;
+  }
+  cell.dataset.name = `\u0000${label}`; // never a study's name: showName draws again
+  const box = element('span', 'jp-Workbench-nameBox');
+  box.appendChild(element('span', 'jp-Workbench-nameHead', label));
   cell.replaceChildren(box);
 }
 

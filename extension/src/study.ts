@@ -63,6 +63,7 @@ export class StudyView extends Widget {
   private readonly meta = element('div', 'jp-Workbench-meta');
   private readonly versionLine = element('div', 'jp-Workbench-versionNote');
   private readonly versionSwitch = element('label', 'jp-Workbench-versionSwitch');
+  private readonly versionsLine = element('div', 'jp-Workbench-versionNote');
   private readonly allVersionsBox = element('input');
   private readonly error = element('div', 'jp-Workbench-error');
   private readonly bestPlot = element('div', 'jp-Workbench-plot jp-Workbench-bestPlot');
@@ -147,6 +148,8 @@ export class StudyView extends Widget {
     const trialsTitle = element('h3', undefined, 'Trials');
     trialsTitle.appendChild(this.versionSwitch);
     this.node.appendChild(trialsTitle);
+    this.versionsLine.style.display = 'none';
+    this.node.appendChild(this.versionsLine);
     this.node.appendChild(this.pager);
     this.node.appendChild(scroller);
     const detail = element('div', 'jp-Workbench-detail');
@@ -285,18 +288,11 @@ export class StudyView extends Widget {
   private showVersions(row: IStudyRow, together: IVersionsPage | null): void {
     const note = versionNote(row);
     const several = (row.versions ?? 1) > 1;
-    const parts = [note];
-    if (together) {
-      parts.push(versionsSummary(together.versions, together.total, together.reused));
-      for (const version of together.versions) {
-        const from = versionNote(version);
-        if (typeof version.version_from === 'number' && from) {
-          parts.push(`${version.name}: ${from.slice(from.indexOf('from'))}`);
-        }
-      }
-    }
-    setText(this.versionLine, parts.filter(Boolean).join(' · '));
+    setText(this.versionLine, note);
     this.versionLine.style.display = note ? '' : 'none';
+    const sum = together ? versionsSummary(together.versions, together.total, together.reused) : '';
+    setText(this.versionsLine, sum);
+    this.versionsLine.style.display = sum ? '' : 'none';
     this.versionSwitch.style.display = several ? '' : 'none';
   }
 

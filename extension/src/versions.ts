@@ -11,13 +11,16 @@ export function isLaterVersion(row: IStudyRow): boolean {
   return typeof row.under === 'string' && row.under !== '';
 }
 
-/** A later version's short label in the listing: `v2: from v1, reused 8`. */
+/** A later version's short label in the listing: `v2 · reused 8`; `v3 · from v1, reused 2`
+ * when it did not come from the version just before it (the full note is its tooltip). */
 export function versionLabel(row: IStudyRow): string {
-  const parts = [`v${row.version ?? 1}`];
-  const from = typeof row.version_from === 'number' ? `from v${row.version_from}` : '';
-  const reused = row.reused ? `reused ${row.reused}` : '';
-  const rest = [from, reused].filter(Boolean).join(', ');
-  return rest ? `${parts[0]}: ${rest}` : parts[0];
+  const version = row.version ?? 1;
+  const from = row.version_from;
+  const parts = [
+    typeof from === 'number' && from !== version - 1 ? `from v${from}` : '',
+    row.reused ? `reused ${row.reused}` : ''
+  ].filter(Boolean);
+  return parts.length ? `v${version} · ${parts.join(', ')}` : `v${version}`;
 }
 
 /**
@@ -63,8 +66,13 @@ export function lineageText(page: ITrialsPage, index: number): string {
   return parts.join(' · ');
 }
 
-/** How the trials of all versions add up: `3 versions · 25 trials (8 reused, shown once)`. */
+/** How the trials of all versions add up, and where each version came from:
+ * `3 versions · 25 trials (8 reused, shown once) · v2 from v1 (8 reused) · v3 from v2 (5 reused)`.
+ */
 export function versionsSummary(versions: IStudyRow[], total: number, reused: number): string {
   const shownOnce = reused ? ` (${reused} reused, shown once)` : '';
-  return `${versions.length} versions · ${total} trials${shownOnce}`;
+  const origins = versions
+    .filter(row => typeof row.version_from === 'number')
+    .map(row => `v${row.version ?? 1} from v${row.version_from} (${row.reused ?? 0} reused)`);
+  return [`${versions.length} versions · ${total} trials${shownOnce}`, ...origins].join(' · ');
 }

@@ -15,8 +15,10 @@ test('a later version is drawn under its study, labelled with where it came from
   assert.equal(isLaterVersion(SECOND), true);
   assert.equal(isLaterVersion(FIRST), false);
   assert.equal(isLaterVersion({ name: 'old-server-row' }), false);
-  assert.equal(versionLabel(SECOND), 'v2: from v1, reused 8');
-  assert.equal(versionLabel({ ...SECOND, reused: 0 }), 'v2: from v1');
+  assert.equal(versionLabel(SECOND), 'v2 · reused 8');
+  assert.equal(versionLabel({ ...SECOND, reused: 0 }), 'v2');
+  // from a version other than the one just before: said
+  assert.equal(versionLabel({ ...SECOND, version: 3, version_from: 1, reused: 2 }), 'v3 · from v1, reused 2');
 });
 
 test('a version note says which version, of how many, from where, reusing how many', () => {
@@ -48,6 +50,9 @@ test('lineage comes from a page: extends, reused from, reused in', () => {
 });
 
 test('the versions together add up, reused trials counted once', () => {
-  assert.equal(versionsSummary([FIRST, SECOND], 18, 8), '2 versions · 18 trials (8 reused, shown once)');
-  assert.equal(versionsSummary([FIRST, SECOND], 10, 0), '2 versions · 10 trials');
+  assert.equal(
+    versionsSummary([FIRST, SECOND], 18, 8),
+    '2 versions · 18 trials (8 reused, shown once) · v2 from v1 (8 reused)'
+  );
+  assert.equal(versionsSummary([FIRST, { ...SECOND, reused: 0 }], 10, 0), '2 versions · 10 trials · v2 from v1 (0 reused)');
 });
