@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.store._kept import VERSION_KEY, split_version
+from workbench.store._kept import EXTENDS_KEY, VERSION_KEY, split_version
 
 REUSED_KEY = "workbench:reused"
 #: The columns :meth:`Store.summaries` adds for versions, in order.
@@ -35,6 +35,40 @@ def reused_of(value: Any) -> tuple[str, int] | None:
     if isinstance(study, str) and isinstance(trial, int) and not isinstance(trial, bool):
         return study, trial
     return None
+
+
+def lineage_of(user_attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """A trial's lineage from its user attributes: ``extends`` (a trial number, or None) and
+    ``reused_from`` (``"study#12"``, or None).
+
+    Examples
+    --------
+    >>> lineage_of({"workbench:extends": 3})
+    {'extends': 3, 'reused_from': None}
+    >>> lineage_of({"workbench:reused": {"study": "digits", "trial": 4}})
+    {'extends': None, 'reused_from': 'digits#4'}
+    """
+    origin = reused_of(user_attrs.get(REUSED_KEY))
+    return {
+        "extends": extends_of(user_attrs.get(EXTENDS_KEY)),
+        "reused_from": None if origin is None else f"{origin[0]}#{origin[1]}",
+    }
+
+
+def lineage_text(lineage: Mapping[str, Any]) -> str:
+    """A trial's lineage in words: ``"extends 3"``, ``"reused from digits#4"``, or ``""``.
+
+    Examples
+    --------
+    >>> lineage_text({"extends": 3, "reused_from": None})
+    'extends 3'
+    """
+    parts = []
+    if lineage.get("extends") is not None:
+        parts.append(f"extends {lineage['extends']}")
+    if lineage.get("reused_from"):
+        parts.append(f"reused from {lineage['reused_from']}")
+    return " · ".join(parts)
 
 
 def version_fields(name: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
@@ -91,14 +125,10 @@ def trial_lineage(
 ) -> dict[int, dict[str, Any]]:
     """Per trial number: ``extends`` (the trial it continues, or None) and ``reused_from``
     (``"study#12"``: the trial of the version before that it copies, or None)."""
-    lineage = {}
-    for number in numbers:
-        origin = reused_of(reused.get(number))
-        lineage[number] = {
-            "extends": extends_of(extends.get(number)),
-            "reused_from": None if origin is None else f"{origin[0]}#{origin[1]}",
-        }
-    return lineage
+    return {
+        number: lineage_of({EXTENDS_KEY: extends.get(number), REUSED_KEY: reused.get(number)})
+        for number in numbers
+    }
 
 
 def combine_versions(

@@ -31,7 +31,12 @@ from workbench.store._kept import (
     split_version,
     version_name,
 )
-from workbench.store._lineage import REUSED_KEY
+from workbench.store._lineage import (
+    REUSED_KEY,
+    lineage_of,
+    lineage_text,
+    version_fields,
+)
 from workbench.store._liveness import fail_stale_trials, worker_lease
 from workbench.store._open import (
     DEFAULT_DIRECTORY,
@@ -125,6 +130,8 @@ __all__ = [
     "kept_bytes",
     "kept_key",
     "kept_pipelines",
+    "lineage_of",
+    "lineage_text",
     "lower_is_better",
     "make_record",
     "metric_direction",
@@ -139,6 +146,7 @@ __all__ = [
     "trial_row",
     "trial_structure",
     "trials_frame",
+    "version_fields",
     "version_name",
     "worker_lease",
 ]
