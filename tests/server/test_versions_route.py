@@ -102,3 +102,15 @@ async def test_the_versions_route_answers_errors_with_the_stores_message(
     assert caught.value.code == 400
     body = json.loads(caught.value.response.body)  # type: ignore[union-attr]
     assert body["message"].startswith("Cannot sort the trials by 'x'")
+
+
+async def test_the_compare_route_takes_every_version_of_a_study(
+    jp_fetch: Any, embedded: None
+) -> None:
+    answer = await _get(jp_fetch, "compare", item="0/s@*")
+    assert [item["label"] for item in answer["items"]] == ["s#3", "s@2#0", "s@3#2"]
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch("workbench", "api", "compare", params={"item": "0/nothing@*"})
+    assert caught.value.code == 404
+    body = json.loads(caught.value.response.body)  # type: ignore[union-attr]
+    assert "Cannot compare 'nothing@*': no study of that name" in body["message"]

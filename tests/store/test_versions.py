@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 
 from workbench import Pipeline, floats
 from workbench.exceptions import StorageError, StoreQueryError
-from workbench.store import open_store, shared
+from workbench.store import compare, open_store, shared
 from workbench.tuning import Tuner
 
 from ..tuning.helpers import classification_data
@@ -172,3 +172,36 @@ def test_a_tuner_that_changed_its_space_is_listed_as_versions(tmp_path):
     assert len(together) == 8 + 2  # the reused trials once
     assert sum(len(found) for found in together["reused_in"]) == reused
     assert not any(math.isnan(v) for v in together["value"])
+
+
+def test_compare_takes_every_version_of_a_study_each_by_its_best_trial(store):
+    found = store.compare(["s@*"])
+    assert found.labels == ["s#3", "s@2#0", "s@3#2"]
+    assert found.items["value"].tolist() == [0.9, 0.8, 0.95]
+    assert store.compare(["s@2@*", "other"]).labels == ["s#3", "s@2#0", "s@3#2", "other#0"]
+    with pytest.raises(StorageError, match=r"Cannot compare 'z@\*': no study of that name"):
+        store.compare(["z@*"])
+    with pytest.raises(StorageError, match=r"Did you mean 'other'"):
+        store.compare(["othr@*"])
+
+
+def test_compare_across_stores_takes_a_studys_versions(store, tmp_path):
+    elsewhere = open_store(str(tmp_path / "elsewhere.log"))
+    optuna.create_study(storage=elsewhere.storage, study_name="far").add_trial(_trial(0.2, 1.0))
+    both = {"here": store, "there": elsewhere}
+    found = compare(["s@*", "there:far"], stores=both)
+    assert found.labels == ["here:s#3", "here:s@2#0", "here:s@3#2", "there:far#0"]
+    assert compare(["here:s@*"], stores=both).labels == ["s#3", "s@2#0", "s@3#2"]
+
+
+def test_compare_leaves_out_a_version_without_a_complete_trial(tmp_path):
+    storage = str(tmp_path / "journal.log")
+    versioned(open_store(storage).storage)
+    optuna.create_study(storage=open_store(storage).storage, study_name="s@4").enqueue_trial(
+        {"C": 0.5}
+    )
+    assert open_store(storage).compare(["s@*"]).labels == ["s#3", "s@2#0", "s@3#2"]
+    lonely = optuna.create_study(storage=open_store(storage).storage, study_name="lonely")
+    lonely.enqueue_trial({"C": 0.5})
+    with pytest.raises(StorageError, match=r"'lonely@\*': no version of it has a complete"):
+        open_store(storage).compare(["lonely@*"])

@@ -9,7 +9,7 @@ them from here, as step authors import from :mod:`workbench.core.authoring`.
 """
 
 from workbench.store._browse import SUMMARY_COLUMNS
-from workbench.store._compare import ItemRef, chart_of, compare_refs, find_item
+from workbench.store._compare import ItemRef, chart_of, compare_refs, find_item, find_items
 from workbench.store._direction import lower_is_better, metric_direction
 from workbench.store._history import (
     MarkTracker,
@@ -123,6 +123,7 @@ __all__ = [
     "fail_stale_trials",
     "final_statistics",
     "find_item",
+    "find_items",
     "format_bytes",
     "history_marks",
     "is_statistic",
