@@ -36,8 +36,8 @@ def compare(
         Each a run's name, a study's name (its best complete trial), ``"study#12"``, a pair
         ``("study", 12)``, or ``"study@*"``: every version of a study (``study``,
         ``study@2``, ...), each by its best complete trial. With several stores,
-        ``"key:item"`` takes the item from the store ``key`` of ``stores``; an item without a known key is looked for in each store in
-        order, and the first that holds it gives it.
+        ``"key:item"`` takes the item from the store ``key`` of ``stores``; an item without a
+        known key is looked for in each store in order, and the first that holds it gives it.
     stores : mapping of str to store, optional
         Key -> anything :func:`open_store` opens (a path, URL, Optuna storage, ``StoreInfo``)
         or an opened :class:`Store`. Default: the stores configured here, by
