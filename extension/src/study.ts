@@ -64,6 +64,7 @@ export class StudyView extends Widget {
   private readonly versionLine = element('div', 'jp-Workbench-versionNote');
   private readonly versionSwitch = element('label', 'jp-Workbench-versionSwitch');
   private readonly versionsLine = element('div', 'jp-Workbench-versionNote');
+  private readonly compareVersions = element('label', 'jp-Workbench-versionSwitch');
   private readonly allVersionsBox = element('input');
   private readonly error = element('div', 'jp-Workbench-error');
   private readonly bestPlot = element('div', 'jp-Workbench-plot jp-Workbench-bestPlot');
@@ -146,7 +147,8 @@ export class StudyView extends Widget {
     this.pager.appendChild(this.pageLabel);
     this.pager.appendChild(this.next);
     const trialsTitle = element('h3', undefined, 'Trials');
-    trialsTitle.appendChild(this.versionSwitch);
+    trialsTitle.append(this.versionSwitch, this.compareVersions);
+    this.compareVersions.style.display = 'none';
     this.node.appendChild(trialsTitle);
     this.versionsLine.style.display = 'none';
     this.node.appendChild(this.versionsLine);
@@ -294,6 +296,14 @@ export class StudyView extends Widget {
     setText(this.versionsLine, sum);
     this.versionsLine.style.display = sum ? '' : 'none';
     this.versionSwitch.style.display = several ? '' : 'none';
+    this.compareVersions.style.display = several ? '' : 'none';
+    if (several && !this.compareVersions.childElementCount) {
+      // the server's `<study>@*`: each version's best complete trial
+      const item = itemOf(this.ref.store, `${row.base ?? row.name}@*`);
+      const title = 'Compare the best trial of each version of this study';
+      this.compareVersions.append(compareBox(this.selection, item, title), 'Compare the versions');
+      this.compareVersions.title = title;
+    }
   }
 
   private turn(direction: number): void {

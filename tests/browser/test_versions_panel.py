@@ -78,7 +78,7 @@ def test_versions_are_listed_together_and_the_study_view_shows_them_with_lineage
     assert _column(page, "lineage") == ["reused from s#1", "reused from s#2", ""]
 
     # all versions together: each trial once, marked with its version, reused ones said so
-    page.locator(".jp-Workbench-versionSwitch input").check()
+    page.get_by_role("checkbox", name="All versions in the table").check()
     wait_for(lambda: len(_column(page, "version")) == 7, timeout=30, what="all versions")
     assert _column(page, "version") == ["v1", "v1", "v1", "v1", "v2", "v3", "v3"]
     assert _column(page, "lineage") == [
@@ -108,3 +108,12 @@ def test_versions_are_listed_together_and_the_study_view_shows_them_with_lineage
     for theme in ("light", "dark"):
         notebook.set_theme(theme)
         notebook.screenshot(f"versions_panel_{theme}")
+
+    # the versions compared: each version's best trial, side by side
+    page.get_by_role("checkbox", name="Compare the versions").check()
+    page.locator("#workbench-panel .jp-Workbench-compareButton").click()
+    names = (
+        ".jp-Workbench-compare:not(.lm-mod-hidden) .jp-Workbench-compareItems td.jp-Workbench-name"
+    )
+    wait_for(lambda: _texts(page, names) == ["s#3", "s@2#0", "s@3#2"], timeout=30,
+             what="the versions compared")  # fmt: skip
