@@ -161,4 +161,5 @@ class SharedCodeWidget(anywidget.AnyWidget):  # type: ignore[misc]
     _code = traitlets.Instance(ViewCode).tag(sync=True, **ipywidgets.widget_serialization)
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("layout", plain_layout())
         super().__init__(_code=shared_code(self._code_file), **kwargs)
