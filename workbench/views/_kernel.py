@@ -100,18 +100,23 @@ class ShowsItself:
         display(self)
 
 
-_PLAIN_LAYOUT: list[Any] = []
+_PLAIN_PARTS: dict[type, Any] = {}
 
 
 def plain_layout() -> Any:
     """One default ``Layout`` shared by the view widgets that never change theirs: a notebook
-    saved with its widget state keeps every Layout model in full (about 1 kB each), so a widget
-    that would only repeat the defaults points to this one. Never set a trait on it."""
-    import ipywidgets
+    saved with its widget state keeps every Layout model in full (about 1.5 kB each), so a
+    widget that would only repeat the defaults points to this one. Never set a trait on it."""
+    return plain_style(ipywidgets.Layout)
 
-    if not _PLAIN_LAYOUT or _PLAIN_LAYOUT[0].comm is None:  # none yet, or closed
-        _PLAIN_LAYOUT[:] = [ipywidgets.Layout()]
-    return _PLAIN_LAYOUT[0]
+
+def plain_style(style_class: type) -> Any:
+    """One default style model of ``style_class`` (``ipywidgets.ButtonStyle``, ``HTMLStyle``,
+    ...), shared as :func:`plain_layout` is, by widgets that never change their style."""
+    part = _PLAIN_PARTS.get(style_class)
+    if part is None or part.comm is None:  # none yet, or closed
+        part = _PLAIN_PARTS[style_class] = style_class()
+    return part
 
 
 #: The ``_esm`` of every :class:`SharedCodeWidget`: it loads the view's real module from the
@@ -161,5 +166,4 @@ class SharedCodeWidget(anywidget.AnyWidget):  # type: ignore[misc]
     _code = traitlets.Instance(ViewCode).tag(sync=True, **ipywidgets.widget_serialization)
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("layout", plain_layout())
         super().__init__(_code=shared_code(self._code_file), **kwargs)
