@@ -137,7 +137,7 @@ export default { async render(context) { return (await load(context.model)).rend
 """
 
 
-class ViewCode(ipywidgets.Widget):  # type: ignore[misc]
+class ViewCode(ipywidgets.Widget):
     """A model without a view that holds the source of one view module (see
     :func:`shared_code`)."""
 
@@ -157,7 +157,7 @@ def shared_code(path: pathlib.Path) -> ViewCode:
     return holder
 
 
-class SharedCodeWidget(anywidget.AnyWidget):  # type: ignore[misc]
+class SharedCodeWidget(anywidget.AnyWidget):
     """An anywidget whose module (the file ``_code_file``) is held by :func:`shared_code`'s
     model: its own ``_esm`` is a small loader, the same for every view."""
 

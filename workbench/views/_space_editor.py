@@ -286,7 +286,7 @@ class SpaceEditor(Pictured, SharedCodeWidget):
 
     _code_file = pathlib.Path(__file__).with_name("_space_editor.js")
     #: The steps and their rows as the front end draws them (plain data).
-    groups = traitlets.List().tag(sync=True)
+    groups: traitlets.List[Any] = traitlets.List().tag(sync=True)
     #: Path -> the reading or the error shown beside that row (HTML).
     messages = traitlets.Dict().tag(sync=True)
     #: The last edit applied, or what the editor has to say when there is nothing to edit.
