@@ -66,3 +66,13 @@ def test_views_carry_a_small_loader_and_share_one_model_with_their_code(nested) 
     first._code.close()  # closed (a front end gone): the next view gets a new holder
     third = curves()
     assert third._code is not first._code and third._code.comm is not None
+
+
+def test_two_inspectors_share_their_fixed_layouts_but_not_their_own(nested) -> None:
+    from workbench.views import Inspector
+
+    first, second = Inspector(nested), Inspector(nested)
+    assert first.tree.layout is second.tree.layout  # one Layout(width="390px", ...) model
+    assert first.tree.layout.width == "390px" and first.value.layout.width == "200px"
+    assert plain_layout(width="390px") is not plain_layout(width="200px")
+    assert first.layout is not second.layout  # the view itself, which a user may restyle

@@ -100,22 +100,25 @@ class ShowsItself:
         display(self)
 
 
-_PLAIN_PARTS: dict[type, Any] = {}
+_PLAIN_PARTS: dict[tuple[type, tuple[tuple[str, str], ...]], Any] = {}
 
 
-def plain_layout() -> Any:
-    """One default ``Layout`` shared by the view widgets that never change theirs: a notebook
-    saved with its widget state keeps every Layout model in full (about 1.5 kB each), so a
-    widget that would only repeat the defaults points to this one. Never set a trait on it."""
-    return plain_style(ipywidgets.Layout)
+def plain_layout(**traits: str) -> Any:
+    """One ``Layout`` with ``traits`` (the defaults when none), shared by the view widgets that
+    never change theirs: a notebook saved with its widget state keeps every Layout model in
+    full (about 1.5 kB each), so two Inspectors' step lists point to one ``Layout(width=...)``
+    and a widget that would only repeat the defaults to the default one. Never set a trait on
+    it: a view whose layout changes (hidden, shown) or that a user holds gets its own."""
+    return plain_style(ipywidgets.Layout, **traits)
 
 
-def plain_style(style_class: type) -> Any:
-    """One default style model of ``style_class`` (``ipywidgets.ButtonStyle``, ``HTMLStyle``,
-    ...), shared as :func:`plain_layout` is, by widgets that never change their style."""
-    part = _PLAIN_PARTS.get(style_class)
+def plain_style(style_class: type, **traits: str) -> Any:
+    """One style model of ``style_class`` (``ipywidgets.ButtonStyle``, ``HTMLStyle``, ...)
+    with ``traits``, shared as :func:`plain_layout` is, by widgets that never change it."""
+    key = (style_class, tuple(sorted(traits.items())))
+    part = _PLAIN_PARTS.get(key)
     if part is None or part.comm is None:  # none yet, or closed
-        part = _PLAIN_PARTS[style_class] = style_class()
+        part = _PLAIN_PARTS[key] = style_class(**traits)
     return part
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
+from ipywidgets.widgets.widget_description import DescriptionStyle
 from ipywidgets.widgets.widget_string import HTMLStyle
 
 from workbench.core.authoring import WorkbenchPipeline, is_workbench_pipeline
@@ -193,16 +194,17 @@ class MutationPanel(Pictured, widgets.VBox):
         }
         self._extra_candidates = dict(candidates or {})
         self._runs = 0
-        self.target = widgets.Dropdown(description="step", layout=widgets.Layout(width="230px"))
-        self.target.style.description_width = "36px"
-        self.replacement = widgets.Dropdown(
-            description="with", layout=widgets.Layout(width="330px")
+        narrow = plain_style(DescriptionStyle, description_width="36px")
+        self.target = widgets.Dropdown(
+            description="step", layout=plain_layout(width="230px"), style=narrow
         )
-        self.replacement.style.description_width = "36px"
+        self.replacement = widgets.Dropdown(
+            description="with", layout=plain_layout(width="330px"), style=narrow
+        )
         self.reload_button = widgets.Button(
             icon="refresh",
             tooltip="look again for the notebook's variables that hold steps",
-            layout=widgets.Layout(width="36px"),
+            layout=plain_layout(width="36px"),
             style=plain_style(widgets.ButtonStyle),
         )
         self.replace_button = widgets.Button(
@@ -218,9 +220,13 @@ class MutationPanel(Pictured, widgets.VBox):
             style=plain_style(widgets.ButtonStyle),
         )
         self.epochs = widgets.BoundedIntText(
-            value=3, min=1, max=10_000, description="epochs", layout=widgets.Layout(width="140px")
+            value=3,
+            min=1,
+            max=10_000,
+            description="epochs",
+            layout=plain_layout(width="140px"),
+            style=plain_style(DescriptionStyle, description_width="48px"),
         )
-        self.epochs.style.description_width = "48px"
         self.run_button = widgets.Button(
             description="Run",
             icon="play",
@@ -234,7 +240,7 @@ class MutationPanel(Pictured, widgets.VBox):
         self.curve.layout = widgets.Layout(flex="1 1 0%", min_width="520px")
         self.log_view = widgets.HTML(
             value="",
-            layout=widgets.Layout(flex="0 0 340px", margin="0 0 0 12px"),
+            layout=plain_layout(flex="0 0 340px", margin="0 0 0 12px"),
             style=html_style,
         )
         self.hint = widgets.HTML(
@@ -273,7 +279,7 @@ class MutationPanel(Pictured, widgets.VBox):
             layout=plain_layout(),
         )
         body = widgets.HBox(
-            [self.curve, self.log_view], layout=widgets.Layout(flex_flow="row wrap", width="100%")
+            [self.curve, self.log_view], layout=plain_layout(flex_flow="row wrap", width="100%")
         )
         style = widgets.HTML(value=STYLE, layout=plain_layout(), style=plain_style(HTMLStyle))
         return [style, controls, body]
