@@ -82,7 +82,7 @@ function render({ model, el }) {
   if (!document.getElementById("wb-space-editor-css")) {
     make("style", { id: "wb-space-editor-css", textContent: CSS }, document.head);
   }
-  const style = make("div", {}, el);
+  const sheet = make("div", {}, el);
   const body = make("div", {}, el);
   const status = make("div", {}, el);
   let shape = null;
@@ -115,7 +115,7 @@ function render({ model, el }) {
   }
 
   function draw() {
-    style.innerHTML = model.get("style");
+    sheet.innerHTML = model.get("css");
     const groups = model.get("groups") || [];
     const next = shapeOf(groups);
     if (next !== shape) {
@@ -143,13 +143,13 @@ function render({ model, el }) {
   }
 
   model.on("change:groups", draw);
-  model.on("change:style", draw);
+  model.on("change:css", draw);
   model.on("change:messages", drawMessages);
   model.on("change:status", drawMessages);
   draw();
   return () => {
     model.off("change:groups", draw);
-    model.off("change:style", draw);
+    model.off("change:css", draw);
     model.off("change:messages", drawMessages);
     model.off("change:status", drawMessages);
   };

@@ -291,7 +291,8 @@ class SpaceEditor(Pictured, SharedCodeWidget):
     messages = traitlets.Dict().tag(sync=True)
     #: The last edit applied, or what the editor has to say when there is nothing to edit.
     status = traitlets.Unicode("").tag(sync=True)
-    style = traitlets.Unicode(STYLE).tag(sync=True)
+    #: The views' shared stylesheet (a `<style>` block), as every Workbench view carries it.
+    css = traitlets.Unicode(STYLE).tag(sync=True)
 
     def __init__(self, pipeline: WorkbenchStep):
         if not is_workbench_step(pipeline):
