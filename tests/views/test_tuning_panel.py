@@ -396,8 +396,12 @@ def test_start_uses_the_space_as_edited_since_the_panel_was_made(data, storage):
     first_study = panel.tuner.study_name
     pipe.set_hyperparams_space({"model__C": FloatDistribution(5.0, 6.0)})
     panel.start().wait(60)
-    assert panel.tuner.study_name != first_study
+    assert panel.tuner.study_name == first_study  # nothing ran in the first space yet
     assert all(5.0 <= row.params["model__C"] <= 6.0 for row in panel.info().trials)
+    pipe.set_hyperparams_space({"model__C": FloatDistribution(5.5, 6.0)})
+    panel.start().wait(60)  # after trials ran: the study goes on in its next version
+    assert panel.tuner.study_name == f"{first_study}@2"
+    assert "(version 2, from version 1, reused" in panel.status.value
 
 
 def test_epoch_trials_draw_live_curves_with_pruned_trials_marked(data, storage):

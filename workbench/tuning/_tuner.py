@@ -81,7 +81,9 @@ class Tuner:
         Where the study is recorded (see ``workbench.store``); ``":memory:"`` keeps it
         in this process only.
     study_name : str, optional
-        Default: derived from the pipeline's structure and space, so that re-running resumes.
+        Default: derived from the pipeline's structure (its steps' paths and classes), so
+        that re-running resumes; a space edited since goes on as a new version of the study
+        (``name@2``, seeded with the trials that fit it), as a named study does.
     stop_after_failures : int or None
         When this many trials in a row fail with the same error before any trial of the run
         has completed, the pipeline fails whatever its hyperparams: the study stops and
@@ -201,7 +203,8 @@ class Tuner:
         shape = [
             (node["path"], node["class"]) for node in _walk_description(self._base.describe())
         ]
-        text = json.dumps([shape, space_to_plain(self.space)], sort_keys=True, default=repr)
+        # the space is left out: an edited space is a new version of this study, not another
+        text = json.dumps(shape, sort_keys=True, default=repr)
         return f"{type(self.pipeline).__name__}-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
     def _open_storage(self) -> Any:
