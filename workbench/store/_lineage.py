@@ -10,7 +10,7 @@ copies). A trial made by ``Tuner.extend`` carries ``workbench:extends`` (a trial
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -132,7 +132,7 @@ def trial_lineage(
 
 
 def combine_versions(
-    parts: list[tuple[str, int, pd.DataFrame, Mapping[int, Any], Mapping[int, Any]]],
+    parts: Sequence[tuple[str, int, pd.DataFrame, Mapping[int, Any], Mapping[int, Any]]],
 ) -> pd.DataFrame:
     """The trials of every version, each trial once: ``parts`` are per version, in order, its
     name, number, trials (``Store.trials``), ``workbench:extends`` and ``workbench:reused``
