@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 
 from workbench import Pipeline, floats
 from workbench.exceptions import StorageError, StoreQueryError
-from workbench.store import compare, open_store, shared
+from workbench.store import History, compare, open_store, shared
 from workbench.tuning import Tuner
 
 from ..tuning.helpers import classification_data
@@ -205,3 +205,19 @@ def test_compare_leaves_out_a_version_without_a_complete_trial(tmp_path):
     lonely.enqueue_trial({"C": 0.5})
     with pytest.raises(StorageError, match=r"'lonely@\*': no version of it has a complete"):
         open_store(storage).compare(["lonely@*"])
+
+
+def test_a_run_is_its_own_only_version(tmp_path):
+    store = open_store(str(tmp_path / "journal.log"))
+    shared.record_run(
+        structure={"class": "Pipeline"},
+        hyperparams={},
+        history=History({"epoch": [1], "valid_loss": [0.5]}),
+        storage=store.storage,
+        run_name="run-1@2",
+    )
+    store = open_store(str(tmp_path / "journal.log"))
+    row = store.runs().iloc[0]
+    assert (row["base"], row["version"], row["under"]) == ("run-1@2", 1, None)
+    assert store.versions("run-1@2")["name"].tolist() == ["run-1@2"]
+    assert store.version_trials("run-1@2")["number"].tolist() == [0]

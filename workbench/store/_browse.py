@@ -306,7 +306,8 @@ class Store:
     # -- versions and lineage ----------------------------------------------------------------
     def versions(self, study: str) -> pd.DataFrame:
         """Every stored version of ``study`` (any of them named: ``"digits"`` or
-        ``"digits@2"``), one row each by version number, with the columns of :meth:`studies`.
+        ``"digits@2"``), one row each by version number, with the columns of :meth:`studies`
+        (a run has one version: itself).
 
         Examples
         --------
@@ -320,8 +321,8 @@ class Store:
         """
         self._study(study)
         frame = self.summaries()
-        base = frame.loc[frame["name"] == study, "base"].iloc[0]
-        found = frame[(frame["base"] == base) & (frame["kind"] == STUDY)]
+        row = frame[frame["name"] == study].iloc[0]
+        found = frame[(frame["base"] == row["base"]) & (frame["kind"] == row["kind"])]
         return found.sort_values("version").reset_index(drop=True)
 
     def lineage(self, study: str, numbers: list[int] | None = None) -> dict[int, dict[str, Any]]:
