@@ -4,7 +4,15 @@ Optuna's journal storage has no heartbeat. Trials on a journal file are therefor
 a lock the worker process holds for its lifetime (``filelock``: an OS file lock, which the
 operating system releases when the process dies, even by SIGKILL), in
 ``<journal>.workers/<worker id>.lock``; a running trial whose worker's lock is free is stale.
-RDB storages use Optuna's own heartbeats (``heartbeat_interval``, ``grace_period``).
+RDB storages use Optuna's own heartbeats (``heartbeat_interval``, ``grace_period``); Optuna
+5.1's journal storage implements none (it is no ``BaseHeartbeat``).
+
+A stale trial that left an epoch checkpoint (``workbench:checkpoint``, see ``_kept``) is
+retried by Optuna's ``RetryHeartbeatStaleTrialCallback`` (``RetryFailedTrialCallback`` before
+Optuna 4.9): a waiting copy of the trial, with its params, which the next worker runs first and
+which finds the trial it retries with ``retry_history``. On RDB storages Optuna calls it itself
+when its heartbeats find the trial stale (:func:`retry_resumable` is the storage's
+``heartbeat_stale_trial_callback``); on journal files :func:`fail_stale_trials` calls it.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from optuna.trial import TrialState
 
 from workbench.exceptions import StorageError
 from workbench.store._open import journal_path
+from workbench.store._retry import retry_resumable
 from workbench.store._schema import ERROR_KEY, WORKER_KEY
 
 STALE_MESSAGE = (
@@ -135,4 +144,5 @@ def fail_stale_trials(study: optuna.Study) -> list[int]:
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # another process got there first
         failed.append(trial.number)
+        retry_resumable(study, storage.get_trial(trial._trial_id))
     return failed

@@ -55,7 +55,11 @@ class Outcome:
 
 
 class Evaluation:
-    """Base of the three ways to score a candidate; ``prepare`` runs once per optimize call."""
+    """Base of the three ways to score a candidate; ``prepare`` runs once per optimize call.
+
+    ``score``'s ``resume`` is the trial's checkpoints (``_resume.TrialCheckpoints``), which an
+    epoch run writes after each epoch and resumes from.
+    """
 
     kind = ""
     fitted_on = ""  # what a kept pipeline of this evaluation was fitted on
@@ -67,7 +71,13 @@ class Evaluation:
         """Check the data and split it once, before any trial runs."""
 
     def score(
-        self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
+        self,
+        candidate: Any,
+        X: Any,
+        y: Any,
+        scorer: Scorer,
+        trial: optuna.Trial | None,
+        resume: Any = None,
     ) -> Outcome:
         raise NotImplementedError
 
@@ -94,7 +104,13 @@ class CrossValidation(Evaluation):
         self._splits = list(splitter.split(X, y))
 
     def score(
-        self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
+        self,
+        candidate: Any,
+        X: Any,
+        y: Any,
+        scorer: Scorer,
+        trial: optuna.Trial | None,
+        resume: Any = None,
     ) -> Outcome:
         scores: list[float] = []
         model = None
@@ -150,7 +166,13 @@ class HoldOut(Evaluation):
             self._split = (X_train, X_valid, y_train, y_valid)
 
     def score(
-        self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
+        self,
+        candidate: Any,
+        X: Any,
+        y: Any,
+        scorer: Scorer,
+        trial: optuna.Trial | None,
+        resume: Any = None,
     ) -> Outcome:
         assert self._split is not None
         X_train, X_valid, y_train, y_valid = self._split
@@ -220,13 +242,23 @@ class EpochRun(Evaluation):
             self.monitor = f"valid_{name}"
 
     def score(
-        self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
+        self,
+        candidate: Any,
+        X: Any,
+        y: Any,
+        scorer: Scorer,
+        trial: optuna.Trial | None,
+        resume: Any = None,
     ) -> Outcome:
         assert self.monitor is not None
         pruning = [] if trial is None else [EpochPruning(trial, self.monitor)]
         options = dict(self.options)
         options["metrics"] = {self.metric_name: scorer}
         options["callbacks"] = [*options.get("callbacks", ()), *pruning]
+        if resume is not None and resume.active:  # a checkpoint after each epoch; a retry
+            options["checkpoint"] = resume.save  # goes on from the last one
+            if resume.resume_from is not None:
+                options["resume_from"] = resume.resume_from
         try:
             history = self._fit_epochs(**options)(candidate, X, y)
         except optuna.TrialPruned as pruned:
