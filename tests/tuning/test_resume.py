@@ -3,23 +3,33 @@ by the next worker from its last checkpoint (real processes)."""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import runpy
+import shutil
 import signal
 import subprocess
 import sys
 import warnings
+import zipfile
 from pathlib import Path
 
 import optuna
 import pytest
 from optuna.storages import RetryHeartbeatStaleTrialCallback
+from sklearn.linear_model import SGDClassifier
+from sklearn.preprocessing import StandardScaler
 
+from workbench import Pipeline, floats
 from workbench.core import Callback
+from workbench.exceptions import PersistenceError, UntrustedTypesError
+from workbench.persistence import dumps
 from workbench.store import shared
-from workbench.tuning import load_target
+from workbench.tuning import Tuner, load_target
+from workbench.tuning._resume import own_types, unpack_checkpoint
 
-from .helpers import wait_for
+from .helpers import classification_data, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKBENCH = str(Path(sys.executable).parent / "workbench")
@@ -34,7 +44,10 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import StandardScaler
 
 from workbench import Pipeline, floats
+from workbench import Pipeline, floats
 from workbench.core import Callback
+from workbench.exceptions import PersistenceError, UntrustedTypesError
+from workbench.persistence import dumps
 from workbench.tuning import Tuner
 from tests.tuning.helpers import classification_data
 
@@ -151,15 +164,15 @@ def reference_history(tmp_path: Path, params: dict) -> object:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["journal", "sqlite"])
-def test_a_sigkilled_worker_s_trial_is_resumed_from_its_last_checkpoint(tmp_path, kind):
+@pytest.mark.parametrize(("kind", "epoch"), [("journal", 3), ("sqlite", 3), ("journal", 0)])
+def test_a_sigkilled_worker_s_trial_is_resumed_from_its_last_checkpoint(tmp_path, kind, epoch):
     storage = str(tmp_path / "journal.log") if kind == "journal" else f"sqlite:///{tmp_path}/s.db"
-    kill_at_epoch(tmp_path, storage, 3)
+    kill_at_epoch(tmp_path, storage, epoch)  # epoch 0: killed before its first epoch ended
     killed = study_of(storage).trials
     assert [t.state.name for t in killed] == ["RUNNING"]
-    assert killed[0].system_attrs[CHECKPOINT]["epoch"] == 3
+    assert killed[0].system_attrs[CHECKPOINT]["epoch"] == epoch
     artifacts = tmp_path / "artifacts"
-    assert len(checkpoint_files(artifacts)) == 1  # each epoch's replaced the one before
+    assert len(checkpoint_files(artifacts)) == min(epoch, 1)  # each replaces the one before
 
     tuner, X, y = load_target(str(tmp_path / "study.py"))
     if kind == "sqlite":  # Optuna's heartbeats: the trial is stale after the grace period
@@ -179,7 +192,7 @@ def test_a_sigkilled_worker_s_trial_is_resumed_from_its_last_checkpoint(tmp_path
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         assert RetryHeartbeatStaleTrialCallback.retried_trial_number(retry) == 0
     assert retry.params == original.params
-    assert seen.epochs == [4, 5, 6]  # no epoch done before the kill is done again
+    assert seen.epochs == list(range(epoch + 1, 7))  # no epoch done before the kill again
     resumed = tuner.history(1)
     assert resumed["epoch"].tolist() == [1, 2, 3, 4, 5, 6]
     expected = reference_history(tmp_path, original.params)
@@ -187,3 +200,262 @@ def test_a_sigkilled_worker_s_trial_is_resumed_from_its_last_checkpoint(tmp_path
     assert retry.value == max(expected["valid_accuracy"])
     assert retry.system_attrs[CHECKPOINT] is None
     assert checkpoint_files(artifacts) == []
+
+
+# -- the checkpoint a killed worker left, and what the next worker makes of it ---------------
+@pytest.fixture(scope="module")
+def killed_study(tmp_path_factory):
+    """A journal whose trial 0 was SIGKILLed after its checkpoint of epoch 3."""
+    folder = tmp_path_factory.mktemp("killed")
+    kill_at_epoch(folder, str(folder / "journal.log"), 3)
+    return folder
+
+
+def copy_of(killed: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the killed study's store and artifacts: ``(journal, the checkpoint file)``."""
+    shutil.copytree(killed, tmp_path / "store")
+    journal = tmp_path / "store" / "journal.log"
+    write_study(tmp_path / "store", str(journal))
+    (checkpoint,) = (tmp_path / "store" / "artifacts").glob("checkpoint-*")
+    return journal, checkpoint
+
+
+def resume_in_process(journal: Path) -> tuple[optuna.Study, object]:
+    tuner, X, y = load_target(str(journal.parent / "study.py"))
+    tuner.run_trials(X, y, n_trials=1)
+    return study_of(str(journal)), tuner
+
+
+def test_a_tampered_checkpoint_is_refused_and_the_retry_fails_saying_so(killed_study, tmp_path):
+    journal, checkpoint = copy_of(killed_study, tmp_path)
+    data = bytearray(checkpoint.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    checkpoint.write_bytes(bytes(data))
+    study, _ = resume_in_process(journal)
+    assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"]
+    error = study.trials[1].user_attrs[shared.ERROR_KEY]
+    assert error.startswith(
+        "PersistenceError: Trial 0's epoch checkpoint (epoch 3) of 'resumed' does not match "
+        "the checksum recorded when it was written"
+    )
+    assert checkpoint_files(journal.parent / "artifacts") == []  # the retry removed it
+
+
+def test_a_missing_checkpoint_fails_the_retry_naming_the_shared_store_to_use(
+    killed_study, tmp_path
+):
+    journal, checkpoint = copy_of(killed_study, tmp_path)
+    checkpoint.unlink()
+    study, _ = resume_in_process(journal)
+    error = study.trials[1].user_attrs[shared.ERROR_KEY]
+    assert "is missing from its artifact store" in error
+    assert "Tuner(..., artifacts=" in error
+
+
+def checkpoint_bytes(killed: Path) -> bytes:
+    (checkpoint,) = (killed / "artifacts").glob("checkpoint-*")
+    return checkpoint.read_bytes()
+
+
+def rezip(data: bytes, **members: bytes) -> bytes:
+    """The checkpoint zip with some members replaced."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        contents = {name: archive.read(name) for name in archive.namelist()}
+    contents.update(members)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in contents.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_a_checkpoint_is_loaded_only_with_the_types_of_the_tuner_s_pipeline(killed_study):
+    data = checkpoint_bytes(killed_study)
+    pipeline, state = unpack_checkpoint(data, own_types(pipe()), 0, "resumed")
+    assert (state.epoch, state.done, state.epochs) == (3, 3, 6)
+    assert state.history["epoch"].tolist() == [1, 2, 3]
+    assert pipeline["model"].t_ > 1  # fitted: three epochs of SGD
+    untrusted = rezip(data, **{"pipeline.wbz": dumps(Pipeline([("m", Marker())]))})
+    with pytest.raises(
+        UntrustedTypesError,
+        match=r"Trial 0's epoch checkpoint of 'resumed' names types that the tuner's pipeline "
+        r"is not made of, so it is not loaded: .*test_resume.Marker",
+    ):
+        unpack_checkpoint(untrusted, own_types(pipe()), 0, "resumed")
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ({"state.json": b"{not json"}, "is damaged"),
+        ({"state.json": b'{"format": 1}'}, r"is damaged \('epoch'\)"),
+        (
+            {
+                "state.json": b'{"format": 99, "epoch": 1, "done": 1, "epochs": 2, "history": null,'
+                b' "random_state": {}, "shuffle_state": {}}'
+            },
+            "has format 99; this Workbench reads format 1",
+        ),
+    ],
+)
+def test_a_damaged_checkpoint_is_refused(killed_study, members, message):
+    data = rezip(checkpoint_bytes(killed_study), **members)
+    with pytest.raises(
+        PersistenceError, match=rf"Trial 0's epoch checkpoint of 'resumed' {message}"
+    ):
+        unpack_checkpoint(data, own_types(pipe()), 0, "resumed")
+
+
+def test_a_checkpoint_that_is_no_zip_is_refused():
+    with pytest.raises(PersistenceError, match="epoch checkpoint of 'x' is damaged"):
+        unpack_checkpoint(b"no zip", (), 0, "x")
+
+
+# -- checkpoints in one process: written each epoch, removed at the end --------------------
+class Marker(Callback):
+    """A step-like class no tuner here is made of."""
+
+
+def pipe() -> Pipeline:
+    return Pipeline([("scale", StandardScaler()), ("model", SGDClassifier(random_state=0))])
+
+
+class Watch(Callback):
+    """What the artifact folder holds when each epoch begins; raises ``error`` at ``at``."""
+
+    def __init__(self, folder: Path, at: int | None = None, error: BaseException | None = None):
+        self.folder, self.at, self.error = folder, at, error
+        self.files: dict[int, list[str]] = {}
+
+    def on_epoch_begin(self, **data):
+        self.files[data["epoch"]] = checkpoint_files(self.folder)
+        if data["epoch"] == self.at and self.error is not None:
+            raise self.error
+
+
+def tuner_in(tmp_path: Path, watch: Watch, **options) -> Tuner:
+    return Tuner(
+        pipe(),
+        scoring="accuracy",
+        epochs={"epochs": 4, "batch_size": 32, "random_state": 0},
+        space={"model__alpha": floats(1e-5, 1e-2, log=True)},
+        storage=str(tmp_path / "journal.log"),
+        study_name="ends",
+        callbacks=[watch],
+        refit=False,
+        **options,
+    )
+
+
+@pytest.mark.parametrize(
+    ("how", "error", "state"),
+    [
+        ("complete", None, "COMPLETE"),
+        ("failed", ValueError("a step broke"), "FAIL"),
+        ("interrupted", KeyboardInterrupt(), "FAIL"),
+    ],
+)
+def test_a_trial_s_checkpoint_is_replaced_each_epoch_and_removed_when_it_ends(
+    tmp_path, how, error, state
+):
+    watch = Watch(tmp_path / "artifacts", at=3, error=error)
+    tuner = tuner_in(tmp_path, watch)
+    if isinstance(error, KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt):
+            tuner.optimize(*classification_data(), n_trials=1)
+    else:
+        tuner.optimize(*classification_data(), n_trials=1)
+    assert [len(files) for files in watch.files.values()][:3] == [0, 1, 1]
+    assert watch.files[2] != watch.files[3]  # epoch 2's replaced epoch 1's
+    trial = study_of(str(tmp_path / "journal.log"), "ends").trials[0]
+    assert trial.state.name == state
+    assert trial.system_attrs[CHECKPOINT] is None
+    assert checkpoint_files(tmp_path / "artifacts") == []
+
+
+def test_a_pruned_trial_s_checkpoint_is_removed(tmp_path):
+    watch = Watch(tmp_path / "artifacts")
+    pruner = optuna.pruners.ThresholdPruner(lower=2.0, n_warmup_steps=3)  # prunes at epoch 3
+    tuner = tuner_in(tmp_path, watch, pruner=pruner, keep=False)
+    tuner.optimize(*classification_data(), n_trials=1)
+    trial = study_of(str(tmp_path / "journal.log"), "ends").trials[0]
+    assert trial.state.name == "PRUNED"
+    assert len(watch.files[3]) == 1  # epoch 2's checkpoint was there
+    assert trial.system_attrs[CHECKPOINT] is None
+    assert checkpoint_files(tmp_path / "artifacts") == []
+
+
+def test_an_in_memory_study_leaves_no_checkpoint(tmp_path):
+    watch = Watch(tmp_path / "artifacts")
+    tuner = Tuner(
+        pipe(),
+        scoring="accuracy",
+        epochs={"epochs": 2, "batch_size": 32, "random_state": 0},
+        space={"model__alpha": floats(1e-5, 1e-2, log=True)},
+        storage=":memory:",
+        callbacks=[watch],
+        keep=False,
+        refit=False,
+    )
+    tuner.optimize(*classification_data(), n_trials=1)
+    assert CHECKPOINT not in tuner.study.trials[0].system_attrs
+
+
+class BrokenStore:
+    """An artifact store that cannot write."""
+
+    def open_reader(self, artifact_id):
+        raise FileNotFoundError(artifact_id)
+
+    def write(self, artifact_id, content):
+        raise OSError("disk full")
+
+    def remove(self, artifact_id):
+        raise FileNotFoundError(artifact_id)
+
+
+def test_a_checkpoint_that_cannot_be_written_stops_checkpointing_not_the_trial(tmp_path, caplog):
+    watch = Watch(tmp_path / "artifacts")
+    tuner = tuner_in(tmp_path, watch, artifacts=BrokenStore(), keep=False)
+    with caplog.at_level(logging.WARNING, logger="workbench.tuning"):
+        tuner.optimize(*classification_data(), n_trials=2)
+    assert [t.state.name for t in tuner.study.trials] == ["COMPLETE", "COMPLETE"]
+    warned = [r.getMessage() for r in caplog.records if "epoch checkpoint" in r.getMessage()]
+    assert len(warned) == 2  # once a trial, not once an epoch
+    assert "Trial 0 cannot leave an epoch checkpoint (disk full)" in warned[0]
+    assert "is not resumed" in warned[0]
+
+
+# -- the store: which stale trials are retried ------------------------------------------------
+def stale_trial(storage, study, **system_attrs) -> None:
+    trial = study.ask()
+    storage.set_trial_system_attr(trial._trial_id, shared.WORKER_KEY, "0" * 32)  # no lock held
+    for key, value in system_attrs.items():
+        storage.set_trial_system_attr(trial._trial_id, key, value)
+
+
+def test_a_stale_trial_is_retried_only_if_it_left_a_checkpoint(tmp_path):
+    storage = shared.open_storage(str(tmp_path))
+    study = optuna.create_study(storage=storage, study_name="stale")
+    stale_trial(storage, study)  # a holdout or cv trial: nothing to resume
+    stale_trial(storage, study, **{CHECKPOINT: {"epoch": 0}})
+    assert shared.fail_stale_trials(study) == [0, 1]
+    trials = study.get_trials(deepcopy=False)
+    assert [t.state.name for t in trials] == ["FAIL", "FAIL", "WAITING"]
+    retry = trials[2]
+    assert retry.system_attrs["failed_trial"] == 1
+    assert shared.WORKER_KEY not in retry.system_attrs  # the dead worker's id stays behind
+    assert shared.ERROR_KEY not in retry.user_attrs
+    assert trials[1].user_attrs[shared.ERROR_KEY].startswith("WorkerLost")
+
+
+def test_a_trial_whose_workers_keep_dying_stays_failed_after_three_resumes(tmp_path):
+    storage = shared.open_storage(str(tmp_path))
+    study = optuna.create_study(storage=storage, study_name="again")
+    stale_trial(
+        storage,
+        study,
+        **{CHECKPOINT: {"epoch": 0}, "failed_trial": 0, "retry_history": [0, 1, 2]},
+    )
+    assert shared.fail_stale_trials(study) == [0]
+    assert [t.state.name for t in study.get_trials(deepcopy=False)] == ["FAIL"]
