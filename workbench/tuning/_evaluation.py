@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,11 +181,16 @@ class HoldOut(Evaluation):
 
 
 class EpochPruning(Callback):
-    """Reports each epoch's validation statistic to the trial; raises TrialPruned when told."""
+    """Reports each epoch's validation statistic to the trial; raises TrialPruned when told.
 
-    def __init__(self, trial: optuna.Trial, monitor: str):
+    Epochs in ``reported`` are not reported again (a resumed trial inherits the values its
+    killed worker reported).
+    """
+
+    def __init__(self, trial: optuna.Trial, monitor: str, reported: Collection[int] = ()):
         self.trial = trial
         self.monitor = monitor
+        self.reported = reported
         self.rows: list[dict[str, Any]] = []
 
     def on_epoch_end(self, **data: Any) -> None:
@@ -200,7 +205,8 @@ class EpochPruning(Callback):
                 f"(epochs={{'validation': 0.2, ...}}) or pass monitor=<column>."
             )
         value = float(row[self.monitor])
-        self.trial.report(value, step=int(epoch))
+        if int(epoch) not in self.reported:
+            self.trial.report(value, step=int(epoch))
         if self.trial.should_prune():
             raise optuna.TrialPruned(f"Pruned at epoch {epoch} ({self.monitor}={value:.6g}).")
 
@@ -251,7 +257,8 @@ class EpochRun(Evaluation):
         resume: Any = None,
     ) -> Outcome:
         assert self.monitor is not None
-        pruning = [] if trial is None else [EpochPruning(trial, self.monitor)]
+        reported = resume.reported if resume is not None and resume.active else ()
+        pruning = [] if trial is None else [EpochPruning(trial, self.monitor, reported)]
         options = dict(self.options)
         options["metrics"] = {self.metric_name: scorer}
         options["callbacks"] = [*options.get("callbacks", ()), *pruning]

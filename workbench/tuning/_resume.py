@@ -58,12 +58,14 @@ class TrialCheckpoints:
         self.source: int | None = None  # the number of the trial it resumes
         self.resume_from: Any = None  # an EpochCheckpoint, once loaded
         self.pipeline: Any = None
+        self.reported: set[int] = set()  # epochs whose values the retry inherited
 
     def begin(self) -> None:
         """Find the checkpoint this trial resumes from, if it retries a trial, and record it
         as the trial's own (so that a retry of this trial finds it too)."""
         storage, trial_id = self.trial.storage, self.trial._trial_id
         frozen = storage.get_trial(trial_id)
+        self.reported = set(frozen.intermediate_values)
         with warnings.catch_warnings():  # "experimental" in Optuna
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             retried = RetryHeartbeatStaleTrialCallback.retry_history(frozen)
