@@ -125,3 +125,39 @@ def test_unreachable_postgresql_is_listed_as_not_opening():
     assert (info.name, info.opens) == ("postgresql://me:***@127.0.0.1:1/none", False)
     assert info.error.startswith("Cannot reach the store 'postgresql://me:***@127.0.0.1:1/none'")
     assert "secret" not in json.dumps(info.to_json())
+
+
+def test_values_read_by_sql_match_the_journals_for_every_state_and_infinite_values(
+    database_url, tmp_path
+):
+    """The best-so-far values come from one SQL query on an RDB; they are what the journal's
+    index gives for the same trials: failed and running trials, an infinite value."""
+
+    def fill(storage):
+        study = optuna.create_study(storage=storage, study_name="values", direction="minimize")
+        for value in (0.5, float("inf"), 0.2, float("-inf")):
+            study.add_trial(optuna.trial.create_trial(value=value))
+        study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL))
+        study.add_trial(optuna.trial.create_trial(value=0.1))
+        study.ask()
+
+    journal = str(tmp_path / "journal.log")
+    expected = None
+    for url in (journal, f"sqlite:///{tmp_path / 'values.db'}", database_url):
+        fill(open_store(url).storage)
+        values = open_store(url).values("values")
+        rows = values.astype(object).where(values.notna(), None).values.tolist()
+        if expected is None:
+            expected = rows
+            assert [row[:3] for row in rows][:4] == [
+                [0, "complete", 0.5],
+                [1, "complete", float("inf")],
+                [2, "complete", 0.2],
+                [3, "complete", float("-inf")],
+            ]
+            assert rows[4][1] == "fail" and rows[-1][1] == "running"
+        assert rows == expected, url
+        assert open_store(url).values("values", start=4, best=3)["best_number"].tolist()[:2] == [
+            3,
+            3,
+        ]

@@ -59,6 +59,7 @@ def test_a_changed_space_continues_in_a_new_version_with_exactly_the_fitting_tri
         "finished": len(old),
     }
     [note] = [r.getMessage() for r in caplog.records if r.name == "workbench.tuning"]
+    assert note.startswith("The space differs from that of study 's': tuning")
     assert f"goes on in 's@2', which reuses {len(fitting)} of its {len(old)} finished" in note
     assert "\n" not in note
     names = store.open_store(str(journal)).studies()["name"].tolist()

@@ -215,10 +215,7 @@ class Store:
                     f"from an earlier answer, or start=0."
                 )
             seed = (best, float(values[0]))
-        rows = [
-            (row["number"], row["state"], row["values"][0] if row["values"] else None)
-            for row in self._source.trial_rows(study, start, None, sort=None, descending=False)
-        ]
+        rows = self._source.value_rows(study, start)
         steps = {number: (at, value) for number, at, value in best_so_far(
             rows, directions[0], seed=seed).steps}  # fmt: skip
         frame = pd.DataFrame(

@@ -81,6 +81,26 @@ def trial_page(
         return rows_of(connection, ids, error_key)
 
 
+def value_rows(
+    storage: RDBStorage, study_id: int, start: int
+) -> list[tuple[int, str, float | None]]:
+    """``(number, state, first value)`` of the study's trials numbered ``start`` or more, by
+    number, in one query (a best-so-far plot of 100,000 trials reads no params or curves)."""
+    query = _query(
+        "SELECT t.number, t.state, v.value, v.value_type FROM trials t "
+        "LEFT JOIN trial_values v ON v.trial_id = t.trial_id AND v.objective = 0 "
+        "WHERE t.study_id = :study AND t.number >= :start ORDER BY t.number",
+        number=sa.Integer,
+        state=sa.String,
+    )
+    with storage.engine.connect() as connection:
+        found = connection.execute(query, {"study": study_id, "start": start})
+        return [
+            (number, str(state).lower(), _INFINITE.get(str(value_type), value))
+            for number, state, value, value_type in found
+        ]
+
+
 def _limit_offset(
     storage: RDBStorage, offset: int, limit: int | None, parameters: dict[str, Any]
 ) -> str:

@@ -77,6 +77,15 @@ class Source:
         datetime_complete. StoreQueryError when ``sort`` names no column."""
         raise NotImplementedError
 
+    def value_rows(self, name: str, start: int) -> list[tuple[int, str, float | None]]:
+        """``(number, state, first value)`` of each trial numbered ``start`` or more, by
+        number: what a best-so-far plot needs, without params or curves."""
+        rows = self.trial_rows(name, start, None, sort=None, descending=False)
+        return [
+            (row["number"], row["state"], row["values"][0] if row["values"] else None)
+            for row in rows
+        ]
+
     def trial(self, name: str, number: int) -> dict[str, Any] | None:
         """One trial as :meth:`trial_rows` has it, plus all its ``user_attrs``; None if none."""
         raise NotImplementedError
@@ -448,6 +457,9 @@ class RDBSource(StorageSource):
             ids = ordered(keyed, descending=descending)[offset:end]
         with self.storage.engine.connect() as connection:
             return _rdb.rows_of(connection, ids, ERROR_KEY)
+
+    def value_rows(self, name: str, start: int) -> list[tuple[int, str, float | None]]:
+        return _rdb.value_rows(self.storage, self.storage.get_study_id_from_name(name), start)
 
     def changes(self, since: Any) -> tuple[str, list[str]]:
         file_mark = _rdb.sqlite_file_mark(self.storage)  # before the query: see below

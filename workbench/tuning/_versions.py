@@ -63,7 +63,7 @@ def continue_in_version(tuner: Tuner, storage: Any) -> optuna.Study:
         },
     )
     LOGGER.warning(
-        "The space differs from the study %r's: tuning goes on in %r, which reuses %d of its "
+        "The space differs from that of study %r: tuning goes on in %r, which reuses %d of its "
         "%d finished trials (those whose params lie in the new space).",
         previous.study_name,
         tuner.study_name,

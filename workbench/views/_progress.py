@@ -13,7 +13,7 @@ import ipywidgets
 from workbench._internal.options import Interval, OneOf, check_options
 from workbench.core import Callback
 from workbench.exceptions import ViewError
-from workbench.store.shared import lower_is_better
+from workbench.store.shared import better, lower_is_better
 from workbench.training import EarlyStopping
 from workbench.views._kernel import ShowsItself, after_each_cell, plain_layout
 from workbench.views._picture import Picture, Pictured, picture_changed
@@ -83,7 +83,7 @@ def _improve(state: _State, statistic: str, value: Any, at: int) -> None:
     state.last_value = number
     best = state.best
     lower = _lower_is_better(statistic, state.direction)
-    if best is None or (number < best.value if lower else number > best.value):
+    if best is None or better(number, best.value, "minimize" if lower else "maximize"):
         state.best = BestInfo(statistic, number, at)
 
 
