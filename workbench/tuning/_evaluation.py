@@ -183,14 +183,16 @@ class HoldOut(Evaluation):
 class EpochPruning(Callback):
     """Reports each epoch's validation statistic to the trial; raises TrialPruned when told.
 
-    Epochs in ``reported`` are not reported again (a resumed trial inherits the values its
-    killed worker reported).
+    With checkpoints (:meth:`after_saving`), an epoch is reported once its checkpoint is
+    written, so that every epoch the study shows is one a resumed trial need not run again.
+    Epochs in ``reported`` are not reported again (the values a resumed trial inherited).
     """
 
     def __init__(self, trial: optuna.Trial, monitor: str, reported: Collection[int] = ()):
         self.trial = trial
         self.monitor = monitor
-        self.reported = reported
+        self.reported = set(reported)
+        self.deferred = False
         self.rows: list[dict[str, Any]] = []
 
     def on_epoch_end(self, **data: Any) -> None:
@@ -204,11 +206,32 @@ class EpochPruning(Callback):
                 f"(columns: {columns}).{hint} Give validation data to the epoch run "
                 f"(epochs={{'validation': 0.2, ...}}) or pass monitor=<column>."
             )
-        value = float(row[self.monitor])
-        if int(epoch) not in self.reported:
-            self.trial.report(value, step=int(epoch))
-        if self.trial.should_prune():
+        if not self.deferred:
+            self.report({int(epoch): float(row[self.monitor])})
+
+    def report(self, values: Mapping[int, float]) -> None:
+        """Report the epochs not reported yet; prune after the last, if the pruner says so."""
+        for epoch, value in values.items():
+            if epoch not in self.reported:
+                self.trial.report(value, step=epoch)
+                self.reported.add(epoch)
+        if values and self.trial.should_prune():
+            epoch, value = max(values.items())
             raise optuna.TrialPruned(f"Pruned at epoch {epoch} ({self.monitor}={value:.6g}).")
+
+    def after_saving(self, save: Callable[[Any], None]) -> Callable[[Any], None]:
+        """A ``fit_epochs(checkpoint=...)`` hook: ``save`` the epoch, then report it (and any
+        epoch of a resumed History that its killed worker did not report)."""
+        self.deferred = True
+
+        def checkpoint(state: Any) -> None:
+            save(state)
+            history = state.history
+            if self.monitor in history.columns and len(history):
+                epochs, values = history["epoch"], history[self.monitor]
+                self.report({int(e): float(v) for e, v in zip(epochs, values, strict=True)})
+
+        return checkpoint
 
 
 class EpochRun(Evaluation):
@@ -263,7 +286,8 @@ class EpochRun(Evaluation):
         options["metrics"] = {self.metric_name: scorer}
         options["callbacks"] = [*options.get("callbacks", ()), *pruning]
         if resume is not None and resume.active:  # a checkpoint after each epoch; a retry
-            options["checkpoint"] = resume.save  # goes on from the last one
+            save = resume.save  # goes on from the last one
+            options["checkpoint"] = pruning[0].after_saving(save) if pruning else save
             if resume.resume_from is not None:
                 options["resume_from"] = resume.resume_from
         try:
