@@ -153,14 +153,14 @@ def kill_at_epoch(tmp_path: Path, storage: str, epoch: int) -> None:
     assert worker.returncode == -signal.SIGKILL
 
 
-def reference_history(tmp_path: Path, params: dict) -> object:
-    """The History of the same trial (``params``) run without interruption, in a store of
-    its own."""
+def reference_tuner(tmp_path: Path, params: dict) -> Tuner:
+    """A tuner that ran the same trial (``params``) without interruption, in a store of its
+    own."""
     study = runpy.run_path(str(tmp_path / "study.py"))
     reference = study["make_tuner"](str(tmp_path / "reference" / "journal.log"), "reference")
     reference.study.enqueue_trial(params)
     reference.run_trials(study["X"], study["y"], n_trials=1)
-    return reference.history(0)
+    return reference
 
 
 @pytest.mark.slow
@@ -195,9 +195,11 @@ def test_a_sigkilled_worker_s_trial_is_resumed_from_its_last_checkpoint(tmp_path
     assert seen.epochs == list(range(epoch + 1, 7))  # no epoch done before the kill again
     resumed = tuner.history(1)
     assert resumed["epoch"].tolist() == [1, 2, 3, 4, 5, 6]
-    expected = reference_history(tmp_path, original.params)
+    reference = reference_tuner(tmp_path, original.params)
+    expected = reference.history(0)
     assert statistics(resumed).equals(statistics(expected))
     assert retry.value == max(expected["valid_accuracy"])
+    assert retry.intermediate_values == reference.study.trials[0].intermediate_values
     assert retry.system_attrs[CHECKPOINT] is None
     assert checkpoint_files(artifacts) == []
 

@@ -100,7 +100,9 @@ class Tuner:
     artifacts : optuna artifact store or folder, optional
         Where kept pipelines go: default the folder ``artifacts`` beside a journal or SQLite
         store (``.workbench/artifacts`` for the embedded one); any Optuna artifact store
-        (``Boto3ArtifactStore``, ``GCSArtifactStore``) for workers on many hosts.
+        (``Boto3ArtifactStore``, ``GCSArtifactStore``) for workers on many hosts. Epoch runs
+        also leave a checkpoint there after each epoch, so that a trial whose worker dies is
+        resumed by the next worker (see ``workbench.tuning._resume``).
     callbacks : list of callbacks
         Workbench callbacks (views such as ``curves()`` or ``Progress``): each hears every
         trial (``trial_begin``, ``trial_end``) and the events of the fits and epoch runs inside
