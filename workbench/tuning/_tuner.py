@@ -87,6 +87,13 @@ class Tuner:
         in this process only.
     study_name : str, optional
         Default: derived from the pipeline's structure and space, so that re-running resumes.
+    heartbeat_interval, grace_period : int or None
+        Optuna's heartbeats on a database store: a running trial silent for ``grace_period``
+        seconds is stale, and an epoch run's is resumed by the next worker from its last
+        checkpoint (None: no heartbeat, a dead worker's trial stays running, never resumed).
+        A journal file has no heartbeat (Optuna's journal storage implements none):
+        a dead worker is found by the OS lock it held on a file beside the journal, which
+        serves workers on one machine; these two are then unused.
     stop_after_failures : int or None
         When this many trials in a row fail with the same error before any trial of the run
         has completed, the pipeline fails whatever its hyperparams: the study stops and
