@@ -122,9 +122,9 @@ class EpochsRun(Callback):
         self.epochs.append(data["epoch"])
 
 
-def kill_at_epoch(tmp_path: Path, storage: str, epoch: int) -> None:
-    """Run a worker process until trial 0's checkpoint of ``epoch`` is in the store, then
-    SIGKILL it."""
+def kill_at_epoch(tmp_path: Path, storage: str, epoch: int, trial: int = 0) -> None:
+    """Run a worker process until trial ``trial``'s checkpoint of ``epoch`` is in the store,
+    then SIGKILL it."""
     study_file = write_study(tmp_path, storage)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "WB_BLOCK_AT": str(epoch)}
     worker = subprocess.Popen(
@@ -142,7 +142,7 @@ def kill_at_epoch(tmp_path: Path, storage: str, epoch: int) -> None:
             trials = study_of(storage).get_trials(deepcopy=False)
         except KeyError:  # the study is not created yet
             return False
-        record = trials[0].system_attrs.get(CHECKPOINT) if trials else None
+        record = trials[trial].system_attrs.get(CHECKPOINT) if len(trials) > trial else None
         return bool(record) and record["epoch"] == epoch
 
     try:
@@ -202,6 +202,26 @@ def test_a_sigkilled_worker_s_trial_is_resumed_from_its_last_checkpoint(tmp_path
     assert retry.intermediate_values == reference.study.trials[0].intermediate_values
     assert retry.system_attrs[CHECKPOINT] is None
     assert checkpoint_files(artifacts) == []
+
+
+@pytest.mark.slow
+def test_a_resumed_trial_killed_again_is_resumed_from_its_own_last_checkpoint(tmp_path):
+    storage = str(tmp_path / "journal.log")
+    kill_at_epoch(tmp_path, storage, 2)
+    kill_at_epoch(tmp_path, storage, 4, trial=1)  # the retry, killed after its epoch 4
+    tuner, X, y = load_target(str(tmp_path / "study.py"))
+    seen = EpochsRun()
+    tuner.callbacks.append(seen)
+    assert tuner.run_trials(X, y, n_trials=1) == [2]
+    study = study_of(storage)
+    assert [t.state.name for t in study.trials] == ["FAIL", "FAIL", "COMPLETE"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        assert RetryHeartbeatStaleTrialCallback.retry_history(study.trials[2]) == [0, 1]
+    assert seen.epochs == [5, 6]
+    expected = reference_tuner(tmp_path, study.trials[0].params).history(0)
+    assert statistics(tuner.history(2)).equals(statistics(expected))
+    assert checkpoint_files(tmp_path / "artifacts") == []
 
 
 # -- the checkpoint a killed worker left, and what the next worker makes of it ---------------
@@ -461,3 +481,24 @@ def test_a_trial_whose_workers_keep_dying_stays_failed_after_three_resumes(tmp_p
     )
     assert shared.fail_stale_trials(study) == [0]
     assert [t.state.name for t in study.get_trials(deepcopy=False)] == ["FAIL"]
+
+
+def test_a_running_worker_takes_up_a_dead_peer_s_trial_after_its_own(tmp_path):
+    journal = tmp_path / "journal.log"
+
+    class PeerDies(Callback):
+        """During trial 0, a peer's trial appears whose worker is dead (its lock is free)."""
+
+        def on_epoch_end(self, **data):
+            if data["epoch"] == 1 and len(tuner.study.trials) == 1:
+                storage = tuner.study._storage
+                peer = tuner.study.ask()
+                storage.set_trial_system_attr(peer._trial_id, shared.WORKER_KEY, "0" * 32)
+                storage.set_trial_system_attr(peer._trial_id, CHECKPOINT, {"epoch": 0})
+
+    tuner = tuner_in(tmp_path, PeerDies(), keep=False)
+    tuner.optimize(*classification_data(), n_trials=2)
+    trials = study_of(str(journal), "ends").trials
+    assert [t.state.name for t in trials] == ["COMPLETE", "FAIL", "COMPLETE"]
+    assert trials[2].system_attrs["failed_trial"] == 1
+    assert tuner.trials_run_ == [0, 2]
