@@ -443,9 +443,10 @@ def test_a_checkpoint_that_cannot_be_written_stops_checkpointing_not_the_trial(t
         tuner.optimize(*classification_data(), n_trials=2)
     assert [t.state.name for t in tuner.study.trials] == ["COMPLETE", "COMPLETE"]
     warned = [r.getMessage() for r in caplog.records if "epoch checkpoint" in r.getMessage()]
-    assert len(warned) == 2  # once a trial, not once an epoch
-    assert "Trial 0 cannot leave an epoch checkpoint (disk full)" in warned[0]
+    assert len(warned) == 1  # once a run, not once a trial or an epoch
+    assert "Trial 0 cannot leave an epoch checkpoint (disk full); no more checkpoints" in warned[0]
     assert "is not resumed" in warned[0]
+    assert CHECKPOINT not in tuner.study.trials[1].system_attrs
 
 
 # -- the store: which stale trials are retried ------------------------------------------------

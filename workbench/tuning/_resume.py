@@ -51,8 +51,14 @@ class TrialCheckpoints:
     """One trial's checkpoints: where it resumes from, its own after each epoch, and their
     removal when it ends. An inactive one (no epoch run, an in-memory store) does nothing."""
 
-    def __init__(self, trial: Any = None, store: Any = None, trusted: tuple[str, ...] = ()):
-        self.trial, self.store, self.trusted = trial, store, trusted
+    def __init__(
+        self,
+        trial: Any = None,
+        store: Any = None,
+        trusted: tuple[str, ...] = (),
+        owner: Checkpoints | None = None,
+    ):
+        self.trial, self.store, self.trusted, self.owner = trial, store, trusted, owner
         self.active = trial is not None
         self.record: dict[str, Any] | None = None  # the checkpoint the trial resumes from
         self.source: int | None = None  # the number of the trial it resumes
@@ -101,10 +107,13 @@ class TrialCheckpoints:
             self.store.write(artifact_id, io.BytesIO(data))
         except Exception as error:
             self.active = False
+            if self.owner is not None:
+                self.owner.active = False  # the next trials would fail the same way
             LOGGER.warning(
-                "Trial %d cannot leave an epoch checkpoint (%s); if its worker dies, the trial "
-                "is not resumed. Register a saver for the step "
-                "(workbench.persistence.register_saver) or check the artifact store.",
+                "Trial %d cannot leave an epoch checkpoint (%s); no more checkpoints are "
+                "written in this run, and a trial whose worker dies is not resumed. Register "
+                "a saver for the step (workbench.persistence.register_saver) or check the "
+                "artifact store.",
                 self.trial.number,
                 error,
             )
@@ -156,9 +165,8 @@ class Checkpoints:
         if not self.active:
             yield TrialCheckpoints()
             return
-        checkpoints = TrialCheckpoints(
-            trial, self.keeper.artifact_store(self.storage), self.trusted
-        )
+        store = self.keeper.artifact_store(self.storage)
+        checkpoints = TrialCheckpoints(trial, store, self.trusted, owner=self)
         try:
             checkpoints.begin()
             yield checkpoints
