@@ -407,20 +407,16 @@ def test_a_pruned_trial_s_checkpoint_is_removed(tmp_path):
     assert checkpoint_files(tmp_path / "artifacts") == []
 
 
-def test_an_in_memory_study_leaves_no_checkpoint(tmp_path):
+@pytest.mark.parametrize("storage", [":memory:", "sqlite:///{tmp_path}/db.sqlite"])
+def test_a_store_where_no_dead_worker_is_found_leaves_no_checkpoint(tmp_path, storage):
+    """In memory, or a database without heartbeats: no trial is ever resumed there, so
+    checkpoints would only cost time."""
     watch = Watch(tmp_path / "artifacts")
-    tuner = Tuner(
-        pipe(),
-        scoring="accuracy",
-        epochs={"epochs": 2, "batch_size": 32, "random_state": 0},
-        space={"model__alpha": floats(1e-5, 1e-2, log=True)},
-        storage=":memory:",
-        callbacks=[watch],
-        keep=False,
-        refit=False,
-    )
+    tuner = tuner_in(tmp_path, watch, keep=False, heartbeat_interval=None, grace_period=None)
+    tuner.storage = storage.format(tmp_path=tmp_path)
     tuner.optimize(*classification_data(), n_trials=1)
     assert CHECKPOINT not in tuner.study.trials[0].system_attrs
+    assert watch.files[4] == []
 
 
 class BrokenStore:

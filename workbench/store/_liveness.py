@@ -112,6 +112,13 @@ def _worker_alive(journal: str, worker_id: str) -> bool:
     return False
 
 
+def finds_dead_workers(storage: BaseStorage) -> bool:
+    """Whether a trial whose worker died is found on ``storage``: on a journal file (the
+    workers' locks) or on a store with Optuna's heartbeats on; not in memory, nor on a
+    database without heartbeats."""
+    return journal_path(storage) is not None or is_heartbeat_enabled(storage)
+
+
 def fail_stale_trials(study: optuna.Study) -> list[int]:
     """Mark failed the running trials whose worker died; return their numbers.
 

@@ -33,7 +33,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import optuna
-from optuna.storages import InMemoryStorage, RetryHeartbeatStaleTrialCallback
+from optuna.storages import RetryHeartbeatStaleTrialCallback
 
 from workbench.exceptions import PersistenceError, UntrustedTypesError
 from workbench.store import shared
@@ -149,13 +149,12 @@ class TrialCheckpoints:
 
 
 class Checkpoints:
-    """The checkpoints of one optimize call's trials: kept for epoch runs on a store that
-    outlives the process, in the tuner's artifact store."""
+    """The checkpoints of one optimize call's trials, in the tuner's artifact store: kept for
+    epoch runs on a store where a dead worker is found (a journal file, a database with
+    heartbeats; not one in memory), since only there is a trial resumed."""
 
-    def __init__(self, evaluation: Any, keeper: Keeper, storage: Any, pipeline: Any):
-        resolved = shared.resolve(storage)
-        in_memory = isinstance(resolved, InMemoryStorage) or resolved == shared.MEMORY
-        self.active = evaluation.kind == "epochs" and not in_memory
+    def __init__(self, evaluation: Any, keeper: Keeper, storage: Any, opened: Any, pipeline: Any):
+        self.active = evaluation.kind == "epochs" and shared.finds_dead_workers(opened)
         self.keeper, self.storage = keeper, storage
         self.trusted = own_types(pipeline) if self.active else ()
 

@@ -451,7 +451,7 @@ class Tuner:
         storage = self._open_storage()
         worker = shared.worker_lease(storage)
         fixed = choices_in_use(self._base, self.conditions)
-        checkpoints = Checkpoints(self.evaluation, self._keeper, self.storage, self._base)
+        checkpoints = Checkpoints(self.evaluation, self._keeper, self.storage, storage, self._base)
 
         def objective(trial: optuna.Trial) -> float:
             if worker is not None:
