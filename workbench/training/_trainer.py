@@ -104,7 +104,8 @@ def fit_epochs(
     resume_from : EpochCheckpoint, optional
         Go on with an interrupted run of ``epochs`` epochs from its checkpoint, on the pipeline
         as it was at that checkpoint: the epochs it had left run, on the same validation split
-        and the same batches (``random_state`` is the checkpoint's). Not with ``history``.
+        and the same batches (``random_state`` is the checkpoint's). Not with ``history``. An
+        ``early_stopping`` starts afresh: its patience counts from the checkpoint on.
     phase : str
         A label for this run's rows (``"pretrain"``, ``"finetune"``).
     record, storage, run_name
