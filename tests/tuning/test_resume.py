@@ -17,6 +17,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from optuna.artifacts import FileSystemArtifactStore
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from sklearn.linear_model import SGDClassifier
 from sklearn.preprocessing import StandardScaler
@@ -27,7 +28,7 @@ from workbench.exceptions import PersistenceError, UntrustedTypesError
 from workbench.persistence import dumps
 from workbench.store import shared
 from workbench.tuning import Tuner, load_target
-from workbench.tuning._resume import own_types, unpack_checkpoint
+from workbench.tuning._resume import TrialCheckpoints, own_types, unpack_checkpoint
 
 from .helpers import classification_data, wait_for
 
@@ -53,12 +54,13 @@ from tests.tuning.helpers import classification_data
 
 
 class BlockAt(Callback):
-    """In a worker started with WB_BLOCK_AT=k, epoch k + 1 never begins: it waits there to
-    be killed."""
+    """In a worker started with WB_BLOCK_AT=k, epoch k + 1 never begins: it makes the file
+    WB_BLOCKED and waits there to be killed."""
 
     def on_epoch_begin(self, **data):
         block = os.environ.get("WB_BLOCK_AT")
         if block and data["epoch"] == int(block) + 1:
+            open(os.environ["WB_BLOCKED"], "w").close()  # every write of epoch k is done
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 time.sleep(0.05)
@@ -123,10 +125,16 @@ class EpochsRun(Callback):
 
 
 def kill_at_epoch(tmp_path: Path, storage: str, epoch: int, trial: int = 0) -> None:
-    """Run a worker process until trial ``trial``'s checkpoint of ``epoch`` is in the store,
-    then SIGKILL it."""
+    """Run a worker process until trial ``trial``'s checkpoint of ``epoch`` is in the store
+    and the worker waits before its next epoch, then SIGKILL it."""
     study_file = write_study(tmp_path, storage)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "WB_BLOCK_AT": str(epoch)}
+    blocked = tmp_path / f"blocked-{trial}"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "WB_BLOCK_AT": str(epoch),
+        "WB_BLOCKED": str(blocked),
+    }
     worker = subprocess.Popen(
         [WORKBENCH, "worker", str(study_file), "--n-trials", "1"],
         cwd=tmp_path,
@@ -143,7 +151,7 @@ def kill_at_epoch(tmp_path: Path, storage: str, epoch: int, trial: int = 0) -> N
         except KeyError:  # the study is not created yet
             return False
         record = trials[trial].system_attrs.get(CHECKPOINT) if len(trials) > trial else None
-        return bool(record) and record["epoch"] == epoch
+        return bool(record) and record["epoch"] == epoch and blocked.exists()
 
     try:
         wait_for(checkpointed, timeout=120, what=f"the checkpoint of epoch {epoch}")
@@ -499,3 +507,16 @@ def test_a_running_worker_takes_up_a_dead_peer_s_trial_after_its_own(tmp_path):
     assert [t.state.name for t in trials] == ["COMPLETE", "FAIL", "COMPLETE"]
     assert trials[2].system_attrs["failed_trial"] == 1
     assert tuner.trials_run_ == [0, 2]
+
+
+def test_a_checkpoint_a_killed_worker_left_behind_its_replacement_is_removed(tmp_path):
+    """Killed after recording checkpoint k but before removing k - 1: k - 1 goes with k."""
+    store = FileSystemArtifactStore(str(tmp_path))
+    for name in ("checkpoint-old", "checkpoint-new"):
+        store.write(name, io.BytesIO(b"x"))
+    study = optuna.create_study(storage=shared.open_storage(str(tmp_path / "j.log")))
+    checkpoints = TrialCheckpoints(study.ask(), store)
+    checkpoints.record = {"artifact_id": "checkpoint-new", "replaces": "checkpoint-old"}
+    checkpoints.end()
+    assert checkpoint_files(tmp_path) == []
+    assert study.trials[0].system_attrs[CHECKPOINT] is None

@@ -11,7 +11,8 @@ a reader learns it with the study's attributes alone::
     workbench:extends        -> (a trial's user attribute) the number of the trial it extends
     workbench:checkpoint     -> (a trial's system attribute) where a retry of the trial resumes:
                                 {"epoch": 0} before its first epoch ends, then its last epoch
-                                checkpoint {"artifact_id", "sha256", "bytes", "epoch", "store"};
+                                checkpoint {"artifact_id", "sha256", "bytes", "epoch", "store",
+                                "replaces"};
                                 None once the trial ended (see ``workbench.tuning._resume``)
 """
 

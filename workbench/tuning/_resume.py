@@ -6,7 +6,7 @@ A trial of an epoch run on a persistent store records, in its system attribute
 (resume from the start), then after each epoch the last checkpoint, an artifact that replaces
 the one before::
 
-    {"artifact_id", "sha256", "bytes", "epoch", "store"}
+    {"artifact_id", "sha256", "bytes", "epoch", "store", "replaces"}
 
 The artifact is a zip holding the pipeline in Workbench's secure format (``pipeline.wbz``) and
 ``state.json``: the :class:`~workbench.training.EpochCheckpoint` (the History so far, the epoch,
@@ -124,6 +124,8 @@ class TrialCheckpoints:
             "bytes": len(data),
             "epoch": int(state.epoch),
             "store": describe_store(self.store),
+            # what this one replaces: a worker killed before it removed that is cleaned after
+            "replaces": (self.record or {}).get("artifact_id"),
         }
         self.trial.storage.set_trial_system_attr(
             self.trial._trial_id, shared.CHECKPOINT_KEY, record
@@ -143,9 +145,11 @@ class TrialCheckpoints:
             )
 
     def _remove(self, record: Mapping[str, Any] | None) -> None:
-        if record and record.get("artifact_id"):
-            with contextlib.suppress(Exception):  # already gone
-                self.store.remove(str(record["artifact_id"]))
+        """Remove ``record``'s artifact and the one it replaced (if a kill left it)."""
+        for key in ("artifact_id", "replaces"):
+            if record and record.get(key):
+                with contextlib.suppress(Exception):  # already gone
+                    self.store.remove(str(record[key]))
 
 
 class Checkpoints:
