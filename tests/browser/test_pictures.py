@@ -172,3 +172,52 @@ def test_untrusted_copy_shows_pictures_and_a_rich_display_that_reads(
         assert found["head_align"] and set(found["head_align"]) == {"left"}, found
         assert notebook.problems()["widget_errors"] == 0
         _look(notebook, "untrusted")
+
+
+_LIVE_DRAWN = """() => ({
+  curves: Array.from(document.querySelectorAll('.wb-view-output svg polyline, '
+    + '.wb-view-output svg path')).filter((e) => e.offsetParent !== null || e.closest('svg')).length,
+  rows: document.querySelectorAll('.wb-space-editor .wb-space-row input[type=text]').length,
+  edited: Array.from(document.querySelectorAll('.wb-path-reduce__n_components input[type=text]'))
+    .map((i) => i.value),
+})"""
+
+
+def test_notebook_saved_with_widget_state_reopens_with_live_views(
+    tmp_path: Path, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saved with its widget state (each view module's code once, in a shared model), the
+    notebook reopens in a new JupyterLab with the live views drawn from that state."""
+    from nbclient import NotebookClient
+    from nbformat.sign import NotebookNotary
+
+    root = tmp_path / "notebooks"
+    path = write_notebook(root / "with_state.ipynb", [CELLS[0], CELLS[1], *CELLS[3:]])
+    notebook = nbformat.read(path, as_version=4)
+    monkeypatch.setenv("WORKBENCH_STORAGE", str(tmp_path / "journal.log"))
+    NotebookClient(
+        notebook, timeout=240, kernel_name="python3", store_widget_state=True,
+        resources={"metadata": {"path": str(root)}},
+    ).execute()  # fmt: skip
+    NotebookNotary().sign(notebook)  # its author's own file: trusted, as `jupyter trust` does
+    nbformat.write(notebook, path)
+    assert path.read_text().count("export function placeLabels") == 1  # the code, saved once
+    with start_lab(root) as lab, _page(browser) as page:
+        opened = Notebook.open(page, lab, path)
+        wait_for(
+            lambda: (
+                (found := page.evaluate(_OUTPUTS))
+                and len(found) == 3
+                and all(out["live"] for out in found)
+            ),
+            timeout=60,
+            what="three live Workbench views drawn from the saved widget state",
+        )
+        drawn = wait_for(
+            lambda: (seen := page.evaluate(_LIVE_DRAWN))["curves"] and seen["rows"] and seen,
+            timeout=30,
+            what="the learning curve's lines and the space editor's rows",
+        )
+        assert drawn["edited"][:2] == ["0.6", "0.9"], drawn  # the edit made in a later cell
+        assert opened.problems()["widget_errors"] == 0
+        _look(opened, "with-state")

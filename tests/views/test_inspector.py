@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -134,3 +135,20 @@ def test_the_root_of_a_fitted_pipeline_does_not_say_not_fitted(nested, data):
 def test_the_step_list_keeps_its_width_whatever_the_right_pane_shows(nested):
     inspector = Inspector(nested)
     assert inspector.tree.layout.flex == "0 0 390px" and inspector.tree.layout.width == "390px"
+
+
+def test_heat_map_draws_each_cell_in_its_colour_and_shade_in_few_bytes() -> None:
+    import numpy as np
+
+    from workbench.views._html import heatmap_svg
+
+    values = np.array([[1.0, -0.5, 0.0], [0.26, -1.0, np.nan]])
+    svg = heatmap_svg(values)
+    assert re.findall(r'fill="(#\w+)" fill-opacity="([\d.]+)" d="([^"]+)"', svg) == [
+        ("#1565c0", "0.5", "M6 0h6v6h-6z"),  # -0.5: blue, half
+        ("#1565c0", "1", "M6 6h6v6h-6z"),  # -1: blue, full
+        ("#d84315", "0.25", "M0 6h6v6h-6z"),  # 0.26: red, a quarter
+        ("#d84315", "1", "M0 0h6v6h-6z"),  # 1: red, full; 0 and nan are not drawn
+    ]
+    big = heatmap_svg(np.random.default_rng(0).normal(size=(10, 24)))  # a 10-class coef_
+    assert 200 < big.count("h6v6h-6z") <= 240 and len(big) < 6_000  # was some 20 kB

@@ -1,5 +1,6 @@
 """``05_views.ipynb`` run by nbclient and saved without widget state (JupyterLab's default):
-every view's output carries a picture of its final state, and nbconvert's HTML shows them."""
+every view's output carries a picture of its final state, and nbconvert's HTML shows them.
+Saved with its widget state, the same run stays small too."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[nbformat.NotebookNode, Any]:
+    """One execution: the notebook as saved without widget state, and that state."""
     folder = tmp_path_factory.mktemp("views")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     with pytest.MonkeyPatch.context() as patch:  # a store of its own: its study starts empty
@@ -31,11 +33,17 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
             notebook,
             timeout=300,
             kernel_name="python3",
-            store_widget_state=False,
+            store_widget_state=True,  # kept apart below: the outputs are the same without
             resources={"metadata": {"path": str(folder)}},
         ).execute()
+    state = notebook.metadata.pop("widgets")
     nbformat.write(notebook, folder / "05_views.ipynb")
-    return notebook
+    return notebook, state
+
+
+@pytest.fixture(scope="module")
+def executed(run: tuple[nbformat.NotebookNode, Any]) -> nbformat.NotebookNode:
+    return run[0]
 
 
 def _views(notebook: nbformat.NotebookNode) -> list[tuple[str, dict[str, Any]]]:
@@ -125,6 +133,22 @@ def test_saved_without_widget_state_is_small(executed, tmp_path) -> None:
     nbformat.write(executed, path)
     assert "widget-state" not in json.dumps(executed.metadata)
     assert path.stat().st_size <= 300_000
+
+
+def test_saved_with_widget_state_is_small(run, tmp_path) -> None:
+    notebook, state = run
+    with_state = nbformat.from_dict(
+        {**notebook, "metadata": {**notebook.metadata, "widgets": state}}
+    )
+    path = tmp_path / "saved.ipynb"
+    nbformat.write(with_state, path)
+    models = state["application/vnd.jupyter.widget-state+json"]["state"]
+    assert len(models) >= 100  # every view's models are there: live views when reopened
+    assert path.stat().st_size <= 600_000
+    # each view module's code is saved once, not once per view
+    sources = [model["state"].get("source", "") for model in models.values()]
+    assert sum("placeLabels" in source for source in sources) == 1
+    assert not any("placeLabels" in model["state"].get("_esm", "") for model in models.values())
 
 
 def test_nbconvert_html_shows_the_pictures(executed) -> None:

@@ -14,6 +14,16 @@ from workbench.views import SpaceEditor
 from workbench.views._space_editor import EditError, _get_space_editor_info, parse_edit
 
 
+def typed(editor, path, **changes):
+    """What the page sends when a user changes a row's controls: all of them, as they stand."""
+    values = {**editor.rows[path].entered, **changes}
+    editor._on_front_end_message(None, {"type": "edit", "path": path, **values}, [])
+
+
+def group(editor, path):
+    return next(group for group in editor.groups if group["path"] == path)
+
+
 def test_editor_info_groups_by_step_with_frozen_and_unchosen_marks(nested, data):
     nested.fit(*data).freeze("encoder")
     groups = {group.path: group for group in _get_space_editor_info(nested.describe())}
@@ -26,8 +36,7 @@ def test_a_valid_edit_writes_into_the_space_and_emits_space_changed(nested):
     recorder = EventRecorder()
     nested.add_callback(recorder)
     editor = SpaceEditor(nested)
-    row = editor.rows["model__linear__C"]
-    row.low.value = "0.5"  # what typing into the widget does
+    typed(editor, "model__linear__C", low="0.5")  # what typing into the row sends
     assert nested.get_hyperparams_space()["model__linear__C"] == FloatDistribution(
         0.5, 10000.0, log=True
     )
@@ -52,15 +61,20 @@ def test_an_invalid_edit_shows_its_error_and_changes_nothing(nested, edit, messa
     before = nested.get_hyperparams_space()
     editor.edit("model__linear__C", **edit)
     assert nested.get_hyperparams_space() == before
-    error = editor.rows["model__linear__C"].message.value
+    error = editor.messages["model__linear__C"]
     assert re.search(message, html.unescape(error))
 
 
 def test_unticking_every_choice_is_refused(nested):
     editor = SpaceEditor(nested)
     editor.edit("model__choice", choices=[])
-    assert "Keep at least one choice" in editor.rows["model__choice"].message.value
+    assert "Keep at least one choice" in editor.messages["model__choice"]
     assert nested.get_hyperparams_space()["model__choice"].choices == ("linear", "forest")
+    typed(editor, "model__choice", ticked=[False, True])  # ticks in the page, in choice order
+    assert nested.get_hyperparams_space()["model__choice"].choices == ("forest",)
+    typed(editor, "model__choice", ticked=[True])
+    assert "model__choice has 2 choices, but got 1 ticks." in editor.messages["model__choice"]
+    assert nested.get_hyperparams_space()["model__choice"].choices == ("forest",)
 
 
 def test_parse_edit_reads_integers_and_steps():
@@ -76,14 +90,16 @@ def test_parse_edit_reads_integers_and_steps():
 def test_editing_the_space_from_python_refreshes_the_editor(nested, data):
     editor = SpaceEditor(nested)
     nested.set_hyperparams_space({"encoder__pca__n_components": ints(2, 5)})
-    row = editor.rows["encoder__pca__n_components"]
-    assert (row.kind, row.low.value, row.high.value) == ("int", "2", "5")
+    (shown,) = group(editor, "encoder__pca")["rows"][:1]
+    assert (shown["kind"], shown["low"], shown["high"]) == ("int", "2", "5")
     nested.set_hyperparams(model__choice="forest")
-    assert "wb-inactive" in editor._group_boxes["model__linear"][0]._dom_classes
-    assert "wb-inactive" not in editor._group_boxes["model__forest"][0]._dom_classes
+    assert not group(editor, "model__linear")["active"]  # drawn greyed
+    assert group(editor, "model__forest")["active"]
+    assert "not chosen" in group(editor, "model__linear")["head"]
     nested.fit(*data).freeze("encoder")
-    assert all(control.disabled for control in editor.rows["encoder__pca__whiten"].controls)
-    assert not any(control.disabled for control in editor.rows["model__linear__C"].controls)
+    assert group(editor, "encoder__pca")["frozen"]  # its controls are disabled
+    assert "frozen: fixed" in group(editor, "encoder__pca")["head"]
+    assert not group(editor, "model__linear")["frozen"]
 
 
 def test_close_detaches_the_editor(nested):
@@ -107,9 +123,7 @@ def test_an_empty_space_says_so():
     from sklearn.preprocessing import FunctionTransformer
 
     editor = SpaceEditor(Pipeline([("f", FunctionTransformer())]))
-    assert any(
-        "no hyperparameter space" in getattr(child, "value", "") for child in editor.children
-    )
+    assert editor.groups == [] and "no hyperparameter space" in editor.status
 
 
 def test_the_next_tuning_run_uses_the_edited_space(data):
@@ -127,19 +141,33 @@ def test_the_next_tuning_run_uses_the_edited_space(data):
     assert {params["knn__weights"] for params in sampled} == {"distance"}
 
 
-def test_a_rebuild_closes_the_replaced_widgets(nested):
+def test_the_editor_is_one_widget_model_whatever_the_space_becomes(nested):
+    """A notebook saved with its widget state keeps every model ever opened: the editor's
+    rows are its data, not one widget per control."""
+    from ipywidgets.widgets.widget import _instances
+
     editor = SpaceEditor(nested)
-    old_row = editor.rows["encoder__pca__n_components"]
+    before = len(_instances)
     nested.set_hyperparams_space({"encoder__pca__n_components": ints(2, 5)})  # float -> int
-    assert old_row.low.comm is None and old_row.box.comm is None  # gone from the front end
-    assert editor.rows["encoder__pca__n_components"].low.comm is not None
-    assert editor.status.comm is not None
+    editor.edit("model__linear__C", low="0.5")
+    assert len(_instances) == before
+    assert editor.rows["encoder__pca__n_components"].kind == "int"
+    rows = sum(len(group["rows"]) for group in editor.groups)
+    assert rows == len(nested.get_hyperparams_space()) and rows >= 8
+
+
+def test_a_message_about_a_row_the_kernel_replaced_is_ignored(nested):
+    editor = SpaceEditor(nested)
+    before = nested.get_hyperparams_space()
+    editor._on_front_end_message(None, {"type": "edit", "path": "gone__C", "low": "1"}, [])
+    editor._on_front_end_message(None, {"type": "other"}, [])
+    assert nested.get_hyperparams_space() == before
 
 
 def test_a_refused_entry_shows_the_bound_in_force_beside_its_error(nested):
     editor = SpaceEditor(nested)
     editor.edit("model__linear__C", low="abc")
-    shown = html.unescape(editor.rows["model__linear__C"].message.value)
+    shown = html.unescape(editor.messages["model__linear__C"])
     assert "low must be a number, but got 'abc'." in shown
     assert "the space stays ∈ [0.0001, 10000] log" in shown
 
@@ -151,9 +179,9 @@ def test_an_edit_that_fails_unexpectedly_is_shown_in_its_row(nested, monkeypatch
         raise RuntimeError("the storage went away")
 
     monkeypatch.setattr(nested, "set_hyperparams_space", fail)
-    row = editor.rows["model__linear__C"]
-    row.low.value = "0.5"  # the control's own handler, as a user's typing runs it
-    assert "RuntimeError: the storage went away" in html.unescape(row.message.value)
+    typed(editor, "model__linear__C", low="0.5")  # the page's edit, as a user's typing sends
+    shown = html.unescape(editor.messages["model__linear__C"])
+    assert "RuntimeError: the storage went away" in shown
     monkeypatch.undo()
-    row.low.value = "0.25"
+    typed(editor, "model__linear__C", low="0.25")
     assert nested.get_hyperparams_space()["model__linear__C"].low == 0.25

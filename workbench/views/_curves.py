@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import anywidget
 import traitlets
 
 from workbench.core import Callback
@@ -22,7 +21,7 @@ from workbench.views._curves_data import (
     plain_number,
     split_statistic,
 )
-from workbench.views._kernel import ShowsItself, after_each_cell
+from workbench.views._kernel import SharedCodeWidget, ShowsItself, after_each_cell
 from workbench.views._picture import Picture, Pictured, picture_changed
 from workbench.views._picture_draw import curves_picture
 
@@ -172,7 +171,7 @@ class _Buffer:
         }
 
 
-class Curves(Pictured, ShowsItself, anywidget.AnyWidget, Callback):
+class Curves(Pictured, ShowsItself, SharedCodeWidget, Callback):
     """Learning curves that grow while training runs: a widget and a callback.
 
     Build it with :func:`curves`. Pass it to ``fit_epochs(..., callbacks=[view])`` (or to a
@@ -188,7 +187,7 @@ class Curves(Pictured, ShowsItself, anywidget.AnyWidget, Callback):
     [['loss', 'train', 0.5], ['loss', 'valid', 0.75]]
     """
 
-    _esm = pathlib.Path(__file__).with_name("_curves_chart.js")
+    _code_file = pathlib.Path(__file__).with_name("_curves_chart.js")
     data = traitlets.Dict().tag(sync=True)
     log_y = traitlets.Bool(False).tag(sync=True)
 

@@ -14,6 +14,8 @@ from typing import Any, NamedTuple, cast
 
 import ipywidgets as widgets
 import numpy as np
+from ipywidgets.widgets.widget_description import DescriptionStyle
+from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
 
 from workbench.core import Callback
 from workbench.core.authoring import (
@@ -34,7 +36,7 @@ from workbench.views._html import (
     value_text,
     view,
 )
-from workbench.views._kernel import error_text, guarded, plain_layout
+from workbench.views._kernel import error_text, guarded, plain_layout, plain_style
 from workbench.views._picture import Picture, Pictured, watch_picture
 from workbench.views._picture_draw import inspector_picture
 
@@ -279,27 +281,36 @@ class Inspector(Pictured, widgets.HBox):
             )
         self.pipeline = pipeline
         self.tree = widgets.Select(  # a fixed width: the list never jumps with the right pane
-            options=[], rows=12, layout=widgets.Layout(width="390px", flex="0 0 390px")
+            options=[], rows=12, layout=plain_layout(width="390px", flex="0 0 390px")
         )
-        self.detail = widgets.HTML(value="", layout=plain_layout())
+        html_style = plain_style(HTMLStyle)
+        self.detail = widgets.HTML(value="", layout=plain_layout(), style=html_style)
         self.param = widgets.Dropdown(
-            options=[], description="set", layout=widgets.Layout(width="220px")
+            options=[],
+            description="set",
+            layout=plain_layout(width="220px"),
+            style=plain_style(DescriptionStyle, description_width="28px"),
         )
-        self.param.style.description_width = "28px"
         self.value = widgets.Text(
-            placeholder="new value (a Python literal)", layout=widgets.Layout(width="200px")
+            placeholder="new value (a Python literal)",
+            layout=plain_layout(width="200px"),
+            style=plain_style(TextStyle),
         )
-        self.apply = widgets.Button(description="Apply", layout=widgets.Layout(width="70px"))
-        self.error = widgets.HTML(value="", layout=plain_layout())
+        self.apply = widgets.Button(
+            description="Apply",
+            layout=plain_layout(width="70px"),
+            style=plain_style(widgets.ButtonStyle),
+        )
+        self.error = widgets.HTML(value="", layout=plain_layout(), style=html_style)
         editor = widgets.HBox(
             [self.param, self.value, self.apply, self.error],
-            layout=widgets.Layout(align_items="center", flex_flow="row wrap"),
+            layout=plain_layout(align_items="center", flex_flow="row wrap"),
         )
         right = widgets.VBox(
-            [editor, self.detail], layout=widgets.Layout(flex="1 1 0%", min_width="0")
+            [editor, self.detail], layout=plain_layout(flex="1 1 0%", min_width="0")
         )
         super().__init__(
-            [widgets.HTML(value=STYLE, layout=plain_layout()), self.tree, right],
+            [widgets.HTML(value=STYLE, layout=plain_layout(), style=html_style), self.tree, right],
             layout=widgets.Layout(width="100%", align_items="flex-start"),
         )
         self.add_class("wb-inspector")

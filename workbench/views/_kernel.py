@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import pathlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
+
+import anywidget
+import ipywidgets
+import traitlets
 
 
 def after_each_cell(callback: Callable[[Any], None]) -> Callable[[], None] | None:
@@ -95,15 +100,73 @@ class ShowsItself:
         display(self)
 
 
-_PLAIN_LAYOUT: list[Any] = []
+_PLAIN_PARTS: dict[tuple[type, tuple[tuple[str, str], ...]], Any] = {}
 
 
-def plain_layout() -> Any:
-    """One default ``Layout`` shared by the view widgets that never change theirs: a notebook
-    saved with its widget state keeps every Layout model in full (about 1 kB each), so a widget
-    that would only repeat the defaults points to this one. Never set a trait on it."""
-    import ipywidgets
+def plain_layout(**traits: str) -> Any:
+    """One ``Layout`` with ``traits`` (the defaults when none), shared by the view widgets that
+    never change theirs: a notebook saved with its widget state keeps every Layout model in
+    full (about 1.5 kB each), so two Inspectors' step lists point to one ``Layout(width=...)``
+    and a widget that would only repeat the defaults to the default one. Never set a trait on
+    it: a view whose layout changes (hidden, shown) or that a user holds gets its own."""
+    return plain_style(ipywidgets.Layout, **traits)
 
-    if not _PLAIN_LAYOUT or _PLAIN_LAYOUT[0].comm is None:  # none yet, or closed
-        _PLAIN_LAYOUT[:] = [ipywidgets.Layout()]
-    return _PLAIN_LAYOUT[0]
+
+def plain_style(style_class: type, **traits: str) -> Any:
+    """One style model of ``style_class`` (``ipywidgets.ButtonStyle``, ``HTMLStyle``, ...)
+    with ``traits``, shared as :func:`plain_layout` is, by widgets that never change it."""
+    key = (style_class, tuple(sorted(traits.items())))
+    part = _PLAIN_PARTS.get(key)
+    if part is None or part.comm is None:  # none yet, or closed
+        part = _PLAIN_PARTS[key] = style_class(**traits)
+    return part
+
+
+#: The ``_esm`` of every :class:`SharedCodeWidget`: it loads the view's real module from the
+#: one model that holds its source (``_code``), once per page, and renders with it.
+_CODE_STUB = """\
+// A Workbench view: its code is held once per notebook by the model named in _code.
+const modules = (globalThis.__workbenchViewCode ??= new Map());
+async function load(model) {
+  const holder = await model.widget_manager.get_model(model.get("_code").slice(10));
+  const source = holder.get("source");
+  if (!modules.has(source)) {
+    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    modules.set(source, import(url).finally(() => URL.revokeObjectURL(url)));
+  }
+  return (await modules.get(source)).default;
+}
+export default { async render(context) { return (await load(context.model)).render(context); } };
+"""
+
+
+class ViewCode(ipywidgets.Widget):
+    """A model without a view that holds the source of one view module (see
+    :func:`shared_code`)."""
+
+    source = traitlets.Unicode("").tag(sync=True)
+
+
+_CODE_HOLDERS: dict[str, ViewCode] = {}
+
+
+def shared_code(path: pathlib.Path) -> ViewCode:
+    """The one model, per kernel, that holds the JavaScript module at ``path``: a notebook
+    saved with its widget state keeps every view's ``_esm`` in full, so views point to this
+    instead of each carrying the source."""
+    holder = _CODE_HOLDERS.get(str(path))
+    if holder is None or holder.comm is None:  # none yet, or closed
+        holder = _CODE_HOLDERS[str(path)] = ViewCode(source=path.read_text(encoding="utf-8"))
+    return holder
+
+
+class SharedCodeWidget(anywidget.AnyWidget):
+    """An anywidget whose module (the file ``_code_file``) is held by :func:`shared_code`'s
+    model: its own ``_esm`` is a small loader, the same for every view."""
+
+    _code_file: ClassVar[pathlib.Path]
+    _esm = _CODE_STUB
+    _code = traitlets.Instance(ViewCode).tag(sync=True, **ipywidgets.widget_serialization)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(_code=shared_code(self._code_file), **kwargs)

@@ -15,12 +15,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
+from ipywidgets.widgets.widget_description import DescriptionStyle
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from workbench.core.authoring import WorkbenchPipeline, is_workbench_pipeline
 from workbench.exceptions import WorkbenchError
 from workbench.views._curves import curves
 from workbench.views._html import STYLE, esc, table, view
-from workbench.views._kernel import error_text, guarded, plain_layout
+from workbench.views._kernel import error_text, guarded, plain_layout, plain_style
 from workbench.views._picture import Picture, Pictured, watch_picture
 from workbench.views._picture_draw import mutation_picture
 
@@ -192,41 +194,7 @@ class MutationPanel(Pictured, widgets.VBox):
         }
         self._extra_candidates = dict(candidates or {})
         self._runs = 0
-        self.target = widgets.Dropdown(description="step", layout=widgets.Layout(width="230px"))
-        self.target.style.description_width = "36px"
-        self.replacement = widgets.Dropdown(
-            description="with", layout=widgets.Layout(width="330px")
-        )
-        self.replacement.style.description_width = "36px"
-        self.reload_button = widgets.Button(
-            icon="refresh",
-            tooltip="look again for the notebook's variables that hold steps",
-            layout=widgets.Layout(width="36px"),
-        )
-        self.replace_button = widgets.Button(
-            description="Replace", icon="exchange", layout=plain_layout()
-        )
-        self.freeze_button = widgets.Button(
-            description="Freeze", icon="snowflake-o", layout=plain_layout()
-        )
-        self.epochs = widgets.BoundedIntText(
-            value=3, min=1, max=10_000, description="epochs", layout=widgets.Layout(width="140px")
-        )
-        self.epochs.style.description_width = "48px"
-        self.run_button = widgets.Button(
-            description="Run", icon="play", button_style="primary", layout=plain_layout()
-        )
-        self.message = widgets.HTML(value="", layout=plain_layout())
-        self.curve = curves(history)  # continues ``history``; each Run feeds it as a callback
-        self.curve.layout = widgets.Layout(flex="1 1 0%", min_width="520px")
-        self.log_view = widgets.HTML(
-            value="", layout=widgets.Layout(flex="0 0 340px", margin="0 0 0 12px")
-        )
-        self.hint = widgets.HTML(value=_HINT)  # until the first Run: what to do, in one line
-        if history is None:
-            self.curve.layout.display = "none"
-        else:
-            self.hint.layout.display = "none"
+        self._build_controls(history)
         failed = functools.partial(self._say, error=True)
         self.reload_button.on_click(guarded(self.refresh, failed))
         self.replace_button.on_click(guarded(self._replace_clicked, failed))
@@ -239,24 +207,86 @@ class MutationPanel(Pictured, widgets.VBox):
         # a mutation, a message, the end of a run
         watch_picture(self, self.log_view, self.message, self.curve, names=["value", "data"])
 
+    def _build_controls(self, history: Any) -> None:
+        """The panel's widgets: what to change, how long to train, the curve and the log."""
+        narrow = plain_style(DescriptionStyle, description_width="36px")
+        self.target = widgets.Dropdown(
+            description="step", layout=plain_layout(width="230px"), style=narrow
+        )
+        self.replacement = widgets.Dropdown(
+            description="with", layout=plain_layout(width="330px"), style=narrow
+        )
+        self.reload_button = widgets.Button(
+            icon="refresh",
+            tooltip="look again for the notebook's variables that hold steps",
+            layout=plain_layout(width="36px"),
+            style=plain_style(widgets.ButtonStyle),
+        )
+        self.replace_button = widgets.Button(
+            description="Replace",
+            icon="exchange",
+            layout=plain_layout(),
+            style=plain_style(widgets.ButtonStyle),
+        )
+        self.freeze_button = widgets.Button(
+            description="Freeze",
+            icon="snowflake-o",
+            layout=plain_layout(),
+            style=plain_style(widgets.ButtonStyle),
+        )
+        self.epochs = widgets.BoundedIntText(
+            value=3,
+            min=1,
+            max=10_000,
+            description="epochs",
+            layout=plain_layout(width="140px"),
+            style=plain_style(DescriptionStyle, description_width="48px"),
+        )
+        self.run_button = widgets.Button(
+            description="Run",
+            icon="play",
+            button_style="primary",
+            layout=plain_layout(),
+            style=plain_style(widgets.ButtonStyle),
+        )
+        html_style = plain_style(HTMLStyle)
+        self.message = widgets.HTML(value="", layout=plain_layout(), style=html_style)
+        self.curve = curves(history)  # continues ``history``; each Run feeds it as a callback
+        self.curve.layout = widgets.Layout(flex="1 1 0%", min_width="520px")
+        self.log_view = widgets.HTML(
+            value="",
+            layout=plain_layout(flex="0 0 340px", margin="0 0 0 12px"),
+            style=html_style,
+        )
+        self.hint = widgets.HTML(
+            value=_HINT, style=html_style
+        )  # until the first Run: what to do, in one line
+        if history is None:
+            self.curve.layout.display = "none"
+        else:
+            self.hint.layout.display = "none"
+
     def _layout(self) -> list[widgets.Widget]:
         """The style, the controls (what to change, then how long to train) and the body."""
         controls = widgets.VBox(
             [
                 widgets.HBox(
-                    [self.target, self.replacement, self.reload_button, self.replace_button]
+                    [self.target, self.replacement, self.reload_button, self.replace_button],
+                    layout=plain_layout(),
                 ),
                 widgets.HBox(
                     [self.freeze_button, self.epochs, self.run_button], layout=plain_layout()
                 ),
                 self.message,
                 self.hint,
-            ]
+            ],
+            layout=plain_layout(),
         )
         body = widgets.HBox(
-            [self.curve, self.log_view], layout=widgets.Layout(flex_flow="row wrap", width="100%")
+            [self.curve, self.log_view], layout=plain_layout(flex_flow="row wrap", width="100%")
         )
-        return [widgets.HTML(value=STYLE, layout=plain_layout()), controls, body]
+        style = widgets.HTML(value=STYLE, layout=plain_layout(), style=plain_style(HTMLStyle))
+        return [style, controls, body]
 
     def _draw_picture(self) -> Picture:
         return mutation_picture(self.curve.data, self.log_view.value, self.message.value)

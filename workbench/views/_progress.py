@@ -9,13 +9,14 @@ import time
 from typing import Any, NamedTuple
 
 import ipywidgets
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from workbench._internal.options import Interval, OneOf, check_options
 from workbench.core import Callback
 from workbench.exceptions import ViewError
 from workbench.store.shared import better, lower_is_better
 from workbench.training import EarlyStopping
-from workbench.views._kernel import ShowsItself, after_each_cell, plain_layout
+from workbench.views._kernel import ShowsItself, after_each_cell, plain_layout, plain_style
 from workbench.views._picture import Picture, Pictured, picture_changed
 from workbench.views._picture_draw import progress_picture
 
@@ -215,7 +216,7 @@ class Progress(Pictured, ShowsItself, ipywidgets.HBox, Callback):
         self._main_thread_run = False
         self.bar = ipywidgets.IntProgress(value=0, min=0, max=max(total or 1, 1))
         self.bar.layout.width = "220px"
-        self.label = ipywidgets.HTML(layout=plain_layout())
+        self.label = ipywidgets.HTML(layout=plain_layout(), style=plain_style(HTMLStyle))
         super().__init__([self.bar, self.label])
         self.add_class("wb-progress")
         self._draw(force=True)

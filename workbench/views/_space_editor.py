@@ -1,7 +1,8 @@
 """View 2: the space editor, one row per hyperparameter path, grouped by step.
 
 Layers: ``_get_space_editor_info`` reads ``describe()`` into typed groups; ``parse_edit`` turns
-what a user typed into a distribution or an error message; :class:`SpaceEditor` is the widget.
+what a user typed into a distribution or an error message; :class:`SpaceEditor` is the widget,
+one anywidget (``_space_editor.js`` draws the rows) rather than a widget per control.
 A valid edit goes straight into the pipeline's space (``set_hyperparams_space``, which emits
 ``space_changed``); a change made from Python refreshes the widget through the same event.
 """
@@ -9,12 +10,11 @@ A valid edit goes straight into the pipeline's space (``set_hyperparams_space``,
 from __future__ import annotations
 
 import math
+import pathlib
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-import ipywidgets as widgets
-from ipywidgets.widgets.widget_bool import CheckboxStyle
-from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle
+import traitlets
 from optuna.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -30,7 +30,7 @@ from workbench.core.authoring import (
     join_path,
 )
 from workbench.views._html import STYLE, badge, distribution_text, esc, number
-from workbench.views._kernel import error_text, guarded
+from workbench.views._kernel import SharedCodeWidget, guarded
 from workbench.views._picture import Picture, Pictured, picture_changed, watch_picture
 from workbench.views._picture_draw import space_editor_picture
 
@@ -82,16 +82,6 @@ def _get_space_editor_info(description: Mapping[str, Any]) -> list[SpaceGroupInf
 
     visit(description, 0, False)
     return groups
-
-
-def _close_all(widget: Any) -> None:
-    """Close ``widget``, everything inside it, and their layouts and styles."""
-    for child in getattr(widget, "children", ()):
-        _close_all(child)
-    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
-        if part is not None:
-            part.close()
-    widget.close()
 
 
 class EditError(ValueError):
@@ -167,92 +157,24 @@ def parse_edit(
         raise EditError(str(error)) from None
 
 
-_EDITOR_STYLE = """<style>
-.wb-space-editor .wb-inactive{opacity:.5}
-.wb-space-editor .wb-row-name{font-family:var(--jp-code-font-family,monospace)}
-.wb-space-editor .wb-group-head{margin-top:6px}
-.wb-space-editor .widget-text input{font-family:var(--jp-code-font-family,monospace)}
-</style>"""
-
-
-class _Kit:
-    """Layouts and styles shared by every row of one editor: each widget would otherwise
-    bring its own two models, saved with the notebook (three times the widget state)."""
-
-    def __init__(self) -> None:
-        self.name = widgets.Layout(width="150px")
-        self.bound = widgets.Layout(width="110px")
-        self.step = widgets.Layout(width="100px")
-        self.log = widgets.Layout(width="50px")
-        self.choice = widgets.Layout(width="auto", margin="0 12px 0 0")
-        self.message = widgets.Layout(margin="0 0 0 8px")
-        self.row = widgets.Layout(align_items="center", flex_flow="row wrap")
-        self.text_style = TextStyle(description_width="32px")
-        self.check_style = CheckboxStyle()
-        self.html_style = HTMLStyle()
-        self.plain = widgets.Layout()
-        self._indents: dict[int, widgets.Layout] = {}
-
-    def indent(self, depth: int) -> widgets.Layout:
-        if depth not in self._indents:
-            self._indents[depth] = widgets.Layout(margin=f"0 0 0 {16 * depth}px")
-        return self._indents[depth]
+_EMPTY = '<div class="wb-view wb-muted">This pipeline has no hyperparameter space to edit.</div>'
 
 
 class _Row:
-    """The controls of one hyperparameter; ``message`` shows its reading, or its error."""
+    """One hyperparameter as its controls show it: what was entered (the controls' contents,
+    kept as typed until the space is refreshed) and the message beside it."""
 
-    def __init__(self, info: SpaceRowInfo, known_choices: list[Any], on_edit: Any, kit: _Kit):
+    def __init__(self, info: SpaceRowInfo, known_choices: list[Any]):
         self.path = info.path
+        self.name = info.name
         self.kind = str(info.distribution.get("type"))
         self.known_choices = known_choices
-        self.message = widgets.HTML(value="", layout=kit.message, style=kit.html_style)
-        label = widgets.HTML(
-            value=f'<span class="wb-row-name">{esc(info.name)}</span>',
-            layout=kit.name,
-            style=kit.html_style,
-        )
-        self.controls: list[widgets.Widget] = []
-        if self.kind == "categorical":
-            self.checks = [
-                widgets.Checkbox(
-                    value=False,
-                    description=repr(choice),
-                    indent=False,
-                    layout=kit.choice,
-                    style=kit.check_style,
-                )
-                for choice in known_choices
-            ]
-            self.controls = list(self.checks)
-        else:
-            self.low, self.high, self.step = (
-                widgets.Text(
-                    description=name,
-                    continuous_update=False,
-                    placeholder=placeholder,
-                    layout=layout,
-                    style=kit.text_style,
-                )
-                for name, placeholder, layout in (
-                    ("low", "", kit.bound),
-                    ("high", "", kit.bound),
-                    ("step", "none" if self.kind == "float" else "1", kit.step),
-                )
-            )
-            self.log = widgets.Checkbox(
-                value=False, description="log", indent=False, layout=kit.log, style=kit.check_style
-            )
-            self.controls = [self.low, self.high, self.log, self.step]
+        self.entered: dict[str, Any] = {}
+        self.message = ""
         self.set_distribution(info.distribution)
-        for control in self.controls:
-            control.observe(guarded(lambda: on_edit(self), self.show_error), names="value")
-        self.box = widgets.HBox([label, *self.controls, self.message], layout=kit.row)
-        self.box.add_class("wb-space-row")
-        self.box.add_class(f"wb-path-{info.path}")  # a handle for browser tests and styling
 
     def show_reading(self, data: Mapping[str, Any]) -> None:
-        self.message.value = f'<span class="wb-muted">{esc(distribution_text(data))}</span>'
+        self.message = f'<span class="wb-muted">{esc(distribution_text(data))}</span>'
 
     def show_error(self, error: object, current: Mapping[str, Any] | None = None) -> None:
         """Show why an entry was refused and, beside it, the space that stays in force."""
@@ -261,45 +183,59 @@ class _Row:
             if current
             else ""
         )
-        self.message.value = (
+        self.message = (
             f'<span class="wb-view"><span class="wb-error">{esc(error)}</span>{kept}</span>'
         )
 
     def set_distribution(self, data: Mapping[str, Any]) -> None:
-        """Show ``data`` in the controls (no edit is applied while setting them)."""
+        """Show ``data`` in the controls."""
         if self.kind == "categorical":
             chosen = list(data.get("choices", ()))
-            for choice, check in zip(self.known_choices, self.checks, strict=True):
-                check.value = any(_same(choice, item) for item in chosen)
+            ticked = [any(_same(choice, item) for item in chosen) for choice in self.known_choices]
+            self.entered = {"ticked": ticked}
         else:
-            self.low.value = number(data.get("low"))
-            self.high.value = number(data.get("high"))
-            self.log.value = bool(data.get("log"))
             step = data.get("step")
-            self.step.value = (
-                "" if step is None or (self.kind == "int" and step == 1) else (number(step))
-            )
+            self.entered = {
+                "low": number(data.get("low")),
+                "high": number(data.get("high")),
+                "log": bool(data.get("log")),
+                "step": "" if step is None or (self.kind == "int" and step == 1) else number(step),
+            }
         self.show_reading(data)
+
+    def enter(self, values: Mapping[str, Any]) -> None:
+        """Take what a user typed or ticked (only the controls named in ``values``)."""
+        if self.kind == "categorical":
+            if "ticked" in values:
+                ticked = [bool(tick) for tick in values["ticked"]]
+                if len(ticked) != len(self.known_choices):
+                    raise EditError(
+                        f"{self.path} has {len(self.known_choices)} choices, but got "
+                        f"{len(ticked)} ticks."
+                    )
+                self.entered["ticked"] = ticked
+            return
+        for key in ("low", "high", "step"):
+            if values.get(key) is not None:
+                self.entered[key] = str(values[key])
+        if values.get("log") is not None:
+            self.entered["log"] = bool(values["log"])
 
     def distribution(self) -> BaseDistribution:
         if self.kind == "categorical":
-            ticked = [
-                choice
-                for choice, check in zip(self.known_choices, self.checks, strict=True)
-                if check.value
+            ticked = self.entered["ticked"]
+            chosen = [
+                choice for choice, tick in zip(self.known_choices, ticked, strict=True) if tick
             ]
-            return parse_edit("categorical", choices=ticked)
-        return parse_edit(
-            self.kind,
-            low=self.low.value,
-            high=self.high.value,
-            log=self.log.value,
-            step=self.step.value,
-        )
+            return parse_edit("categorical", choices=chosen)
+        return parse_edit(self.kind, **self.entered)
 
-    def set_enabled(self, enabled: bool) -> None:
-        for control in self.controls:
-            control.disabled = not enabled
+    def plain(self) -> dict[str, Any]:
+        """What the front end draws for this row."""
+        row: dict[str, Any] = {"path": self.path, "name": self.name, "kind": self.kind}
+        if self.kind == "categorical":
+            row["choices"] = [repr(choice) for choice in self.known_choices]
+        return {**row, **self.entered}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -322,7 +258,7 @@ class _Listener(Callback):
         self.editor.refresh()
 
 
-class SpaceEditor(Pictured, widgets.VBox):
+class SpaceEditor(Pictured, SharedCodeWidget):
     """Edit a pipeline's hyperparameter space in a notebook.
 
     One row per hyperparameter path, grouped by step: low/high, a log toggle and a step for
@@ -348,6 +284,16 @@ class SpaceEditor(Pictured, widgets.VBox):
     >>> editor.close()
     """
 
+    _code_file = pathlib.Path(__file__).with_name("_space_editor.js")
+    #: The steps and their rows as the front end draws them (plain data).
+    groups: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    #: Path -> the reading or the error shown beside that row (HTML).
+    messages = traitlets.Dict().tag(sync=True)
+    #: The last edit applied, or what the editor has to say when there is nothing to edit.
+    status = traitlets.Unicode("").tag(sync=True)
+    #: The views' shared stylesheet (a `<style>` block), as every Workbench view carries it.
+    css = traitlets.Unicode(STYLE).tag(sync=True)
+
     def __init__(self, pipeline: WorkbenchStep):
         if not is_workbench_step(pipeline):
             raise TypeError(
@@ -355,146 +301,104 @@ class SpaceEditor(Pictured, widgets.VBox):
                 f"{type(pipeline).__name__}. Wrap a scikit-learn estimator in "
                 f"workbench.Pipeline([('model', estimator)]) first."
             )
-        super().__init__(layout=widgets.Layout(width="100%"))
-        self.add_class("wb-space-editor")
+        super().__init__()
         self.pipeline = pipeline
         self.rows: dict[str, _Row] = {}
         self._known_choices: dict[str, list[Any]] = {}
-        self._paths: tuple[str, ...] | None = None  # None until first built
-        self._group_boxes: dict[str, tuple[widgets.VBox, widgets.HTML]] = {}
+        self._heads: dict[str, dict[str, Any]] = {}
         self._writing = False
         self._listener = _Listener(self)
-        self.status = widgets.HTML(value="")
         self.refresh()
+        self.on_msg(self._on_front_end_message)
         pipeline.add_callback(self._listener)
-        watch_picture(self, self.status)  # an edit applied (the status line says which)
+        watch_picture(self, self, names="status")  # an edit applied (the status line says so)
 
     # -- building and refreshing ---------------------------------------------------------------
     def refresh(self, *, values: bool = True) -> None:
-        """Show the pipeline's current space (rebuilding the rows if its paths changed);
-        ``values=False`` only re-marks chosen, unchosen and frozen steps."""
+        """Show the pipeline's current space; ``values=False`` only re-marks chosen, unchosen
+        and frozen steps (what was typed in the rows stays)."""
         if self._writing:
             return
         groups = _get_space_editor_info(self.pipeline.describe())
-        paths = tuple(row.path for group in groups for row in group.rows)
-        kinds_changed = any(
-            self.rows[row.path].kind != row.distribution.get("type")
-            for group in groups
-            for row in group.rows
-            if row.path in self.rows
-        )
-        if paths != self._paths or kinds_changed or self._new_choices(groups):
-            self._build(groups)
-            return
-        if not values:
-            self._style_groups(groups)
-            return
-        self._writing = True
-        try:
-            for group in groups:
-                for row in group.rows:
-                    self.rows[row.path].set_distribution(row.distribution)
-        finally:
-            self._writing = False
-        self._style_groups(groups)
-
-    def _new_choices(self, groups: list[SpaceGroupInfo]) -> bool:
+        paths = [row.path for group in groups for row in group.rows]
         for group in groups:
-            for row in group.rows:
-                known = self._known_choices.get(row.path, [])
-                for choice in row.distribution.get("choices", ()):
-                    if not any(_same(choice, item) for item in known):
-                        return True
-        return False
-
-    def _build(self, groups: list[SpaceGroupInfo]) -> None:
-        self._writing = True
-        try:
-            current: tuple[Any, ...] = tuple(getattr(self, "children", ()))
-            old = [child for child in current if child is not self.status]
-            self.rows = {}
-            self._group_boxes = {}
-            kit = _Kit()
-            children: list[widgets.Widget] = [
-                widgets.HTML(value=STYLE + _EDITOR_STYLE, layout=kit.plain, style=kit.html_style)
-            ]
-            for group in groups:
-                rows = []
-                for info in group.rows:
-                    known = self._known_choices.setdefault(info.path, [])
-                    for choice in info.distribution.get("choices", ()):
-                        if not any(_same(choice, item) for item in known):
-                            known.append(choice)
-                    row = _Row(info, known, self._edited, kit)
-                    self.rows[info.path] = row
-                    rows.append(row.box)
-                head = widgets.HTML(value="", layout=kit.plain, style=kit.html_style)
-                box = widgets.VBox([head, *rows], layout=kit.indent(group.depth))
-                box.add_class("wb-view")
-                self._group_boxes[group.path] = (box, head)
-                children.append(box)
-            if not groups:
-                children.append(
-                    widgets.HTML(
-                        value='<div class="wb-view wb-muted">This pipeline has no '
-                        "hyperparameter space to edit.</div>"
-                    )
-                )
-            children.append(self.status)
-            self.children = children
-            self._paths = tuple(self.rows)
-            for widget in old:  # the replaced rows leave the front end (and the saved notebook)
-                _close_all(widget)
-        finally:
-            self._writing = False
-        self._style_groups(groups)
-
-    def _style_groups(self, groups: list[SpaceGroupInfo]) -> None:
-        for group in groups:
-            box, head = self._group_boxes[group.path]
-            marks = ""
-            if group.frozen:
-                marks += badge("frozen: fixed", "wb-frozen")
-            if not group.active:
-                marks += badge("not chosen")
-            head.value = (
-                f'<div class="wb-group-head"><span class="wb-name">'
-                f"{esc(group.path or '(root)')}</span> "
-                f'<span class="wb-class">{esc(group.class_name)}</span>{marks}</div>'
-            )
-            if group.active:
-                box.remove_class("wb-inactive")
-            else:
-                box.add_class("wb-inactive")
             for info in group.rows:
-                self.rows[info.path].set_enabled(not group.frozen)
+                row = self.rows.get(info.path)
+                known = self._known_choices.setdefault(info.path, [])
+                for choice in info.distribution.get("choices", ()):
+                    if not any(_same(choice, item) for item in known):
+                        known.append(choice)
+                if row is None or row.kind != info.distribution.get("type"):
+                    self.rows[info.path] = _Row(info, known)
+                elif values or len(row.entered.get("ticked", known)) != len(known):
+                    row.set_distribution(info.distribution)
+        self.rows = {path: self.rows[path] for path in paths}
+        self._heads = {group.path: _group_head(group) for group in groups}
+        self._show(groups)
         picture_changed(self, settled=True)  # the space changed, or an edit applied
+
+    def _show(self, groups: list[SpaceGroupInfo] | None = None) -> None:
+        """Send the rows and their messages to the front end."""
+        with self.hold_sync():
+            if groups is not None:
+                self.groups = [
+                    {
+                        **self._heads[group.path],
+                        "rows": [self.rows[r.path].plain() for r in group.rows],
+                    }
+                    for group in groups
+                ]
+                if not groups:
+                    self.status = _EMPTY
+                elif self.status == _EMPTY:
+                    self.status = ""
+            else:
+                rows = {path: row.plain() for path, row in self.rows.items()}
+                self.groups = [
+                    {**group, "rows": [rows[row["path"]] for row in group["rows"]]}
+                    for group in self.groups
+                ]
+            self.messages = {path: row.message for path, row in self.rows.items()}
 
     def _draw_picture(self) -> Picture:
         return space_editor_picture(_get_space_editor_info(self.pipeline.describe()))
 
     # -- editing -------------------------------------------------------------------------------
-    def _edited(self, row: _Row) -> None:
-        if self._writing:
+    def _on_front_end_message(self, _: Any, content: Any, buffers: Any) -> None:
+        """A row's controls changed in the page: ``{"type": "edit", "path", ...values}``."""
+        if not (isinstance(content, dict) and content.get("type") == "edit"):
             return
+        path = content.get("path")
+        row = self.rows.get(path) if isinstance(path, str) else None
+        if row is None:
+            return  # a row the kernel has replaced meanwhile; the page gets the new ones
+        guarded(lambda: self._apply(row, content), lambda message: self._refuse(row, message))()
+
+    def _apply(self, row: _Row, values: Mapping[str, Any]) -> None:
         try:
+            row.enter(values)
             distribution = row.distribution()
         except EditError as error:
-            row.show_error(error, self._current(row.path))
+            self._refuse(row, error)
             return
         self._writing = True
         try:
             self.pipeline.set_hyperparams_space({row.path: distribution})
-        except Exception as error:  # shown in the row, never raised into the kernel's log
-            row.show_error(error_text(error), self._current(row.path))
-            return
         finally:
             self._writing = False
-        row.show_reading(distribution_to_dict(distribution))
-        self.status.value = (
-            f'<span class="wb-view wb-muted">set {esc(row.path)} '
-            f"{esc(distribution_text(distribution_to_dict(distribution)))}</span>"
-        )
+        plain = distribution_to_dict(distribution)
+        row.show_reading(plain)
+        with self.hold_sync():
+            self._show()
+            self.status = (
+                f'<span class="wb-view wb-muted">set {esc(row.path)} '
+                f"{esc(distribution_text(plain))}</span>"
+            )
+
+    def _refuse(self, row: _Row, error: object) -> None:
+        """Show ``error`` in the row, beside the distribution that stays in force."""
+        row.show_error(error if isinstance(error, str) else str(error), self._current(row.path))
+        self._show()
 
     def _current(self, path: str) -> dict[str, Any] | None:
         """The distribution in force at ``path`` as plain data (None if it cannot be read)."""
@@ -523,24 +427,12 @@ class SpaceEditor(Pictured, widgets.VBox):
                 f"The space has no hyperparameter {path!r}; its paths are {list(self.rows)}."
             )
         row = self.rows[path]
-        self._writing = True
-        try:
-            if row.kind == "categorical":
-                if choices is not None:
-                    for choice, check in zip(row.known_choices, row.checks, strict=True):
-                        check.value = any(_same(choice, item) for item in choices)
-            else:
-                if low is not None:
-                    row.low.value = str(low)
-                if high is not None:
-                    row.high.value = str(high)
-                if log is not None:
-                    row.log.value = log
-                if step is not None:
-                    row.step.value = str(step)
-        finally:
-            self._writing = False
-        self._edited(row)
+        values: dict[str, Any] = {"low": low, "high": high, "log": log, "step": step}
+        if row.kind == "categorical" and choices is not None:
+            values["ticked"] = [
+                any(_same(choice, item) for item in choices) for choice in row.known_choices
+            ]
+        guarded(lambda: self._apply(row, values), lambda message: self._refuse(row, message))()
 
     def close(self) -> None:
         """Stop listening to the pipeline and close the widget."""
@@ -549,3 +441,23 @@ class SpaceEditor(Pictured, widgets.VBox):
         if pipeline is not None and listener in getattr(pipeline, "callbacks", ()):
             pipeline.remove_callback(listener)
         super().close()
+
+
+def _group_head(group: SpaceGroupInfo) -> dict[str, Any]:
+    """How the front end draws one step's heading: name, class and marks."""
+    marks = ""
+    if group.frozen:
+        marks += badge("frozen: fixed", "wb-frozen")
+    if not group.active:
+        marks += badge("not chosen")
+    head = (
+        f'<div class="wb-group-head"><span class="wb-name">{esc(group.path or "(root)")}</span> '
+        f'<span class="wb-class">{esc(group.class_name)}</span>{marks}</div>'
+    )
+    return {
+        "path": group.path,
+        "head": head,
+        "depth": group.depth,
+        "active": group.active,
+        "frozen": group.frozen,
+    }

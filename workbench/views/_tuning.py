@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import anywidget
 import ipywidgets
 import traitlets
 
@@ -20,7 +19,7 @@ from workbench.tuning import BackgroundStudy, Tuner
 from workbench.views._curves import Curves
 from workbench.views._curves_data import _get_curves_info
 from workbench.views._importance import study_importance_html
-from workbench.views._kernel import plain_layout
+from workbench.views._kernel import SharedCodeWidget, plain_layout, plain_style
 from workbench.views._picture import Picture, Pictured, watch_picture
 from workbench.views._picture_draw import tuning_panel_picture
 from workbench.views._tuning_data import (
@@ -45,8 +44,8 @@ _WRAP = {"width": "100%", "flex_flow": "row wrap", "align_items": "flex-start"}
 _CSS = f"<style>{(_HERE / '_tuning_panel.css').read_text()}</style>"
 
 
-class _TrialTable(anywidget.AnyWidget):
-    _esm = _HERE / "_tuning_table.js"
+class _TrialTable(SharedCodeWidget):
+    _code_file = _HERE / "_tuning_table.js"
     rows: traitlets.List[Any] = traitlets.List().tag(sync=True)
     columns: traitlets.List[Any] = traitlets.List().tag(sync=True)
     best = traitlets.Int(None, allow_none=True).tag(sync=True)
@@ -54,8 +53,8 @@ class _TrialTable(anywidget.AnyWidget):
     direction = traitlets.Unicode("maximize").tag(sync=True)
 
 
-class _TuningCharts(anywidget.AnyWidget):
-    _esm = _HERE / "_tuning_charts.js"
+class _TuningCharts(SharedCodeWidget):
+    _code_file = _HERE / "_tuning_charts.js"
     data = traitlets.Dict().tag(sync=True)
 
 
@@ -128,7 +127,9 @@ def _buttons(panel: TuningPanel) -> list[ipywidgets.Button]:
     names = ("Start", "Stop", "Resume", "Apply", "Extend")
     icons = ("play", "stop", "forward", "check", "fast-forward")
     buttons = [
-        ipywidgets.Button(description=n, icon=i, layout=plain_layout())
+        ipywidgets.Button(
+            description=n, icon=i, layout=plain_layout(), style=plain_style(ipywidgets.ButtonStyle)
+        )
         for n, i in zip(names, icons, strict=True)
     ]
     buttons[4].layout = ipywidgets.Layout()  # its own: hidden below for other runs
