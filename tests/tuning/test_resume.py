@@ -158,6 +158,7 @@ def kill_at_epoch(tmp_path: Path, storage: str, epoch: int, trial: int = 0) -> N
     finally:
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
+        worker.stderr.close()
     assert worker.returncode == -signal.SIGKILL
 
 
