@@ -31,7 +31,7 @@ from workbench.store._kept import (
     split_version,
     version_name,
 )
-from workbench.store._liveness import fail_stale_trials, worker_lease
+from workbench.store._liveness import fail_stale_trials, finds_dead_workers, worker_lease
 from workbench.store._open import (
     DEFAULT_DIRECTORY,
     DEFAULT_GRACE_PERIOD,
@@ -116,6 +116,7 @@ __all__ = [
     "fail_stale_trials",
     "final_statistics",
     "find_item",
+    "finds_dead_workers",
     "format_bytes",
     "history_marks",
     "is_statistic",

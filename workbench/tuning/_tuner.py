@@ -14,7 +14,6 @@ from optuna.distributions import BaseDistribution
 from optuna.storages import InMemoryStorage
 from optuna.trial import FrozenTrial
 from sklearn.base import clone
-from sklearn.utils import get_tags
 
 from workbench import store
 from workbench._internal.budget import check_budget
@@ -39,8 +38,14 @@ from workbench.tuning._failures import (
     optuna_logging,
 )
 from workbench.tuning._keep import Keeper, forget_kept
-from workbench.tuning._points import check_not_frozen, choices_in_use, tunable_space
+from workbench.tuning._points import (
+    check_not_frozen,
+    choices_in_use,
+    needs_targets,
+    tunable_space,
+)
 from workbench.tuning._processes import optimize_in_processes
+from workbench.tuning._resume import Checkpoints
 from workbench.tuning._sampling import check_space, space_to_plain, suggest
 from workbench.tuning._versions import all_versions, continue_in_version
 
@@ -82,6 +87,13 @@ class Tuner:
         in this process only.
     study_name : str, optional
         Default: derived from the pipeline's structure and space, so that re-running resumes.
+    heartbeat_interval, grace_period : int or None
+        Optuna's heartbeats on a database store: a running trial silent for ``grace_period``
+        seconds is stale, and an epoch run's is resumed by the next worker from its last
+        checkpoint (None: no heartbeat, a dead worker's trial stays running, never resumed).
+        A journal file has no heartbeat (Optuna's journal storage implements none):
+        a dead worker is found by the OS lock it held on a file beside the journal, which
+        serves workers on one machine; these two are then unused.
     stop_after_failures : int or None
         When this many trials in a row fail with the same error before any trial of the run
         has completed, the pipeline fails whatever its hyperparams: the study stops and
@@ -95,7 +107,9 @@ class Tuner:
     artifacts : optuna artifact store or folder, optional
         Where kept pipelines go: default the folder ``artifacts`` beside a journal or SQLite
         store (``.workbench/artifacts`` for the embedded one); any Optuna artifact store
-        (``Boto3ArtifactStore``, ``GCSArtifactStore``) for workers on many hosts.
+        (``Boto3ArtifactStore``, ``GCSArtifactStore``) for workers on many hosts. Epoch runs
+        also leave a checkpoint there after each epoch, so that a trial whose worker dies is
+        resumed by the next worker (see ``workbench.tuning._resume``).
     callbacks : list of callbacks
         Workbench callbacks (views such as ``curves()`` or ``Progress``): each hears every
         trial (``trial_begin``, ``trial_end``) and the events of the fits and epoch runs inside
@@ -327,7 +341,7 @@ class Tuner:
     def check_data(self, X: Any, y: Any) -> None:
         """Raise a TuningError, before any study is created, for data no trial could use:
         ``y`` missing for a pipeline that learns from targets."""
-        if y is None and _needs_targets(self._base):
+        if y is None and needs_targets(self._base):
             raise TuningError(
                 f"{type(self.pipeline).__name__} learns from targets, but y is None: every "
                 f"trial would fail. Pass the targets (y) with the inputs (X)."
@@ -429,6 +443,7 @@ class Tuner:
 
     def _after_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self.trials_run_.append(trial.number)
+        shared.fail_stale_trials(study)  # a worker that died meanwhile: resume its trial next
 
     def _objective(
         self, X: Any, y: Any, failures: FailureStreak | None = None
@@ -436,6 +451,7 @@ class Tuner:
         storage = self._open_storage()
         worker = shared.worker_lease(storage)
         fixed = choices_in_use(self._base, self.conditions)
+        checkpoints = Checkpoints(self.evaluation, self._keeper, self.storage, storage, self._base)
 
         def objective(trial: optuna.Trial) -> float:
             if worker is not None:
@@ -449,8 +465,9 @@ class Tuner:
                 params = suggest(trial, self.space, self.conditions, fixed)
                 if listeners:
                     notify(listeners, "trial_begin", trial=trial.number, params=dict(params))
-                candidate = self.candidate(params)
-                outcome = self.evaluation.score(candidate, X, y, self.scorer, trial)
+                with checkpoints.of(trial) as resume:  # a retried trial resumes its epochs
+                    candidate = resume.start(self.candidate(params))
+                    outcome = self.evaluation.score(candidate, X, y, self.scorer, trial, resume)
             except optuna.TrialPruned as pruned:
                 _record(trial, getattr(pruned, "history", None), candidate)
                 self._keeper.after_pruned(trial, candidate, self.storage)
@@ -575,25 +592,6 @@ def _record(trial: optuna.Trial, history: Any, candidate: Any) -> None:
         trial.set_user_attr(
             shared.RECORD_KEY, shared.make_record(history=history, mutation_log=mutation_log)
         )
-
-
-def _needs_targets(pipeline: Any) -> bool:
-    """True for a classifier or regressor none of whose steps makes its targets itself
-    (``fit_resample``, as ``InputAsTarget``): it cannot fit without ``y``."""
-    try:
-        tags = get_tags(pipeline)
-    except Exception:  # an estimator whose tags cannot be read: let the trials say
-        return False
-    supervised = tags.estimator_type in ("classifier", "regressor") or tags.target_tags.required
-    return supervised and not any(hasattr(step, "fit_resample") for step in _steps(pipeline))
-
-
-def _steps(step: Any) -> Iterator[Any]:
-    yield step
-    children = getattr(step, "named_children", None)
-    if callable(children):
-        for _, child in children():
-            yield from _steps(child)
 
 
 def _walk_description(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
