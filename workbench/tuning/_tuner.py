@@ -18,7 +18,6 @@ from sklearn.base import clone
 from workbench import store
 from workbench._internal.budget import check_budget
 from workbench._internal.options import Interval, OneOf, check_option
-from workbench.core.authoring import listening, notify
 from workbench.exceptions import TuningError
 from workbench.store import History, shared
 from workbench.tuning._browse import _FIXED_COLUMNS, trials_frame
@@ -38,15 +37,14 @@ from workbench.tuning._failures import (
     optuna_logging,
 )
 from workbench.tuning._keep import Keeper, forget_kept
+from workbench.tuning._objective import trial_objective
 from workbench.tuning._points import (
     check_not_frozen,
-    choices_in_use,
     needs_targets,
     tunable_space,
 )
 from workbench.tuning._processes import optimize_in_processes
-from workbench.tuning._resume import Checkpoints
-from workbench.tuning._sampling import check_space, space_to_plain, suggest
+from workbench.tuning._sampling import check_space, space_to_plain
 from workbench.tuning._versions import all_versions, continue_in_version
 
 Direction = Literal["maximize", "minimize"]
@@ -448,60 +446,7 @@ class Tuner:
     def _objective(
         self, X: Any, y: Any, failures: FailureStreak | None = None
     ) -> Callable[[optuna.Trial], float]:
-        storage = self._open_storage()
-        worker = shared.worker_lease(storage)
-        fixed = choices_in_use(self._base, self.conditions)
-        checkpoints = Checkpoints(self.evaluation, self._keeper, self.storage, storage, self._base)
-
-        def objective(trial: optuna.Trial) -> float:
-            if worker is not None:
-                storage.set_trial_system_attr(trial._trial_id, shared.WORKER_KEY, worker)
-            with listening(self.callbacks) as scope:  # the trial's fits report to them too
-                return run_trial(trial, scope.callbacks)
-
-        def run_trial(trial: optuna.Trial, listeners: Sequence[Any]) -> float:
-            candidate = None
-            try:  # sampling too: a sampler's error is the trial's, recorded on it
-                params = suggest(trial, self.space, self.conditions, fixed)
-                if listeners:
-                    notify(listeners, "trial_begin", trial=trial.number, params=dict(params))
-                with checkpoints.of(trial) as resume:  # a retried trial resumes its epochs
-                    candidate = resume.start(self.candidate(params))
-                    outcome = self.evaluation.score(candidate, X, y, self.scorer, trial, resume)
-            except optuna.TrialPruned as pruned:
-                _record(trial, getattr(pruned, "history", None), candidate)
-                self._keeper.after_pruned(trial, candidate, self.storage)
-                _notify_end(listeners, trial, "pruned", None)
-                raise
-            except BaseException as error:
-                message = (
-                    f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-                )
-                if isinstance(error, KeyboardInterrupt):
-                    message = "KeyboardInterrupt: the study was interrupted during this trial."
-                trial.set_user_attr(shared.ERROR_KEY, message)
-                if failures is not None:
-                    failures.remember(trial.number, error)
-                _record(trial, getattr(error, "history", None), candidate)
-                _notify_end(listeners, trial, "fail", None)
-                raise
-            record = dict(outcome.record)
-            history = record.pop("history", None)
-            trial.set_user_attr(
-                shared.RECORD_KEY,
-                shared.make_record(
-                    history=history,
-                    mutation_log=getattr(candidate, "mutation_log", None),
-                    **record,
-                ),
-            )
-            if outcome.value != outcome.value:
-                trial.set_user_attr(shared.ERROR_KEY, "The score was NaN.")
-            self._keeper.after_complete(trial, outcome.fitted, outcome.value, self.storage)
-            _notify_end(listeners, trial, "complete", outcome.value)
-            return outcome.value
-
-        return objective
+        return trial_objective(self, X, y, failures)
 
     def candidate(self, params: Mapping[str, Any]) -> Any:
         """An unfitted clone of the pipeline with ``params`` set (paths -> values)."""
@@ -571,26 +516,6 @@ class Tuner:
         return (
             f"Tuner({type(self.pipeline).__name__}, study_name={self.study_name!r}, "
             f"scoring={self.scoring_name!r}, evaluation={self.evaluation.kind!r})"
-        )
-
-
-def _notify_end(
-    listeners: Sequence[Any], trial: optuna.Trial, state: str, value: float | None
-) -> None:
-    if listeners:
-        notify(listeners, "trial_end", trial=trial.number, state=state, value=value)
-
-
-def _record(trial: optuna.Trial, history: Any, candidate: Any) -> None:
-    """Record what a trial that stopped early leaves: its History so far, its mutations."""
-    if history is not None and not isinstance(history, pd.DataFrame):
-        history = History.from_rows(history)  # the rows a pruning callback kept
-    if history is not None and not len(history):
-        history = None
-    mutation_log = getattr(candidate, "mutation_log", None)
-    if history is not None or mutation_log:
-        trial.set_user_attr(
-            shared.RECORD_KEY, shared.make_record(history=history, mutation_log=mutation_log)
         )
 
 
