@@ -104,9 +104,14 @@ def test_each_python_block_runs_pasted_after_a_first_look_alone(fresh_kernel, nu
         views = [out["data"]["text/plain"].rpartition("view: ")[2].rstrip(")") for out in shown]
         assert views == ["Curves", "Progress", "TuningPanel"]  # the panel: left last in the cell
         assert len({out["data"][_WIDGET]["model_id"] for out in shown}) == 3
-    if "Tuner(" in code and "store" not in code:
+    if "Tuner(" in code and "store" not in code and "SIGKILL" not in code:
         states = fresh_kernel.run("print(set(tuner.trials_dataframe()['state']))", "a check")
         assert set(eval(states[0]["text"])) <= {"complete", "pruned"}
+    if "SIGKILL" in code:  # the resume block: the killed trial failed, its retry completed
+        check = "print(tuner.trials_dataframe()[['state', 'error']].values.tolist())"
+        killed, retry = eval(fresh_kernel.run(check, "a check")[0]["text"])
+        assert killed[0] == "fail" and killed[1].startswith("WorkerLost")
+        assert retry == ["complete", None]
     if "EarlyStopping" in code:
         last = fresh_kernel.run("print(history['valid_accuracy'].iloc[-1])", "a check")
         assert float(last[0]["text"]) > 0.8

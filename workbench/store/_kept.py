@@ -9,7 +9,11 @@ a reader learns it with the study's attributes alone::
                                 None once removed ("store": where the artifact is)
     workbench:version        -> {"base", "version", "from", "reused"} on a study version >= 2
     workbench:extends        -> (a trial's user attribute) the number of the trial it extends
-    workbench:checkpoint     -> (a trial's system attribute) its last epoch checkpoint
+    workbench:checkpoint     -> (a trial's system attribute) where a retry of the trial resumes:
+                                {"epoch": 0} before its first epoch ends, then its last epoch
+                                checkpoint {"artifact_id", "sha256", "bytes", "epoch", "store",
+                                "replaces"};
+                                None once the trial ended (see ``workbench.tuning._resume``)
 """
 
 from __future__ import annotations

@@ -4,7 +4,15 @@ Optuna's journal storage has no heartbeat. Trials on a journal file are therefor
 a lock the worker process holds for its lifetime (``filelock``: an OS file lock, which the
 operating system releases when the process dies, even by SIGKILL), in
 ``<journal>.workers/<worker id>.lock``; a running trial whose worker's lock is free is stale.
-RDB storages use Optuna's own heartbeats (``heartbeat_interval``, ``grace_period``).
+RDB storages use Optuna's own heartbeats (``heartbeat_interval``, ``grace_period``); Optuna
+5.1's journal storage implements none (it is no ``BaseHeartbeat``).
+
+A stale trial that left an epoch checkpoint (``workbench:checkpoint``, see ``_kept``) is
+retried by Optuna's ``RetryHeartbeatStaleTrialCallback`` (``RetryFailedTrialCallback`` before
+Optuna 4.9): a waiting copy of the trial, with its params, which the next worker runs first and
+which finds the trial it retries with ``retry_history``. On RDB storages Optuna calls it itself
+when its heartbeats find the trial stale (:func:`retry_resumable` is the storage's
+``heartbeat_stale_trial_callback``); on journal files :func:`fail_stale_trials` calls it.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from optuna.trial import TrialState
 
 from workbench.exceptions import StorageError
 from workbench.store._open import journal_path
+from workbench.store._retry import retry_resumable
 from workbench.store._schema import ERROR_KEY, WORKER_KEY
 
 STALE_MESSAGE = (
@@ -103,6 +112,13 @@ def _worker_alive(journal: str, worker_id: str) -> bool:
     return False
 
 
+def finds_dead_workers(storage: BaseStorage) -> bool:
+    """Whether a trial whose worker died is found on ``storage``: on a journal file (the
+    workers' locks) or on a store with Optuna's heartbeats on; not in memory, nor on a
+    database without heartbeats."""
+    return journal_path(storage) is not None or is_heartbeat_enabled(storage)
+
+
 def fail_stale_trials(study: optuna.Study) -> list[int]:
     """Mark failed the running trials whose worker died; return their numbers.
 
@@ -135,4 +151,5 @@ def fail_stale_trials(study: optuna.Study) -> list[int]:
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # another process got there first
         failed.append(trial.number)
+        retry_resumable(study, storage.get_trial(trial._trial_id))
     return failed

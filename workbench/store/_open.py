@@ -23,6 +23,7 @@ from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, RDBSto
 
 from workbench.exceptions import StorageError
 from workbench.store._journal import JournalBackend
+from workbench.store._retry import retry_resumable
 
 ENV_VAR = "WORKBENCH_STORAGE"
 DEFAULT_DIRECTORY = ".workbench"
@@ -174,6 +175,7 @@ def _open_rdb(
                     engine_kwargs={"pool_pre_ping": True},
                     heartbeat_interval=heartbeat_interval,
                     grace_period=grace_period,
+                    heartbeat_stale_trial_callback=retry_resumable,
                     skip_table_creation=readonly,
                     skip_compatibility_check=readonly,
                 )

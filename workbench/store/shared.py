@@ -37,7 +37,7 @@ from workbench.store._lineage import (
     lineage_text,
     version_fields,
 )
-from workbench.store._liveness import fail_stale_trials, worker_lease
+from workbench.store._liveness import fail_stale_trials, finds_dead_workers, worker_lease
 from workbench.store._open import (
     DEFAULT_DIRECTORY,
     DEFAULT_GRACE_PERIOD,
@@ -124,6 +124,7 @@ __all__ = [
     "final_statistics",
     "find_item",
     "find_items",
+    "finds_dead_workers",
     "format_bytes",
     "history_marks",
     "is_statistic",

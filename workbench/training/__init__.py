@@ -4,6 +4,7 @@ Everything here is built on the core's public API and events. PyTorch is importe
 a :class:`TorchStep` is used (``pip install 'workbench[torch]'``).
 """
 
+from workbench.training._checkpoint import EpochCheckpoint
 from workbench.training._early_stopping import EarlyStopping
 from workbench.training._foreach import Flatten
 from workbench.training._foreach import ForEach
@@ -16,6 +17,7 @@ from workbench.training._trainer import fit_epochs
 
 __all__ = [
     "EarlyStopping",
+    "EpochCheckpoint",
     "Flatten",
     "ForEach",
     "History",

@@ -19,6 +19,7 @@ from workbench.core.authoring import current_scope, notify
 from workbench.exceptions import DivergedError, StopTraining
 from workbench.store import History
 from workbench.training._batches import batch_source
+from workbench.training._checkpoint import EpochCheckpoint, plain_state
 from workbench.training._lifecycle import RunResources
 from workbench.training._options import RunOptions
 from workbench.training._plan import Plan, compile_plan, prepare
@@ -89,6 +90,8 @@ class EpochRun:
         self.rows: list[dict[str, Any]] = []
         self.batch_rows: list[dict[str, Any]] | None = [] if options.record_batches else None
         self.attrs: dict[str, Any] = {"stop_reason": None}
+        if options.done and previous is not None:  # a resumed run that had stopped early
+            self.attrs["stop_reason"] = previous.attrs.get("stop_reason")
         self.resources = RunResources(pipeline)
         self.source: Any = None
         self.source_steps: list[int] = []
@@ -155,7 +158,9 @@ class EpochRun:
         epochs = self.options.epochs
         with _progress(self.shows_progress(), epochs) as bar:
             for epoch in range(self.first_epoch, self.first_epoch + epochs):
-                if self.run_single_epoch(epoch, bar):
+                stop = self.run_single_epoch(epoch, bar)
+                self.save_checkpoint(epoch, stop)
+                if stop:
                     break
         if self.options.early_stopping is not None:
             self.attrs["best_epoch"] = self.options.early_stopping.best_epoch
@@ -164,6 +169,23 @@ class EpochRun:
             self.options.recorder(self.pipeline, result)
         self.notify("fit_end", kind="epochs", history=result)
         return result
+
+    def save_checkpoint(self, epoch: int, stop: bool) -> None:
+        """Hand the run's state after ``epoch`` to the ``checkpoint`` callable, if any."""
+        options = self.options
+        if options.checkpoint is None:
+            return
+        done = options.done + epoch - self.first_epoch + 1
+        options.checkpoint(
+            EpochCheckpoint(
+                epoch=epoch,
+                done=done,
+                epochs=options.done + options.epochs,
+                history=self.history(),
+                random_state=options.random_state,
+                shuffle_state=plain_state(options.rng),
+            )
+        )
 
     def begin(self) -> None:
         """Set the tree up in train mode, prepare the plan and the batches, say so."""

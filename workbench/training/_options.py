@@ -20,6 +20,12 @@ from workbench.exceptions import TrainingError
 from workbench.store import History
 from workbench.store.shared import RunRecorder
 from workbench.training._batches import as_indexable, length, split
+from workbench.training._checkpoint import (
+    EpochCheckpoint,
+    generator_from,
+    plain_state,
+    set_state,
+)
 from workbench.training._early_stopping import EarlyStopping
 from workbench.training._metrics import default_metrics, resolve_metrics
 from workbench.training._plan import Plan, compile_plan
@@ -43,6 +49,11 @@ FIT_EPOCHS_CONSTRAINTS: dict[str, list[Constraint | None]] = {
         Interval(int, 1, note=" (the patience)"),
     ],
     "history": [None, InstanceOf(History, "a History returned by an earlier fit_epochs")],
+    "checkpoint": [None, Satisfies(callable, "a callable (checkpoint) -> None")],
+    "resume_from": [
+        None,
+        InstanceOf(EpochCheckpoint, "an EpochCheckpoint that fit_epochs(checkpoint=...) gave"),
+    ],
 }
 
 
@@ -82,6 +93,9 @@ class RunOptions:
     recorder: RunRecorder | None
     plan: Plan
     statistics: list[str]
+    random_state: dict[str, Any]  # the generator's state before the split, for checkpoints
+    checkpoint: Any = None
+    done: int = 0  # epochs of the run done before this call (a resumed run)
 
 
 def check_fit_options(pipeline: Any, X: Any, y: Any, options: dict[str, Any]) -> RunOptions:
@@ -106,14 +120,27 @@ def check_fit_options(pipeline: Any, X: Any, y: Any, options: dict[str, Any]) ->
     statistics = _statistics(plan, scorers, options["train_metrics"], validating)
     if early_stopping is not None:
         early_stopping.choose_column(statistics)
-    rng = np.random.default_rng(options["random_state"])
+    resume: EpochCheckpoint | None = options["resume_from"]
+    if resume is not None and options["history"] is not None:
+        raise TrainingError(
+            "Pass history (a History to go on from) or resume_from (a checkpoint to resume), "
+            "not both: a checkpoint holds the History so far."
+        )
+    if resume is None:
+        rng = np.random.default_rng(options["random_state"])
+    else:  # the split and the batches of the interrupted run
+        rng = generator_from(resume.random_state, "resume_from.random_state")
+    random_state = plain_state(rng)
     if fraction is not None:
         X, X_valid, y, y_valid = _split_off(pipeline, X, y, fraction, rng)
+    if resume is not None:
+        set_state(rng.bit_generator, resume.shuffle_state, "resume_from.shuffle_state")
     data = RunData(
         X, y, X_valid, y_valid, length(X, "X"), length(X_valid, "X_valid") if validating else 0
     )
+    done = 0 if resume is None else resume.done
     return RunOptions(
-        epochs=options["epochs"],
+        epochs=0 if resume is not None and resume.finished else max(options["epochs"] - done, 0),
         batch_size=options["batch_size"],
         shuffle=options["shuffle"],
         rng=rng,
@@ -124,11 +151,14 @@ def check_fit_options(pipeline: Any, X: Any, y: Any, options: dict[str, Any]) ->
         callbacks=options["callbacks"] or (),
         progress=options["progress"],
         record_batches=options["record_batches"],
-        history=options["history"],
+        history=options["history"] if resume is None else resume.history,
         phase=options["phase"],
         recorder=recorder,
         plan=plan,
         statistics=statistics,
+        random_state=random_state,
+        checkpoint=options["checkpoint"],
+        done=done,
     )
 
 

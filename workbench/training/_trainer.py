@@ -6,12 +6,13 @@ Its options are declared and checked in ``_options``; the run itself, in named p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from workbench.store import History
+from workbench.training._checkpoint import EpochCheckpoint
 from workbench.training._early_stopping import EarlyStopping
 from workbench.training._epoch_run import EpochRun
 from workbench.training._options import check_fit_options
@@ -35,6 +36,8 @@ def fit_epochs(
     progress: bool | None = None,
     record_batches: bool = False,
     history: History | None = None,
+    checkpoint: Callable[[EpochCheckpoint], None] | None = None,
+    resume_from: EpochCheckpoint | None = None,
     phase: str = "train",
     record: bool = True,
     storage: Any = None,
@@ -94,6 +97,15 @@ def fit_epochs(
     history : History, optional
         A History to continue: epochs count on from its last one, and mutations of the
         pipeline since that run are marked on the first new row.
+    checkpoint : callable, optional
+        Called after each epoch (after the ``epoch_end`` callbacks) with an
+        :class:`EpochCheckpoint`: the History so far and the random state the batches are drawn
+        from. Saved with the pipeline as it is then, it lets a crashed run go on.
+    resume_from : EpochCheckpoint, optional
+        Go on with an interrupted run of ``epochs`` epochs from its checkpoint, on the pipeline
+        as it was at that checkpoint: the epochs it had left run, on the same validation split
+        and the same batches (``random_state`` is the checkpoint's). Not with ``history``. An
+        ``early_stopping`` starts afresh: its patience counts from the checkpoint on.
     phase : str
         A label for this run's rows (``"pretrain"``, ``"finetune"``).
     record, storage, run_name
@@ -144,6 +156,8 @@ def fit_epochs(
         "progress": progress,
         "record_batches": record_batches,
         "history": history,
+        "checkpoint": checkpoint,
+        "resume_from": resume_from,
         "phase": phase,
         "record": record,
         "storage": storage,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +55,11 @@ class Outcome:
 
 
 class Evaluation:
-    """Base of the three ways to score a candidate; ``prepare`` runs once per optimize call."""
+    """Base of the three ways to score a candidate; ``prepare`` runs once per optimize call.
+
+    ``score``'s ``resume`` is the trial's checkpoints (``_resume.TrialCheckpoints``), which an
+    epoch run writes after each epoch and resumes from.
+    """
 
     kind = ""
     fitted_on = ""  # what a kept pipeline of this evaluation was fitted on
@@ -67,7 +71,13 @@ class Evaluation:
         """Check the data and split it once, before any trial runs."""
 
     def score(
-        self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
+        self,
+        candidate: Any,
+        X: Any,
+        y: Any,
+        scorer: Scorer,
+        trial: optuna.Trial | None,
+        resume: Any = None,
     ) -> Outcome:
         raise NotImplementedError
 
@@ -94,7 +104,13 @@ class CrossValidation(Evaluation):
         self._splits = list(splitter.split(X, y))
 
     def score(
-        self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
+        self,
+        candidate: Any,
+        X: Any,
+        y: Any,
+        scorer: Scorer,
+        trial: optuna.Trial | None,
+        resume: Any = None,
     ) -> Outcome:
         scores: list[float] = []
         model = None
@@ -150,7 +166,13 @@ class HoldOut(Evaluation):
             self._split = (X_train, X_valid, y_train, y_valid)
 
     def score(
-        self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
+        self,
+        candidate: Any,
+        X: Any,
+        y: Any,
+        scorer: Scorer,
+        trial: optuna.Trial | None,
+        resume: Any = None,
     ) -> Outcome:
         assert self._split is not None
         X_train, X_valid, y_train, y_valid = self._split
@@ -159,11 +181,18 @@ class HoldOut(Evaluation):
 
 
 class EpochPruning(Callback):
-    """Reports each epoch's validation statistic to the trial; raises TrialPruned when told."""
+    """Reports each epoch's validation statistic to the trial; raises TrialPruned when told.
 
-    def __init__(self, trial: optuna.Trial, monitor: str):
+    With checkpoints (:meth:`after_saving`), an epoch is reported once its checkpoint is
+    written, so that every epoch the study shows is one a resumed trial need not run again.
+    Epochs in ``reported`` are not reported again (the values a resumed trial inherited).
+    """
+
+    def __init__(self, trial: optuna.Trial, monitor: str, reported: Collection[int] = ()):
         self.trial = trial
         self.monitor = monitor
+        self.reported = set(reported)
+        self.deferred = False
         self.rows: list[dict[str, Any]] = []
 
     def on_epoch_end(self, **data: Any) -> None:
@@ -177,10 +206,32 @@ class EpochPruning(Callback):
                 f"(columns: {columns}).{hint} Give validation data to the epoch run "
                 f"(epochs={{'validation': 0.2, ...}}) or pass monitor=<column>."
             )
-        value = float(row[self.monitor])
-        self.trial.report(value, step=int(epoch))
-        if self.trial.should_prune():
+        if not self.deferred:
+            self.report({int(epoch): float(row[self.monitor])})
+
+    def report(self, values: Mapping[int, float]) -> None:
+        """Report the epochs not reported yet; prune after the last, if the pruner says so."""
+        for epoch, value in values.items():
+            if epoch not in self.reported:
+                self.trial.report(value, step=epoch)
+                self.reported.add(epoch)
+        if values and self.trial.should_prune():
+            epoch, value = max(values.items())
             raise optuna.TrialPruned(f"Pruned at epoch {epoch} ({self.monitor}={value:.6g}).")
+
+    def after_saving(self, save: Callable[[Any], None]) -> Callable[[Any], None]:
+        """A ``fit_epochs(checkpoint=...)`` hook: ``save`` the epoch, then report it (and any
+        epoch of a resumed History that its killed worker did not report)."""
+        self.deferred = True
+
+        def checkpoint(state: Any) -> None:
+            save(state)
+            history = state.history
+            if self.monitor in history.columns and len(history):
+                epochs, values = history["epoch"], history[self.monitor]
+                self.report({int(e): float(v) for e, v in zip(epochs, values, strict=True)})
+
+        return checkpoint
 
 
 class EpochRun(Evaluation):
@@ -220,13 +271,25 @@ class EpochRun(Evaluation):
             self.monitor = f"valid_{name}"
 
     def score(
-        self, candidate: Any, X: Any, y: Any, scorer: Scorer, trial: optuna.Trial | None
+        self,
+        candidate: Any,
+        X: Any,
+        y: Any,
+        scorer: Scorer,
+        trial: optuna.Trial | None,
+        resume: Any = None,
     ) -> Outcome:
         assert self.monitor is not None
-        pruning = [] if trial is None else [EpochPruning(trial, self.monitor)]
+        reported = resume.reported if resume is not None and resume.active else ()
+        pruning = [] if trial is None else [EpochPruning(trial, self.monitor, reported)]
         options = dict(self.options)
         options["metrics"] = {self.metric_name: scorer}
         options["callbacks"] = [*options.get("callbacks", ()), *pruning]
+        if resume is not None and resume.active:  # a checkpoint after each epoch; a retry
+            save = resume.save  # goes on from the last one
+            options["checkpoint"] = pruning[0].after_saving(save) if pruning else save
+            if resume.resume_from is not None:
+                options["resume_from"] = resume.resume_from
         try:
             history = self._fit_epochs(**options)(candidate, X, y)
         except optuna.TrialPruned as pruned:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution
+from sklearn.utils import get_tags
 
 from workbench.core.authoring import is_workbench_pipeline
 from workbench.exceptions import TuningError
@@ -140,3 +141,23 @@ def sample_hyperparams(
     return suggest(
         trial, tunable_space(pipeline), conditions, choices_in_use(pipeline, conditions)
     )
+
+
+def needs_targets(pipeline: Any) -> bool:
+    """True for a classifier or regressor none of whose steps makes its targets itself
+    (``fit_resample``, as ``InputAsTarget``): it cannot fit without ``y``."""
+    try:
+        tags = get_tags(pipeline)
+    except Exception:  # an estimator whose tags cannot be read: let the trials say
+        return False
+    supervised = tags.estimator_type in ("classifier", "regressor") or tags.target_tags.required
+    return supervised and not any(hasattr(step, "fit_resample") for step in steps(pipeline))
+
+
+def steps(step: Any) -> Iterator[Any]:
+    """``step`` and every step below it, depth first."""
+    yield step
+    children = getattr(step, "named_children", None)
+    if callable(children):
+        for _, child in children():
+            yield from steps(child)

@@ -14,12 +14,10 @@ from optuna.distributions import BaseDistribution
 from optuna.storages import InMemoryStorage
 from optuna.trial import FrozenTrial
 from sklearn.base import clone
-from sklearn.utils import get_tags
 
 from workbench import store
 from workbench._internal.budget import check_budget
 from workbench._internal.options import Interval, OneOf, check_option
-from workbench.core.authoring import listening, notify
 from workbench.exceptions import TuningError
 from workbench.store import History, shared
 from workbench.tuning._browse import _FIXED_COLUMNS, trials_frame
@@ -39,9 +37,14 @@ from workbench.tuning._failures import (
     optuna_logging,
 )
 from workbench.tuning._keep import Keeper, forget_kept
-from workbench.tuning._points import check_not_frozen, choices_in_use, tunable_space
+from workbench.tuning._objective import trial_objective
+from workbench.tuning._points import (
+    check_not_frozen,
+    needs_targets,
+    tunable_space,
+)
 from workbench.tuning._processes import optimize_in_processes
-from workbench.tuning._sampling import check_space, space_to_plain, suggest
+from workbench.tuning._sampling import check_space, space_to_plain
 from workbench.tuning._versions import all_versions, continue_in_version
 
 Direction = Literal["maximize", "minimize"]
@@ -84,6 +87,13 @@ class Tuner:
         Default: derived from the pipeline's structure (its steps' paths and classes), so
         that re-running resumes; a space edited since goes on as a new version of the study
         (``name@2``, seeded with the trials that fit it), as a named study does.
+    heartbeat_interval, grace_period : int or None
+        Optuna's heartbeats on a database store: a running trial silent for ``grace_period``
+        seconds is stale, and an epoch run's is resumed by the next worker from its last
+        checkpoint (None: no heartbeat, a dead worker's trial stays running, never resumed).
+        A journal file has no heartbeat (Optuna's journal storage implements none):
+        a dead worker is found by the OS lock it held on a file beside the journal, which
+        serves workers on one machine; these two are then unused.
     stop_after_failures : int or None
         When this many trials in a row fail with the same error before any trial of the run
         has completed, the pipeline fails whatever its hyperparams: the study stops and
@@ -97,7 +107,9 @@ class Tuner:
     artifacts : optuna artifact store or folder, optional
         Where kept pipelines go: default the folder ``artifacts`` beside a journal or SQLite
         store (``.workbench/artifacts`` for the embedded one); any Optuna artifact store
-        (``Boto3ArtifactStore``, ``GCSArtifactStore``) for workers on many hosts.
+        (``Boto3ArtifactStore``, ``GCSArtifactStore``) for workers on many hosts. Epoch runs
+        also leave a checkpoint there after each epoch, so that a trial whose worker dies is
+        resumed by the next worker (see ``workbench.tuning._resume``).
     callbacks : list of callbacks
         Workbench callbacks (views such as ``curves()`` or ``Progress``): each hears every
         trial (``trial_begin``, ``trial_end``) and the events of the fits and epoch runs inside
@@ -330,7 +342,7 @@ class Tuner:
     def check_data(self, X: Any, y: Any) -> None:
         """Raise a TuningError, before any study is created, for data no trial could use:
         ``y`` missing for a pipeline that learns from targets."""
-        if y is None and _needs_targets(self._base):
+        if y is None and needs_targets(self._base):
             raise TuningError(
                 f"{type(self.pipeline).__name__} learns from targets, but y is None: every "
                 f"trial would fail. Pass the targets (y) with the inputs (X)."
@@ -432,62 +444,12 @@ class Tuner:
 
     def _after_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self.trials_run_.append(trial.number)
+        shared.fail_stale_trials(study)  # a worker that died meanwhile: resume its trial next
 
     def _objective(
         self, X: Any, y: Any, failures: FailureStreak | None = None
     ) -> Callable[[optuna.Trial], float]:
-        storage = self._open_storage()
-        worker = shared.worker_lease(storage)
-        fixed = choices_in_use(self._base, self.conditions)
-
-        def objective(trial: optuna.Trial) -> float:
-            if worker is not None:
-                storage.set_trial_system_attr(trial._trial_id, shared.WORKER_KEY, worker)
-            with listening(self.callbacks) as scope:  # the trial's fits report to them too
-                return run_trial(trial, scope.callbacks)
-
-        def run_trial(trial: optuna.Trial, listeners: Sequence[Any]) -> float:
-            candidate = None
-            try:  # sampling too: a sampler's error is the trial's, recorded on it
-                params = suggest(trial, self.space, self.conditions, fixed)
-                if listeners:
-                    notify(listeners, "trial_begin", trial=trial.number, params=dict(params))
-                candidate = self.candidate(params)
-                outcome = self.evaluation.score(candidate, X, y, self.scorer, trial)
-            except optuna.TrialPruned as pruned:
-                _record(trial, getattr(pruned, "history", None), candidate)
-                self._keeper.after_pruned(trial, candidate, self.storage)
-                _notify_end(listeners, trial, "pruned", None)
-                raise
-            except BaseException as error:
-                message = (
-                    f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-                )
-                if isinstance(error, KeyboardInterrupt):
-                    message = "KeyboardInterrupt: the study was interrupted during this trial."
-                trial.set_user_attr(shared.ERROR_KEY, message)
-                if failures is not None:
-                    failures.remember(trial.number, error)
-                _record(trial, getattr(error, "history", None), candidate)
-                _notify_end(listeners, trial, "fail", None)
-                raise
-            record = dict(outcome.record)
-            history = record.pop("history", None)
-            trial.set_user_attr(
-                shared.RECORD_KEY,
-                shared.make_record(
-                    history=history,
-                    mutation_log=getattr(candidate, "mutation_log", None),
-                    **record,
-                ),
-            )
-            if outcome.value != outcome.value:
-                trial.set_user_attr(shared.ERROR_KEY, "The score was NaN.")
-            self._keeper.after_complete(trial, outcome.fitted, outcome.value, self.storage)
-            _notify_end(listeners, trial, "complete", outcome.value)
-            return outcome.value
-
-        return objective
+        return trial_objective(self, X, y, failures)
 
     def candidate(self, params: Mapping[str, Any]) -> Any:
         """An unfitted clone of the pipeline with ``params`` set (paths -> values)."""
@@ -558,45 +520,6 @@ class Tuner:
             f"Tuner({type(self.pipeline).__name__}, study_name={self.study_name!r}, "
             f"scoring={self.scoring_name!r}, evaluation={self.evaluation.kind!r})"
         )
-
-
-def _notify_end(
-    listeners: Sequence[Any], trial: optuna.Trial, state: str, value: float | None
-) -> None:
-    if listeners:
-        notify(listeners, "trial_end", trial=trial.number, state=state, value=value)
-
-
-def _record(trial: optuna.Trial, history: Any, candidate: Any) -> None:
-    """Record what a trial that stopped early leaves: its History so far, its mutations."""
-    if history is not None and not isinstance(history, pd.DataFrame):
-        history = History.from_rows(history)  # the rows a pruning callback kept
-    if history is not None and not len(history):
-        history = None
-    mutation_log = getattr(candidate, "mutation_log", None)
-    if history is not None or mutation_log:
-        trial.set_user_attr(
-            shared.RECORD_KEY, shared.make_record(history=history, mutation_log=mutation_log)
-        )
-
-
-def _needs_targets(pipeline: Any) -> bool:
-    """True for a classifier or regressor none of whose steps makes its targets itself
-    (``fit_resample``, as ``InputAsTarget``): it cannot fit without ``y``."""
-    try:
-        tags = get_tags(pipeline)
-    except Exception:  # an estimator whose tags cannot be read: let the trials say
-        return False
-    supervised = tags.estimator_type in ("classifier", "regressor") or tags.target_tags.required
-    return supervised and not any(hasattr(step, "fit_resample") for step in _steps(pipeline))
-
-
-def _steps(step: Any) -> Iterator[Any]:
-    yield step
-    children = getattr(step, "named_children", None)
-    if callable(children):
-        for _, child in children():
-            yield from _steps(child)
 
 
 def _walk_description(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:

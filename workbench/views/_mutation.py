@@ -194,6 +194,21 @@ class MutationPanel(Pictured, widgets.VBox):
         }
         self._extra_candidates = dict(candidates or {})
         self._runs = 0
+        self._build_controls(history)
+        failed = functools.partial(self._say, error=True)
+        self.reload_button.on_click(guarded(self.refresh, failed))
+        self.replace_button.on_click(guarded(self._replace_clicked, failed))
+        self.freeze_button.on_click(guarded(self._freeze_clicked, failed))
+        self.run_button.on_click(guarded(lambda: self.run(self.epochs.value), failed))
+        self.target.observe(guarded(self._label_freeze, failed), names="value")
+        super().__init__(self._layout())
+        self.add_class("wb-mutation-panel")
+        self.refresh()
+        # a mutation, a message, the end of a run
+        watch_picture(self, self.log_view, self.message, self.curve, names=["value", "data"])
+
+    def _build_controls(self, history: Any) -> None:
+        """The panel's widgets: what to change, how long to train, the curve and the log."""
         narrow = plain_style(DescriptionStyle, description_width="36px")
         self.target = widgets.Dropdown(
             description="step", layout=plain_layout(width="230px"), style=narrow
@@ -250,17 +265,6 @@ class MutationPanel(Pictured, widgets.VBox):
             self.curve.layout.display = "none"
         else:
             self.hint.layout.display = "none"
-        failed = functools.partial(self._say, error=True)
-        self.reload_button.on_click(guarded(self.refresh, failed))
-        self.replace_button.on_click(guarded(self._replace_clicked, failed))
-        self.freeze_button.on_click(guarded(self._freeze_clicked, failed))
-        self.run_button.on_click(guarded(lambda: self.run(self.epochs.value), failed))
-        self.target.observe(guarded(self._label_freeze, failed), names="value")
-        super().__init__(self._layout())
-        self.add_class("wb-mutation-panel")
-        self.refresh()
-        # a mutation, a message, the end of a run
-        watch_picture(self, self.log_view, self.message, self.curve, names=["value", "data"])
 
     def _layout(self) -> list[widgets.Widget]:
         """The style, the controls (what to change, then how long to train) and the body."""
