@@ -31,6 +31,18 @@ export interface IStudyRow {
   pruned?: number;
   fail?: number;
   last_change?: string | null;
+  /** The study's name without its version (`digits` for `digits@2`). */
+  base?: string;
+  /** 1 for a study's first version, 2 for `digits@2`, ... */
+  version?: number;
+  /** The version this one came from (its space changed), null for a first version. */
+  version_from?: number | null;
+  /** How many trials this version reused from the one it came from. */
+  reused?: number;
+  /** How many versions of `base` the store holds. */
+  versions?: number;
+  /** The listing row this version is shown under (the study's first version), else null. */
+  under?: string | null;
   [key: string]: Plain | undefined;
 }
 
@@ -60,6 +72,19 @@ export interface ITrialsPage extends ITable {
   total: number | null;
   /** The columns that hold sampled params (by path). */
   params?: string[];
+  /** Per row: the trial it extends (Tuner.extend), else null. */
+  extends?: (number | null)[];
+  /** Per row: `"study#12"`, the trial of the version before that it reuses, else null. */
+  reused_from?: (string | null)[];
+}
+
+/** Every version of a study, and a page of all their trials together (each trial once:
+ * columns `study` and `version` first, `extends` and `reused_in` last). */
+export interface IVersionsPage extends ITrialsPage {
+  versions: IStudyRow[];
+  total: number;
+  /** Reused copies left out (they are the trials they copy). */
+  reused: number;
 }
 
 /** Everything recorded for one trial (the store's TrialRecord as JSON). */
@@ -187,6 +212,17 @@ export const api = {
     page: { offset: number; limit: number; sort?: string; descending?: boolean }
   ) =>
     get<ITrialsPage>(['stores', store, 'studies', study, 'trials'], {
+      offset: page.offset,
+      limit: page.limit,
+      sort: page.sort,
+      descending: page.sort ? (page.descending ? 1 : 0) : undefined
+    }),
+  versions: (
+    store: string,
+    study: string,
+    page: { offset: number; limit: number; sort?: string; descending?: boolean }
+  ) =>
+    get<IVersionsPage>(['stores', store, 'studies', study, 'versions'], {
       offset: page.offset,
       limit: page.limit,
       sort: page.sort,

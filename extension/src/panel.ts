@@ -11,6 +11,7 @@ import { Widget } from '@lumino/widgets';
 import { ApiError, IChanges, IListing, IStoreInfo, IStudyRow, api, formatValue } from './api';
 import { CompareSelection, compareBox, itemOf } from './compare';
 import { splitName } from './text';
+import { isLaterVersion, versionLabel, versionNote } from './versions';
 
 /** How often the panel asks the server what changed (ms). */
 export const POLL_INTERVAL = 1000;
@@ -93,8 +94,15 @@ class ListingTable {
         this.body.insertBefore(tr, this.body.children[index] ?? null);
       }
       const cells = Array.from(tr.children).slice(1) as HTMLElement[]; // after the checkbox
-      showName(cells[0], row.name);
-      cells[0].title = row.name;
+      const later = isLaterVersion(row);
+      tr.classList.toggle('jp-Workbench-versionRow', later);
+      if (later) {
+        showLabel(cells[0], versionLabel(row));
+      } else {
+        showName(cells[0], row.name);
+      }
+      const note = versionNote(row);
+      cells[0].title = note ? `${row.name}: ${note}` : row.name;
       if (this.kind === 'run') {
         setText(cells[1], runState(row));
       } else {
@@ -152,6 +160,17 @@ function showName(cell: HTMLElement, name: string): void {
   if (tail) {
     box.appendChild(element('span', 'jp-Workbench-nameTail', tail));
   }
+  cell.replaceChildren(box);
+}
+
+/** A later version's label, whole (cut at its end where there is no room). */
+function showLabel(cell: HTMLElement, label: string): void {
+  if (cell.dataset.name === `\u0000${label}`) {
+    return;
+  }
+  cell.dataset.name = `\u0000${label}`; // never a study's name: showName draws again
+  const box = element('span', 'jp-Workbench-nameBox');
+  box.appendChild(element('span', 'jp-Workbench-nameHead', label));
   cell.replaceChildren(box);
 }
 

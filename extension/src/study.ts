@@ -8,7 +8,17 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { ApiError, IImportance, IRecord, IStudyRow, ITrialsPage, Plain, api, formatValue } from './api';
+import {
+  ApiError,
+  IImportance,
+  IRecord,
+  IStudyRow,
+  ITrialsPage,
+  IVersionsPage,
+  Plain,
+  api,
+  formatValue
+} from './api';
 import { CompareSelection, compareBox, itemOf } from './compare';
 import { IStudyRef, element, setText } from './panel';
 import { ITrace, draw, purge, themeColor } from './plot';
@@ -16,11 +26,15 @@ import { drawHistory } from './run';
 import { showStructure, showTable } from './structure';
 import { pythonValue } from './text';
 import { TrialValues } from './values';
+import { lineageText, versionNote, versionsSummary } from './versions';
 
 export const PAGE_SIZE = 100;
 
 /** Columns too wide for the table; shown elsewhere. */
 const HIDDEN_COLUMNS = new Set([
+  'study',
+  'extends',
+  'reused_in',
   'intermediate_values',
   'datetime_complete',
   'user_attrs',
@@ -47,6 +61,11 @@ export interface IBestTrial {
 export class StudyView extends Widget {
   private readonly heading = element('h2', 'jp-Workbench-studyName');
   private readonly meta = element('div', 'jp-Workbench-meta');
+  private readonly versionLine = element('div', 'jp-Workbench-versionNote');
+  private readonly versionSwitch = element('label', 'jp-Workbench-versionSwitch');
+  private readonly versionsLine = element('div', 'jp-Workbench-versionNote');
+  private readonly compareVersions = element('label', 'jp-Workbench-versionSwitch');
+  private readonly allVersionsBox = element('input');
   private readonly error = element('div', 'jp-Workbench-error');
   private readonly bestPlot = element('div', 'jp-Workbench-plot jp-Workbench-bestPlot');
   private readonly curvePlot = element('div', 'jp-Workbench-plot jp-Workbench-curvePlot');
@@ -67,6 +86,10 @@ export class StudyView extends Widget {
   private sort: string | undefined;
   private descending = false;
   private selected: number | null = null;
+  /** The study (version) of the selected trial: this one, or another with All versions. */
+  private selectedStudy: string;
+  /** Whether the table shows the trials of every version of the study together. */
+  private allVersions = false;
   private best: IBestTrial | null = null;
   private readonly values = new TrialValues();
   private loading: Promise<void> | null = null;
@@ -78,6 +101,7 @@ export class StudyView extends Widget {
     private readonly selection: CompareSelection = new CompareSelection()
   ) {
     super();
+    this.selectedStudy = ref.study;
     this.addClass('jp-Workbench-study');
     this.id = `workbench-study-${ref.store}-${encodeURIComponent(ref.study)}`;
     this.title.label = ref.study;
@@ -88,6 +112,18 @@ export class StudyView extends Widget {
     const titles = element('div');
     titles.appendChild(this.heading);
     titles.appendChild(this.meta);
+    titles.appendChild(this.versionLine);
+    this.allVersionsBox.type = 'checkbox';
+    this.allVersionsBox.addEventListener('change', () => {
+      this.allVersions = this.allVersionsBox.checked;
+      this.offset = 0;
+      this.sort = undefined;
+      void this.refresh();
+    });
+    this.versionSwitch.append(this.allVersionsBox, 'All versions in the table');
+    this.versionSwitch.title = 'Show the trials of every version of this study together';
+    this.versionSwitch.style.display = 'none';
+    this.versionLine.style.display = 'none';
     top.appendChild(titles);
     const insert = element('button', 'jp-Workbench-button jp-mod-accept', 'Insert code for the best pipeline');
     insert.title = 'Add a cell to the active notebook that loads this study’s best pipeline';
@@ -110,7 +146,12 @@ export class StudyView extends Widget {
     this.pager.appendChild(this.previous);
     this.pager.appendChild(this.pageLabel);
     this.pager.appendChild(this.next);
-    this.node.appendChild(element('h3', undefined, 'Trials'));
+    const trialsTitle = element('h3', undefined, 'Trials');
+    trialsTitle.append(this.versionSwitch, this.compareVersions);
+    this.compareVersions.style.display = 'none';
+    this.node.appendChild(trialsTitle);
+    this.versionsLine.style.display = 'none';
+    this.node.appendChild(this.versionsLine);
     this.node.appendChild(this.pager);
     this.node.appendChild(scroller);
     const detail = element('div', 'jp-Workbench-detail');
@@ -161,18 +202,22 @@ export class StudyView extends Widget {
       // the page first: a study of many trials shows its first rows before its summary
       const summary = api.study(store, study);
       summary.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
-      const page = await api.trials(store, study, {
+      const request = {
         offset: this.offset,
         limit: PAGE_SIZE,
         sort: this.sort,
         descending: this.descending
-      });
+      };
+      const page = this.allVersions
+        ? await api.versions(store, study, request)
+        : await api.trials(store, study, request);
       this.page = page;
       this.showTable(page);
       this.showError(null);
       const { study: row } = await summary;
       this.summary = row;
       this.showSummary(row);
+      this.showVersions(row, this.allVersions ? (page as IVersionsPage) : null);
       this.showPager(page);
       this.drawCurves(page);
       const values = this.values;
@@ -183,9 +228,10 @@ export class StudyView extends Widget {
       this.showImportance(await api.importance(store, study));
       if (this.selected === null && this.best !== null) {
         this.selected = this.best.trial;
+        this.selectedStudy = study;
       }
       if (this.selected !== null) {
-        await this.showTrial(this.selected);
+        await this.showTrial(this.selectedStudy, this.selected);
       }
     } catch (error) {
       this.showError(error);
@@ -240,6 +286,26 @@ export class StudyView extends Widget {
     setText(this.meta, parts.filter(Boolean).join(' · '));
   }
 
+  /** Which version this is and where it came from; with All versions, how they add up. */
+  private showVersions(row: IStudyRow, together: IVersionsPage | null): void {
+    const note = versionNote(row);
+    const several = (row.versions ?? 1) > 1;
+    setText(this.versionLine, note);
+    this.versionLine.style.display = note ? '' : 'none';
+    const sum = together ? versionsSummary(together.versions, together.total, together.reused) : '';
+    setText(this.versionsLine, sum);
+    this.versionsLine.style.display = sum ? '' : 'none';
+    this.versionSwitch.style.display = several ? '' : 'none';
+    this.compareVersions.style.display = several ? '' : 'none';
+    if (several && !this.compareVersions.childElementCount) {
+      // the server's `<study>@*`: each version's best complete trial
+      const item = itemOf(this.ref.store, `${row.base ?? row.name}@*`);
+      const title = 'Compare the best trial of each version of this study';
+      this.compareVersions.append(compareBox(this.selection, item, title), 'Compare the versions');
+      this.compareVersions.title = title;
+    }
+  }
+
   private turn(direction: number): void {
     const total = this.total();
     const offset = this.offset + direction * PAGE_SIZE;
@@ -280,22 +346,36 @@ export class StudyView extends Widget {
     }
     this.tableHead.replaceChildren(headRow);
     const numberAt = page.columns.indexOf('number');
+    const studyAt = page.columns.indexOf('study');
     const params = new Set(page.params ?? []);
-    const rows = page.rows.map(row => {
+    const lineage = page.rows.map((_, index) => lineageText(page, index));
+    const lineageAfter = lineage.some(Boolean) ? columns.indexOf('number') : -2;
+    if (lineageAfter >= -1) {
+      const th = element('th', undefined, 'lineage');
+      th.title = 'The trial it extends (Tuner.extend), or where a version reused it';
+      headRow.insertBefore(th, headRow.children[lineageAfter + 2] ?? null);
+    }
+    const rows = page.rows.map((row, rowIndex) => {
       const tr = element('tr', 'jp-Workbench-row');
       const number = numberAt >= 0 ? (row[numberAt] as number) : null;
+      const study = studyAt >= 0 ? String(row[studyAt]) : this.ref.study;
       const tick = tr.appendChild(element('td', 'jp-Workbench-compareCell'));
       if (number !== null) {
-        const item = itemOf(this.ref.store, this.ref.study, number);
+        const item = itemOf(this.ref.store, study, number);
         tick.appendChild(compareBox(this.selection, item, 'Compare this trial'));
         tr.dataset.trial = String(number);
-        tr.classList.toggle('jp-mod-selected', number === this.selected);
+        tr.dataset.study = study;
+        tr.classList.toggle(
+          'jp-mod-selected',
+          number === this.selected && study === this.selectedStudy
+        );
         tr.addEventListener('click', () => {
           this.selected = number;
+          this.selectedStudy = study;
           for (const other of Array.from(this.tableBody.children)) {
             other.classList.toggle('jp-mod-selected', other === tr);
           }
-          void this.showTrial(number);
+          void this.showTrial(study, number);
         });
       }
       for (const index of indices) {
@@ -306,8 +386,14 @@ export class StudyView extends Widget {
           ? formatTime(value)
           : params.has(column)
             ? pythonValue(value)
-            : formatValue(value);
+            : column === 'version'
+              ? `v${formatValue(value)}`
+              : formatValue(value);
         tr.appendChild(td);
+      }
+      if (lineageAfter >= -1) {
+        const td = element('td', 'jp-Workbench-lineage', lineage[rowIndex]);
+        tr.insertBefore(td, tr.children[lineageAfter + 2] ?? null);
       }
       return tr;
     });
@@ -349,6 +435,7 @@ export class StudyView extends Widget {
   private drawCurves(page: ITrialsPage): void {
     const at = page.columns.indexOf('intermediate_values');
     const numberAt = page.columns.indexOf('number');
+    const studyAt = page.columns.indexOf('study');
     const traces: ITrace[] = [];
     if (at >= 0) {
       for (const row of page.rows) {
@@ -364,7 +451,7 @@ export class StudyView extends Widget {
           traces.push({
             x: points.map(([step]) => step),
             y: points.map(([, value]) => value as number),
-            name: `trial ${formatValue(row[numberAt])}`,
+            name: `trial ${studyAt >= 0 ? `${String(row[studyAt])}#` : ''}${formatValue(row[numberAt])}`,
             mode: 'lines',
             opacity: 0.7
           });
@@ -381,8 +468,8 @@ export class StudyView extends Widget {
     });
   }
 
-  private async showTrial(trial: number): Promise<void> {
-    const { store, study } = this.ref;
+  private async showTrial(study: string, trial: number): Promise<void> {
+    const { store } = this.ref;
     let record: IRecord;
     try {
       record = (await api.record(store, study, trial)).record;
@@ -390,14 +477,15 @@ export class StudyView extends Widget {
       setText(this.detailTitle, `Trial ${trial}: ${error instanceof ApiError ? error.message : String(error)}`);
       return;
     }
-    if (this.selected !== trial) {
+    if (this.selected !== trial || this.selectedStudy !== study) {
       return;
     }
-    const best = this.best?.trial === trial ? ', the best' : '';
+    const best = this.best?.trial === trial && study === this.ref.study ? ', the best' : '';
+    const named = study === this.ref.study ? `Trial ${trial}` : `Trial ${study}#${trial}`;
     const failed = record.error ? ` · ${record.error}` : '';
     const lineage = typeof record.extends === 'number' ? ` · extends trial ${record.extends}` : '';
     const kept = record.kept ? ' · fitted pipeline kept' : '';
-    setText(this.detailTitle, `Trial ${trial} (${record.state}${best})${lineage}${kept}${failed}`);
+    setText(this.detailTitle, `${named} (${record.state}${best})${lineage}${kept}${failed}`);
     void drawHistory(this.historyPlot, record, 'History');
     const sampled = Object.keys(record.params ?? {}).length > 0;
     const params = sampled ? record.params : record.hyperparams;

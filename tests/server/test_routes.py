@@ -93,6 +93,7 @@ ROUTES = [
     ("stores", "0", "studies", "digits", "trials"),
     ("stores", "0", "studies", "digits", "values"),
     ("stores", "0", "studies", "digits", "trials", "0"),
+    ("stores", "0", "studies", "digits", "versions"),
 ]
 
 

@@ -25,7 +25,7 @@ def test_sampling_error_is_recorded_on_its_trial():
     X, y = classification_data()
     pipe = Pipeline([("model", LogisticRegression())])
     pipe.set_hyperparams_space(model__C=floats(0.01, 10.0, log=True))
-    tuner = Tuner(pipe, sampler=BrokenSampler(seed=0), storage=":memory:")
+    tuner = Tuner(pipe, sampler=BrokenSampler(seed=0), storage=":memory:", fresh=True)
     with pytest.raises(TuningError, match="OverflowError: cannot convert float infinity"):
         tuner.optimize(X, y, n_trials=3)
     frame = trials_frame(tuner.study)

@@ -69,7 +69,7 @@ def test_each_cross_validation_fit_reaches_the_tuners_callbacks_as_a_fit():
     recorder = Recorder()
     tuner = Tuner(Pipeline([("model", LogisticRegression())]), cv=3, storage=":memory:",
                   space={"model__C": floats(0.1, 10.0, log=True)}, callbacks=[recorder],
-                  refit=False)  # fmt: skip
+                  refit=False, fresh=True)  # fmt: skip
     tuner.optimize(*classification_data(), n_trials=1)
     assert recorder.events == [
         ("trial_begin", 0), *[("fit_begin", "fit"), ("fit_end", "fit")] * 3, ("trial_end", 0),

@@ -239,16 +239,29 @@ def test_tuner_resumes_a_stored_study_and_fresh_starts_over(data, tmp_path):
     ) == [first.study_name]
 
 
-def test_tuner_default_study_name_follows_structure_and_space():
+def test_tuner_default_study_name_follows_structure_not_space():
     a = Tuner(choose_pipeline(), storage=":memory:")
     b = Tuner(choose_pipeline(), storage=":memory:")
-    c = Tuner(
-        choose_pipeline().set_hyperparams_space(model__linear__C=floats(1.0, 2.0)),
-        storage=":memory:",
-    )
+    edited = choose_pipeline().set_hyperparams_space(model__linear__C=floats(1.0, 2.0))
+    other = Pipeline([("model", LogisticRegression())])
     assert a.study_name == b.study_name
-    assert a.study_name != c.study_name
+    # an edited space is a new version of the same study (name@2 when it runs), not another
+    assert Tuner(edited, storage=":memory:").study_name == a.study_name
+    assert Tuner(other, storage=":memory:").study_name != a.study_name
     assert a.study_name.startswith("Pipeline-")
+
+
+def test_an_unnamed_study_whose_space_was_edited_goes_on_as_its_next_version(tmp_path):
+    journal = str(tmp_path / "journal.log")
+    pipe = Pipeline([("model", LogisticRegression())])
+    pipe.set_hyperparams_space(model__C=floats(0.01, 10.0, log=True))
+    options = dict(cv=2, storage=journal, refit=False, random_state=0)
+    first = Tuner(pipe, **options).optimize(*classification_data(), n_trials=6)
+    pipe.set_hyperparams_space(model__C=floats(0.1, 1.0))
+    second = Tuner(pipe, **options).optimize(*classification_data(), n_trials=1)
+    assert second.study_name == f"{first.study_name}@2"
+    fitting = sum(0.1 <= t.params["model__C"] <= 1.0 for t in first.study.trials)
+    assert len(second.study.trials) == fitting + 1
 
 
 def test_tuner_history_of_an_unknown_trial_is_an_error(data):

@@ -396,8 +396,12 @@ def test_start_uses_the_space_as_edited_since_the_panel_was_made(data, storage):
     first_study = panel.tuner.study_name
     pipe.set_hyperparams_space({"model__C": FloatDistribution(5.0, 6.0)})
     panel.start().wait(60)
-    assert panel.tuner.study_name != first_study
+    assert panel.tuner.study_name == first_study  # nothing ran in the first space yet
     assert all(5.0 <= row.params["model__C"] <= 6.0 for row in panel.info().trials)
+    pipe.set_hyperparams_space({"model__C": FloatDistribution(5.5, 6.0)})
+    panel.start().wait(60)  # after trials ran: the study goes on in its next version
+    assert panel.tuner.study_name == f"{first_study}@2"
+    assert "(version 2, from version 1, reused" in panel.status.value
 
 
 def test_epoch_trials_draw_live_curves_with_pruned_trials_marked(data, storage):
@@ -495,3 +499,49 @@ def test_a_drawing_error_during_a_trial_shows_in_the_panel_and_never_fails_the_t
     panel.start().wait(60)
     assert [t.state.name for t in panel.tuner.study.get_trials()] == ["COMPLETE", "COMPLETE"]
     assert "RuntimeError: the store went away" in panel.status.value
+
+
+def test_the_panel_says_which_version_it_is_on_and_where_it_came_from(data, storage):
+    wide = {"model__C": FloatDistribution(1e-3, 1e2, log=True)}
+    first = TuningPanel(_logistic(), *data, n_trials=6, cv=2, space=wide, storage=storage,
+                        study_name="versioned", sampler=optuna.samplers.RandomSampler(seed=0))  # fmt: skip
+    first.start().wait(60)
+    assert "wb-version" not in first.status.value  # a study never versioned: nothing said
+    fitting = sum(0.1 <= row.params["model__C"] <= 10 for row in first.info().trials)
+    narrow = {"model__C": FloatDistribution(0.1, 10.0)}
+    second = TuningPanel(_logistic(), *data, n_trials=1, cv=2, space=narrow, storage=storage,
+                         study_name="versioned")  # fmt: skip
+    second.start().wait(60)
+    assert second.tuner.study_name == "versioned@2"
+    info = second.info()
+    assert info.version == {"base": "versioned", "version": 2, "version_from": 1,
+                            "reused": fitting}  # fmt: skip
+    trials = "trial" if fitting == 1 else "trials"
+    assert (
+        f'<b>versioned@2</b> <span class="wb-version">(version 2, from version 1, reused '
+        f"{fitting} {trials})</span>" in second.status.value
+    )
+    # the reused trials say where they came from, in the table's lineage column
+    assert second.table.columns[1] == {"key": "lineage", "label": "lineage",
+                                       "title": "the trial it extends, or reused"}  # fmt: skip
+    lineage = [row["lineage"] for row in second.table.rows]
+    assert lineage[:fitting] == [
+        f"reused from versioned#{row.number}"
+        for row in first.info().trials
+        if 0.1 <= row.params["model__C"] <= 10
+    ]
+    assert lineage[fitting:] == [None]
+
+
+def test_an_extended_trial_shows_what_it_extends_in_the_table(data, storage):
+    pipe = Pipeline([("model", SGDClassifier(random_state=0))])
+    panel = TuningPanel(pipe, *data, n_trials=2, storage=storage, space={
+        "model__alpha": floats(1e-5, 1e-2, log=True)},
+        epochs={"epochs": 2, "batch_size": 20, "random_state": 0})  # fmt: skip
+    panel.start().wait(60)
+    assert "lineage" not in [column["key"] for column in panel.table.columns]
+    panel.extend(0, epochs=1)
+    assert [column["key"] for column in panel.table.columns][:2] == ["number", "lineage"]
+    assert [row["lineage"] for row in panel.table.rows] == [None, None, "extends 0"]
+    panel.table.selected = 2
+    assert "(selected) · extends 0" in panel.trial_view.value

@@ -11,7 +11,7 @@ from workbench.exceptions import StorageError
 from workbench.server._catalog import StoreUnavailableError
 from workbench.server._handlers import ApiError, _Handler
 from workbench.store import Comparison, Store
-from workbench.store.shared import ItemRef, compare_refs, find_item
+from workbench.store.shared import ItemRef, compare_refs, find_items
 
 #: The most items one comparison takes.
 MAX_ITEMS = 1000
@@ -51,8 +51,9 @@ class CompareHandler(_Handler):
             if store_id not in opened:
                 opened[store_id] = await self._open(store_id)
         refs = [
-            await self._find(opened[store_id], store_id, name, trial, text)
+            ref
             for (store_id, name, trial), text in zip(parsed, texts, strict=True)
+            for ref in await self._find(opened[store_id], store_id, name, trial, text)
         ]
         comparison: Comparison = await self._compare(refs)
         self.reply({"items_asked": texts, **comparison.to_json()})
@@ -69,10 +70,11 @@ class CompareHandler(_Handler):
 
     async def _find(
         self, store: Store, store_id: str, name: str, trial: int | None, text: str
-    ) -> ItemRef:
+    ) -> list[ItemRef]:
+        """The run or trial ``text`` names; ``<store id>/<study>@*``: each version's best."""
         item: Any = name if trial is None else (name, trial)
         try:
-            return await self.call(find_item, store, item, store_key=store_id)
+            return await self.call(find_items, store, item, store_key=store_id)
         except Exception as error:
             found = await self.call(store.has, name, trial)
             # a study named alone that has no complete trial is no item either

@@ -130,6 +130,15 @@ class _Handler(APIHandler):
                 503, f"Reading the store failed: {type(error).__name__}: {error}"
             ) from None
 
+    def page_arguments(self) -> tuple[int, int, str | None, bool]:
+        """``offset``, ``limit``, ``sort`` and ``descending`` of a request for a page."""
+        offset = self.int_argument("offset", 0, low=0, high=10**9)
+        limit = self.int_argument("limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+        assert offset is not None and limit is not None
+        sort = self.get_query_argument("sort", None)
+        descending = self.get_query_argument("descending", "0") in ("1", "true")
+        return offset, limit, sort, descending
+
     def int_argument(self, name: str, default: int | None, *, low: int, high: int) -> int | None:
         text = self.get_query_argument(name, None)
         if text is None or text == "":
@@ -208,28 +217,19 @@ class StudyHandler(_Handler):
 
 class TrialsHandler(_Handler):
     """``GET stores/<id>/studies/<name>/trials?offset=&limit=&sort=&descending=``: one page,
-    by number or sorted by a column (``Store.trials`` sorts; 400 for a column there is not).
+    by number or sorted by a column (``Store.trials`` sorts; 400 for a column there is not),
+    with each trial's lineage (``Store.lineage``): ``extends`` and ``reused_from`` per row.
     """
 
     @tornado.web.authenticated
     async def get(self, store: str, study: str) -> None:
-        offset = self.int_argument("offset", 0, low=0, high=10**9)
-        limit = self.int_argument("limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
-        assert offset is not None and limit is not None
-        sort = self.get_query_argument("sort", None)
-        descending = self.get_query_argument("descending", "0") in ("1", "true")
+        offset, limit, sort, descending = self.page_arguments()
         opened = await self.opened(store)
-        frame = await self.read(
-            opened,
-            study,
-            opened.trials,
-            study,
-            offset=offset,
-            limit=limit,
-            sort=sort,
-            descending=descending,
+        frame, lineage = await self.read(
+            opened, study, _page_with_lineage, opened, study, offset, limit, sort, descending
         )
         total = None if sort is None else frame.attrs["total"]
+        numbers = [int(number) for number in frame["number"]]
         self.reply(
             {
                 "store": store,
@@ -237,13 +237,68 @@ class TrialsHandler(_Handler):
                 "offset": offset,
                 "limit": limit,
                 "total": total,
-                "columns": [str(column) for column in frame.columns],
-                "params": [
-                    str(column)
-                    for column in frame.columns
-                    if column not in TRIAL_COLUMNS and column != "values"
-                ],
-                "rows": frame.to_dict(orient="split")["data"],
+                **_table(frame),
+                "extends": [lineage[n]["extends"] for n in numbers],
+                "reused_from": [lineage[n]["reused_from"] for n in numbers],
+            }
+        )
+
+
+def _page_with_lineage(
+    store: Store, study: str, offset: int, limit: int, sort: str | None, descending: bool
+) -> tuple[Any, dict[int, dict[str, Any]]]:
+    frame = store.trials(study, offset=offset, limit=limit, sort=sort, descending=descending)
+    return frame, store.lineage(study, [int(number) for number in frame["number"]])
+
+
+def _table(frame: Any) -> dict[str, Any]:
+    """A page of trials as columns, the sampled params' columns, and rows."""
+    return {
+        "columns": [str(column) for column in frame.columns],
+        "params": [
+            str(column)
+            for column in frame.columns
+            if column not in TRIAL_COLUMNS and column not in _NOT_PARAMS
+        ],
+        "rows": frame.to_dict(orient="split")["data"],
+    }
+
+
+_NOT_PARAMS = frozenset({"values", "study", "version", "extends", "reused_in"})
+
+
+class VersionsHandler(_Handler):
+    """``GET stores/<id>/studies/<name>/versions?offset=&limit=&sort=&descending=``: every
+    version of the study (rows of the listing, by number: where each came from, how many
+    trials it reused) and one page of the trials of all of them together, each trial once
+    (``Store.version_trials``: columns ``study`` and ``version`` first, ``extends`` and
+    ``reused_in`` last)."""
+
+    @tornado.web.authenticated
+    async def get(self, store: str, study: str) -> None:
+        offset, limit, sort, descending = self.page_arguments()
+        opened = await self.opened(store)
+        versions = await self.read(opened, study, opened.versions, study)
+        frame = await self.read(
+            opened,
+            study,
+            opened.version_trials,
+            study,
+            offset=offset,
+            limit=limit,
+            sort=sort,
+            descending=descending,
+        )
+        self.reply(
+            {
+                "store": store,
+                "study": study,
+                "versions": versions.to_dict(orient="records"),
+                "offset": offset,
+                "limit": limit,
+                "total": frame.attrs["total"],
+                "reused": frame.attrs["reused"],
+                **_table(frame),
             }
         )
 
@@ -345,6 +400,7 @@ def routes() -> list[tuple[str, type[APIHandler], dict[str, Any]]]:
         (r"/workbench/api/changes", ChangesHandler, {}),
         (_STUDY, StudyHandler, {}),
         (_STUDY + r"/trials", TrialsHandler, {}),
+        (_STUDY + r"/versions", VersionsHandler, {}),
         (_STUDY + r"/values", ValuesHandler, {}),
         (_STUDY + r"/trials/(?P<trial>[0-9]+)", RecordHandler, {}),
     ]

@@ -14,7 +14,16 @@ from workbench._internal.options import Interval, check_option
 from workbench.exceptions import StorageError, StoreQueryError
 from workbench.store._direction import metric_direction
 from workbench.store._history import History
-from workbench.store._kept import EXTENDS_KEY, kept_pipelines
+from workbench.store._kept import EXTENDS_KEY, VERSION_KEY, kept_pipelines
+from workbench.store._lineage import (
+    REUSED_KEY,
+    VERSION_COLUMNS,
+    combine_versions,
+    extends_of,
+    group_versions,
+    trial_lineage,
+    version_fields,
+)
 from workbench.store._schema import (
     KIND_KEY,
     METRIC_KEY,
@@ -50,9 +59,10 @@ SUMMARY_COLUMNS = (
     "waiting",
     "started",
     "last_change",
+    *VERSION_COLUMNS,
 )
 #: The study user attrs a listing reads.
-LISTED_ATTRS = (KIND_KEY, METRIC_KEY, SETUP_KEY, NO_VALUE_KEY)
+LISTED_ATTRS = (KIND_KEY, METRIC_KEY, SETUP_KEY, NO_VALUE_KEY, VERSION_KEY)
 
 
 class Store:
@@ -103,13 +113,17 @@ class Store:
 
     # -- listings ----------------------------------------------------------------------------
     def summaries(self) -> pd.DataFrame:
-        """Every study and run, one row each, in the order they were created (see
-        :meth:`studies` for the columns)."""
-        rows = [_summary_row(raw) for raw in self._source.summaries()]
+        """Every study and run, one row each, in the order they were created, the versions of
+        a study together after its first (see :meth:`studies` for the columns)."""
+        rows = group_versions([_summary_row(raw) for raw in self._source.summaries()])
         frame = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-        for column in ("n_trials", *STATES):
+        for column in ("n_trials", *STATES, "version", "reused", "versions"):
             frame[column] = frame[column].astype("int64")
         frame["best_value"] = frame["best_value"].astype("float64")
+        for column in ("version_from", "under"):  # None where there is none, not NaN
+            frame[column] = pd.Series(
+                [row[column] for row in rows], index=frame.index, dtype=object
+            )
         return frame
 
     def studies(self) -> pd.DataFrame:
@@ -119,7 +133,13 @@ class Store:
         such as ``"valid_accuracy"``), ``direction`` (``"maximize"`` or ``"minimize"``),
         ``best_value`` (the best complete trial's value, NaN when none), ``n_trials``, counts
         by state (``running``, ``complete``, ``pruned``, ``fail``, ``waiting``), ``started``
-        and ``last_change`` (local times, or None before any trial).
+        and ``last_change`` (local times, or None before any trial); then the study's version
+        (a study whose space changed goes on as ``name@2``, ...): ``base`` (the name without
+        ``@N``), ``version`` (1 for the first), ``version_from`` (the version it came from,
+        None for a first version), ``reused`` (how many trials it reused from there),
+        ``versions`` (how many versions of ``base`` the store holds) and ``under`` (the name
+        of the study's first stored version, under which a listing shows a later one; None
+        for that one). The versions of a study are listed together, by number.
 
         Examples
         --------
@@ -283,6 +303,91 @@ class Store:
         attrs, _, _ = self._study(study)
         return kept_pipelines(attrs)
 
+    # -- versions and lineage ----------------------------------------------------------------
+    def versions(self, study: str) -> pd.DataFrame:
+        """Every stored version of ``study`` (any of them named: ``"digits"`` or
+        ``"digits@2"``), one row each by version number, with the columns of :meth:`studies`
+        (a run has one version: itself).
+
+        Examples
+        --------
+        >>> import optuna
+        >>> from workbench.store import open_store
+        >>> storage = optuna.storages.InMemoryStorage()
+        >>> for name in ("digits", "digits@2"):
+        ...     _ = optuna.create_study(storage=storage, study_name=name)
+        >>> open_store(storage).versions("digits@2")[["name", "version"]].values.tolist()
+        [['digits', 1], ['digits@2', 2]]
+        """
+        self._study(study)
+        frame = self.summaries()
+        row = frame[frame["name"] == study].iloc[0]
+        found = frame[(frame["base"] == row["base"]) & (frame["kind"] == row["kind"])]
+        return found.sort_values("version").reset_index(drop=True)
+
+    def lineage(self, study: str, numbers: list[int] | None = None) -> dict[int, dict[str, Any]]:
+        """Where the trials ``numbers`` of ``study`` (all when None) came from: per number,
+        ``extends`` (the trial it trained on from, ``Tuner.extend``; else None) and
+        ``reused_from`` (``"digits#3"``: the trial of the version before that a new version
+        reused; else None).
+
+        Examples
+        --------
+        >>> from workbench.store import open_store
+        >>> open_store(":memory:").lineage("no-such-study")
+        Traceback (most recent call last):
+        ...
+        workbench.exceptions.StorageError: No study or run named 'no-such-study' in the store ...
+        """
+        _, _, count = self._study(study)
+        wanted = list(range(count)) if numbers is None else [int(n) for n in numbers]
+        extends = self._source.trial_attr(study, EXTENDS_KEY, wanted)
+        reused = self._source.trial_attr(study, REUSED_KEY, wanted)
+        return trial_lineage(extends, reused, wanted)
+
+    def version_trials(
+        self,
+        study: str,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        sort: str | None = None,
+        descending: bool = False,
+    ) -> pd.DataFrame:
+        """The trials of every version of ``study`` together, each trial once.
+
+        Columns: ``study`` (the version's name), ``version``, the columns of :meth:`trials`
+        (params of every version's space), ``extends`` (the trial it extends, or None) and
+        ``reused_in`` (the later versions that reused this trial, a list). A trial a version
+        reused is the same trial as the one it copies: it is listed once, under the version
+        that ran it. By version and number, or sorted by ``sort`` as :meth:`trials` sorts;
+        ``attrs["total"]`` is how many trials are listed, ``attrs["reused"]`` how many reused
+        copies were left out.
+
+        Examples
+        --------
+        >>> from workbench.store import open_store
+        >>> open_store(":memory:").version_trials("no-such-study")
+        Traceback (most recent call last):
+        ...
+        workbench.exceptions.StorageError: No study or run named 'no-such-study' in the store ...
+        """
+        _check_count("offset", offset)
+        check_option("limit", limit, [None, Interval(int, 0)], StoreQueryError)
+        parts = []
+        for name, version in self.versions(study)[["name", "version"]].itertuples(index=False):
+            frame = self.trials(name)
+            extends = self._source.trial_attr(name, EXTENDS_KEY, None)
+            reused = self._source.trial_attr(name, REUSED_KEY, None)
+            parts.append((str(name), int(version), frame, extends, reused))
+        combined = combine_versions(parts)
+        if sort is not None:
+            combined = _sorted_rows(combined, sort, bool(descending))
+        end = None if limit is None else offset + limit
+        page = combined.iloc[offset:end].reset_index(drop=True)
+        page.attrs.update(total=len(combined), reused=combined.attrs["reused"])
+        return page
+
     def _study(self, study: str) -> tuple[dict[str, Any], list[str], int]:
         try:
             return self._source.study(study)
@@ -394,8 +499,30 @@ class Store:
 
 # -- helpers ---------------------------------------------------------------------------------
 def _extends(user_attrs: Mapping[str, Any]) -> int | None:
-    number = user_attrs.get(EXTENDS_KEY)
-    return int(number) if isinstance(number, int) and not isinstance(number, bool) else None
+    return extends_of(user_attrs.get(EXTENDS_KEY))
+
+
+def _sorted_rows(frame: pd.DataFrame, sort: str, descending: bool) -> pd.DataFrame:
+    """``frame`` sorted by the column ``sort`` as :meth:`Store.trials` sorts: rows without a
+    value there last whichever the direction, ties in the order they were."""
+    unsortable = {"intermediate_values", "values", "reused_in"}
+    if sort not in frame.columns or sort in unsortable:
+        choices = [str(c) for c in frame.columns if c not in unsortable]
+        hint = did_you_mean(str(sort), choices)
+        raise StoreQueryError(
+            f"Cannot sort the trials by {sort!r}: there is no such column.{hint} The columns "
+            f"are {', '.join(choices)}."
+        )
+    column = frame[sort]
+    present = column.notna()
+    keyed = frame[present].copy()
+    try:
+        keyed = keyed.sort_values(sort, ascending=not descending, kind="stable")
+    except TypeError:  # values of several types: as text
+        keyed = keyed.sort_values(
+            sort, key=lambda c: c.map(str), ascending=not descending, kind="stable"
+        )
+    return pd.concat([keyed, frame[~present]])
 
 
 def _check_count(name: str, value: Any) -> None:
@@ -428,6 +555,7 @@ def _summary_row(raw: Mapping[str, Any]) -> dict[str, Any]:
         best = None
     counts = raw["counts"]
     started: datetime.datetime | None = raw["started"]
+    versions = version_fields(raw["name"], attrs) if kind != RUN else _not_versioned(raw["name"])
     return {
         "name": raw["name"],
         "kind": kind,
@@ -438,4 +566,9 @@ def _summary_row(raw: Mapping[str, Any]) -> dict[str, Any]:
         **counts,
         "started": started,
         "last_change": raw["last_change"],
+        **versions,
     }
+
+
+def _not_versioned(name: str) -> dict[str, Any]:
+    return {"base": name, "version": 1, "version_from": None, "reused": 0}

@@ -1,7 +1,8 @@
 """Comparison: runs and trials side by side, from one store or several.
 
 An *item* names one run or trial: a run's name, a ``(study, trial)`` pair, ``"study#12"``, or
-a study's name (its best complete trial). Across several stores an item may carry the store's
+a study's name (its best complete trial); ``"study@*"`` names every version of a study (each
+version's best complete trial). Across several stores an item may carry the store's
 key as a prefix, ``"lab:run-3"`` (see :func:`compare`). The comparison is plain data: what the
 notebook view, the server route and the Lab panel draw.
 """
@@ -20,6 +21,7 @@ import pandas as pd
 from workbench._internal.names import did_you_mean
 from workbench.exceptions import StorageError
 from workbench.store._history import history_marks, split_statistic
+from workbench.store._kept import split_version
 from workbench.store._schema import RUN, TrialRecord, to_json_value
 
 if TYPE_CHECKING:
@@ -209,6 +211,57 @@ def find_item(
             raise _missing(store, item, study, int(tail))
         return ItemRef(store, store_key, study, int(tail), item)
     raise _missing(store, item, item, None)
+
+
+#: The suffix of an item that names every version of a study: ``"digits@*"``.
+ALL_VERSIONS = "@*"
+
+
+def find_items(
+    store: Store,
+    item: Any,
+    *,
+    store_key: str | None = None,
+    kinds: Mapping[str, tuple[str, str, int]] | None = None,
+) -> list[ItemRef]:
+    """The runs or trials ``item`` names in ``store``: one (see :func:`find_item`), or for
+    ``"study@*"`` the best complete trial of each version of the study, by version (a version
+    without a complete trial yet is left out)."""
+    if kinds is None:
+        kinds = kinds_of(store)
+    names = version_names(item, kinds)
+    if names is None:
+        return [find_item(store, item, store_key=store_key, kinds=kinds)]
+    refs = []
+    for name in names:
+        try:
+            refs.append(find_item(store, name, store_key=store_key, kinds=kinds))
+        except StorageError:  # no complete trial in this version yet
+            continue
+    if not refs:
+        base = str(item)[: -len(ALL_VERSIONS)]
+        studies = [name for name, (kind, _, _) in kinds.items() if kind != RUN]
+        hint = did_you_mean(base, studies) if not names else ""
+        why = "no version of it has a complete trial" if names else "no study of that name"
+        raise StorageError(
+            f"Cannot compare {item!r}: {why} in the store {store.name!r}.{hint} "
+            f"Store.studies() lists the studies and their versions."
+        )
+    return refs
+
+
+def version_names(item: Any, kinds: Mapping[str, tuple[str, str, int]]) -> list[str] | None:
+    """The names of every version of the study ``"study@*"`` names, by version (the
+    store's ``split_version``); None for an item of another form."""
+    if not isinstance(item, str) or not item.endswith(ALL_VERSIONS):
+        return None
+    base = split_version(item[: -len(ALL_VERSIONS)])[0]
+    found = sorted(
+        (split_version(name)[1], name)
+        for name, (kind, _, _) in kinds.items()
+        if kind != RUN and split_version(name)[0] == base
+    )
+    return [name for _, name in found]
 
 
 def kinds_of(store: Store) -> dict[str, tuple[str, str, int]]:
@@ -534,7 +587,7 @@ def compare_in(store: Store, items: Iterable[Any]) -> Comparison:
     """``Store.compare``: the items of one store."""
     items = listed_items(items)
     kinds = kinds_of(store)
-    return compare_refs([find_item(store, item, kinds=kinds) for item in items])
+    return compare_refs([ref for item in items for ref in find_items(store, item, kinds=kinds)])
 
 
 def listed_items(items: Any) -> list[Any]:
@@ -543,7 +596,7 @@ def listed_items(items: Any) -> list[Any]:
     items = list(items)
     if not items:
         raise StorageError(
-            "compare() needs at least one item: a run's name, a study's name, 'study#12' or a "
-            "pair (study, 12)."
+            "compare() needs at least one item: a run's name, a study's name, 'study#12', a "
+            "pair (study, 12) or 'study@*' (every version of a study)."
         )
     return items

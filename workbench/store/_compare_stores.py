@@ -11,10 +11,11 @@ from workbench.store._compare import (
     Comparison,
     ItemRef,
     compare_refs,
-    find_item,
+    find_items,
     is_number,
     kinds_of,
     listed_items,
+    version_names,
 )
 from workbench.store._stores import open_store
 from workbench.store._stores import stores as configured
@@ -32,10 +33,11 @@ def compare(
     Parameters
     ----------
     items : list
-        Each a run's name, a study's name (its best complete trial), ``"study#12"`` or a pair
-        ``("study", 12)``. With several stores, ``"key:item"`` takes the item from the store
-        ``key`` of ``stores``; an item without a known key is looked for in each store in
-        order, and the first that holds it gives it.
+        Each a run's name, a study's name (its best complete trial), ``"study#12"``, a pair
+        ``("study", 12)``, or ``"study@*"``: every version of a study (``study``,
+        ``study@2``, ...), each by its best complete trial. With several stores,
+        ``"key:item"`` takes the item from the store ``key`` of ``stores``; an item without a
+        known key is looked for in each store in order, and the first that holds it gives it.
     stores : mapping of str to store, optional
         Key -> anything :func:`open_store` opens (a path, URL, Optuna storage, ``StoreInfo``)
         or an opened :class:`Store`. Default: the stores configured here, by
@@ -65,7 +67,7 @@ def compare(
     if not opened:
         raise StorageError("compare() needs at least one store in stores=.")
     listings = _Listings(opened)
-    refs = [_find_anywhere(opened, item, listings) for item in listed]
+    refs = [ref for item in listed for ref in _find_anywhere(opened, item, listings)]
     return compare_refs(refs)
 
 
@@ -96,17 +98,17 @@ class _Listings(dict[str, dict[str, tuple[str, str, int]]]):
         return listing
 
 
-def _find_anywhere(opened: Mapping[str, Store], item: Any, listings: _Listings) -> ItemRef:
+def _find_anywhere(opened: Mapping[str, Store], item: Any, listings: _Listings) -> list[ItemRef]:
     if isinstance(item, str):
         key, sep, rest = item.partition(":")
         if sep and key in opened and rest:
-            return find_item(opened[key], rest, store_key=key, kinds=listings[key])
+            return find_items(opened[key], rest, store_key=key, kinds=listings[key])
     for key, store in opened.items():
         if _holds(store, item, listings[key]):
-            return find_item(store, item, store_key=key, kinds=listings[key])
+            return find_items(store, item, store_key=key, kinds=listings[key])
     first_key = next(iter(opened))
     if len(opened) == 1:
-        return find_item(opened[first_key], item, store_key=first_key, kinds=listings[first_key])
+        return find_items(opened[first_key], item, store_key=first_key, kinds=listings[first_key])
     raise StorageError(
         f"Cannot compare {item!r}: no store of {sorted(opened)} holds it. Name the store "
         f"first, such as {first_key + ':' + str(item)!r}, or check the name."
@@ -118,7 +120,7 @@ def _holds(store: Store, item: Any, names: Mapping[str, Any]) -> bool:
         return is_number(item[1]) and store.has(item[0], int(item[1]))
     if not isinstance(item, str):
         return False
-    if item in names:
+    if item in names or version_names(item, names):
         return True
     study, sep, tail = item.rpartition("#")
     return bool(sep and tail.isdigit() and study and store.has(study, int(tail)))

@@ -101,6 +101,26 @@ def value_rows(
         ]
 
 
+def trial_attr(
+    storage: RDBStorage, study_id: int, key: str, numbers: list[int] | None
+) -> dict[int, Any]:
+    """Trial number -> the user attribute ``key`` of the study's trials ``numbers`` (all when
+    None) that have it, in one query."""
+    sql = (
+        "SELECT t.number, a.value_json FROM trials t JOIN trial_user_attributes a "
+        "ON a.trial_id = t.trial_id WHERE t.study_id = :study AND a.key = :key"
+    )
+    parameters: dict[str, Any] = {"study": study_id, "key": key}
+    query = _query(sql + (" AND t.number IN :numbers" if numbers is not None else ""))
+    if numbers is not None:
+        if not numbers:
+            return {}
+        query = query.bindparams(sa.bindparam("numbers", expanding=True))
+        parameters["numbers"] = list(numbers)
+    with storage.engine.connect() as connection:
+        return {int(n): json.loads(v) for n, v in connection.execute(query, parameters)}
+
+
 def _limit_offset(
     storage: RDBStorage, offset: int, limit: int | None, parameters: dict[str, Any]
 ) -> str:

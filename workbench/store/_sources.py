@@ -90,6 +90,11 @@ class Source:
         """One trial as :meth:`trial_rows` has it, plus all its ``user_attrs``; None if none."""
         raise NotImplementedError
 
+    def trial_attr(self, name: str, key: str, numbers: list[int] | None) -> dict[int, Any]:
+        """Trial number -> the user attribute ``key`` of the trials ``numbers`` of study
+        ``name`` (all of them when None) that have it."""
+        raise NotImplementedError
+
     def changes(self, since: Any) -> tuple[str, list[str]]:
         raise NotImplementedError
 
@@ -198,6 +203,18 @@ class JournalSource(Source):
             trial = index.trials[study.trial_ids[number]]
             [details] = index.details([trial], user_attrs=True)
         return {**_indexed_row(trial, details), "user_attrs": details["user_attrs"]}
+
+    def trial_attr(self, name: str, key: str, numbers: list[int] | None) -> dict[int, Any]:
+        with self._view() as index:
+            ids = self._find(index, name).trial_ids
+            wanted = range(len(ids)) if numbers is None else numbers
+            trials = [index.trials[ids[n]] for n in wanted if 0 <= n < len(ids)]
+            details = index.details(trials, user_attrs=key)
+        return {
+            trial.number: found["user_attrs"][key]
+            for trial, found in zip(trials, details, strict=True)
+            if key in found["user_attrs"]
+        }
 
     def changes(self, since: Any) -> tuple[str, list[str]]:
         old = parse_cursor(since, "journal")
@@ -365,6 +382,15 @@ class StorageSource(Source):
         frozen = self.storage.get_trial(trial_id)
         return {**_frozen_row(frozen), "user_attrs": dict(frozen.user_attrs)}
 
+    def trial_attr(self, name: str, key: str, numbers: list[int] | None) -> dict[int, Any]:
+        trials = self._trials(self.storage.get_study_id_from_name(name))
+        wanted = None if numbers is None else set(numbers)
+        return {
+            trial.number: trial.user_attrs[key]
+            for trial in trials
+            if key in trial.user_attrs and (wanted is None or trial.number in wanted)
+        }
+
     def changes(self, since: Any) -> tuple[str, list[str]]:
         marks = {
             study.study_name: _fingerprint(
@@ -457,6 +483,10 @@ class RDBSource(StorageSource):
             ids = ordered(keyed, descending=descending)[offset:end]
         with self.storage.engine.connect() as connection:
             return _rdb.rows_of(connection, ids, ERROR_KEY)
+
+    def trial_attr(self, name: str, key: str, numbers: list[int] | None) -> dict[int, Any]:
+        study_id = self.storage.get_study_id_from_name(name)
+        return _rdb.trial_attr(self.storage, study_id, key, numbers)
 
     def value_rows(self, name: str, start: int) -> list[tuple[int, str, float | None]]:
         return _rdb.value_rows(self.storage, self.storage.get_study_id_from_name(name), start)

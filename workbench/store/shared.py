@@ -9,7 +9,7 @@ them from here, as step authors import from :mod:`workbench.core.authoring`.
 """
 
 from workbench.store._browse import SUMMARY_COLUMNS
-from workbench.store._compare import ItemRef, chart_of, compare_refs, find_item
+from workbench.store._compare import ItemRef, chart_of, compare_refs, find_item, find_items
 from workbench.store._direction import lower_is_better, metric_direction
 from workbench.store._history import (
     MarkTracker,
@@ -30,6 +30,12 @@ from workbench.store._kept import (
     kept_pipelines,
     split_version,
     version_name,
+)
+from workbench.store._lineage import (
+    REUSED_KEY,
+    lineage_of,
+    lineage_text,
+    version_fields,
 )
 from workbench.store._liveness import fail_stale_trials, finds_dead_workers, worker_lease
 from workbench.store._open import (
@@ -93,6 +99,7 @@ __all__ = [
     "MEMORY",
     "METRIC_KEY",
     "RECORD_KEY",
+    "REUSED_KEY",
     "SCHEMA_KEY",
     "SETUP_KEY",
     "SPACE_KEY",
@@ -116,6 +123,7 @@ __all__ = [
     "fail_stale_trials",
     "final_statistics",
     "find_item",
+    "find_items",
     "finds_dead_workers",
     "format_bytes",
     "history_marks",
@@ -124,6 +132,8 @@ __all__ = [
     "kept_bytes",
     "kept_key",
     "kept_pipelines",
+    "lineage_of",
+    "lineage_text",
     "lower_is_better",
     "make_record",
     "metric_direction",
@@ -138,6 +148,7 @@ __all__ = [
     "trial_row",
     "trial_structure",
     "trials_frame",
+    "version_fields",
     "version_name",
     "worker_lease",
 ]

@@ -84,7 +84,9 @@ class Tuner:
         Where the study is recorded (see ``workbench.store``); ``":memory:"`` keeps it
         in this process only.
     study_name : str, optional
-        Default: derived from the pipeline's structure and space, so that re-running resumes.
+        Default: derived from the pipeline's structure (its steps' paths and classes), so
+        that re-running resumes; a space edited since goes on as a new version of the study
+        (``name@2``, seeded with the trials that fit it), as a named study does.
     heartbeat_interval, grace_period : int or None
         Optuna's heartbeats on a database store: a running trial silent for ``grace_period``
         seconds is stale, and an epoch run's is resumed by the next worker from its last
@@ -213,7 +215,8 @@ class Tuner:
         shape = [
             (node["path"], node["class"]) for node in _walk_description(self._base.describe())
         ]
-        text = json.dumps([shape, space_to_plain(self.space)], sort_keys=True, default=repr)
+        # the space is left out: an edited space is a new version of this study, not another
+        text = json.dumps(shape, sort_keys=True, default=repr)
         return f"{type(self.pipeline).__name__}-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
     def _open_storage(self) -> Any:

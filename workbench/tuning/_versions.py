@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from workbench.tuning._tuner import Tuner
 
 LOGGER = logging.getLogger("workbench.tuning")
-REUSED_KEY = "workbench:reused"  # a seeded trial's user attribute: where it came from
+REUSED_KEY = shared.REUSED_KEY  # a seeded trial's user attribute: where it came from
 
 
 def versions(names: list[str], base: str) -> dict[int, str]:

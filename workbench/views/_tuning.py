@@ -24,6 +24,7 @@ from workbench.views._picture import Picture, Pictured, watch_picture
 from workbench.views._picture_draw import tuning_panel_picture
 from workbench.views._tuning_data import (
     LiveTrials,
+    StudyVersion,
     TrialRow,
     TuningInfo,
     _get_tuning_info,
@@ -235,6 +236,7 @@ class TuningPanel(Pictured, ipywidgets.VBox):
         self._throttle = _Throttle(lambda: self._refresh(force=True))
         self._note = ""  # what Apply changed, or a button's error
         self._shown: tuple[int, str, str] | None = None
+        self._version = StudyVersion()
         # the table as wide as its columns, the trial beside it if there is room, else below
         self.table = _TrialTable(layout={"flex": "1 1 auto", "max_width": "100%"})
         buttons = _buttons(self)
@@ -245,9 +247,7 @@ class TuningPanel(Pictured, ipywidgets.VBox):
         self.trial_view = ipywidgets.HTML(layout={"flex": "1 1 280px", "min_width": "260px"})
         self.charts = _TuningCharts()
         self.curves = Curves()
-        self.importance = ipywidgets.HTML(
-            layout=plain_layout()
-        )  # filled in when a Start or Resume ends
+        self.importance = ipywidgets.HTML(layout=plain_layout())  # filled when a Start ends
         super().__init__(
             [
                 ipywidgets.HTML(_CSS, layout=plain_layout()),
@@ -283,7 +283,8 @@ class TuningPanel(Pictured, ipywidgets.VBox):
     def info(self) -> TuningInfo:
         """The study as the panel shows it, as plain data."""
         tuner = self.runner.tuner
-        return _get_tuning_info(tuner.study_name, tuner.direction, self.trials.rows(), tuner.space)
+        rows, version = self.trials.rows(), self._version.of(tuner)
+        return _get_tuning_info(tuner.study_name, tuner.direction, rows, tuner.space, version)
 
     # -- what the buttons do --------------------------------------------------------------------
     def start(self) -> TuningPanel:
@@ -334,6 +335,8 @@ class TuningPanel(Pictured, ipywidgets.VBox):
             number = self.runner.extend(trial, epochs)
         origin = self.runner.tuner.study.trials[number].user_attrs[shared.EXTENDS_KEY]
         self._note = f"<div>Trial {number} extends trial {origin}.</div>"
+        with contextlib.suppress(Exception):  # the stored rows: the new one with its lineage
+            self.trials.load(self.runner.stored_trials())
         self._refresh(force=True)
         return number
 
@@ -374,10 +377,7 @@ class TuningPanel(Pictured, ipywidgets.VBox):
         self._refresh(force=True)
 
     def _trial_began(self, number: int, params: dict[str, Any]) -> None:
-        self.trials.began(number, params)
-        if any(f"p:{path}" not in {c["key"] for c in self.table.columns} for path in params):
-            tuner = self.runner.tuner
-            self.table.columns = self.trials.columns(tuner.space, tuner.scoring_name)
+        self.trials.began(number, params)  # a new param's column comes with the next draw
         self._refresh()
 
     def _trial_ended(self, number: int, state: str, value: Any, error: str | None) -> None:
@@ -398,6 +398,7 @@ class TuningPanel(Pictured, ipywidgets.VBox):
     def _draw(self, info: TuningInfo) -> None:
         runner, state = self.runner, self.runner.state
         with self.hold_sync():
+            self.table.columns = self.trials.columns(runner.tuner.space, runner.tuner.scoring_name)
             self.table.rows = table_rows(info)
             self.table.best = info.best.number if info.best is not None else None
             self.charts.data = charts_data(info)

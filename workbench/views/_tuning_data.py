@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import math
 import threading
@@ -18,7 +19,7 @@ from optuna.distributions import (
 from optuna.trial import FrozenTrial
 
 from workbench.core.authoring import join_path, plain_value
-from workbench.store import shared
+from workbench.store import open_store, shared
 
 
 class TrialRow(NamedTuple):
@@ -30,6 +31,7 @@ class TrialRow(NamedTuple):
     duration: float | None
     params: dict[str, Any]
     error: str | None
+    lineage: str = ""  # "extends 3", "reused from digits#4" (the store's words), or ""
 
 
 class AxisInfo(NamedTuple):
@@ -55,14 +57,61 @@ class TuningInfo(NamedTuple):
     all_failed: bool
     first_error: tuple[int, str] | None
     axes: list[AxisInfo]
+    version: dict[str, Any] | None = None  # the store's version_fields of the study
+
+
+class StudyVersion:
+    """Which version of its study a tuner is on and where it came from (the store's
+    ``version_fields``, as its listing has them); a later version's origin is read from the
+    store once it is recorded, then kept."""
+
+    def __init__(self) -> None:
+        self._known: tuple[str, dict[str, Any]] | None = None
+
+    def of(self, tuner: Any) -> dict[str, Any]:
+        name = tuner.study_name
+        if self._known is not None and self._known[0] == name:
+            return self._known[1]
+        fields = shared.version_fields(name, {})
+        if fields["version"] > 1:
+            with contextlib.suppress(Exception):  # not stored yet: read again next time
+                listed = open_store(shared.open_storage(tuner.storage), readonly=True)
+                row = listed.studies().set_index("name").loc[name]
+                fields = {key: row[key] for key in fields}
+            if fields["version_from"] is None:
+                return fields
+        self._known = (name, fields)
+        return fields
+
+
+def version_text(version: dict[str, Any] | None) -> str:
+    """Which version of its study a study is and where it came from, in words: ``"version 2,
+    from version 1, reused 8 trials"``; ``""`` for a study never versioned."""
+    if not version or version.get("version", 1) <= 1:
+        return ""
+    text = f"version {version['version']}"
+    if version.get("version_from") is not None:
+        reused = int(version.get("reused") or 0)
+        text += (
+            f", from version {version['version_from']}, reused {reused} "
+            f"trial{'' if reused == 1 else 's'}"
+        )
+    return text
 
 
 def trial_row(trial: FrozenTrial) -> TrialRow:
     """A TrialRow from one of Optuna's frozen trials (the store's trial row)."""
     row = shared.trial_row(shared.raw_trial(trial))
     value = row["value"] if row["value"] is not None and math.isfinite(row["value"]) else None
+    lineage = shared.lineage_text(shared.lineage_of(trial.user_attrs))
     return TrialRow(
-        row["number"], row["state"], value, row["duration"], dict(trial.params), row["error"]
+        row["number"],
+        row["state"],
+        value,
+        row["duration"],
+        dict(trial.params),
+        row["error"],
+        lineage,
     )
 
 
@@ -84,7 +133,11 @@ class LiveTrials:
     def began(self, number: int, params: Mapping[str, Any]) -> None:
         with self._lock:
             self._began[number] = time.monotonic()
-            self._rows[number] = TrialRow(number, "running", None, None, dict(params), None)
+            known = self._rows.get(number)
+            lineage = known.lineage if known is not None else ""
+            self._rows[number] = TrialRow(
+                number, "running", None, None, dict(params), None, lineage
+            )
 
     def ended(self, number: int, state: str, value: Any, error: str | None = None) -> None:
         with self._lock:
@@ -106,12 +159,18 @@ class LiveTrials:
             return None if number is None else self._rows.get(number)
 
     def columns(self, space: Iterable[str], value_label: str) -> list[dict[str, str]]:
-        """The table's columns: number, state, value, duration, each param path, error."""
+        """The table's columns: number, lineage (when a trial has one: it extends another,
+        or a new version reused it), state, value, duration, each param path, error."""
         paths = list(space)
-        for row in self.rows():
+        rows = self.rows()
+        for row in rows:
             paths += [path for path in row.params if path not in paths]
+        lineage = [
+            {"key": "lineage", "label": "lineage", "title": "the trial it extends, or reused"}
+        ]
         return [
             {"key": "number", "label": "#"},
+            *(lineage if any(row.lineage for row in rows) else ()),
             {"key": "state", "label": "state"},
             {"key": "value", "label": value_label},
             {"key": "duration", "label": "seconds", "title": "duration in seconds"},
@@ -142,6 +201,7 @@ def _get_tuning_info(
     direction: str,
     trials: Iterable[TrialRow],
     space: Mapping[str, BaseDistribution],
+    version: dict[str, Any] | None = None,
 ) -> TuningInfo:
     """Counts, the best trial, the best value after each trial and the axes to draw."""
     rows = sorted(trials, key=lambda row: row.number)
@@ -170,6 +230,7 @@ def _get_tuning_info(
         all_failed=bool(finished) and len(failed) == len(finished),
         first_error=first_error,
         axes=axes,
+        version=version,
     )
 
 
@@ -219,6 +280,7 @@ def table_rows(info: TuningInfo) -> list[dict[str, Any]]:
                 for path, v in row.params.items()
             },
             "error": row.error,
+            "lineage": row.lineage or None,
         }
         for row in info.trials
     ]
@@ -266,6 +328,7 @@ def trial_tree_html(description: Mapping[str, Any], row: TrialRow, *, note: str 
     visit(description, 0)
     value = "none" if row.value is None else f"{row.value:.6g}"
     aside = f" ({html.escape(note)})" if note else ""
+    aside += f" · {html.escape(row.lineage)}" if row.lineage else ""
     head = (
         f'<div class="wb-trial-head"><b>Trial {row.number}</b>{aside} · '
         f"{html.escape(row.state)} · value {value}</div>"

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from workbench.exceptions import WorkbenchError
 from workbench.tuning import BackgroundStudy
-from workbench.views._tuning_data import TuningInfo
+from workbench.views._tuning_data import TuningInfo, version_text
 
 
 class StatusInfo(NamedTuple):
@@ -26,6 +26,7 @@ class StatusInfo(NamedTuple):
     finished: int  # trials of the study that ended
     error: str | None  # why the study stopped with an error
     failed_all: tuple[int, int, str] | None  # (trials, first failed trial, its error)
+    version: str = ""  # "version 2, from version 1, reused 8 trials", or ""
 
 
 def _get_status_info(info: TuningInfo, study: BackgroundStudy) -> StatusInfo:
@@ -51,12 +52,15 @@ def _get_status_info(info: TuningInfo, study: BackgroundStudy) -> StatusInfo:
         finished=sum(1 for row in info.trials if row.state != "running"),
         error=study.error,
         failed_all=failed_all,
+        version=version_text(info.version),
     )
 
 
 def status_html(status: StatusInfo, note: str = "") -> str:
     """The status line; ``note`` (HTML: what Apply changed, a button's error) goes below."""
     name = f"<b>{html.escape(status.study_name)}</b>"
+    if status.version:
+        name += f' <span class="wb-version">({html.escape(status.version)})</span>'
     counts = ", ".join(f"{n} {state}" for state, n in sorted(status.counts.items()))
     best = "" if status.best is None else f" · best {status.best[1]:.6g} (trial {status.best[0]})"
     state = status.state

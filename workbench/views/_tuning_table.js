@@ -7,7 +7,7 @@ div.wb-table tr.wb-row{cursor:pointer}div.wb-table tr.wb-row:hover{background:va
 div.wb-table tr.wb-selected{outline:2px solid var(--jp-brand-color1,#1976d2);outline-offset:-2px}
 .wb-state{border-radius:3px;padding:0 4px;color:#fff;font-size:11px}
 .wb-s-complete{background:#2e7d32}.wb-s-pruned{background:#b26a00}.wb-s-fail{background:#c62828}.wb-s-running{background:#1565c0}.wb-s-waiting{background:#777}
-.wb-best{color:var(--jp-warn-color1,#e08000)}.wb-num{text-align:right;font-variant-numeric:tabular-nums}`;
+.wb-best{color:var(--jp-warn-color1,#e08000)}.wb-lineage{color:var(--jp-ui-font-color2,#555)}.wb-num{text-align:right;font-variant-numeric:tabular-nums}`;
 
 function cell(v) {
   if (v === null || v === undefined) return "";
@@ -57,6 +57,7 @@ function render({ model, el }) {
         if (typeof v === "number") td.className = "wb-num";
         if (c.key === "number" && r.number === best) { const star = document.createElement("span"); star.className = "wb-best"; star.textContent = " ★"; star.title = "best trial"; td.appendChild(star); }
         if (c.key === "error" && v) td.title = v;
+        if (c.key === "lineage") td.className = "wb-lineage";
       }
     }
     root.replaceChildren(table);
