@@ -7,12 +7,12 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-import anywidget
 import traitlets
 
 from workbench import store
 from workbench.exceptions import StorageError, ViewError
 from workbench.views._compare_data import CompareInfo, get_compare_info
+from workbench.views._kernel import SharedCodeWidget
 from workbench.views._picture import Picture, Pictured, watch_picture
 from workbench.views._picture_draw import compare_picture
 
@@ -53,7 +53,7 @@ class LiveComparison:
         return changed
 
 
-class CompareView(Pictured, anywidget.AnyWidget):
+class CompareView(Pictured, SharedCodeWidget):
     """Runs and trials side by side: curves, differing hyperparams, structure diff.
 
     Build it with :func:`compare`. ``data`` holds what the front end draws
@@ -61,7 +61,7 @@ class CompareView(Pictured, anywidget.AnyWidget):
     background thread polls the store and sends the new points only.
     """
 
-    _esm = pathlib.Path(__file__).with_name("_compare_chart.js")
+    _code_file = pathlib.Path(__file__).with_name("_compare_chart.js")
     data = traitlets.Dict().tag(sync=True)
 
     def __init__(
