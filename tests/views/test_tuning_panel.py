@@ -531,6 +531,8 @@ def test_the_panel_says_which_version_it_is_on_and_where_it_came_from(data, stor
         if 0.1 <= row.params["model__C"] <= 10
     ]
     assert lineage[fitting:] == [None]
+    picture = second._draw_picture().html  # what a saved notebook shows without the kernel
+    assert "(version 2, from version 1, reused" in picture and ">reused from versioned#" in picture
 
 
 def test_an_extended_trial_shows_what_it_extends_in_the_table(data, storage):
@@ -545,3 +547,6 @@ def test_an_extended_trial_shows_what_it_extends_in_the_table(data, storage):
     assert [row["lineage"] for row in panel.table.rows] == [None, None, "extends 0"]
     panel.table.selected = 2
     assert "(selected) · extends 0" in panel.trial_view.value
+    # the picture a saved notebook keeps has the lineage column too
+    picture = panel._draw_picture().html
+    assert "<th" in picture and ">lineage</th>" in picture and ">extends 0</td>" in picture

@@ -95,9 +95,12 @@ def tuning_panel_picture(info: Any, runner: Any) -> Picture:
     chart = f'<img src="{svg_data_uri(svg)}" alt="objective value by trial"/>'
     paths = list(dict.fromkeys(path for row in info.trials for path in row.params))
     best = info.best.number if info.best is not None else None
+    shown = info.trials[-40:]
+    lineage = any(row.lineage for row in shown)  # a column only when a trial has one
     rows = [
         [
             f"{row.number}{' ★' if row.number == best else ''}",
+            *([row.lineage] if lineage else []),
             row.state,
             "" if row.value is None else f"{row.value:.6g}",
             "" if row.duration is None else f"{row.duration:.1f} s",
@@ -106,11 +109,12 @@ def tuning_panel_picture(info: Any, runner: Any) -> Picture:
                 for path in paths
             ),
         ]
-        for row in info.trials[-40:]
+        for row in shown
     ]
     more = len(info.trials) - len(rows)
     note = f'<div class="wb-legend">the last 40 of {len(info.trials)} trials</div>' * (more > 0)
-    body = status + chart + table(["trial", "state", "value", "time", *paths], rows) + note
+    head = ["trial", *(["lineage"] if lineage else []), "state", "value", "time", *paths]
+    body = status + chart + table(head, rows) + note
     return page_picture(view(body), caption=f"tuning panel: {info.study_name}")
 
 
