@@ -14,7 +14,7 @@ from workbench._internal.options import Interval, check_option
 from workbench.exceptions import StorageError, StoreQueryError
 from workbench.store._direction import metric_direction
 from workbench.store._history import History
-from workbench.store._kept import EXTENDS_KEY, VERSION_KEY, kept_pipelines
+from workbench.store._kept import EXTENDS_KEY, RESUMES_KEY, VERSION_KEY, kept_pipelines
 from workbench.store._lineage import (
     REUSED_KEY,
     VERSION_COLUMNS,
@@ -285,6 +285,7 @@ class Store:
             datetime_complete=found["datetime_complete"],
             kept=kept_pipelines(attrs).get(found["number"]),
             extends=_extends(found["user_attrs"]),
+            resumes=extends_of(found["user_attrs"].get(RESUMES_KEY)),
             schema=int(record.get("schema", 0)),
         )
 
@@ -327,9 +328,11 @@ class Store:
 
     def lineage(self, study: str, numbers: list[int] | None = None) -> dict[int, dict[str, Any]]:
         """Where the trials ``numbers`` of ``study`` (all when None) came from: per number,
-        ``extends`` (the trial it trained on from, ``Tuner.extend``; else None) and
+        ``extends`` (the trial it trained on from, ``Tuner.extend``; else None),
         ``reused_from`` (``"digits#3"``: the trial of the version before that a new version
-        reused; else None).
+        reused; else None), ``resumes`` (the trial whose worker died and that this retry
+        resumed from its epoch checkpoint; else None) and ``resumed_by`` (the retry that
+        resumed this trial; else None).
 
         Examples
         --------
@@ -343,7 +346,8 @@ class Store:
         wanted = list(range(count)) if numbers is None else [int(n) for n in numbers]
         extends = self._source.trial_attr(study, EXTENDS_KEY, wanted)
         reused = self._source.trial_attr(study, REUSED_KEY, wanted)
-        return trial_lineage(extends, reused, wanted)
+        resumes = self._source.trial_attr(study, RESUMES_KEY, None)  # whose retry is which
+        return trial_lineage(extends, reused, resumes, wanted)
 
     def version_trials(
         self,
@@ -357,8 +361,9 @@ class Store:
         """The trials of every version of ``study`` together, each trial once.
 
         Columns: ``study`` (the version's name), ``version``, the columns of :meth:`trials`
-        (params of every version's space), ``extends`` (the trial it extends, or None) and
-        ``reused_in`` (the later versions that reused this trial, a list). A trial a version
+        (params of every version's space), ``resumes`` and ``resumed_by`` (a dead worker's
+        trial and its retry, see :meth:`lineage`), ``extends`` (the trial it extends, or None)
+        and ``reused_in`` (the later versions that reused this trial, a list). A trial a version
         reused is the same trial as the one it copies: it is listed once, under the version
         that ran it. By version and number, or sorted by ``sort`` as :meth:`trials` sorts;
         ``attrs["total"]`` is how many trials are listed, ``attrs["reused"]`` how many reused
@@ -379,7 +384,8 @@ class Store:
             frame = self.trials(name)
             extends = self._source.trial_attr(name, EXTENDS_KEY, None)
             reused = self._source.trial_attr(name, REUSED_KEY, None)
-            parts.append((str(name), int(version), frame, extends, reused))
+            resumes = self._source.trial_attr(name, RESUMES_KEY, None)
+            parts.append((str(name), int(version), frame, extends, reused, resumes))
         combined = combine_versions(parts)
         if sort is not None:
             combined = _sorted_rows(combined, sort, bool(descending))
