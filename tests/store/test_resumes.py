@@ -19,11 +19,11 @@ def _quiet_optuna():
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def _objective(trial: optuna.Trial) -> float:
+def objective(trial: optuna.Trial) -> float:
     return trial.suggest_float("C", 0.01, 10.0, log=True)
 
 
-def _died(storage, study, **system_attrs) -> None:
+def died_with_checkpoint(storage, study, **system_attrs) -> None:
     """A running trial whose worker is gone (no lock held), with an epoch checkpoint."""
     trial = study.ask(SPACE)
     storage.set_trial_system_attr(trial._trial_id, shared.WORKER_KEY, "0" * 32)
@@ -68,9 +68,9 @@ def store(request, tmp_path):
 def test_a_retry_of_a_dead_worker_s_trial_says_which_trial_it_resumes(tmp_path):
     storage = shared.open_storage(str(tmp_path))
     study = optuna.create_study(storage=storage, study_name="lost")
-    _died(storage, study)
+    died_with_checkpoint(storage, study)
     assert shared.fail_stale_trials(study) == [0]  # the store queues the retry
-    study.optimize(_objective, n_trials=1)  # the next worker runs it
+    study.optimize(objective, n_trials=1)  # the next worker runs it
     store = open_store(str(tmp_path))
     assert store.lineage("lost") == {
         0: {"extends": None, "reused_from": None, "resumes": None, "resumed_by": 1},
@@ -85,7 +85,7 @@ def test_a_retry_of_a_dead_worker_s_trial_says_which_trial_it_resumes(tmp_path):
 def test_a_retry_that_dies_too_is_resumed_by_the_next_and_names_its_own_trial(tmp_path):
     storage = shared.open_storage(str(tmp_path))
     study = optuna.create_study(storage=storage, study_name="twice")
-    _died(storage, study)
+    died_with_checkpoint(storage, study)
     shared.fail_stale_trials(study)
     retry = study.ask()  # the retry, taken up by a worker that dies as well
     storage.set_trial_system_attr(retry._trial_id, shared.WORKER_KEY, "0" * 32)
