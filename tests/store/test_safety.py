@@ -283,3 +283,19 @@ def test_a_plain_optuna_writers_journal_lock_is_waited_for(tmp_path):
     thread.join(timeout=60)
     assert not thread.is_alive()
     assert "after" in open_store(str(journal)).studies()["name"].tolist()
+
+
+def test_threads_sharing_one_journal_lock_take_it_in_turn(tmp_path):
+    """The OS lock is reentrant within a process; the journal lock still admits one thread."""
+    journal = tmp_path / "journal.log"
+    record_run(structure={}, hyperparams={}, history=None, storage=str(journal), run_name="a")
+    lock = open_store(str(journal)).storage._backend._lock
+    lock.acquire()
+    other = threading.Thread(target=lambda: (lock.acquire(), lock.release()))
+    other.start()
+    other.join(timeout=1.0)
+    assert other.is_alive()  # the second thread waits; it never takes the holder's symlink
+    assert os.readlink(f"{journal}.lock") == f"{journal}#workbench"
+    lock.release()
+    other.join(timeout=60)
+    assert not other.is_alive() and not Path(f"{journal}.lock").exists()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 import warnings
 from collections.abc import Generator, Iterator
 from typing import Any
@@ -136,16 +137,22 @@ class JournalLock(JournalFileSymlinkLock):
         super().__init__(path)
         self._lock_target_file = path + WRITER_MARK  # the symlink's target says whose it is
         self._writer = FileLock(path + WRITER_SUFFIX, thread_local=False)
+        self._thread = threading.Lock()  # the OS lock is reentrant: one thread at a time
 
     def acquire(self) -> bool:
-        self._writer.acquire()
+        self._thread.acquire()
         try:
-            with contextlib.suppress(OSError):  # no symlink, or another's: Optuna's way
-                if os.readlink(self._lock_file) == self._lock_target_file:
-                    super().release()  # left by a Workbench writer that died holding it
-            return super().acquire()
+            self._writer.acquire()
+            try:
+                with contextlib.suppress(OSError):  # no symlink, or another's: Optuna's way
+                    if os.readlink(self._lock_file) == self._lock_target_file:
+                        super().release()  # left by a Workbench writer that died holding it
+                return super().acquire()
+            except BaseException:
+                self._writer.release()
+                raise
         except BaseException:
-            self._writer.release()
+            self._thread.release()
             raise
 
     def release(self) -> None:
@@ -153,6 +160,7 @@ class JournalLock(JournalFileSymlinkLock):
             super().release()
         finally:
             self._writer.release()
+            self._thread.release()
 
 
 @contextlib.contextmanager
