@@ -6,14 +6,17 @@ import ast
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 from pathlib import Path
 
 import optuna
 import pytest
+from optuna.storages.journal import JournalFileSymlinkLock
 
 import workbench
 from workbench.exceptions import StorageError, WorkbenchWarning
@@ -92,6 +95,7 @@ def foreign_journal():
     journal = folder / "journal.log"
     record_run(structure={}, hyperparams={}, history=None, storage=str(journal), run_name="theirs")
     shutil.rmtree(folder / "journal.log.workers", ignore_errors=True)
+    (folder / "journal.log.writer").unlink(missing_ok=True)  # the owner's writer lock
     folder.chmod(0o755)
     journal.chmod(0o644)
     try:
@@ -231,3 +235,67 @@ def test_no_workbench_module_imports_fcntl_at_module_level():
             if any(name.split(".")[0] in ("fcntl", "msvcrt") for name in names):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def _study_in_a_thread(journal: Path, name: str) -> threading.Thread:
+    """Create study ``name`` in ``journal`` from a thread; its lock never forces a holder
+    (no grace period), so the thread ends only once the lock is free or freed as dead."""
+    store = open_store(str(journal))
+    store.storage._backend._lock.grace_period = None
+    thread = threading.Thread(
+        target=optuna.create_study, kwargs={"storage": store.storage, "study_name": name}
+    )
+    thread.start()
+    return thread
+
+
+def test_a_writer_killed_holding_the_journal_lock_never_blocks_the_next_one(tmp_path):
+    journal = tmp_path / "journal.log"
+    record_run(structure={}, hyperparams={}, history=None, storage=str(journal), run_name="a")
+    killed = python(
+        f"""
+        import os, signal
+        from workbench.store import open_store
+        open_store({str(journal)!r}).storage._backend._lock.acquire()
+        print(os.readlink({str(journal)!r} + ".lock"), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert killed.stdout.strip() == f"{journal}#workbench"  # the symlink it left says whose
+    thread = _study_in_a_thread(journal, "after")
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the next writer waited for a lock whose holder is dead"
+    assert "after" in open_store(str(journal)).studies()["name"].tolist()
+    assert not Path(f"{journal}.lock").exists()
+
+
+def test_a_plain_optuna_writers_journal_lock_is_waited_for(tmp_path):
+    journal = tmp_path / "journal.log"
+    record_run(structure={}, hyperparams={}, history=None, storage=str(journal), run_name="a")
+    theirs = JournalFileSymlinkLock(str(journal))  # what a plain Optuna process takes
+    theirs.acquire()
+    thread = _study_in_a_thread(journal, "after")
+    thread.join(timeout=1.0)
+    assert thread.is_alive()  # still waiting: a live plain Optuna writer is never forced
+    assert "after" not in open_store(str(journal), readonly=True).studies()["name"].tolist()
+    theirs.release()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert "after" in open_store(str(journal)).studies()["name"].tolist()
+
+
+def test_threads_sharing_one_journal_lock_take_it_in_turn(tmp_path):
+    """The OS lock is reentrant within a process; the journal lock still admits one thread."""
+    journal = tmp_path / "journal.log"
+    record_run(structure={}, hyperparams={}, history=None, storage=str(journal), run_name="a")
+    lock = open_store(str(journal)).storage._backend._lock
+    lock.acquire()
+    other = threading.Thread(target=lambda: (lock.acquire(), lock.release()))
+    other.start()
+    other.join(timeout=1.0)
+    assert other.is_alive()  # the second thread waits; it never takes the holder's symlink
+    assert os.readlink(f"{journal}.lock") == f"{journal}#workbench"
+    lock.release()
+    other.join(timeout=60)
+    assert not other.is_alive() and not Path(f"{journal}.lock").exists()

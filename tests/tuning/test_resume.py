@@ -272,6 +272,16 @@ def test_a_tampered_checkpoint_is_refused_and_the_retry_fails_saying_so(killed_s
     assert checkpoint_files(journal.parent / "artifacts") == []  # the retry removed it
 
 
+def test_fresh_removes_the_checkpoint_a_dead_worker_left(killed_study, tmp_path):
+    journal, checkpoint = copy_of(killed_study, tmp_path)
+    assert checkpoint.exists()
+    make_tuner = runpy.run_path(str(journal.parent / "study.py"))["make_tuner"]
+    # the copy's records name the original's folder: point at the copy's
+    fresh = make_tuner(str(journal), "resumed", fresh=True, artifacts=str(checkpoint.parent))
+    assert fresh.study.trials == []  # the study starts over, and its files with it
+    assert checkpoint_files(journal.parent / "artifacts") == []
+
+
 def test_a_missing_checkpoint_fails_the_retry_naming_the_shared_store_to_use(
     killed_study, tmp_path
 ):

@@ -14,15 +14,19 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 import warnings
 from collections.abc import Generator, Iterator
 from typing import Any
 
+from filelock import FileLock
 from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
 
 from workbench.exceptions import StorageError, WorkbenchWarning
 
 CUT_SUFFIX = ".cut"
+WRITER_SUFFIX = ".writer"  # the OS lock a Workbench writer holds with Optuna's journal lock
+WRITER_MARK = "#workbench"  # the target of a Workbench writer's lock symlink
 
 
 class JournalBackend(JournalFileBackend):
@@ -36,7 +40,7 @@ class JournalBackend(JournalFileBackend):
     def __init__(self, path: str, *, writable: bool = True) -> None:
         # Optuna's __init__ would create the file; set its fields here instead
         self._file_path = path
-        self._lock = JournalFileSymlinkLock(path)
+        self._lock = JournalLock(path)
         self._log_number_offset: dict[int, int] = {0: 0}
         self.path = path
         self.writable = writable
@@ -115,6 +119,48 @@ class JournalBackend(JournalFileBackend):
             stacklevel=4,
         )
         return side
+
+
+class JournalLock(JournalFileSymlinkLock):
+    """Optuna's symlink lock on the journal, which a killed Workbench writer never leaves held.
+
+    Optuna's lock is a symlink beside the journal; a process killed while it holds it leaves
+    it, and every other writer waits out Optuna's grace period (30 s) before forcing it. A
+    Workbench writer also holds an OS lock (``<journal>.writer``, released by the kernel when
+    its process dies) for as long as it holds the symlink, and marks the symlink as its own.
+    So a Workbench writer that finds a Workbench symlink while holding the OS lock knows its
+    holder died, and releases it at once. A symlink of any other writer (plain Optuna) is
+    waited for as Optuna waits for it.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self._lock_target_file = path + WRITER_MARK  # the symlink's target says whose it is
+        self._writer = FileLock(path + WRITER_SUFFIX, thread_local=False)
+        self._thread = threading.Lock()  # the OS lock is reentrant: one thread at a time
+
+    def acquire(self) -> bool:
+        self._thread.acquire()
+        try:
+            self._writer.acquire()
+            try:
+                with contextlib.suppress(OSError):  # no symlink, or another's: Optuna's way
+                    if os.readlink(self._lock_file) == self._lock_target_file:
+                        super().release()  # left by a Workbench writer that died holding it
+                return super().acquire()
+            except BaseException:
+                self._writer.release()
+                raise
+        except BaseException:
+            self._thread.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            super().release()
+        finally:
+            self._writer.release()
+            self._thread.release()
 
 
 @contextlib.contextmanager

@@ -202,15 +202,29 @@ def remove_kept(study: optuna.Study, number: int, info: Mapping[str, Any], store
 
 
 def forget_kept(storage: BaseStorage, study_name: str, artifacts: Any) -> None:
-    """Delete every kept pipeline of a study about to be deleted (``fresh=True``)."""
+    """Delete every kept pipeline of a study about to be deleted (``fresh=True``), and the
+    epoch checkpoints its dead workers left (a trial that ended removed its own)."""
     study = optuna.load_study(study_name=study_name, storage=storage)
     for number, info in shared.kept_pipelines(study.user_attrs).items():
-        place = info.get("store") or {}
-        store = artifacts
-        if store is None and place.get("path"):
-            store = FileSystemArtifactStore(place["path"])
+        store = _store_at(info, artifacts)
         if store is not None:
             remove_kept(study, number, info, store)
+    for trial in study.get_trials(deepcopy=False):
+        record = trial.system_attrs.get(shared.CHECKPOINT_KEY)
+        store = _store_at(record, artifacts) if isinstance(record, Mapping) else None
+        for key in ("artifact_id", "replaces"):
+            if store is not None and record and record.get(key):
+                with contextlib.suppress(Exception):  # removed already
+                    store.remove(str(record[key]))
+
+
+def _store_at(info: Mapping[str, Any], artifacts: Any) -> Any:
+    """The artifact store a kept file is in: ``artifacts`` if given, else the folder recorded
+    with it; None when neither is known."""
+    place = info.get("store") or {}
+    if artifacts is None and place.get("path"):
+        return FileSystemArtifactStore(place["path"])
+    return artifacts
 
 
 def best_numbers(values: Mapping[int, float], direction: str, count: int) -> list[int]:

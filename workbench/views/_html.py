@@ -42,7 +42,6 @@ border-radius:4px;overflow:hidden;vertical-align:middle;font-size:90%}
 .wb-view .wb-switch span{padding:0 7px;color:var(--jp-ui-font-color3,#888)}
 .wb-view .wb-switch span.wb-on{background:var(--jp-brand-color1,#1976d2);color:#fff;
 font-weight:600}
-.wb-view .wb-chosen>summary{box-shadow:inset 3px 0 0 var(--jp-brand-color1,#1976d2)}
 .wb-view table.wb-table{border-collapse:collapse;margin:2px 0 4px 0;font-size:inherit}
 .wb-view table.wb-table th{text-align:left;font-weight:600;color:var(--jp-ui-font-color2,#555);
 padding:1px 10px 1px 0;border-bottom:1px solid var(--jp-border-color2,#e0e0e0)}
