@@ -120,6 +120,8 @@ export interface IRecord {
   extends?: number | null;
   /** The trial whose worker died and that this retry resumed, null for a trial of its own. */
   resumes?: number | null;
+  /** The retry that resumed this trial after its worker died, else null. */
+  resumed_by?: number | null;
 }
 
 /** One item of a comparison, as the store describes it. */

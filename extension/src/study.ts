@@ -489,7 +489,8 @@ export class StudyView extends Widget {
     const failed = record.error ? ` · ${record.error}` : '';
     const lineage =
       (typeof record.extends === 'number' ? ` · extends trial ${record.extends}` : '') +
-      (typeof record.resumes === 'number' ? ` · resumes trial ${record.resumes}` : '');
+      (typeof record.resumes === 'number' ? ` · resumes trial ${record.resumes}` : '') +
+      (typeof record.resumed_by === 'number' ? ` · resumed by trial ${record.resumed_by}` : '');
     const kept = record.kept ? ' · fitted pipeline kept' : '';
     setText(this.detailTitle, `${named} (${record.state}${best})${lineage}${kept}${failed}`);
     void drawHistory(this.historyPlot, record, 'History');

@@ -52,6 +52,8 @@ async def test_a_retry_s_record_and_the_versions_route_carry_the_resume(
 ) -> None:
     record = (await _get(jp_fetch, "stores", "0", "studies", "lost", "trials", "1"))["record"]
     assert (record["resumes"], record["state"]) == (0, "complete")
+    failed = (await _get(jp_fetch, "stores", "0", "studies", "lost", "trials", "0"))["record"]
+    assert (failed["resumed_by"], failed["state"]) == (1, "fail")
     together = await _get(jp_fetch, "stores", "0", "studies", "lost", "versions")
     at = {name: together["columns"].index(name) for name in ("number", "resumes", "resumed_by")}
     assert [[row[at[name]] for name in at] for row in together["rows"]] == [

@@ -78,7 +78,8 @@ def test_a_retry_of_a_dead_worker_s_trial_says_which_trial_it_resumes(tmp_path):
     }
     assert store.record("lost", 1).resumes == 0
     assert store.record("lost", 1).to_json()["resumes"] == 0
-    assert store.record("lost", 0).resumes is None
+    assert (store.record("lost", 0).resumes, store.record("lost", 0).resumed_by) == (None, 1)
+    assert store.record("lost", 1).resumed_by is None
     assert store.trials("lost")["state"].tolist() == ["fail", "complete"]
 
 

@@ -21,6 +21,7 @@ from workbench.store._lineage import (
     combine_versions,
     extends_of,
     group_versions,
+    resumed_by,
     trial_lineage,
     version_fields,
 )
@@ -266,6 +267,10 @@ class Store:
             metric = record.get("value_column")
             direction = metric_direction(metric)
         values = found["values"]
+        retry = None
+        if found["state"] == "fail":  # only a failed trial is resumed
+            retries = resumed_by(self._source.trial_attr(study, RESUMES_KEY, None))
+            retry = retries.get(found["number"])
         return TrialRecord(
             study=study,
             kind=RUN if kind == RUN else STUDY,
@@ -286,6 +291,7 @@ class Store:
             kept=kept_pipelines(attrs).get(found["number"]),
             extends=_extends(found["user_attrs"]),
             resumes=extends_of(found["user_attrs"].get(RESUMES_KEY)),
+            resumed_by=retry,
             schema=int(record.get("schema", 0)),
         )
 

@@ -189,6 +189,8 @@ class TrialRecord:
     resumes : int or None
         The number of the trial whose worker died and that this retry resumed from its epoch
         checkpoint.
+    resumed_by : int or None
+        The number of the retry that resumed this trial after its worker died.
     schema : int
         The schema version the record was written with (0: before versions existed).
     """
@@ -211,6 +213,7 @@ class TrialRecord:
     kept: dict[str, Any] | None = None
     extends: int | None = None
     resumes: int | None = None
+    resumed_by: int | None = None
     schema: int = SCHEMA_VERSION
 
     def to_json(self) -> dict[str, Any]:
