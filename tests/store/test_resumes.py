@@ -123,6 +123,7 @@ def test_lineage_links_both_sides_of_a_resume_on_every_store(store):
     assert store.lineage("r", [0]) == {
         0: {"extends": None, "reused_from": None, "resumes": None, "resumed_by": 1}
     }
+    assert [row["resumes"] for row in store.lineage("r", [2, 3]).values()] == [1, None]
     assert [shared.lineage_text(row) for row in lineage.values()] == [
         "resumed by 1",
         "resumes 0 · resumed by 2",

@@ -268,9 +268,9 @@ class Store:
             direction = metric_direction(metric)
         values = found["values"]
         retry = None
-        if found["state"] == "fail":  # only a failed trial is resumed
-            retries = resumed_by(self._source.trial_attr(study, RESUMES_KEY, None))
-            retry = retries.get(found["number"])
+        if found["state"] == "fail":  # only a failed trial is resumed, by a later trial
+            later = list(range(found["number"] + 1, self._study(study)[2]))
+            retry = resumed_by(self._source.trial_attr(study, RESUMES_KEY, later)).get(trial)
         return TrialRecord(
             study=study,
             kind=RUN if kind == RUN else STUDY,
@@ -352,8 +352,19 @@ class Store:
         wanted = list(range(count)) if numbers is None else [int(n) for n in numbers]
         extends = self._source.trial_attr(study, EXTENDS_KEY, wanted)
         reused = self._source.trial_attr(study, REUSED_KEY, wanted)
-        resumes = self._source.trial_attr(study, RESUMES_KEY, None)  # whose retry is which
-        return trial_lineage(extends, reused, resumes, wanted)
+        return trial_lineage(extends, reused, self._resumes(study, wanted), wanted)
+
+    def _resumes(self, study: str, wanted: list[int]) -> dict[int, Any]:
+        """``workbench:resumes`` of the trials ``wanted`` and of those that may be the retry
+        of a failed one among them: the trials after it (its retry is queued when it fails)."""
+        if not wanted:
+            return {}
+        rows = self._source.value_rows(study, min(wanted))
+        chosen = set(wanted)
+        failed = [number for number, state, _ in rows if number in chosen and state == "fail"]
+        if failed:
+            chosen.update(number for number, _, _ in rows if number > min(failed))
+        return self._source.trial_attr(study, RESUMES_KEY, sorted(chosen))
 
     def version_trials(
         self,
