@@ -76,10 +76,15 @@ export interface ITrialsPage extends ITable {
   extends?: (number | null)[];
   /** Per row: `"study#12"`, the trial of the version before that it reuses, else null. */
   reused_from?: (string | null)[];
+  /** Per row: the trial whose worker died and that this retry resumed, else null. */
+  resumes?: (number | null)[];
+  /** Per row: the retry that resumed this trial after its worker died, else null. */
+  resumed_by?: (number | null)[];
 }
 
 /** Every version of a study, and a page of all their trials together (each trial once:
- * columns `study` and `version` first, `extends` and `reused_in` last). */
+ * columns `study` and `version` first, `resumes`, `resumed_by`, `extends` and `reused_in`
+ * last). */
 export interface IVersionsPage extends ITrialsPage {
   versions: IStudyRow[];
   total: number;
@@ -113,6 +118,10 @@ export interface IRecord {
   kept?: { [key: string]: Plain } | null;
   /** The trial this one continued training (Tuner.extend), null for a trial of its own. */
   extends?: number | null;
+  /** The trial whose worker died and that this retry resumed, null for a trial of its own. */
+  resumes?: number | null;
+  /** The retry that resumed this trial after its worker died, else null. */
+  resumed_by?: number | null;
 }
 
 /** One item of a comparison, as the store describes it. */

@@ -34,6 +34,8 @@ export const PAGE_SIZE = 100;
 const HIDDEN_COLUMNS = new Set([
   'study',
   'extends',
+  'resumes',
+  'resumed_by',
   'reused_in',
   'intermediate_values',
   'datetime_complete',
@@ -352,7 +354,9 @@ export class StudyView extends Widget {
     const lineageAfter = lineage.some(Boolean) ? columns.indexOf('number') : -2;
     if (lineageAfter >= -1) {
       const th = element('th', undefined, 'lineage');
-      th.title = 'The trial it extends (Tuner.extend), or where a version reused it';
+      th.title =
+        'The trial it extends (Tuner.extend), where a version reused it, or the trial a retry ' +
+        'resumed after its worker died';
       headRow.insertBefore(th, headRow.children[lineageAfter + 2] ?? null);
     }
     const rows = page.rows.map((row, rowIndex) => {
@@ -483,7 +487,10 @@ export class StudyView extends Widget {
     const best = this.best?.trial === trial && study === this.ref.study ? ', the best' : '';
     const named = study === this.ref.study ? `Trial ${trial}` : `Trial ${study}#${trial}`;
     const failed = record.error ? ` · ${record.error}` : '';
-    const lineage = typeof record.extends === 'number' ? ` · extends trial ${record.extends}` : '';
+    const lineage =
+      (typeof record.extends === 'number' ? ` · extends trial ${record.extends}` : '') +
+      (typeof record.resumes === 'number' ? ` · resumes trial ${record.resumes}` : '') +
+      (typeof record.resumed_by === 'number' ? ` · resumed by trial ${record.resumed_by}` : '');
     const kept = record.kept ? ' · fitted pipeline kept' : '';
     setText(this.detailTitle, `${named} (${record.state}${best})${lineage}${kept}${failed}`);
     void drawHistory(this.historyPlot, record, 'History');

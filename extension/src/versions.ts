@@ -2,7 +2,8 @@
  * Text for a study's versions and its trials' lineage, without the DOM. What a version is,
  * where it came from and which trials it reused are the store's answers (the listing's
  * `version`, `version_from`, `reused`, `under`; a page's `extends`, `reused_from`,
- * `reused_in`); this file only words them.
+ * `resumes`, `resumed_by`, `reused_in`); this file only words them, as the store's
+ * `lineage_text` does.
  */
 import type { IStudyRow, ITrialsPage, Plain } from './api';
 
@@ -43,7 +44,8 @@ export function versionNote(row: IStudyRow): string {
 }
 
 /** The lineage of the trial in row `index` of `page`, in words: `extends 3`,
- * `reused from digits#4`, `reused in v2, v3` (joined by ` · `), or empty. */
+ * `reused from digits#4`, `resumes 0` (the retry of a trial whose worker died),
+ * `resumed by 5`, `reused in v2, v3` (joined by ` · `), or empty. */
 export function lineageText(page: ITrialsPage, index: number): string {
   const row = page.rows[index] ?? [];
   const column = (name: string): Plain | undefined => {
@@ -52,6 +54,8 @@ export function lineageText(page: ITrialsPage, index: number): string {
   };
   const extended = page.extends?.[index] ?? column('extends');
   const reusedFrom = page.reused_from?.[index];
+  const resumes = page.resumes?.[index] ?? column('resumes');
+  const resumedBy = page.resumed_by?.[index] ?? column('resumed_by');
   const reusedIn = column('reused_in');
   const parts: string[] = [];
   if (typeof extended === 'number') {
@@ -59,6 +63,12 @@ export function lineageText(page: ITrialsPage, index: number): string {
   }
   if (typeof reusedFrom === 'string' && reusedFrom) {
     parts.push(`reused from ${reusedFrom}`);
+  }
+  if (typeof resumes === 'number') {
+    parts.push(`resumes ${resumes}`);
+  }
+  if (typeof resumedBy === 'number') {
+    parts.push(`resumed by ${resumedBy}`);
   }
   if (Array.isArray(reusedIn) && reusedIn.length) {
     parts.push(`reused in ${reusedIn.map(version => `v${String(version)}`).join(', ')}`);

@@ -49,6 +49,35 @@ test('lineage comes from a page: extends, reused from, reused in', () => {
   assert.deepEqual([0, 1].map(i => lineageText(together, i)), ['reused in v2, v3', 'extends 2']);
 });
 
+test('lineage says which trial a retry resumes and which retry resumed a dead worker\'s trial', () => {
+  const page = {
+    columns: ['number', 'state'],
+    rows: [[0, 'fail'], [1, 'fail'], [2, 'complete'], [3, 'complete']],
+    offset: 0,
+    limit: 100,
+    total: null,
+    extends: [null, null, null, 2],
+    reused_from: [null, null, null, null],
+    resumes: [null, 0, 1, null],
+    resumed_by: [1, 2, null, null]
+  };
+  // the words and their order are the store's lineage_text
+  assert.deepEqual([0, 1, 2, 3].map(i => lineageText(page, i)), [
+    'resumed by 1',
+    'resumes 0 · resumed by 2',
+    'resumes 1',
+    'extends 2'
+  ]);
+  const together = {
+    columns: ['study', 'version', 'number', 'resumes', 'resumed_by', 'extends', 'reused_in'],
+    rows: [['digits', 1, 0, null, 1, null, [2]], ['digits', 1, 1, 0, null, null, []]],
+    offset: 0,
+    limit: 100,
+    total: 2
+  };
+  assert.deepEqual([0, 1].map(i => lineageText(together, i)), ['resumed by 1 · reused in v2', 'resumes 0']);
+});
+
 test('the versions together add up, reused trials counted once', () => {
   assert.equal(
     versionsSummary([FIRST, SECOND], 18, 8),

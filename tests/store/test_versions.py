@@ -135,14 +135,14 @@ def test_version_trials_pages_and_sorts_across_versions(store):
 
 def test_lineage_names_the_extended_and_the_reused_trial(store):
     assert store.lineage("s") == {
-        0: {"extends": None, "reused_from": None},
-        1: {"extends": None, "reused_from": None},
-        2: {"extends": None, "reused_from": None},
-        3: {"extends": 1, "reused_from": None},
+        0: {"extends": None, "reused_from": None, "resumes": None, "resumed_by": None},
+        1: {"extends": None, "reused_from": None, "resumes": None, "resumed_by": None},
+        2: {"extends": None, "reused_from": None, "resumes": None, "resumed_by": None},
+        3: {"extends": 1, "reused_from": None, "resumes": None, "resumed_by": None},
     }
     assert store.lineage("s@3", [0, 2]) == {
-        0: {"extends": None, "reused_from": "s@2#0"},
-        2: {"extends": 0, "reused_from": None},
+        0: {"extends": None, "reused_from": "s@2#0", "resumes": None, "resumed_by": None},
+        2: {"extends": 0, "reused_from": None, "resumes": None, "resumed_by": None},
     }
     with pytest.raises(StorageError, match=r"No study or run named 'nope'"):
         store.lineage("nope")

@@ -98,3 +98,24 @@ def test_a_version_with_another_direction_is_still_an_error(tmp_path):
         TuningError, match="was created to maximize, but this tuner would minimize"
     ):
         tuner(journal, NARROW, direction="minimize").optimize(*classification_data(), n_trials=1)
+
+
+def test_a_reused_retry_says_where_it_came_from_not_which_trial_it_resumed(tmp_path):
+    journal = tmp_path / "journal.log"
+    first = tuner(journal, WIDE).optimize(*classification_data(), n_trials=1)
+    wide = {"model__C": WIDE["model__C"]}
+    lost = {shared.ERROR_KEY: "WorkerLost: its worker died"}
+    first.study.add_trial(optuna.trial.create_trial(
+        state=optuna.trial.TrialState.FAIL, params={"model__C": 0.5}, distributions=wide,
+        user_attrs=lost))  # fmt: skip
+    first.study.add_trial(optuna.trial.create_trial(
+        value=0.9, params={"model__C": 0.5}, distributions=wide,
+        user_attrs={shared.RESUMES_KEY: 1}))  # fmt: skip
+    second = tuner(journal, NARROW).optimize(*classification_data(), n_trials=1)
+    opened = store.open_store(str(journal))
+    assert opened.lineage("s")[1]["resumed_by"] == 2
+    copied = [
+        row for row in opened.lineage(second.study_name).values() if row["reused_from"] == "s#2"
+    ]
+    assert copied == [{"extends": None, "reused_from": "s#2", "resumes": None, "resumed_by": None}]
+    assert not any(row["resumed_by"] for row in opened.lineage(second.study_name).values())

@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from tests.waiting import wait_for
 from workbench import Choose, Hyperparam, Pipeline, Step, floats
 from workbench.exceptions import TuningError, ViewError
+from workbench.store import shared
 from workbench.views import TuningPanel
 from workbench.views._tuning_data import TrialRow, _get_tuning_info, charts_data
 
@@ -522,8 +523,11 @@ def test_the_panel_says_which_version_it_is_on_and_where_it_came_from(data, stor
         f"{fitting} {trials})</span>" in second.status.value
     )
     # the reused trials say where they came from, in the table's lineage column
-    assert second.table.columns[1] == {"key": "lineage", "label": "lineage",
-                                       "title": "the trial it extends, or reused"}  # fmt: skip
+    assert second.table.columns[1] == {
+        "key": "lineage",
+        "label": "lineage",
+        "title": "the trial it extends, reused, or resumes after its worker died",
+    }
     lineage = [row["lineage"] for row in second.table.rows]
     assert lineage[:fitting] == [
         f"reused from versioned#{row.number}"
@@ -550,3 +554,25 @@ def test_an_extended_trial_shows_what_it_extends_in_the_table(data, storage):
     # the picture a saved notebook keeps has the lineage column too
     picture = panel._draw_picture().html
     assert "<th" in picture and ">lineage</th>" in picture and ">extends 0</td>" in picture
+
+
+def test_a_dead_worker_s_trial_and_its_retry_say_so_in_the_table(data, storage):
+    pipe = Pipeline([("model", SGDClassifier(random_state=0))])
+    panel = TuningPanel(pipe, *data, n_trials=1, storage=storage, space={
+        "model__alpha": floats(1e-5, 1e-2, log=True)},
+        epochs={"epochs": 2, "batch_size": 20, "random_state": 0})  # fmt: skip
+    panel.start().wait(60)
+    # a peer worker died running trial 1 (its lock is free), before its first epoch ended
+    study = panel.tuner.study
+    dead = study.ask({"model__alpha": FloatDistribution(1e-5, 1e-2, log=True)})
+    study._storage.set_trial_system_attr(dead._trial_id, shared.WORKER_KEY, "0" * 32)
+    study._storage.set_trial_system_attr(dead._trial_id, shared.CHECKPOINT_KEY, {"epoch": 0})
+    panel.start().wait(60)  # finds the dead trial and resumes it as trial 2
+    states = [row["state"] for row in panel.table.rows]
+    assert states == ["complete", "fail", "complete"]
+    assert [column["key"] for column in panel.table.columns][:2] == ["number", "lineage"]
+    assert [row["lineage"] for row in panel.table.rows] == [None, "resumed by 2", "resumes 1"]
+    panel.table.selected = 2
+    assert "(selected) · resumes 1" in panel.trial_view.value
+    picture = panel._draw_picture().html  # what a saved notebook keeps
+    assert ">resumed by 2</td>" in picture and ">resumes 1</td>" in picture

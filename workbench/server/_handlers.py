@@ -218,7 +218,8 @@ class StudyHandler(_Handler):
 class TrialsHandler(_Handler):
     """``GET stores/<id>/studies/<name>/trials?offset=&limit=&sort=&descending=``: one page,
     by number or sorted by a column (``Store.trials`` sorts; 400 for a column there is not),
-    with each trial's lineage (``Store.lineage``): ``extends`` and ``reused_from`` per row.
+    with each trial's lineage (``Store.lineage``): ``extends``, ``reused_from``, ``resumes``
+    and ``resumed_by`` per row.
     """
 
     @tornado.web.authenticated
@@ -240,6 +241,8 @@ class TrialsHandler(_Handler):
                 **_table(frame),
                 "extends": [lineage[n]["extends"] for n in numbers],
                 "reused_from": [lineage[n]["reused_from"] for n in numbers],
+                "resumes": [lineage[n]["resumes"] for n in numbers],
+                "resumed_by": [lineage[n]["resumed_by"] for n in numbers],
             }
         )
 
@@ -264,15 +267,17 @@ def _table(frame: Any) -> dict[str, Any]:
     }
 
 
-_NOT_PARAMS = frozenset({"values", "study", "version", "extends", "reused_in"})
+_NOT_PARAMS = frozenset(
+    {"values", "study", "version", "resumes", "resumed_by", "extends", "reused_in"}
+)
 
 
 class VersionsHandler(_Handler):
     """``GET stores/<id>/studies/<name>/versions?offset=&limit=&sort=&descending=``: every
     version of the study (rows of the listing, by number: where each came from, how many
     trials it reused) and one page of the trials of all of them together, each trial once
-    (``Store.version_trials``: columns ``study`` and ``version`` first, ``extends`` and
-    ``reused_in`` last)."""
+    (``Store.version_trials``: columns ``study`` and ``version`` first, ``resumes``,
+    ``resumed_by``, ``extends`` and ``reused_in`` last)."""
 
     @tornado.web.authenticated
     async def get(self, store: str, study: str) -> None:

@@ -14,13 +14,14 @@ from workbench._internal.options import Interval, check_option
 from workbench.exceptions import StorageError, StoreQueryError
 from workbench.store._direction import metric_direction
 from workbench.store._history import History
-from workbench.store._kept import EXTENDS_KEY, VERSION_KEY, kept_pipelines
+from workbench.store._kept import EXTENDS_KEY, RESUMES_KEY, VERSION_KEY, kept_pipelines
 from workbench.store._lineage import (
     REUSED_KEY,
     VERSION_COLUMNS,
     combine_versions,
     extends_of,
     group_versions,
+    resumed_by,
     trial_lineage,
     version_fields,
 )
@@ -266,6 +267,10 @@ class Store:
             metric = record.get("value_column")
             direction = metric_direction(metric)
         values = found["values"]
+        retry = None
+        if found["state"] == "fail":  # only a failed trial is resumed, by a later trial
+            later = list(range(found["number"] + 1, self._study(study)[2]))
+            retry = resumed_by(self._source.trial_attr(study, RESUMES_KEY, later)).get(trial)
         return TrialRecord(
             study=study,
             kind=RUN if kind == RUN else STUDY,
@@ -285,6 +290,8 @@ class Store:
             datetime_complete=found["datetime_complete"],
             kept=kept_pipelines(attrs).get(found["number"]),
             extends=_extends(found["user_attrs"]),
+            resumes=extends_of(found["user_attrs"].get(RESUMES_KEY)),
+            resumed_by=retry,
             schema=int(record.get("schema", 0)),
         )
 
@@ -327,9 +334,11 @@ class Store:
 
     def lineage(self, study: str, numbers: list[int] | None = None) -> dict[int, dict[str, Any]]:
         """Where the trials ``numbers`` of ``study`` (all when None) came from: per number,
-        ``extends`` (the trial it trained on from, ``Tuner.extend``; else None) and
+        ``extends`` (the trial it trained on from, ``Tuner.extend``; else None),
         ``reused_from`` (``"digits#3"``: the trial of the version before that a new version
-        reused; else None).
+        reused; else None), ``resumes`` (the trial whose worker died and that this retry
+        resumed from its epoch checkpoint; else None) and ``resumed_by`` (the retry that
+        resumed this trial; else None).
 
         Examples
         --------
@@ -343,7 +352,19 @@ class Store:
         wanted = list(range(count)) if numbers is None else [int(n) for n in numbers]
         extends = self._source.trial_attr(study, EXTENDS_KEY, wanted)
         reused = self._source.trial_attr(study, REUSED_KEY, wanted)
-        return trial_lineage(extends, reused, wanted)
+        return trial_lineage(extends, reused, self._resumes(study, wanted), wanted)
+
+    def _resumes(self, study: str, wanted: list[int]) -> dict[int, Any]:
+        """``workbench:resumes`` of the trials ``wanted`` and of those that may be the retry
+        of a failed one among them: the trials after it (its retry is queued when it fails)."""
+        if not wanted:
+            return {}
+        rows = self._source.value_rows(study, min(wanted))
+        chosen = set(wanted)
+        failed = [number for number, state, _ in rows if number in chosen and state == "fail"]
+        if failed:
+            chosen.update(number for number, _, _ in rows if number > min(failed))
+        return self._source.trial_attr(study, RESUMES_KEY, sorted(chosen))
 
     def version_trials(
         self,
@@ -357,8 +378,9 @@ class Store:
         """The trials of every version of ``study`` together, each trial once.
 
         Columns: ``study`` (the version's name), ``version``, the columns of :meth:`trials`
-        (params of every version's space), ``extends`` (the trial it extends, or None) and
-        ``reused_in`` (the later versions that reused this trial, a list). A trial a version
+        (params of every version's space), ``resumes`` and ``resumed_by`` (a dead worker's
+        trial and its retry, see :meth:`lineage`), ``extends`` (the trial it extends, or None)
+        and ``reused_in`` (the later versions that reused this trial, a list). A trial a version
         reused is the same trial as the one it copies: it is listed once, under the version
         that ran it. By version and number, or sorted by ``sort`` as :meth:`trials` sorts;
         ``attrs["total"]`` is how many trials are listed, ``attrs["reused"]`` how many reused
@@ -379,7 +401,8 @@ class Store:
             frame = self.trials(name)
             extends = self._source.trial_attr(name, EXTENDS_KEY, None)
             reused = self._source.trial_attr(name, REUSED_KEY, None)
-            parts.append((str(name), int(version), frame, extends, reused))
+            resumes = self._source.trial_attr(name, RESUMES_KEY, None)
+            parts.append((str(name), int(version), frame, extends, reused, resumes))
         combined = combine_versions(parts)
         if sort is not None:
             combined = _sorted_rows(combined, sort, bool(descending))

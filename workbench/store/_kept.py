@@ -9,6 +9,8 @@ a reader learns it with the study's attributes alone::
                                 None once removed ("store": where the artifact is)
     workbench:version        -> {"base", "version", "from", "reused"} on a study version >= 2
     workbench:extends        -> (a trial's user attribute) the number of the trial it extends
+    workbench:resumes        -> (a trial's user attribute) the number of the trial whose worker
+                                died and that this retry resumes from its epoch checkpoint
     workbench:checkpoint     -> (a trial's system attribute) where a retry of the trial resumes:
                                 {"epoch": 0} before its first epoch ends, then its last epoch
                                 checkpoint {"artifact_id", "sha256", "bytes", "epoch", "store",
@@ -24,6 +26,7 @@ from typing import Any
 KEPT_PREFIX = "workbench:kept:"
 VERSION_KEY = "workbench:version"
 EXTENDS_KEY = "workbench:extends"
+RESUMES_KEY = "workbench:resumes"
 CHECKPOINT_KEY = "workbench:checkpoint"
 VERSION_SEPARATOR = "@"
 

@@ -186,6 +186,11 @@ class TrialRecord:
         ``workbench.tuning.load_trial``), None when it is not kept.
     extends : int or None
         The number of the trial this one continued training (``Tuner.extend``).
+    resumes : int or None
+        The number of the trial whose worker died and that this retry resumed from its epoch
+        checkpoint.
+    resumed_by : int or None
+        The number of the retry that resumed this trial after its worker died.
     schema : int
         The schema version the record was written with (0: before versions existed).
     """
@@ -207,6 +212,8 @@ class TrialRecord:
     datetime_complete: datetime.datetime | None = None
     kept: dict[str, Any] | None = None
     extends: int | None = None
+    resumes: int | None = None
+    resumed_by: int | None = None
     schema: int = SCHEMA_VERSION
 
     def to_json(self) -> dict[str, Any]:

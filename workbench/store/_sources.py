@@ -167,6 +167,11 @@ class JournalSource(Source):
             details = index.details(trials, user_attrs=ERROR_KEY)
         return [_indexed_row(trial, found) for trial, found in zip(trials, details, strict=True)]
 
+    def value_rows(self, name: str, start: int) -> list[tuple[int, str, float | None]]:
+        with self._view() as index:  # all in the index: no trial's lines read
+            trials = [index.trials[i] for i in self._find(index, name).trial_ids[start:]]
+        return [(t.number, t.state_name, t.values[0] if t.values else None) for t in trials]
+
     def _order(
         self, index: JournalIndex, study: IndexedStudy, sort: str, descending: bool
     ) -> list[int]:

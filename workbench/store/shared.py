@@ -23,6 +23,7 @@ from workbench.store._kept import (
     CHECKPOINT_KEY,
     EXTENDS_KEY,
     KEPT_PREFIX,
+    RESUMES_KEY,
     VERSION_KEY,
     format_bytes,
     kept_bytes,
@@ -35,6 +36,7 @@ from workbench.store._lineage import (
     REUSED_KEY,
     lineage_of,
     lineage_text,
+    resumed_by,
     version_fields,
 )
 from workbench.store._liveness import fail_stale_trials, finds_dead_workers, worker_lease
@@ -99,6 +101,7 @@ __all__ = [
     "MEMORY",
     "METRIC_KEY",
     "RECORD_KEY",
+    "RESUMES_KEY",
     "REUSED_KEY",
     "SCHEMA_KEY",
     "SETUP_KEY",
@@ -141,6 +144,7 @@ __all__ = [
     "raw_trial",
     "record_run",
     "resolve",
+    "resumed_by",
     "run_value",
     "split_statistic",
     "split_version",

@@ -31,7 +31,7 @@ class TrialRow(NamedTuple):
     duration: float | None
     params: dict[str, Any]
     error: str | None
-    lineage: str = ""  # "extends 3", "reused from digits#4" (the store's words), or ""
+    lineage: str = ""  # the store's words ("extends 3", "resumes 0"), or ""
 
 
 class AxisInfo(NamedTuple):
@@ -99,11 +99,12 @@ def version_text(version: dict[str, Any] | None) -> str:
     return text
 
 
-def trial_row(trial: FrozenTrial) -> TrialRow:
-    """A TrialRow from one of Optuna's frozen trials (the store's trial row)."""
+def trial_row(trial: FrozenTrial, *, resumed: int | None = None) -> TrialRow:
+    """A TrialRow from one of Optuna's frozen trials (the store's trial row); ``resumed``: the
+    retry that resumed it after its worker died (``shared.resumed_by``), if any."""
     row = shared.trial_row(shared.raw_trial(trial))
     value = row["value"] if row["value"] is not None and math.isfinite(row["value"]) else None
-    lineage = shared.lineage_text(shared.lineage_of(trial.user_attrs))
+    lineage = shared.lineage_text(shared.lineage_of(trial.user_attrs, resumed=resumed))
     return TrialRow(
         row["number"],
         row["state"],
@@ -126,7 +127,13 @@ class LiveTrials:
 
     def load(self, trials: Iterable[FrozenTrial]) -> None:
         """Show these stored trials (and only these)."""
-        rows = {trial.number: trial_row(trial) for trial in trials}
+        trials = list(trials)
+        retries = shared.resumed_by(
+            {trial.number: trial.user_attrs.get(shared.RESUMES_KEY) for trial in trials}
+        )
+        rows = {
+            trial.number: trial_row(trial, resumed=retries.get(trial.number)) for trial in trials
+        }
         with self._lock:
             self._rows = rows
 
@@ -160,13 +167,18 @@ class LiveTrials:
 
     def columns(self, space: Iterable[str], value_label: str) -> list[dict[str, str]]:
         """The table's columns: number, lineage (when a trial has one: it extends another,
-        or a new version reused it), state, value, duration, each param path, error."""
+        a new version reused it, it resumes a dead worker's trial or was resumed), state,
+        value, duration, each param path, error."""
         paths = list(space)
         rows = self.rows()
         for row in rows:
             paths += [path for path in row.params if path not in paths]
         lineage = [
-            {"key": "lineage", "label": "lineage", "title": "the trial it extends, or reused"}
+            {
+                "key": "lineage",
+                "label": "lineage",
+                "title": "the trial it extends, reused, or resumes after its worker died",
+            }
         ]
         return [
             {"key": "number", "label": "#"},
