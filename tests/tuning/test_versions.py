@@ -100,7 +100,7 @@ def test_a_version_with_another_direction_is_still_an_error(tmp_path):
         tuner(journal, NARROW, direction="minimize").optimize(*classification_data(), n_trials=1)
 
 
-def test_a_reused_retry_says_where_it_came_from_not_which_trial_it_resumed(tmp_path):
+def test_a_reused_retry_or_extension_says_where_it_came_from_not_what_it_continued(tmp_path):
     journal = tmp_path / "journal.log"
     first = tuner(journal, WIDE).optimize(*classification_data(), n_trials=1)
     wide = {"model__C": WIDE["model__C"]}
@@ -111,9 +111,18 @@ def test_a_reused_retry_says_where_it_came_from_not_which_trial_it_resumed(tmp_p
     first.study.add_trial(optuna.trial.create_trial(
         value=0.9, params={"model__C": 0.5}, distributions=wide,
         user_attrs={shared.RESUMES_KEY: 1}))  # fmt: skip
+    first.study.add_trial(optuna.trial.create_trial(
+        value=0.8, params={"model__C": 0.6}, distributions=wide,
+        user_attrs={shared.EXTENDS_KEY: 2}))  # fmt: skip
     second = tuner(journal, NARROW).optimize(*classification_data(), n_trials=1)
     opened = store.open_store(str(journal))
     assert opened.lineage("s")[1]["resumed_by"] == 2
+    assert opened.lineage("s")[3]["extends"] == 2
+    extended = [
+        row for row in opened.lineage(second.study_name).values() if row["reused_from"] == "s#3"
+    ]
+    assert extended == [{"extends": None, "reused_from": "s#3", "resumes": None,
+                         "resumed_by": None}]  # fmt: skip
     copied = [
         row for row in opened.lineage(second.study_name).values() if row["reused_from"] == "s#2"
     ]

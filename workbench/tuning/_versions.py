@@ -96,9 +96,11 @@ def _inside(distribution: BaseDistribution | None, value: Any) -> bool:
 
 def _seed(trial: FrozenTrial, space: Mapping[str, BaseDistribution], study: str) -> FrozenTrial:
     """A copy of ``trial`` under the new distributions, remembering where it came from (not
-    the trial it resumed: trial numbers are the old version's, and the copy is no retry)."""
+    the trial it resumed or extended: those numbers are the old version's; the original
+    keeps its lineage)."""
     seeded = copy.deepcopy(trial)
-    seeded.user_attrs.pop(shared.RESUMES_KEY, None)
+    for key in (shared.RESUMES_KEY, shared.EXTENDS_KEY):
+        seeded.user_attrs.pop(key, None)
     seeded.distributions = {path: space[path] for path in trial.params}
     seeded.set_user_attr(REUSED_KEY, {"study": study, "trial": trial.number})
     return seeded
