@@ -20,3 +20,20 @@ def _private_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WORKBENCH_STORAGE", str(tmp_path_factory.mktemp("store") / "journal.log"))
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memory_store() -> Iterator[None]:
+    """Each test (doctests included) starts with an empty ``":memory:"`` store, as a new process
+    does: a study of one test never becomes the study another test resumes, whichever tests
+    share a worker."""
+    from workbench.store import _open
+
+    def forget() -> None:
+        with _open._CACHE_LOCK:
+            for key in [key for key in _open._CACHE if key[0] == _open.MEMORY]:
+                del _open._CACHE[key]
+
+    forget()
+    yield
+    forget()

@@ -128,3 +128,34 @@ def test_a_reused_retry_or_extension_says_where_it_came_from_not_what_it_continu
     ]
     assert copied == [{"extends": None, "reused_from": "s#2", "resumes": None, "resumed_by": None}]
     assert not any(row["resumed_by"] for row in opened.lineage(second.study_name).values())
+
+
+def test_two_threads_opening_a_changed_space_make_one_new_version(tmp_path, monkeypatch):
+    """A panel's drawing thread and its study's thread may ask for the study at once; only
+    one of them opens it, so the changed space makes ``s@2`` and never also ``s@3``."""
+    import threading
+
+    from workbench.tuning import _versions
+
+    journal = tmp_path / "journal.log"
+    tuner(journal, WIDE).optimize(*classification_data(), n_trials=2)
+    second = tuner(journal, NARROW)
+    entered, both = [], threading.Event()
+    choose = _versions.reusable_trials
+
+    def reusable_trials(*args):  # holds the door open for a second opener, if one can come
+        entered.append(threading.current_thread().name)
+        if len(entered) == 2:
+            both.set()
+        both.wait(timeout=2)
+        return choose(*args)
+
+    monkeypatch.setattr(_versions, "reusable_trials", reusable_trials)
+    threads = [threading.Thread(target=lambda: second.study) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(entered) == 1
+    assert store.open_store(str(journal)).studies()["name"].tolist() == ["s", "s@2"]
+    assert second.study_name == "s@2"

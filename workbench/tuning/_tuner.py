@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal, Self
 
@@ -48,6 +49,9 @@ from workbench.tuning._sampling import check_space, space_to_plain
 from workbench.tuning._versions import all_versions, continue_in_version
 
 Direction = Literal["maximize", "minimize"]
+#: Held while a tuner opens its study: a panel's drawing thread and its study's thread may
+#: both ask at once, and two openers of a changed space would each make a new version.
+_OPENING = threading.RLock()
 
 
 class Tuner:
@@ -230,8 +234,9 @@ class Tuner:
     def study(self) -> optuna.Study:
         """The Optuna study (created or resumed on first use), for Optuna's own tools."""
         if self._study is None:
-            with optuna_logging(self.verbose):  # "A new study created ...": only if verbose
-                self._study = self._open_study()
+            with _OPENING, optuna_logging(self.verbose):  # "A new study created ...": if verbose
+                if self._study is None:  # two threads asked at once: one opens it
+                    self._study = self._open_study()
         return self._study
 
     def _open_study(self) -> optuna.Study:
