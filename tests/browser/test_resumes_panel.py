@@ -75,5 +75,19 @@ def test_the_study_view_says_which_trial_a_retry_resumes_and_which_resumed_it(
         what="the dead worker's trial's detail",
     )
     for theme in ("light", "dark"):
+        before = page.evaluate(TICK_FILL)
         notebook.set_theme(theme)
+        if theme != "light":  # the plots are drawn again in the theme's colours: wait for it
+            wait_for(
+                lambda before=before: page.evaluate(TICK_FILL) not in ("", before),
+                timeout=20,
+                what="the plots to be drawn again in the dark theme's colours",
+            )
         notebook.screenshot(f"resumes_panel_{theme}")
+
+
+TICK_FILL = """() => {
+  const shown = [...document.querySelectorAll('.jp-Workbench-bestPlot .xtick text')]
+    .filter(text => text.getBoundingClientRect().width > 0);
+  return shown.length ? shown[0].style.fill : '';
+}"""
