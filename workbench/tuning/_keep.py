@@ -17,7 +17,7 @@ from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 from optuna.storages import BaseStorage, InMemoryStorage
 from optuna.trial import TrialState
 
-from workbench.exceptions import TuningError
+from workbench.exceptions import PersistenceError, TuningError
 from workbench.store import shared
 
 LOGGER = logging.getLogger("workbench.tuning")
@@ -73,6 +73,26 @@ def default_folder(storage: shared.StorageLike) -> Path:
     if isinstance(resolved, str) and "://" not in resolved:
         return Path(resolved).parent / ARTIFACTS_FOLDER
     return Path.cwd() / shared.DEFAULT_DIRECTORY / ARTIFACTS_FOLDER
+
+
+def read_checked(
+    store: Any, info: Mapping[str, Any], what: str, missing: str, changed: str
+) -> bytes:
+    """The bytes of the artifact ``info`` names (``artifact_id``), checked against the
+    ``sha256`` recorded with it. A PersistenceError says ``what`` it is, then ``missing`` (after
+    where it was looked for) or ``changed`` (after "the checksum recorded")."""
+    from optuna.artifacts.exceptions import ArtifactNotFound
+
+    try:
+        with store.open_reader(str(info["artifact_id"])) as reader:
+            data = reader.read()
+    except (ArtifactNotFound, FileNotFoundError) as error:
+        raise PersistenceError(
+            f"{what} is missing from its artifact store ({info.get('store')}){missing}"
+        ) from error
+    if hashlib.sha256(data).hexdigest() != info.get("sha256"):
+        raise PersistenceError(f"{what} does not match the checksum recorded {changed}")
+    return bytes(data)
 
 
 def describe_store(artifact_store: Any) -> dict[str, Any]:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 import optuna
 
 from workbench import store
-from workbench.exceptions import PersistenceError, TuningError, UntrustedTypesError
+from workbench.exceptions import TuningError, UntrustedTypesError
 from workbench.store import shared
-from workbench.tuning._keep import store_of
+from workbench.tuning._keep import read_checked, store_of
 
 
 def load_trial(
@@ -79,7 +78,14 @@ def load_trial(
             _no_trial(opened, study, number)
         raise TuningError(_not_kept(study, number, sorted(kept), best=trial is None))
     info = kept[number]
-    data = _read(store_of(info.get("store"), artifacts, number, study), info, study, number)
+    data = read_checked(
+        store_of(info.get("store"), artifacts, number, study),
+        info,
+        f"Trial {number}'s kept pipeline of {study!r}",
+        missing=": it was deleted or the folder moved. Pass artifacts=<where it is now>.",
+        changed="when it was kept: the artifact was changed or damaged since, so it is not "
+        "loaded. Extend or rerun the trial to keep it again.",
+    )
     from workbench.persistence import loads
 
     try:
@@ -128,24 +134,3 @@ def _not_kept(study: str, number: int, kept: list[int], *, best: bool) -> str:
         f"better trials pushed it out. Kept trials: {kept}; load one with "
         f"load_trial({study!r}, <number>)."
     )
-
-
-def _read(artifact_store: Any, info: dict[str, Any], study: str, number: int) -> bytes:
-    from optuna.artifacts.exceptions import ArtifactNotFound
-
-    try:
-        with artifact_store.open_reader(str(info["artifact_id"])) as reader:
-            data = reader.read()
-    except (ArtifactNotFound, FileNotFoundError) as error:
-        raise PersistenceError(
-            f"Trial {number}'s kept pipeline of {study!r} is missing from its artifact store "
-            f"({info.get('store')}): it was deleted or the folder moved. Pass "
-            f"artifacts=<where it is now>."
-        ) from error
-    if hashlib.sha256(data).hexdigest() != info.get("sha256"):
-        raise PersistenceError(
-            f"Trial {number}'s kept pipeline of {study!r} does not match the checksum recorded "
-            f"when it was kept: the artifact was changed or damaged since, so it is not loaded. "
-            f"Extend or rerun the trial to keep it again."
-        )
-    return bytes(data)

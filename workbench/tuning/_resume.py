@@ -37,7 +37,7 @@ from optuna.storages import RetryHeartbeatStaleTrialCallback
 
 from workbench.exceptions import PersistenceError, UntrustedTypesError
 from workbench.store import shared
-from workbench.tuning._keep import Keeper, describe_store
+from workbench.tuning._keep import Keeper, describe_store, read_checked
 from workbench.tuning._points import steps
 
 LOGGER = logging.getLogger("workbench.tuning")
@@ -199,27 +199,18 @@ def pack_checkpoint(pipeline: Any, state: Any) -> bytes:
 
 def read_checkpoint(store: Any, record: Mapping[str, Any], trial: Any, source: int) -> bytes:
     """The checkpoint's bytes, checked against the checksum the store recorded."""
-    from optuna.artifacts.exceptions import ArtifactNotFound
-
     epoch, study = record.get("epoch"), trial.study.study_name
-    where = f"Trial {source}'s epoch checkpoint (epoch {epoch}) of {study!r}"
-    try:
-        with store.open_reader(str(record["artifact_id"])) as reader:
-            data = reader.read()
-    except (ArtifactNotFound, FileNotFoundError) as error:
-        raise PersistenceError(
-            f"{where} is missing from its artifact store ({record.get('store')}), so trial "
-            f"{trial.number} cannot resume it. Workers on several hosts need one shared artifact "
-            f"store: Tuner(..., artifacts=<a Boto3ArtifactStore, a GCSArtifactStore, a shared "
-            f"folder>)."
-        ) from error
-    if hashlib.sha256(data).hexdigest() != record.get("sha256"):
-        raise PersistenceError(
-            f"{where} does not match the checksum recorded when it was written: the artifact "
-            f"was changed or damaged since, so it is not loaded and trial {trial.number} fails. "
-            f"Run the study on: its next trials start afresh."
-        )
-    return bytes(data)
+    return read_checked(
+        store,
+        record,
+        f"Trial {source}'s epoch checkpoint (epoch {epoch}) of {study!r}",
+        missing=f", so trial {trial.number} cannot resume it. Workers on several hosts need "
+        f"one shared artifact store: Tuner(..., artifacts=<a Boto3ArtifactStore, a "
+        f"GCSArtifactStore, a shared folder>).",
+        changed=f"when it was written: the artifact was changed or damaged since, so it is "
+        f"not loaded and trial {trial.number} fails. Run the study on: its next trials start "
+        f"afresh.",
+    )
 
 
 def unpack_checkpoint(
